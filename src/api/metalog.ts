@@ -1,0 +1,344 @@
+/**
+ * The `MetaLog` handle: what a broker holds. Writes go to the writer thread through the command ring and
+ * resolve when the writer's BATCH record acknowledges them; reads are synchronous, from the state this
+ * handle folds from the event ring (the same events, in the same order, as the WAL).
+ *
+ * Read-your-writes: a handle folds a batch's events before it settles the promises of that batch, so when
+ * a write resolves, every read on this handle already shows it.
+ *
+ * Threads: the handle lives on the caller's thread and never blocks it. It waits for the event ring with
+ * Atomics.waitAsync and for command ring space with a queue and Atomics.waitAsync.
+ */
+import { Worker } from 'node:worker_threads';
+import fs from 'node:fs';
+import { CommandRing } from '../../native-free/command-ring.js';
+import { EventRing, type EventCursor } from '../../native-free/event-ring.js';
+import { encodeCommand } from '../codec/command-codec.js';
+import { EventCodec } from '../codec/event-codec.js';
+import type { LogEvent } from '../codec/event-schema.js';
+import {
+  checkCommitOffsetsInput,
+  checkCreateTopicInput,
+  type Command,
+  type CreateTopicInput,
+  type OffsetCommitInput,
+} from '../commands/commands.js';
+import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
+import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
+import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
+import { DirectoryLock } from '../lock.js';
+import { MetadataState, type CommittedOffset, type Topic } from '../state/metadata-state.js';
+import { frameAt } from '../wal/format.js';
+import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
+import type { RecoveryReport } from '../writer/recover-writer.js';
+
+/** Test-only hooks of `open`. @internal */
+export interface OpenInternals {
+  /** Fault switches for the writer's storage (see FaultyStorage). */
+  faults?: SharedArrayBuffer;
+}
+
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: MetaLogError) => void;
+  onOk: () => unknown;
+}
+
+const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
+/** The opener's handle id in result tables. */
+const OPENER_HANDLE_ID = 0;
+
+/** An open store. */
+export class MetaLog {
+  /** The resolved configuration. */
+  readonly config: MetaLogConfig;
+  private readonly state = new MetadataState();
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly overflow: Uint8Array[] = [];
+  private readonly scratch = Buffer.allocUnsafe(COMMAND_BYTES_MAX + 64);
+  private readonly codecsBySchema = new Map<string, EventCodec>();
+  private nextSeq = 1;
+  private durableOffsetValue = -1;
+  private recoveryReport: RecoveryReport | null = null;
+  private readOnlyCause: MetaLogError | null = null;
+  private closing = false;
+  private closed = false;
+  private draining = false;
+  private closePromise: Promise<void> | null = null;
+  private settleOpen!: { resolve: () => void; reject: (error: MetaLogError) => void };
+  private settleClosed!: () => void;
+  private readonly closedSignal = new Promise<void>((resolve) => (this.settleClosed = resolve));
+
+  private constructor(
+    config: MetaLogConfig,
+    private readonly lock: DirectoryLock,
+    private readonly commandRing: CommandRing,
+    private readonly cursor: EventCursor,
+    private readonly worker: Worker,
+    private readonly workerExited: Promise<void>,
+  ) {
+    this.config = config;
+  }
+
+  /**
+   * Opens (or creates) the store in `config.dir`: takes the directory lock, starts the writer thread,
+   * recovers the WAL and rebuilds the state. Rejects with INVALID_CONFIG, STORE_LOCKED, CORRUPT_WAL or
+   * UNSUPPORTED_FORMAT.
+   */
+  static async open(input: MetaLogConfigInput, internals: OpenInternals = {}): Promise<MetaLog> {
+    const config = resolveConfig(input);
+    try {
+      fs.mkdirSync(config.dir, { recursive: true });
+    } catch (error) {
+      throw new MetaLogError('INVALID_CONFIG', `config.dir: cannot create ${config.dir}: ${(error as Error).message}`, { field: 'dir' }, error);
+    }
+    const lock = DirectoryLock.acquire(config.dir);
+    let worker: Worker;
+    let log: MetaLog;
+    try {
+      const commandRing = CommandRing.create(COMMAND_RING_BYTES);
+      const eventRing = EventRing.create(eventRingBytesFor(config.maxBatchBytes), HANDLES_MAX);
+      const cursor = eventRing.openCursor();
+      worker = new Worker(WRITER_URL, {
+        workerData: { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, faults: internals.faults },
+      });
+      const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      log = new MetaLog(config, lock, commandRing, cursor, worker, workerExited);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    const opened = new Promise<void>((resolve, reject) => (log.settleOpen = { resolve, reject }));
+    log.watchWorker();
+    void log.consume();
+    try {
+      await opened;
+    } catch (error) {
+      await log.workerExited;
+      log.cursor.close();
+      lock.release();
+      throw error;
+    }
+    return log;
+  }
+
+  private watchWorker(): void {
+    this.worker.on('error', (error) => {
+      this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread failed: ${error.message}`, {}, error));
+    });
+    this.worker.once('exit', (code) => {
+      if (!this.closed) {
+        this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread exited (code ${code})`, {}));
+        this.finishClosed();
+      }
+    });
+  }
+
+  /** Consumes the event ring until the writer reports CLOSED (or dies). */
+  private async consume(): Promise<void> {
+    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
+    // Ends when the writer publishes CLOSED or exits; each pass either consumes records or waits.
+    while (!this.closed) {
+      if (this.cursor.poll(onRecord, 64) > 0) continue;
+      await this.cursor.waitAsync(1000);
+    }
+  }
+
+  private onRecord(bytes: Uint8Array): void {
+    switch (recordKind(bytes)) {
+      case BATCH_KIND.BATCH:
+      case BATCH_KIND.REPLAY:
+        this.onBatch(decodeBatch(bytes));
+        return;
+      case BATCH_KIND.READY:
+        this.recoveryReport = decodeControlBody(bytes) as RecoveryReport;
+        this.durableOffsetValue = this.state.lastOffset;
+        this.settleOpen.resolve();
+        return;
+      case BATCH_KIND.FATAL: {
+        const error = fromSerialized(decodeControlBody(bytes) as SerializedError);
+        if (this.recoveryReport === null) this.settleOpen.reject(error);
+        this.fail(error);
+        return;
+      }
+      case BATCH_KIND.CLOSED:
+        this.finishClosed();
+        return;
+    }
+  }
+
+  private codecFor(schemaJson: string | null): EventCodec {
+    if (schemaJson === null) return EventCodec.current();
+    let codec = this.codecsBySchema.get(schemaJson);
+    if (codec === undefined) {
+      codec = EventCodec.forWriterSchema(schemaJson);
+      this.codecsBySchema.set(schemaJson, codec);
+    }
+    return codec;
+  }
+
+  private onBatch(batch: DecodedBatch): void {
+    const codec = this.codecFor(batch.schemaJson);
+    const frames = batch.frames;
+    let position = 0;
+    for (let i = 0; i < batch.recordCount; i++) {
+      const view = frameAt(frames, position);
+      const body = codec.decode(view.eventType, frames, view.payloadStart, view.end);
+      this.state.apply({ ...body, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
+      position = view.end;
+    }
+    if (batch.kind === BATCH_KIND.BATCH) this.durableOffsetValue = batch.durableOffset;
+    for (const result of batch.results) {
+      if (result.handleId !== OPENER_HANDLE_ID) continue;
+      const call = this.pending.get(result.seq);
+      if (call === undefined) continue;
+      this.pending.delete(result.seq);
+      if (result.error === null) call.resolve(call.onOk());
+      else call.reject(fromSerialized(result.error));
+    }
+  }
+
+  /** The writer stopped writing: later writes fail at once; calls in flight fail with the cause. */
+  private fail(cause: MetaLogError): void {
+    if (this.readOnlyCause === null) this.readOnlyCause = cause;
+    const error = new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${cause.message}`, {}, cause);
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+    this.overflow.length = 0;
+  }
+
+  private finishClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new MetaLogError('STORE_CLOSED', 'the store was closed before this call was acknowledged', {});
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+    this.settleClosed();
+  }
+
+  private submit<T>(command: Command | 'sync' | 'close', onOk: () => T): Promise<T> {
+    if (this.closing || this.closed) {
+      return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
+    }
+    if (this.readOnlyCause !== null && command !== 'close') {
+      return Promise.reject(new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${this.readOnlyCause.message}`, {}, this.readOnlyCause));
+    }
+    const seq = this.nextSeq;
+    this.nextSeq = (this.nextSeq + 1) >>> 0 || 1;
+    const length = encodeCommand(OPENER_HANDLE_ID, seq, command, this.scratch);
+    if (length < 0) {
+      return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command exceeds ${COMMAND_BYTES_MAX} bytes`, {}));
+    }
+    const promise = new Promise<T>((resolve, reject) => {
+      this.pending.set(seq, { resolve: resolve as (value: unknown) => void, reject, onOk });
+    });
+    const bytes = this.scratch.subarray(0, length);
+    if (this.overflow.length > 0 || !this.commandRing.tryWrite(bytes)) {
+      // The ring is full: keep order by queueing behind earlier overflow, and wait for space off-thread.
+      this.overflow.push(Uint8Array.prototype.slice.call(bytes));
+      if (!this.draining) void this.drainOverflow();
+    }
+    return promise;
+  }
+
+  private async drainOverflow(): Promise<void> {
+    this.draining = true;
+    // Ends when the queue is empty or the store stops; each pass writes what fits, then waits for space.
+    while (this.overflow.length > 0 && !this.closed) {
+      while (this.overflow.length > 0 && this.commandRing.tryWrite(this.overflow[0])) this.overflow.shift();
+      if (this.overflow.length > 0) await this.commandRing.waitForSpaceAsync(1000);
+    }
+    this.draining = false;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
+  }
+
+  /** What open recovered (events replayed, torn tail cut, CRC32C path, duration). */
+  get recovery(): RecoveryReport {
+    return this.recoveryReport as RecoveryReport;
+  }
+
+  /** Offset of the last acknowledged event (-1 for an empty store). In fsync mode it is also durable. */
+  get lastOffset(): number {
+    return this.state.lastOffset;
+  }
+
+  /** Offset of the last event known to be fdatasync-ed (lags lastOffset in interval and none modes). */
+  get durableOffset(): number {
+    return this.durableOffsetValue;
+  }
+
+  /**
+   * Creates a topic with all its partitions in one event. Resolves to the topic (with its `topicId`, a
+   * UUID kept across restarts). Rejects with INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
+   * INVALID_REPLICATION_FACTOR, INVALID_CONFIG, TOPIC_ALREADY_EXISTS or KAFKA_STORAGE_ERROR.
+   */
+  createTopic(input: CreateTopicInput): Promise<Topic> {
+    let command: Command;
+    try {
+      command = checkCreateTopicInput(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const name = input.name;
+    return this.submit(command, () => this.state.topics.get(name) as Topic);
+  }
+
+  /** The topic named `name`, or undefined. Synchronous. */
+  getTopic(name: string): Topic | undefined {
+    this.assertOpen();
+    return this.state.topics.get(name);
+  }
+
+  /**
+   * Commits offsets for a group; all entries are one atomic event. Rejects with INVALID_GROUP_ID,
+   * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, INVALID_REQUEST or KAFKA_STORAGE_ERROR.
+   */
+  commitOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
+    let command: Command;
+    try {
+      command = checkCommitOffsetsInput(groupId, entries);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.submit(command, () => undefined);
+  }
+
+  /** The committed offset of (group, topic, partition), or undefined. Synchronous. */
+  fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    this.assertOpen();
+    return this.state.fetchOffset(groupId, topic, partition);
+  }
+
+  /** Makes every acknowledged write durable now (fdatasync), whatever the durability mode. */
+  sync(): Promise<void> {
+    return this.submit('sync', () => undefined);
+  }
+
+  /**
+   * Waits for every write in flight, fdatasyncs (unless the store is read-only after a failed fdatasync),
+   * stops the writer thread and releases the directory lock. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.closeOnce();
+    return this.closePromise;
+  }
+
+  private async closeOnce(): Promise<void> {
+    if (!this.closed) {
+      void this.submit('close', () => undefined).catch(() => undefined);
+      this.closing = true;
+      await this.closedSignal;
+    }
+    await this.workerExited;
+    this.cursor.close();
+    this.lock.release();
+  }
+
+  /** Counts for tests and inspection. @internal */
+  stateForTests(): MetadataState {
+    return this.state;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Encoding of commands on the command ring (caller thread → writer thread). In memory only, never on
+ * disk, so it has no versioning: both ends are the same build.
+ *
+ * ```
+ *  0          2        4        8
+ *  +----------+--------+--------+---------------------+
+ *  | handleId | kind   | seq    | Avro payload        |
+ *  | u16      | u16    | u32    | (per kind)          |
+ *  +----------+--------+--------+---------------------+
+ * ```
+ * `handleId` names the handle whose promise waits; `seq` is that handle's sequence number of the call.
+ */
+import avro from 'avsc';
+import { assert } from '../assert.js';
+import type { Command } from '../commands/commands.js';
+import { EVENT_UNION_SCHEMA } from './event-schema.js';
+
+/** Command kinds; `Close` and `Sync` are control commands that produce no event. */
+export const COMMAND_KIND = Object.freeze({ CreateTopic: 1, CommitOffsets: 2, Close: 100, Sync: 101 });
+
+/** Bytes before the payload. */
+export const COMMAND_HEADER_BYTES = 8;
+
+const offsetCommitEntry = EVENT_UNION_SCHEMA[1].fields[1].type;
+
+const createTopicType = avro.Type.forSchema({
+  type: 'record',
+  name: 'CreateTopicCommand',
+  fields: [
+    { name: 'name', type: 'string' },
+    { name: 'partitions', type: 'int' },
+    { name: 'replicationFactor', type: 'int' },
+    { name: 'configs', type: { type: 'map', values: 'string' } },
+  ],
+});
+
+const commitOffsetsType = avro.Type.forSchema({
+  type: 'record',
+  name: 'CommitOffsetsCommand',
+  namespace: 'chronik.metalog',
+  fields: [
+    { name: 'groupId', type: 'string' },
+    { name: 'entries', type: offsetCommitEntry as avro.Schema },
+  ],
+});
+
+/** A decoded ring message. */
+export type CommandMessage =
+  | { handleId: number; seq: number; kind: 'command'; command: Command }
+  | { handleId: number; seq: number; kind: 'close' | 'sync' };
+
+/**
+ * Encodes a command into `scratch`; returns the bytes written, or -1 if `scratch` is too small.
+ */
+export function encodeCommand(handleId: number, seq: number, command: Command | 'close' | 'sync', scratch: Buffer): number {
+  assert(handleId >= 0 && handleId <= 0xffff, 'handle id fits u16');
+  scratch.writeUInt16LE(handleId, 0);
+  scratch.writeUInt32LE(seq >>> 0, 4);
+  if (command === 'close' || command === 'sync') {
+    scratch.writeUInt16LE(command === 'close' ? COMMAND_KIND.Close : COMMAND_KIND.Sync, 2);
+    return COMMAND_HEADER_BYTES;
+  }
+  scratch.writeUInt16LE(COMMAND_KIND[command.type], 2);
+  const type = command.type === 'CreateTopic' ? createTopicType : commitOffsetsType;
+  const end = type.encode(command.value, scratch, COMMAND_HEADER_BYTES);
+  return end < 0 ? -1 : end;
+}
+
+/** Decodes one command from ring bytes (which may be a view into shared memory). */
+export function decodeCommand(bytes: Uint8Array): CommandMessage {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const handleId = buffer.readUInt16LE(0);
+  const kind = buffer.readUInt16LE(2);
+  const seq = buffer.readUInt32LE(4);
+  switch (kind) {
+    case COMMAND_KIND.Close:
+      return { handleId, seq, kind: 'close' };
+    case COMMAND_KIND.Sync:
+      return { handleId, seq, kind: 'sync' };
+    case COMMAND_KIND.CreateTopic:
+      return { handleId, seq, kind: 'command', command: { type: 'CreateTopic', value: createTopicType.decode(buffer, COMMAND_HEADER_BYTES).value } };
+    case COMMAND_KIND.CommitOffsets:
+      return { handleId, seq, kind: 'command', command: { type: 'CommitOffsets', value: commitOffsetsType.decode(buffer, COMMAND_HEADER_BYTES).value } };
+    default:
+      assert(false, `unknown command kind ${kind}`);
+  }
+}

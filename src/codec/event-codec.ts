@@ -1,0 +1,105 @@
+/**
+ * Encodes and decodes event payloads with avsc.
+ *
+ * `EventCodec.current()` encodes with this version's writer schema. `EventCodec.forWriterSchema(json)`
+ * decodes records written under another (older) writer schema found in a segment header: each branch of
+ * the writer union is resolved to the reader record of the same name. Both directions work on caller
+ * buffers and positions so the hot path allocates nothing but the decoded values.
+ */
+import avro from 'avsc';
+import { MetaLogError } from '../errors.js';
+import { EVENT_UNION_SCHEMA, type EventBody, type EventType } from './event-schema.js';
+
+interface Branch {
+  type: EventType;
+  reader: avro.Type;
+  resolver: avro.Resolver | null;
+}
+
+const READER_UNION = avro.Type.forSchema(EVENT_UNION_SCHEMA as avro.Schema, { wrapUnions: true }) as avro.types.WrappedUnionType;
+const READER_BY_NAME = new Map<string, avro.Type>(READER_UNION.types.map((type) => [type.name as string, type]));
+
+function shortName(fullName: string): string {
+  return fullName.slice(fullName.lastIndexOf('.') + 1);
+}
+
+/** A codec bound to one writer schema. */
+export class EventCodec {
+  /** The writer schema as stored in segment headers. */
+  readonly writerSchemaJson: string;
+  /** MD5 fingerprint of the writer schema's Avro canonical form (16 bytes). */
+  readonly fingerprint: Buffer;
+  private readonly branches: Branch[];
+  private readonly indexByType: Map<EventType, number>;
+
+  private constructor(writerSchemaJson: string) {
+    let writerUnion: avro.types.WrappedUnionType;
+    try {
+      writerUnion = avro.Type.forSchema(JSON.parse(writerSchemaJson), { wrapUnions: true }) as avro.types.WrappedUnionType;
+    } catch (error) {
+      throw new MetaLogError('UNSUPPORTED_FORMAT', `writer schema does not parse: ${(error as Error).message}`, {}, error);
+    }
+    if (!Array.isArray(writerUnion.types)) {
+      throw new MetaLogError('UNSUPPORTED_FORMAT', 'writer schema is not a union of event records', {});
+    }
+    this.writerSchemaJson = writerSchemaJson;
+    // avsc fingerprints the Parsing Canonical Form, so formatting and docs do not change it.
+    this.fingerprint = writerUnion.fingerprint('md5');
+    this.branches = writerUnion.types.map((writer) => {
+      const name = writer.name as string;
+      const reader = READER_BY_NAME.get(name);
+      if (reader === undefined) {
+        throw new MetaLogError('UNSUPPORTED_FORMAT', `event type ${name} is unknown to this version`, { entity: name });
+      }
+      const resolver = writer === reader || writerSchemaJson === CURRENT_JSON ? null : reader.createResolver(writer);
+      return { type: shortName(name) as EventType, reader, resolver };
+    });
+    this.indexByType = new Map(this.branches.map((branch, index) => [branch.type, index]));
+  }
+
+  private static currentCodec: EventCodec | undefined;
+
+  /** The codec of this version's writer schema. */
+  static current(): EventCodec {
+    EventCodec.currentCodec ??= new EventCodec(CURRENT_JSON);
+    return EventCodec.currentCodec;
+  }
+
+  /** A codec that decodes records written under `writerSchemaJson` into this version's event shapes. */
+  static forWriterSchema(writerSchemaJson: string): EventCodec {
+    return writerSchemaJson === CURRENT_JSON ? EventCodec.current() : new EventCodec(writerSchemaJson);
+  }
+
+  /** The union branch index that `type` has in this codec's writer schema. */
+  typeIndex(type: EventType): number {
+    const index = this.indexByType.get(type);
+    if (index === undefined) throw new MetaLogError('INTERNAL_ERROR', `event type ${type} missing from writer schema`);
+    return index;
+  }
+
+  /**
+   * Encodes `body.value` at `position`; returns the end position, or -1 if it does not fit before
+   * `buffer.length` (the caller decides whether that means "grow" or "too large").
+   */
+  encode(body: EventBody, buffer: Buffer, position: number): number {
+    const branch = this.branches[this.typeIndex(body.type)];
+    const end = branch.reader.encode(body.value, buffer, position);
+    return end < 0 ? -1 : end;
+  }
+
+  /** Decodes the payload `buffer[start, end)` of a record of union branch `typeIndex`. */
+  decode(typeIndex: number, buffer: Buffer, start: number, end: number): EventBody {
+    const branch = this.branches[typeIndex];
+    if (branch === undefined) {
+      throw new MetaLogError('CORRUPT_WAL', `event type index ${typeIndex} is not in the segment's schema`, {});
+    }
+    const view = end === buffer.length ? buffer : buffer.subarray(0, end);
+    const decoded = branch.reader.decode(view, start, branch.resolver ?? undefined);
+    if (decoded.offset !== end) {
+      throw new MetaLogError('CORRUPT_WAL', `event payload of ${end - start} bytes decoded to ${decoded.offset - start}`, {});
+    }
+    return { type: branch.type, value: decoded.value } as EventBody;
+  }
+}
+
+const CURRENT_JSON = JSON.stringify(EVENT_UNION_SCHEMA);

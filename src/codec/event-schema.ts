@@ -1,0 +1,119 @@
+/**
+ * The Avro schemas of WAL events: the writer schema of this version of the store.
+ *
+ * The writer schema is an Avro union of one record per event type. A WAL record carries the index of its
+ * branch in the union of the segment that holds it, and every segment header embeds that union's JSON and
+ * fingerprint, so a segment stays readable after the schema evolves: its records are decoded with the
+ * writer schema from its own header and resolved to the reader schema below by record name (Avro schema
+ * resolution: added fields need defaults, removed fields are skipped).
+ *
+ * Rules for changing this file: never rename a record, never remove a field's default, give every added
+ * field a default, bump EVENT_SCHEMA_VERSION. Old branches may be removed only with a migration.
+ */
+
+/** Version of this writer schema; written into every record. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** Avro namespace of all event records. */
+export const EVENT_NAMESPACE = 'chronik.metalog';
+
+const partitionState = {
+  type: 'record',
+  name: 'PartitionState',
+  fields: [
+    { name: 'partition', type: 'int' },
+    { name: 'leader', type: 'int', doc: 'broker id of the leader, -1 while unassigned' },
+    { name: 'replicas', type: { type: 'array', items: 'int' } },
+    { name: 'isr', type: { type: 'array', items: 'int' } },
+    { name: 'leaderEpoch', type: 'int' },
+    { name: 'partitionEpoch', type: 'int' },
+  ],
+};
+
+const topicCreated = {
+  type: 'record',
+  name: 'TopicCreated',
+  fields: [
+    { name: 'topicId', type: 'string', doc: 'UUID minted once by the writer; replay keeps it' },
+    { name: 'name', type: 'string' },
+    { name: 'replicationFactor', type: 'int' },
+    { name: 'partitions', type: { type: 'array', items: partitionState } },
+    { name: 'configs', type: { type: 'map', values: 'string' } },
+  ],
+};
+
+const offsetCommitEntry = {
+  type: 'record',
+  name: 'OffsetCommitEntry',
+  fields: [
+    { name: 'topic', type: 'string' },
+    { name: 'partition', type: 'int' },
+    { name: 'offset', type: 'long' },
+    { name: 'leaderEpoch', type: 'int', default: -1 },
+    { name: 'metadata', type: 'string', default: '' },
+  ],
+};
+
+const offsetsCommitted = {
+  type: 'record',
+  name: 'OffsetsCommitted',
+  fields: [
+    { name: 'groupId', type: 'string' },
+    { name: 'entries', type: { type: 'array', items: offsetCommitEntry } },
+  ],
+};
+
+/** The writer schema: a union of every event record, in a fixed order (the order only matters per segment). */
+export const EVENT_UNION_SCHEMA = [topicCreated, offsetsCommitted].map((record) => ({
+  ...record,
+  namespace: EVENT_NAMESPACE,
+}));
+
+/** One partition of a topic, as stored. */
+export interface PartitionState {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
+/** A topic came into being with all its partitions (one atomic event). */
+export interface TopicCreated {
+  topicId: string;
+  name: string;
+  replicationFactor: number;
+  partitions: PartitionState[];
+  configs: Record<string, string>;
+}
+
+/** One (topic, partition) of an offset commit. */
+export interface OffsetCommitEntry {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+}
+
+/** Offsets committed by a group; all entries of one commit are one event, so they land together or not at all. */
+export interface OffsetsCommitted {
+  groupId: string;
+  entries: OffsetCommitEntry[];
+}
+
+/** Event type names and their payloads. */
+export interface EventPayloads {
+  TopicCreated: TopicCreated;
+  OffsetsCommitted: OffsetsCommitted;
+}
+
+/** An event type name. */
+export type EventType = keyof EventPayloads;
+
+/** An event's type and payload, before it has an offset. */
+export type EventBody = { [T in EventType]: { type: T; value: EventPayloads[T] } }[EventType];
+
+/** A committed event: its offset in the log, the writer's timestamp, type and payload. */
+export type LogEvent = EventBody & { offset: number; timestampMs: number };

@@ -1,0 +1,117 @@
+/**
+ * Every configuration option, declared once: type, default, range, unit and meaning.
+ *
+ * `resolveConfig` is the only way a config enters the store: it fills defaults, checks every field and
+ * returns a frozen object, or throws INVALID_CONFIG naming the field and the allowed values. Unknown keys
+ * are errors (a typo such as `flushIntervalMS` must not silently mean "default").
+ */
+import { MetaLogError } from './errors.js';
+import { BATCH_BYTES_MAX, BATCH_BYTES_MIN, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './limits.js';
+
+/** When a write is acknowledged. */
+export type Durability = 'fsync' | 'interval' | 'none';
+
+/** The options a caller may pass to `MetaLog.open`. */
+export interface MetaLogConfigInput {
+  dir: string;
+  durability?: Durability;
+  flushIntervalMs?: number;
+  maxBatchBytes?: number;
+  segmentBytes?: number;
+}
+
+/** A resolved, validated, frozen configuration. */
+export type MetaLogConfig = Readonly<Required<MetaLogConfigInput>>;
+
+interface IntegerOption {
+  kind: 'integer';
+  defaultValue: number;
+  min: number;
+  max: number;
+  unit: string;
+  doc: string;
+}
+interface EnumOption {
+  kind: 'enum';
+  defaultValue: string;
+  values: readonly string[];
+  doc: string;
+}
+interface PathOption {
+  kind: 'path';
+  doc: string;
+}
+type OptionSpec = IntegerOption | EnumOption | PathOption;
+
+/** The declaration of every option; README's table and `metalog --help` are checked against it. */
+export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpec>> = Object.freeze({
+  dir: { kind: 'path', doc: 'Directory of the store (created if missing); holds LOCK and wal/.' },
+  durability: {
+    kind: 'enum',
+    defaultValue: 'fsync',
+    values: ['fsync', 'interval', 'none'],
+    doc: 'fsync: a write resolves after its batch is fdatasync-ed. interval: resolves after write(); fdatasync at least every flushIntervalMs. none: never fdatasync except at close.',
+  },
+  flushIntervalMs: {
+    kind: 'integer',
+    defaultValue: 100,
+    min: 1,
+    max: 60000,
+    unit: 'ms',
+    doc: 'With durability "interval": the longest time a written batch waits for fdatasync.',
+  },
+  maxBatchBytes: {
+    kind: 'integer',
+    defaultValue: 4 * 1024 * 1024,
+    min: BATCH_BYTES_MIN,
+    max: BATCH_BYTES_MAX,
+    unit: 'bytes',
+    doc: 'A group-commit batch closes once its records reach this size (one write() and one fdatasync per batch).',
+  },
+  segmentBytes: {
+    kind: 'integer',
+    defaultValue: 64 * 1024 * 1024,
+    min: SEGMENT_BYTES_MIN,
+    max: SEGMENT_BYTES_MAX,
+    unit: 'bytes',
+    doc: 'A WAL segment is sealed and a new one started once the next batch would take it past this size.',
+  },
+});
+
+function invalid(field: string, rule: string): MetaLogError {
+  return new MetaLogError('INVALID_CONFIG', `config.${field}: ${rule}`, { field });
+}
+
+function resolveOption(field: string, spec: OptionSpec, value: unknown): unknown {
+  if (spec.kind === 'path') {
+    if (typeof value !== 'string' || value.length === 0) throw invalid(field, 'must be a non-empty string path');
+    return value;
+  }
+  if (value === undefined) return spec.defaultValue;
+  if (spec.kind === 'enum') {
+    if (typeof value !== 'string' || !spec.values.includes(value)) {
+      throw invalid(field, `must be one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`);
+    }
+    return value;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+    throw invalid(field, `must be an integer from ${spec.min} to ${spec.max} (${spec.unit})`);
+  }
+  return value;
+}
+
+/** Validates `input`, fills defaults, and returns a frozen config; throws INVALID_CONFIG naming the field. */
+export function resolveConfig(input: unknown): MetaLogConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new MetaLogError('INVALID_CONFIG', 'config must be an object', { field: '' });
+  }
+  const given = input as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(key in CONFIG_OPTIONS)) throw invalid(key, `unknown option (known: ${Object.keys(CONFIG_OPTIONS).join(', ')})`);
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const [field, spec] of Object.entries(CONFIG_OPTIONS)) {
+    resolved[field] = resolveOption(field, spec, given[field]);
+  }
+  return Object.freeze(resolved) as MetaLogConfig;
+}

@@ -1,0 +1,14 @@
+/**
+ * chronik-metalog: an embedded, event-sourced metadata store for Kafka-compatible brokers.
+ */
+export { MetaLog } from './api/metalog.js';
+export type { OpenInternals } from './api/metalog.js';
+export { resolveConfig, CONFIG_OPTIONS } from './config.js';
+export type { Durability, MetaLogConfig, MetaLogConfigInput } from './config.js';
+export { MetaLogError, ERROR_CODES, hasCode } from './errors.js';
+export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';
+export type { CreateTopicInput, OffsetCommitInput } from './commands/commands.js';
+export type { Topic, CommittedOffset } from './state/metadata-state.js';
+export type { PartitionState, LogEvent, EventType } from './codec/event-schema.js';
+export type { RecoveryReport } from './writer/recover-writer.js';
+export { CRC32C_PATH } from './crc32c.js';

@@ -1,0 +1,72 @@
+/**
+ * Hard limits that users cannot tune, each with its reason. The relations between them (and with the
+ * config ranges in config.ts) are asserted when this module loads, so an inconsistent edit fails at once
+ * instead of at the first oversized record.
+ */
+import { assert } from './assert.js';
+
+/** Largest framed WAL record (one event). Bounds one command's effect; a batch commit of ~20k partitions fits. */
+export const RECORD_BYTES_MAX = 1024 * 1024;
+
+/** Largest encoded command in the command ring. A command is never larger than the event it becomes, plus slack. */
+export const COMMAND_BYTES_MAX = RECORD_BYTES_MAX;
+
+/** Largest serialized error carried back to a caller; longer messages are cut, so a batch stays bounded. */
+export const ERROR_BYTES_MAX = 4096;
+
+/** Commands drained into one batch at most, so one batch's result table stays small. */
+export const BATCH_COMMANDS_MAX = 16384;
+
+/** Kafka's longest legal topic name. */
+export const TOPIC_NAME_LENGTH_MAX = 249;
+
+/** Partitions per topic. Kafka has no hard cap; this one keeps a create-topic event under RECORD_BYTES_MAX. */
+export const PARTITIONS_MAX = 20000;
+
+/** Replication factor (Kafka stores it as int16). */
+export const REPLICATION_FACTOR_MAX = 32767;
+
+/** Consumer group id length (Kafka: string, UTF-8); long ids only bloat every offset key. */
+export const GROUP_ID_LENGTH_MAX = 1024;
+
+/** Offset commit metadata, as Kafka's `offset.metadata.max.bytes` default. */
+export const OFFSET_METADATA_BYTES_MAX = 4096;
+
+/** Entries in one commitOffsets call (one atomic event). */
+export const COMMIT_ENTRIES_MAX = 10000;
+
+/** Topic config entries and the length of each key and value. */
+export const TOPIC_CONFIG_ENTRIES_MAX = 256;
+export const TOPIC_CONFIG_VALUE_LENGTH_MAX = 4096;
+
+/** Handles (opener plus attached threads) that can talk to one writer; each owns a result slot id. */
+export const HANDLES_MAX = 64;
+
+/** Smallest and largest WAL segment. The header must leave room for records; 4 GiB keeps positions in 32 bits. */
+export const SEGMENT_BYTES_MIN = 64 * 1024;
+export const SEGMENT_BYTES_MAX = 2 ** 31;
+
+/** Batch byte bounds: a batch must hold the largest record. */
+export const BATCH_BYTES_MIN = RECORD_BYTES_MAX;
+export const BATCH_BYTES_MAX = 64 * 1024 * 1024;
+
+/** Bytes of an event-ring record beyond its frames: batch header plus result table plus errors. */
+export function batchOverheadBytesMax(): number {
+  return 64 + BATCH_COMMANDS_MAX * 16 + ERROR_BYTES_MAX;
+}
+
+/** Size of the event ring for a given maxBatchBytes: two full batches always fit. */
+export function eventRingBytesFor(maxBatchBytes: number): number {
+  const needed = 2 * (maxBatchBytes + RECORD_BYTES_MAX + batchOverheadBytesMax()) + 64;
+  let bytes = 1;
+  while (bytes < needed) bytes *= 2;
+  return bytes;
+}
+
+/** Size of the command ring: many commands in flight, and two of the largest commands always fit. */
+export const COMMAND_RING_BYTES = 8 * 1024 * 1024;
+
+assert(RECORD_BYTES_MAX <= BATCH_BYTES_MIN, 'a maximal record must fit in the smallest batch');
+assert(2 * (COMMAND_BYTES_MAX + 16) <= COMMAND_RING_BYTES, 'two maximal commands must fit in the command ring');
+assert(SEGMENT_BYTES_MIN < RECORD_BYTES_MAX * 2, 'segments hold at least one record (a large record gets its own segment)');
+assert(OFFSET_METADATA_BYTES_MAX * COMMIT_ENTRIES_MAX / 4 <= RECORD_BYTES_MAX * 16, 'commit bounds stay near the record bound');

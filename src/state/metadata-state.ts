@@ -1,0 +1,150 @@
+/**
+ * The metadata state: the fold of every committed event, held in plain Maps.
+ *
+ * `apply` is the only way the state changes, one pure handler per event type. The writer applies each
+ * event as soon as its command validates (so later commands of the same batch see it) and records how to
+ * undo it; if the batch then cannot be written, the undo log restores the state exactly, so a rejected
+ * batch leaves no trace. Handles fold the same events from the event ring to serve synchronous reads.
+ *
+ * Values handed out are frozen: a caller cannot change the store by mutating what a read returned.
+ */
+import type { LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
+import { assert } from '../assert.js';
+
+/** A topic as the API returns it. */
+export interface Topic {
+  readonly topicId: string;
+  readonly name: string;
+  readonly replicationFactor: number;
+  readonly partitions: readonly Readonly<PartitionState>[];
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+/** A committed offset as the API returns it (`commitTimestamp` is the commit event's time in ms since the epoch). */
+export interface CommittedOffset {
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string;
+  readonly commitTimestamp: number;
+}
+
+/** Steps that revert applied events, run last-first. */
+export type UndoLog = (() => void)[];
+
+type PartitionOffsets = Map<number, CommittedOffset>;
+type GroupOffsets = Map<string, PartitionOffsets>;
+
+/** The folded state of the log. */
+export class MetadataState {
+  readonly topics = new Map<string, Topic>();
+  readonly offsetsByGroup = new Map<string, GroupOffsets>();
+  /** Offset of the last applied event, -1 before the first. */
+  lastOffset = -1;
+
+  /** Applies one event; with `undo`, records how to revert it. Events must arrive in offset order. */
+  apply(event: LogEvent, undo?: UndoLog): void {
+    assert(event.offset === this.lastOffset + 1, 'events are applied densely, in offset order');
+    const previousLastOffset = this.lastOffset;
+    switch (event.type) {
+      case 'TopicCreated':
+        this.applyTopicCreated(event.value, undo);
+        break;
+      case 'OffsetsCommitted':
+        this.applyOffsetsCommitted(event.value, event.timestampMs, undo);
+        break;
+      default:
+        assert(false, `no fold handler for event type ${(event as LogEvent).type}`);
+    }
+    this.lastOffset = event.offset;
+    undo?.push(() => {
+      this.lastOffset = previousLastOffset;
+    });
+  }
+
+  private applyTopicCreated(value: TopicCreated, undo?: UndoLog): void {
+    assert(!this.topics.has(value.name), 'a created topic did not exist');
+    const topic: Topic = Object.freeze({
+      topicId: value.topicId,
+      name: value.name,
+      replicationFactor: value.replicationFactor,
+      partitions: Object.freeze(
+        value.partitions.map((partition) =>
+          Object.freeze({
+            partition: partition.partition,
+            leader: partition.leader,
+            replicas: Object.freeze([...partition.replicas]) as number[],
+            isr: Object.freeze([...partition.isr]) as number[],
+            leaderEpoch: partition.leaderEpoch,
+            partitionEpoch: partition.partitionEpoch,
+          }),
+        ),
+      ),
+      configs: Object.freeze({ ...value.configs }),
+    });
+    this.topics.set(value.name, topic);
+    undo?.push(() => this.topics.delete(value.name));
+  }
+
+  private applyOffsetsCommitted(value: OffsetsCommitted, timestampMs: number, undo?: UndoLog): void {
+    let group = this.offsetsByGroup.get(value.groupId);
+    if (group === undefined) {
+      group = new Map();
+      this.offsetsByGroup.set(value.groupId, group);
+      const groupId = value.groupId;
+      undo?.push(() => this.offsetsByGroup.delete(groupId));
+    }
+    for (const entry of value.entries) {
+      let partitions = group.get(entry.topic);
+      if (partitions === undefined) {
+        partitions = new Map();
+        group.set(entry.topic, partitions);
+        const topicOffsets = group;
+        undo?.push(() => topicOffsets.delete(entry.topic));
+      }
+      const previous = partitions.get(entry.partition);
+      partitions.set(
+        entry.partition,
+        Object.freeze({ offset: entry.offset, leaderEpoch: entry.leaderEpoch, metadata: entry.metadata, commitTimestamp: timestampMs }),
+      );
+      if (undo !== undefined) {
+        const target = partitions;
+        undo.push(() => (previous === undefined ? target.delete(entry.partition) : target.set(entry.partition, previous)));
+      }
+    }
+  }
+
+  /** The committed offset of (group, topic, partition), if any. */
+  fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.offsetsByGroup.get(groupId)?.get(topic)?.get(partition);
+  }
+
+  /** Number of committed (group, topic, partition) offsets. */
+  offsetCount(): number {
+    let count = 0;
+    for (const group of this.offsetsByGroup.values()) for (const partitions of group.values()) count += partitions.size;
+    return count;
+  }
+}
+
+/** Reverts the events recorded in `undo`, newest first. */
+export function rollback(undo: UndoLog): void {
+  for (let i = undo.length - 1; i >= 0; i--) undo[i]();
+  undo.length = 0;
+}
+
+/**
+ * A canonical, order-independent digest input of a state (used by tests and verify to compare a state
+ * folded one way with a state folded another way).
+ */
+export function canonicalState(state: MetadataState): string {
+  const topics = [...state.topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const offsets: unknown[] = [];
+  for (const [groupId, group] of [...state.offsetsByGroup].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    for (const [topic, partitions] of [...group].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      for (const [partition, committed] of [...partitions].sort((a, b) => a[0] - b[0])) {
+        offsets.push([groupId, topic, partition, committed]);
+      }
+    }
+  }
+  return JSON.stringify({ lastOffset: state.lastOffset, topics, offsets });
+}

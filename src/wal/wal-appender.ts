@@ -1,0 +1,178 @@
+/**
+ * Appends batches to the newest WAL segment, rotates segments, and makes them durable.
+ *
+ * Owned by the writer thread alone. Invariants:
+ * - `size` is the byte position after the last record that was written completely; a failed write is cut
+ *   back to it (ftruncate) before the error is reported, so a partial batch never stays in the file;
+ * - a segment is fdatasync-ed before the next one is created, so every sealed segment is whole on disk
+ *   (recovery relies on it: only the newest segment may have a torn tail);
+ * - a new segment appears atomically: header written to `<name>.tmp`, fdatasync, rename, fsync of wal/;
+ * - after an fdatasync failure nothing is retried on the same descriptor (the kernel may have dropped the
+ *   dirty pages and cleared the error): the failure is fatal and the store goes read-only.
+ */
+import path from 'node:path';
+import { assert } from '../assert.js';
+import type { EventCodec } from '../codec/event-codec.js';
+import { MetaLogError } from '../errors.js';
+import { encodeSegmentHeader, segmentFileName } from './format.js';
+import type { VerifiedSegment } from './recovery.js';
+import type { Storage } from './storage.js';
+
+interface OpenSegment {
+  name: string;
+  baseOffset: number;
+  fd: number;
+  size: number;
+  recordCount: number;
+}
+
+/** Thrown for an error after which the writer must stop writing (fdatasync failed, or a cut-back failed). */
+export function fatalStorageError(message: string, cause: unknown, file: string): MetaLogError {
+  return new MetaLogError('KAFKA_STORAGE_ERROR', message, { file, fatal: true }, cause);
+}
+
+/** True for errors that make the store read-only. */
+export function isFatal(error: unknown): boolean {
+  return error instanceof MetaLogError && error.details.fatal === true;
+}
+
+/** Appends to the WAL of one directory. */
+export class WalAppender {
+  private current: OpenSegment;
+  private nextOffsetValue: number;
+  /** Segments sealed or open, oldest first: name and base offset (for metrics and inspection). */
+  readonly segmentNames: string[];
+
+  /**
+   * Continues the newest verified segment if it was written with `codec`'s schema; otherwise (no segment, or
+   * an older writer schema) starts a new one at `nextOffset`.
+   */
+  constructor(
+    private readonly storage: Storage,
+    private readonly walDir: string,
+    private readonly codec: EventCodec,
+    private readonly segmentBytes: number,
+    segments: readonly VerifiedSegment[],
+    nextOffset: number,
+  ) {
+    storage.mkdirp(walDir);
+    this.nextOffsetValue = nextOffset;
+    this.segmentNames = segments.map((segment) => segment.name);
+    const newest = segments.at(-1);
+    if (newest !== undefined && newest.header.schemaJson === codec.writerSchemaJson) {
+      assert(newest.validEnd === newest.fileBytes, 'a continued segment has no bytes past its last record');
+      const fd = storage.openForWrite(newest.filePath);
+      this.current = { name: newest.name, baseOffset: newest.baseOffset, fd, size: newest.validEnd, recordCount: newest.recordCount };
+    } else {
+      this.current = this.createSegment(nextOffset);
+      this.segmentNames.push(this.current.name);
+    }
+  }
+
+  /** Offset the next appended record must carry. */
+  get nextOffset(): number {
+    return this.nextOffsetValue;
+  }
+
+  /** Bytes in the open segment. */
+  get openSegmentBytes(): number {
+    return this.current.size;
+  }
+
+  private createSegment(baseOffset: number): OpenSegment {
+    const name = segmentFileName(baseOffset);
+    const finalPath = path.join(this.walDir, name);
+    const tempPath = `${finalPath}.tmp`;
+    const header = encodeSegmentHeader(baseOffset, Date.now(), this.codec.fingerprint, this.codec.writerSchemaJson);
+    let fd = this.storage.createForWrite(tempPath);
+    try {
+      this.writeAll(fd, header, 0, header.length, 0);
+      this.storage.fdatasync(fd);
+    } catch (error) {
+      this.storage.close(fd);
+      this.storage.unlink(tempPath);
+      throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot create segment ${name}: ${(error as Error).message}`, { file: name }, error);
+    }
+    this.storage.close(fd);
+    this.storage.rename(tempPath, finalPath);
+    this.storage.fsyncDir(this.walDir);
+    fd = this.storage.openForWrite(finalPath);
+    return { name, baseOffset, fd, size: header.length, recordCount: 0 };
+  }
+
+  private writeAll(fd: number, bytes: Uint8Array, start: number, end: number, position: number): void {
+    let written = start;
+    // Bounded: each pass writes at least one byte or throws; a zero-byte write is treated as a failure.
+    while (written < end) {
+      const count = this.storage.write(fd, bytes, written, end, position + (written - start));
+      if (count <= 0) throw new Error(`write returned ${count}`);
+      written += count;
+    }
+  }
+
+  /**
+   * Appends `bytes[start, end)`, which hold `recordCount` records numbered from `nextOffset`. Rotates first
+   * if the batch would take a non-empty segment past segmentBytes. On a write error (ENOSPC, EIO) the file
+   * is cut back to its previous size and KAFKA_STORAGE_ERROR is thrown: nothing of the batch remains.
+   */
+  append(bytes: Uint8Array, start: number, end: number, recordCount: number): void {
+    assert(recordCount > 0, 'a batch appends at least one record');
+    assert(end > start, 'a batch has bytes');
+    if (this.current.recordCount > 0 && this.current.size + (end - start) > this.segmentBytes) this.rotate();
+    const segment = this.current;
+    const sizeBefore = segment.size;
+    try {
+      this.writeAll(segment.fd, bytes, start, end, sizeBefore);
+    } catch (error) {
+      this.cutBack(segment, sizeBefore, error);
+      throw new MetaLogError(
+        'KAFKA_STORAGE_ERROR',
+        `write to ${segment.name} failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the batch was not stored`,
+        { file: segment.name, position: sizeBefore, offset: this.nextOffsetValue },
+        error,
+      );
+    }
+    segment.size = sizeBefore + (end - start);
+    segment.recordCount += recordCount;
+    this.nextOffsetValue += recordCount;
+  }
+
+  private cutBack(segment: OpenSegment, size: number, writeError: unknown): void {
+    try {
+      this.storage.ftruncate(segment.fd, size);
+    } catch (truncateError) {
+      throw fatalStorageError(
+        `cannot cut ${segment.name} back to ${size} bytes after a failed write: ${(truncateError as Error).message}`,
+        writeError,
+        segment.name,
+      );
+    }
+  }
+
+  /** Seals the open segment (fdatasync) and starts the next; the old one stays open until the new one exists. */
+  private rotate(): void {
+    this.sync();
+    const next = this.createSegment(this.nextOffsetValue);
+    this.storage.close(this.current.fd);
+    this.current = next;
+    this.segmentNames.push(next.name);
+  }
+
+  /** fdatasync of the open segment; a failure is fatal (never retried on this descriptor). */
+  sync(): void {
+    try {
+      this.storage.fdatasync(this.current.fd);
+    } catch (error) {
+      throw fatalStorageError(
+        `fdatasync of ${this.current.name} failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the store is read-only`,
+        error,
+        this.current.name,
+      );
+    }
+  }
+
+  /** Closes the open segment's descriptor (the caller syncs first when it should). */
+  close(): void {
+    this.storage.close(this.current.fd);
+  }
+}

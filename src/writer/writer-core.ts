@@ -1,0 +1,271 @@
+/**
+ * The writer's logic, one batch at a time: validate each command against the state, encode its event into
+ * the batch, apply it (with undo), then append the whole batch with one write and make it durable per the
+ * durability mode, and produce the record that acknowledges it on the event ring.
+ *
+ * Runs on the writer thread only (workers/writer.ts drives it). Invariants:
+ * - records in a batch carry dense offsets starting at the appender's next offset;
+ * - a command's result is "ok" only if its event is in the WAL and, in fsync mode, fdatasync-ed;
+ * - if the append fails, every event of the batch is rolled back out of the state and its command fails:
+ *   nothing partial is acknowledged, applied or left in the file (the appender cuts it back);
+ * - after a fatal storage error (fdatasync failed) or a failed assertion the writer is read-only: every
+ *   later command fails with STORE_READ_ONLY, whose cause is the original error.
+ */
+import { assert, verify } from '../assert.js';
+import { decide, type Command } from '../commands/commands.js';
+import { EventCodec } from '../codec/event-codec.js';
+import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
+import type { MetaLogConfig } from '../config.js';
+import { MetaLogError, type SerializedError } from '../errors.js';
+import { BATCH_COMMANDS_MAX, ERROR_BYTES_MAX, RECORD_BYTES_MAX } from '../limits.js';
+import { MetadataState, rollback, type UndoLog } from '../state/metadata-state.js';
+import { RECORD_HEADER_BYTES, sealRecord } from '../wal/format.js';
+import { isFatal, WalAppender } from '../wal/wal-appender.js';
+import {
+  BATCH_HEADER_BYTES,
+  BATCH_KIND,
+  encodeResultError,
+  writeBatchHeader,
+  writeResult,
+} from './batch-record.js';
+
+interface PendingResult {
+  handleId: number;
+  seq: number;
+  /** True when the command appended an event to this batch (so a failed append fails it too). */
+  wroteEvent: boolean;
+  error: SerializedError | null;
+}
+
+function serialize(error: unknown): SerializedError {
+  if (error instanceof MetaLogError) return error.toJSON();
+  return new MetaLogError('INTERNAL_ERROR', `unexpected error: ${(error as Error)?.message ?? String(error)}`, {}, error).toJSON();
+}
+
+/** Validates, appends and acknowledges batches of commands. */
+export class WriterCore {
+  private readonly codec = EventCodec.current();
+  private readonly frames: Buffer;
+  private framesBytes = 0;
+  private recordCount = 0;
+  private firstOffset = 0;
+  private batchTimestampMs = 0;
+  private lastTimestampMs = 0;
+  private readonly results: PendingResult[] = [];
+  private resultsBytes = 0;
+  private readonly undo: UndoLog = [];
+  private syncRequested = false;
+  /** Offset of the last event known to be fdatasync-ed (-1 before any). */
+  private durableOffset: number;
+  /** Bytes written since the last fdatasync. */
+  private dirty = false;
+  private lastSyncMs = Date.now();
+  /** Set once the writer may no longer write; the cause of every later rejection. */
+  private readOnlyCause: MetaLogError | null = null;
+
+  constructor(
+    private readonly config: MetaLogConfig,
+    readonly state: MetadataState,
+    private readonly appender: WalAppender,
+  ) {
+    assert(appender.nextOffset === state.lastOffset + 1, 'the appender continues where the state ends');
+    this.durableOffset = state.lastOffset;
+    this.frames = Buffer.allocUnsafe(config.maxBatchBytes + RECORD_BYTES_MAX);
+    this.lastTimestampMs = Date.now();
+  }
+
+  /** The error that made the writer read-only, if any. */
+  get readOnlyError(): MetaLogError | null {
+    return this.readOnlyCause;
+  }
+
+  /** Starts a new batch. */
+  startBatch(): void {
+    assert(this.results.length === 0 && this.framesBytes === 0 && this.undo.length === 0, 'previous batch finished');
+    this.firstOffset = this.appender.nextOffset;
+    // Timestamps never go backwards, even if the wall clock does: time lookups rely on their order.
+    this.batchTimestampMs = Math.max(Date.now(), this.lastTimestampMs);
+    this.lastTimestampMs = this.batchTimestampMs;
+  }
+
+  /** True when the batch should close (by bytes or by command count). */
+  batchFull(): boolean {
+    return this.framesBytes + this.resultsBytes >= this.config.maxBatchBytes || this.results.length >= BATCH_COMMANDS_MAX;
+  }
+
+  /** True when the batch has anything to acknowledge. */
+  batchHasWork(): boolean {
+    return this.results.length > 0 || this.syncRequested;
+  }
+
+  /** Handles one command: a rejected command gets an error result and leaves no trace. */
+  addCommand(handleId: number, seq: number, command: Command): void {
+    if (this.readOnlyCause !== null) {
+      this.addResult(handleId, seq, false, this.readOnlyRejection());
+      return;
+    }
+    let event: LogEvent;
+    let end: number;
+    try {
+      const body = decide(command, this.state);
+      end = this.encodeRecord(body);
+      event = { ...body, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
+    } catch (error) {
+      this.addResult(handleId, seq, false, serialize(error));
+      return;
+    }
+    this.state.apply(event, this.undo);
+    this.framesBytes = end;
+    this.recordCount++;
+    this.addResult(handleId, seq, true, null);
+  }
+
+  /** Asks for an fdatasync at the end of this batch (the `sync()` API), acknowledged like a command. */
+  addSync(handleId: number, seq: number): void {
+    this.syncRequested = true;
+    this.addResult(handleId, seq, false, this.readOnlyCause === null ? null : this.readOnlyRejection());
+  }
+
+  private readOnlyRejection(): SerializedError {
+    const cause = this.readOnlyCause as MetaLogError;
+    return new MetaLogError('STORE_READ_ONLY', `the store is read-only after: ${cause.message}`, {}, cause).toJSON();
+  }
+
+  private addResult(handleId: number, seq: number, wroteEvent: boolean, error: SerializedError | null): void {
+    this.results.push({ handleId, seq, wroteEvent, error });
+    this.resultsBytes += error === null ? 8 : 12 + ERROR_BYTES_MAX;
+  }
+
+  /** Encodes one event as a sealed record at the end of the batch; returns the record's end. */
+  private encodeRecord(body: ReturnType<typeof decide>): number {
+    const start = this.framesBytes;
+    assert(this.frames.length - start >= RECORD_BYTES_MAX, 'batch buffer keeps room for one maximal record');
+    const limit = this.frames.subarray(0, start + RECORD_BYTES_MAX);
+    const payloadEnd = this.codec.encode(body, limit, start + RECORD_HEADER_BYTES);
+    if (payloadEnd < 0) {
+      throw new MetaLogError('INVALID_REQUEST', `the event would exceed ${RECORD_BYTES_MAX} bytes`, { entity: body.type });
+    }
+    const offset = this.firstOffset + this.recordCount;
+    return sealRecord(this.frames, start, payloadEnd, offset, this.batchTimestampMs, this.codec.typeIndex(body.type), EVENT_SCHEMA_VERSION);
+  }
+
+  /**
+   * Appends the batch (one write), fdatasyncs it in fsync mode (or when asked), and returns the BATCH
+   * record that acknowledges it. On failure the batch's events are rolled back and their commands fail.
+   */
+  finishBatch(): Buffer {
+    if (this.recordCount > 0) this.appendBatch();
+    const mustSync = this.dirty && (this.config.durability === 'fsync' || this.syncRequested);
+    if (mustSync) this.syncNowOrFail();
+    this.undo.length = 0;
+    const record = this.encodeBatchRecord();
+    this.framesBytes = 0;
+    this.recordCount = 0;
+    this.results.length = 0;
+    this.resultsBytes = 0;
+    this.syncRequested = false;
+    return record;
+  }
+
+  private appendBatch(): void {
+    try {
+      this.appender.append(this.frames, 0, this.framesBytes, this.recordCount);
+      this.dirty = true;
+    } catch (error) {
+      this.failBatch(error);
+    }
+  }
+
+  /** fdatasync; on failure the store goes read-only and this batch's writes fail (never acknowledged). */
+  private syncNowOrFail(): void {
+    try {
+      this.appender.sync();
+      this.dirty = false;
+      this.lastSyncMs = Date.now();
+      this.durableOffset = this.appender.nextOffset - 1;
+    } catch (error) {
+      this.failBatch(error);
+    }
+  }
+
+  private failBatch(error: unknown): void {
+    rollback(this.undo);
+    const failure = serialize(error);
+    for (const result of this.results) {
+      if (result.wroteEvent) {
+        result.error = failure;
+        result.wroteEvent = false;
+      }
+    }
+    if (isFatal(error) || !(error instanceof MetaLogError)) this.becomeReadOnly(error);
+    this.framesBytes = 0;
+    this.recordCount = 0;
+  }
+
+  /** Makes the writer read-only (fatal storage error or broken invariant). */
+  becomeReadOnly(error: unknown): void {
+    if (this.readOnlyCause !== null) return;
+    this.readOnlyCause =
+      error instanceof MetaLogError ? error : new MetaLogError('INTERNAL_ERROR', `writer stopped: ${(error as Error)?.message}`, {}, error);
+  }
+
+  private encodeBatchRecord(): Buffer {
+    let resultsBytes = 0;
+    const errorJsons = this.results.map((result) => (result.error === null ? null : encodeResultError(result.error)));
+    for (const json of errorJsons) resultsBytes += json === null ? 8 : 12 + json.length;
+    const record = Buffer.allocUnsafe(BATCH_HEADER_BYTES + resultsBytes + this.framesBytes);
+    writeBatchHeader(record, BATCH_KIND.BATCH, {
+      resultCount: this.results.length,
+      firstOffset: this.firstOffset,
+      recordCount: this.recordCount,
+      framesBytes: this.framesBytes,
+      durableOffset: this.durableOffset,
+      resultsBytes,
+      schemaBytes: 0,
+    });
+    let position = BATCH_HEADER_BYTES;
+    for (let i = 0; i < this.results.length; i++) {
+      position = writeResult(record, position, this.results[i].handleId, this.results[i].seq, errorJsons[i]);
+    }
+    this.frames.copy(record, position, 0, this.framesBytes);
+    verify(() => assert(position + this.framesBytes === record.length, 'batch record filled exactly'));
+    return record;
+  }
+
+  /** In interval mode: true when written bytes have waited flushIntervalMs for an fdatasync. */
+  syncDue(nowMs: number): boolean {
+    return this.dirty && this.config.durability === 'interval' && nowMs - this.lastSyncMs >= this.config.flushIntervalMs;
+  }
+
+  /** How long the idle writer may sleep before an interval fdatasync falls due. */
+  idleWaitMs(nowMs: number): number {
+    if (!this.dirty || this.config.durability !== 'interval') return 1000;
+    return Math.max(0, this.config.flushIntervalMs - (nowMs - this.lastSyncMs));
+  }
+
+  /** Interval fdatasync outside a batch; returns an empty BATCH record carrying the new durable offset. */
+  syncInterval(): Buffer {
+    this.startBatch();
+    try {
+      this.appender.sync();
+      this.dirty = false;
+      this.lastSyncMs = Date.now();
+      this.durableOffset = this.appender.nextOffset - 1;
+    } catch (error) {
+      this.becomeReadOnly(error);
+    }
+    return this.finishBatch();
+  }
+
+  /** Syncs (unless read-only: never retry fdatasync after it failed) and closes the WAL. */
+  close(): void {
+    if (this.readOnlyCause === null && this.dirty) {
+      try {
+        this.appender.sync();
+      } catch (error) {
+        this.becomeReadOnly(error);
+      }
+    }
+    this.appender.close();
+  }
+}

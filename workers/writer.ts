@@ -1,0 +1,104 @@
+/**
+ * Writer thread entry point: the only code that appends to the WAL.
+ *
+ * Loop (the one loop in the store that runs until close): drain the command ring into a batch → validate
+ * and encode each command → one write → fdatasync (fsync mode) → apply → publish the BATCH record that
+ * acknowledges it on the event ring. While the ring is empty it sleeps in Atomics.wait (it has no event
+ * loop work to do), waking early only when an interval fdatasync falls due.
+ *
+ * Everything that is not plumbing lives in src/writer/.
+ */
+import { workerData } from 'node:worker_threads';
+import { CommandRing } from '../native-free/command-ring.js';
+import { EventRing } from '../native-free/event-ring.js';
+import { decodeCommand } from '../src/codec/command-codec.js';
+import type { MetaLogConfig } from '../src/config.js';
+import { MetaLogError } from '../src/errors.js';
+import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
+import { recoverWriter } from '../src/writer/recover-writer.js';
+import type { WriterCore } from '../src/writer/writer-core.js';
+import { FaultyStorage, NodeStorage, type Storage } from '../src/wal/storage.js';
+
+/** What the opening thread passes to the writer. */
+export interface WriterWorkerData {
+  config: MetaLogConfig;
+  commandRing: SharedArrayBuffer;
+  eventRing: SharedArrayBuffer;
+  /** Fault switches for tests (see FaultyStorage); absent in production. */
+  faults?: SharedArrayBuffer;
+}
+
+const data = workerData as WriterWorkerData;
+const commandRing = CommandRing.attach(data.commandRing);
+const eventRing = EventRing.attach(data.eventRing);
+const storage: Storage = data.faults === undefined ? new NodeStorage() : new FaultyStorage(data.faults);
+
+/** Commands read per ring pass; small so the batch-full check runs often. */
+const READ_CHUNK_RECORDS = 256;
+
+function publish(record: Buffer): void {
+  // Back-pressure: wait for the slowest handle to make room. Handles consume from their event loop, so
+  // this only waits while a handle's thread is busy; it never gives up on an acknowledgement.
+  while (!eventRing.publishSync(record, 1000)) {
+    /* keep waiting: the record must reach every open cursor */
+  }
+}
+
+function serializeUnknown(error: unknown): ReturnType<MetaLogError['toJSON']> {
+  if (error instanceof MetaLogError) return error.toJSON();
+  return new MetaLogError('INTERNAL_ERROR', `writer failed: ${(error as Error)?.message ?? String(error)}`, {}, error).toJSON();
+}
+
+function runBatches(core: WriterCore, maxBatchBytes: number): void {
+  let closing = false;
+  const visit = (bytes: Uint8Array): void => {
+    const message = decodeCommand(bytes);
+    if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command);
+    else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
+    else closing = true;
+  };
+  // Runs until a Close command arrives; every pass either processes a batch or sleeps.
+  for (;;) {
+    core.startBatch();
+    let read = 0;
+    while (!closing && !core.batchFull()) {
+      const count = commandRing.read(visit, READ_CHUNK_RECORDS, maxBatchBytes);
+      if (count === 0) break;
+      read += count;
+    }
+    if (core.batchHasWork()) publish(core.finishBatch());
+    else core.finishBatch();
+    if (closing) return;
+    if (read > 0) continue;
+    const nowMs = Date.now();
+    if (core.syncDue(nowMs)) {
+      publish(core.syncInterval());
+      continue;
+    }
+    commandRing.waitForData(core.idleWaitMs(nowMs));
+  }
+}
+
+function main(): void {
+  let core: WriterCore;
+  try {
+    const recovered = recoverWriter(data.config, storage, publish);
+    core = recovered.core;
+    publish(encodeControlRecord(BATCH_KIND.READY, recovered.report));
+  } catch (error) {
+    publish(encodeControlRecord(BATCH_KIND.FATAL, serializeUnknown(error)));
+    return;
+  }
+  try {
+    runBatches(core, data.config.maxBatchBytes);
+  } catch (error) {
+    // A broken invariant: stop writing, tell the handles, keep nothing half-done.
+    core.becomeReadOnly(error);
+    publish(encodeControlRecord(BATCH_KIND.FATAL, serializeUnknown(error)));
+  }
+  core.close();
+  const readOnly = core.readOnlyError;
+  publish(encodeControlRecord(BATCH_KIND.CLOSED, { readOnly: readOnly === null ? null : readOnly.toJSON() }));
+}
+
+main();
