@@ -193,8 +193,14 @@ export class MetaLog {
       const call = this.pending.get(result.seq);
       if (call === undefined) continue;
       this.pending.delete(result.seq);
-      if (result.error === null) call.resolve(call.onOk());
-      else call.reject(fromSerialized(result.error));
+      if (result.error === null) {
+        call.resolve(call.onOk());
+        continue;
+      }
+      const error = fromSerialized(result.error);
+      // The writer reports a failed fdatasync through the results; from then on, fail writes here at once.
+      if (error.code === 'STORE_READ_ONLY' || error.details.fatal === true) this.readOnlyCause ??= error;
+      call.reject(error);
     }
   }
 
@@ -258,6 +264,11 @@ export class MetaLog {
   /** What open recovered (events replayed, torn tail cut, CRC32C path, duration). */
   get recovery(): RecoveryReport {
     return this.recoveryReport as RecoveryReport;
+  }
+
+  /** Why the store is read-only (a failed fdatasync, a broken invariant), or null while it accepts writes. */
+  get readOnlyError(): MetaLogError | null {
+    return this.readOnlyCause;
   }
 
   /** Offset of the last acknowledged event (-1 for an empty store). In fsync mode it is also durable. */
