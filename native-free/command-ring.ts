@@ -298,6 +298,9 @@ export class CommandRing {
     try {
       // Bounded by maxRecords: every iteration visits a record or leaves the loop.
       while (recordCount < maxRecords) {
+        // A ring filled to the last byte wraps onto its own first record, whose commit word is zeroed
+        // only by the release after this loop: stop after one whole data area.
+        if (((position - consumedPosition) >>> 0) === this.capacityBytes) break;
         let index = position & this.indexMask;
         // Atomics.load of the commit word pairs with the producer's Atomics.store of it: once it reads
         // non-zero, the producer's plain writes of check word and payload (made before that store) are
@@ -305,6 +308,8 @@ export class CommandRing {
         let commitWord = Atomics.load(this.words, index >> 2);
         if (commitWord === COMMIT_WORD_PADDING) {
           position = (position + this.capacityBytes - index) | 0;
+          // The padding's reservation also holds the record after it, so this cannot be a whole lap.
+          assert(((position - consumedPosition) >>> 0) < this.capacityBytes, 'padding is followed by its record');
           index = 0;
           commitWord = Atomics.load(this.words, 0);
           assert(commitWord !== COMMIT_WORD_PADDING, 'padding never starts at index 0');

@@ -11,4 +11,6 @@ export type { CreateTopicInput, OffsetCommitInput } from './commands/commands.js
 export type { Topic, CommittedOffset } from './state/metadata-state.js';
 export type { PartitionState, LogEvent, EventType } from './codec/event-schema.js';
 export type { RecoveryReport } from './writer/recover-writer.js';
+export type { RepairReport } from './wal/repair.js';
+export type { WalDamage } from './wal/recovery.js';
 export { CRC32C_PATH } from './crc32c.js';

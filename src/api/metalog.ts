@@ -29,6 +29,8 @@ import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX }
 import { DirectoryLock } from '../lock.js';
 import { MetadataState, type CommittedOffset, type Topic } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
+import { repairWal, type RepairReport } from '../wal/repair.js';
+import { NodeStorage } from '../wal/storage.js';
 import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 
@@ -120,6 +122,20 @@ export class MetaLog {
       throw error;
     }
     return log;
+  }
+
+  /**
+   * Cuts a corrupt log at its first damage so it can be opened again, saving everything it removes
+   * under `<dir>/repair-<time>/` and reporting what was dropped. Takes the directory lock (so it fails
+   * with STORE_LOCKED while the store is open). A sound log is left untouched (`damage: null`).
+   */
+  static repair(dir: string): RepairReport {
+    const lock = DirectoryLock.acquire(dir);
+    try {
+      return repairWal(dir, new NodeStorage());
+    } finally {
+      lock.release();
+    }
   }
 
   private watchWorker(): void {
