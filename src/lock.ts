@@ -35,6 +35,8 @@ function processStartTime(pid: number): string | null {
 }
 
 function isAlive(owner: LockOwner): boolean {
+  // kill(0 or a negative pid) would probe a process group, not the owner: such a lock is not a live owner's.
+  if (!Number.isInteger(owner.pid) || owner.pid <= 0) return false;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {

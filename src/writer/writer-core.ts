@@ -155,7 +155,9 @@ export class WriterCore {
    */
   finishBatch(): Buffer {
     if (this.recordCount > 0) this.appendBatch();
-    const mustSync = this.dirty && (this.config.durability === 'fsync' || this.syncRequested);
+    // Never fdatasync again once read-only: after a failed fdatasync the kernel may have dropped the
+    // dirty pages and cleared the error, so a retry could report success for data that is gone.
+    const mustSync = this.readOnlyCause === null && this.dirty && (this.config.durability === 'fsync' || this.syncRequested);
     if (mustSync) this.syncNowOrFail();
     this.undo.length = 0;
     const record = this.encodeBatchRecord();
@@ -234,7 +236,7 @@ export class WriterCore {
 
   /** In interval mode: true when written bytes have waited flushIntervalMs for an fdatasync. */
   syncDue(nowMs: number): boolean {
-    return this.dirty && this.config.durability === 'interval' && nowMs - this.lastSyncMs >= this.config.flushIntervalMs;
+    return this.readOnlyCause === null && this.dirty && this.config.durability === 'interval' && nowMs - this.lastSyncMs >= this.config.flushIntervalMs;
   }
 
   /** How long the idle writer may sleep before an interval fdatasync falls due. */
