@@ -73,14 +73,19 @@ export interface WalScan {
 /** Receives each verified event in offset order, with the bytes of its record. */
 export type RecordVisitor = (event: LogEvent, bytes: Buffer, view: RecordView, codec: EventCodec) => void;
 
-/** Lists segment files in base offset order and removes unfinished `.tmp` ones (row 2). */
-function listSegments(storage: Storage, walDir: string, removedTempFiles: string[]): { name: string; baseOffset: number }[] {
+/**
+ * Lists segment files in base offset order. With `removeTempFiles` (the writer's open), removes unfinished
+ * `.tmp` ones (row 2); read-only scans leave them, as a live writer may be creating one.
+ */
+function listSegments(storage: Storage, walDir: string, removeTempFiles: boolean, removedTempFiles: string[]): { name: string; baseOffset: number }[] {
   if (!storage.exists(walDir)) return [];
   const segments: { name: string; baseOffset: number }[] = [];
   for (const name of storage.readdir(walDir)) {
     if (name.endsWith('.tmp')) {
-      storage.unlink(path.join(walDir, name));
-      removedTempFiles.push(name);
+      if (removeTempFiles) {
+        storage.unlink(path.join(walDir, name));
+        removedTempFiles.push(name);
+      }
       continue;
     }
     const baseOffset = parseSegmentFileName(name);
@@ -171,10 +176,13 @@ function scanRecords(
   }
 }
 
-/** Reads and verifies the whole log, visiting each good event in order; stops at the first damage. */
-export function scanWal(storage: Storage, walDir: string, visit: RecordVisitor): WalScan {
+/**
+ * Reads and verifies the whole log, visiting each good event in order; stops at the first damage.
+ * Only the writer's open passes `removeTempFiles`; a scan changes nothing on disk otherwise.
+ */
+export function scanWal(storage: Storage, walDir: string, visit: RecordVisitor, options: { removeTempFiles?: boolean } = {}): WalScan {
   const removedTempFiles: string[] = [];
-  const files = listSegments(storage, walDir, removedTempFiles);
+  const files = listSegments(storage, walDir, options.removeTempFiles === true, removedTempFiles);
   const segments: VerifiedSegment[] = [];
   let nextOffset = files.length > 0 ? files[0].baseOffset : 0;
   for (let i = 0; i < files.length; i++) {

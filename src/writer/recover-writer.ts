@@ -105,7 +105,7 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: 
   const scan = scanWal(storage, walDir, (event, bytes, view, codec) => {
     state.apply(event);
     streamer.add(bytes, view.position, view.end, view.offset, codec);
-  });
+  }, { removeTempFiles: true });
   streamer.flush();
   let truncatedTail: RecoveryReport['truncatedTail'] = null;
   if (scan.damage !== null) {

@@ -15,7 +15,7 @@ import { MemoryStorage } from '../../helpers/memory-storage.js';
 
 function scan(storage: MemoryStorage): { result: WalScan; events: LogEvent[] } {
   const events: LogEvent[] = [];
-  const result = scanWal(storage, WAL_DIR, (event) => events.push(event));
+  const result = scanWal(storage, WAL_DIR, (event) => events.push(event), { removeTempFiles: true });
   return { result, events };
 }
 
@@ -42,6 +42,14 @@ test('row 2: unfinished *.tmp segment files are removed', (t) => {
   t.deepEqual(result.removedTempFiles, [`${segmentFileName(3)}.tmp`]);
   t.false(storage.files.has(filePath(`${segmentFileName(3)}.tmp`)));
   t.is(result.nextOffset, 3);
+});
+
+test('row 2: a read-only scan leaves *.tmp files alone (a live writer may be creating one)', (t) => {
+  const { storage } = makeLog(2);
+  storage.files.set(filePath(`${segmentFileName(3)}.tmp`), Buffer.from('half a header'));
+  const result = scanWal(storage, WAL_DIR, () => undefined);
+  t.deepEqual(result.removedTempFiles, []);
+  t.true(storage.files.has(filePath(`${segmentFileName(3)}.tmp`)));
 });
 
 test('row 3: a segment with a newer format version is unsupported', (t) => {
