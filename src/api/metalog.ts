@@ -47,6 +47,8 @@ interface PendingCall {
 }
 
 const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
+/** Event ring records consumed before the handle yields to the caller's event loop. */
+const CONSUME_RECORDS_PER_TURN = 1024;
 /** The opener's handle id in result tables. */
 const OPENER_HANDLE_ID = 0;
 
@@ -154,9 +156,17 @@ export class MetaLog {
   private async consume(): Promise<void> {
     const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
     // Ends when the writer publishes CLOSED or exits; each pass either consumes records or waits.
+    let consumedSinceYield = 0;
     while (!this.closed) {
-      if (this.cursor.poll(onRecord, 64) > 0) continue;
-      await this.cursor.waitAsync(1000);
+      const consumed = this.cursor.poll(onRecord, 64);
+      if (consumed === 0) {
+        consumedSinceYield = 0;
+        await this.cursor.waitAsync(1000);
+      } else if ((consumedSinceYield += consumed) >= CONSUME_RECORDS_PER_TURN) {
+        // A long replay must not starve the caller's event loop: give it a turn now and then.
+        consumedSinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   }
 
@@ -200,7 +210,7 @@ export class MetaLog {
     for (let i = 0; i < batch.recordCount; i++) {
       const view = frameAt(frames, position);
       const body = codec.decode(view.eventType, frames, view.payloadStart, view.end);
-      this.state.apply({ ...body, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
+      this.state.apply({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
       position = view.end;
     }
     if (batch.kind === BATCH_KIND.BATCH) this.durableOffsetValue = batch.durableOffset;

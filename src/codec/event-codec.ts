@@ -93,8 +93,9 @@ export class EventCodec {
     if (branch === undefined) {
       throw new MetaLogError('CORRUPT_WAL', `event type index ${typeIndex} is not in the segment's schema`, {});
     }
-    const view = end === buffer.length ? buffer : buffer.subarray(0, end);
-    const decoded = branch.reader.decode(view, start, branch.resolver ?? undefined);
+    // No subarray to bound the read: a payload that runs past `end` is caught by the offset check below
+    // (and avsc stops at the buffer's end).
+    const decoded = branch.reader.decode(buffer, start, branch.resolver ?? undefined);
     if (decoded.offset !== end) {
       throw new MetaLogError('CORRUPT_WAL', `event payload of ${end - start} bytes decoded to ${decoded.offset - start}`, {});
     }

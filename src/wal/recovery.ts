@@ -164,7 +164,7 @@ function scanRecords(
     let event: LogEvent;
     try {
       const body = codec.decode(found.eventType, bytes, found.payloadStart, found.end);
-      event = { ...body, offset: found.offset, timestampMs: found.timestampMs } as LogEvent;
+      event = { type: body.type, value: body.value, offset: found.offset, timestampMs: found.timestampMs } as LogEvent;
     } catch (error) {
       segment.validEnd = position;
       return damage('corrupt', segment.name, position, expectedOffset, `payload does not decode: ${(error as Error).message}`);

@@ -109,7 +109,7 @@ export class WriterCore {
     try {
       const body = decide(command, this.state);
       end = this.encodeRecord(body);
-      event = { ...body, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
+      event = { type: body.type, value: body.value, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
     } catch (error) {
       this.addResult(handleId, seq, false, serialize(error));
       return;

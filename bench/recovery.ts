@@ -1,0 +1,55 @@
+/**
+ * Replay on open: a store holding N events (a few topics, the rest offset commits over many groups) is
+ * closed and opened again; measured are the writer's replay (read, verify, decode, fold) and the whole
+ * open until the first correct read. Baseline from the same run: reading the same WAL files and
+ * checksumming them (no decoding, no state): the I/O + CRC floor.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MetaLog } from '../src/api/metalog.js';
+import { crc32c } from '../src/crc32c.js';
+import { drive } from './drive.js';
+import { benchDir, check, type BenchRow } from './lib.js';
+
+const TOPICS = 10;
+const PARTITIONS = 6;
+const GROUPS = 200;
+
+/** Reads every segment and checksums its bytes: the floor any replay must pay. */
+function readAndChecksum(walDir: string): number {
+  const started = performance.now();
+  let sum = 0;
+  for (const name of fs.readdirSync(walDir)) sum ^= crc32c(fs.readFileSync(path.join(walDir, name)));
+  void sum;
+  return (performance.now() - started) / 1000;
+}
+
+export async function benchRecovery(events: number): Promise<BenchRow[]> {
+  const { dir, cleanup } = benchDir('recovery');
+  try {
+    let log = await MetaLog.open({ dir, durability: 'none' });
+    for (let t = 0; t < TOPICS; t++) await log.createTopic({ name: `topic-${t}`, partitions: PARTITIONS });
+    const commits = events - TOPICS;
+    await drive(commits, 256, (i) =>
+      log.commitOffsets(`group-${i % GROUPS}`, [{ topic: `topic-${i % TOPICS}`, partition: i % PARTITIONS, offset: i }]),
+    );
+    await log.close();
+
+    const openStarted = performance.now();
+    log = await MetaLog.open({ dir });
+    const probe = log.fetchOffset(`group-${(commits - 1) % GROUPS}`, `topic-${(commits - 1) % TOPICS}`, (commits - 1) % PARTITIONS);
+    const openSeconds = (performance.now() - openStarted) / 1000;
+    check(probe?.offset === commits - 1, 'the first read after open is correct');
+    check(log.recovery.replayedEvents === events, `replayed ${log.recovery.replayedEvents} of ${events} events`);
+    const replaySeconds = log.recovery.durationMs / 1000;
+    await log.close();
+    const floorSeconds = readAndChecksum(path.join(dir, 'wal'));
+    const label = `replay on open, ${events.toLocaleString('en-US')} events`;
+    return [
+      { workload: label, metric: 'writer replay', value: events / replaySeconds, unit: 'events/s', baseline: { name: 'read+CRC32C only', value: events / floorSeconds }, higherIsBetter: true },
+      { workload: label, metric: 'open → first read', value: events / openSeconds, unit: 'events/s', higherIsBetter: true, note: `${(openSeconds * 1000).toFixed(0)} ms` },
+    ];
+  } finally {
+    cleanup();
+  }
+}

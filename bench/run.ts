@@ -1,0 +1,36 @@
+/**
+ * `npm run bench`: the load test. Runs each workload on a store in a temporary directory, one after the
+ * other (never two at once: the machine's cores are shared), and prints a table with every figure beside
+ * its same-run baseline. `--quick` uses small sizes; `--json` prints the rows as JSON instead.
+ */
+import os from 'node:os';
+import { CRC32C_PATH } from '../src/crc32c.js';
+import { benchCommitOffsets } from './commit-offsets.js';
+import { renderTable, type BenchRow } from './lib.js';
+import { benchRecovery } from './recovery.js';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const json = process.argv.includes('--json');
+  const rows: BenchRow[] = [];
+  const progress = (message: string): void => {
+    process.stderr.write(`[bench] ${message}\n`);
+  };
+  progress(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, crc32c ${CRC32C_PATH}`);
+  progress('commitOffsets (fsync)…');
+  rows.push(...(await benchCommitOffsets(quick ? { inFlightCommits: 50_000, sequentialCommits: 2_000 } : { inFlightCommits: 300_000, sequentialCommits: 10_000 })));
+  for (const events of quick ? [100_000] : [100_000, 1_000_000]) {
+    progress(`replay of ${events} events…`);
+    rows.push(...(await benchRecovery(events)));
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, crc32cPath: CRC32C_PATH, rows }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${renderTable(rows)}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});
