@@ -110,7 +110,6 @@ export const commandRingLayout = Object.freeze({
   recordHeaderBytes: RECORD_HEADER_BYTES,
   wordReservedPosition: WORD_RESERVED_POSITION,
   wordConsumedPosition: WORD_CONSUMED_POSITION,
-  wordCommitCount: WORD_COMMIT_COUNT,
   commitWordPadding: COMMIT_WORD_PADDING,
 });
 

@@ -49,9 +49,9 @@
  *   ^ slowest open cursor ^ faster cursor   ^ publishedPosition
  *
  *   record (8-byte aligned):
- *   +---------------------+---------------------+---------------------------------------------+
- *   | i32 lengthWord      | i32 checkWord       | payload bytes, then padding to an 8-byte bound |
- *   +---------------------+---------------------+---------------------------------------------+
+ *   +---------------------+---------------------+----------------------------------------------------+
+ *   | i32 lengthWord      | i32 checkWord       | payload bytes, then stale bytes to an 8-byte bound |
+ *   +---------------------+---------------------+----------------------------------------------------+
  *   lengthWord: -1 = padding: skip to index 0;  n > 0 = record of n - 1 payload bytes
  *   checkWord:  ~payloadBytes, asserted by every cursor.
  *
@@ -101,9 +101,10 @@ assert(typeof atomicsWaitAsync === 'function', 'this runtime provides Atomics.wa
  * @internal
  */
 export const eventRingLayout = Object.freeze({
-  recordHeaderBytes: RECORD_HEADER_BYTES,
   wordPublishedPosition: WORD_PUBLISHED_POSITION,
   lengthWordPadding: LENGTH_WORD_PADDING,
+  slotOpen: SLOT_OPEN,
+  slotStateWord,
   controlBytes: controlBytesFor,
 });
 

@@ -3,14 +3,19 @@
  * protocol and the wake-ups. The concurrent properties are in `test/property/rings-threads.test.ts`.
  *
  * How: records come from a seeded generator and are checked byte for byte against a queue model of what
- * was written. Where a test needs a second party (a producer stalled between reservation and commit, a
- * position near 2^32), it acts on the control words through `commandRingLayout`.
+ * was written. Where a test needs a second party, the one thread plays it at an exact point: it reserves
+ * through the control words as a stalled producer (`commandRingLayout`), places positions near 2^32, or
+ * hooks Atomics.store to read the moment a commit word lands.
  *
- * Seen to fail against deliberate breaks (reverted): without the fill(0) in `release`, "read zeroes what
- * it consumed" and "stops at a reserved but uncommitted record" fail (the latter reads a stale commit
- * word as a record); with `>>> 0` dropped from the used-bytes distance, "positions wrap modulo 2^32"
- * fails; with the padding branch removed from `tryWrite`, the wrap-around test fails on the first record
- * that crosses the end.
+ * Seen to fail against deliberate breaks of the compiled ring (each reverted):
+ * - no fill(0) in `release`: most tests here fail (stale commit words read as records, "read zeroes what
+ *   it consumed", "stops at a reserved but uncommitted record");
+ * - commit word stored before the payload copy: "the commit word is stored last" fails;
+ * - no whole-lap stop in `read`: "a ring filled to the last byte is read exactly once around" fails;
+ * - `>>> 0` dropped from the used-bytes distance in `tryWrite`: "positions wrap modulo 2^32" fails;
+ * - padding branch removed from `tryWrite`: the wrap-around and round-trip tests fail;
+ * - release never notifying waiting producers: "waitForSpaceAsync resolves after the consumer frees
+ *   space" never resolves (ava reports it).
  */
 import test from 'ava';
 import { RingAssertionError } from '../../../native-free/assert.js';
@@ -31,6 +36,15 @@ function drain(ring: CommandRing, maxRecords = 1_000_000, maxBytes = Number.MAX_
   return records;
 }
 
+/** Writes records of `payloadBytes` until the ring refuses one; returns how many fit. */
+function fill(ring: CommandRing, payloadBytes: number): number {
+  // Bounded: a ring holds far fewer records than this; reaching it means the ring never reports full.
+  for (let count = 0; count < 10_000; count++) {
+    if (!ring.tryWrite(patterned(payloadBytes, count))) return count;
+  }
+  throw new Error('the ring never reported full');
+}
+
 function dataArea(ring: CommandRing): Uint8Array {
   return new Uint8Array(ring.buffer, commandRingLayout.controlBytes);
 }
@@ -45,6 +59,30 @@ function placeEmptyRingAt(ring: CommandRing, position: number): void {
   Atomics.store(control, commandRingLayout.wordReservedPosition, position | 0);
   Atomics.store(control, commandRingLayout.wordConsumedPosition, position | 0);
 }
+
+test('the commit word is stored last: a consumer that sees it sees the whole record', (t) => {
+  const ring = CommandRing.create(1024);
+  const seen: Uint8Array[] = [];
+  const atomics = Atomics as unknown as { store: (array: Int32Array, index: number, value: number) => number };
+  const storeOriginal = atomics.store;
+  // Read the moment a commit word (a positive store into the data area) lands, before tryWrite returns.
+  // Synchronous, so no other test runs while the global is replaced.
+  atomics.store = (array, index, value) => {
+    const stored = storeOriginal(array, index, value);
+    if (array.buffer === ring.buffer && array.byteOffset === commandRingLayout.controlBytes && value > 0) {
+      ring.read((record) => seen.push(record.slice()), 10, Number.MAX_SAFE_INTEGER);
+    }
+    return stored;
+  };
+  try {
+    for (let tag = 0; tag < 40; tag++) t.true(ring.tryWrite(patterned(10 + tag * 11, tag)));
+  } finally {
+    atomics.store = storeOriginal;
+  }
+  t.is(seen.length, 40);
+  t.true(seen.every((record, tag) => bytesEqual(record, patterned(10 + tag * 11, tag))));
+  t.true(allZero(dataArea(ring)));
+});
 
 test('create rejects a capacity that is not a power of two, too small or too large', (t) => {
   t.throws(() => CommandRing.create(1000), { instanceOf: RingAssertionError });
@@ -134,8 +172,7 @@ test('wrap-around at every 8-byte alignment near the end: padding then the recor
 
 test('a full ring refuses tryWrite, and accepts the record again once read frees space', (t) => {
   const ring = CommandRing.create(256);
-  let written = 0;
-  while (ring.tryWrite(patterned(40, written))) written += 1;
+  const written = fill(ring, 40);
   t.is(written, 5, 'five 48-byte records, then padding plus a record would not fit');
   t.false(ring.tryWrite(patterned(40, 99)));
   t.false(ring.writeSync(patterned(40, 99), 0), 'writeSync with no time left reports the timeout');
@@ -207,7 +244,7 @@ test('read stops at a reserved but uncommitted record, and continues once it is 
   // Commit it the way a producer does: payload, check word, then the commit word.
   const stalled = patterned(8, 2);
   const words = new Int32Array(ring.buffer, commandRingLayout.controlBytes);
-  new Uint8Array(ring.buffer, commandRingLayout.controlBytes).set(stalled, stalledPosition + 8);
+  dataArea(ring).set(stalled, stalledPosition + commandRingLayout.recordHeaderBytes);
   words[stalledPosition / 4 + 1] = ~8;
   Atomics.store(words, stalledPosition / 4, 9);
   t.true(ring.waitForData(0));
@@ -221,8 +258,10 @@ test('read zeroes what it consumed, so the free region reads zero after any traf
   const ring = CommandRing.create(512);
   const random = createRandom(7);
   for (let round = 0; round < 200; round++) {
-    while (ring.tryWrite(patterned(random() % (ring.recordBytesMax + 1), round))) {
-      if (random() % 3 === 0) break;
+    // Write up to a few records, fewer when the ring is full.
+    const burst = 1 + (random() % 4);
+    for (let count = 0; count < burst; count++) {
+      if (!ring.tryWrite(patterned(random() % (ring.recordBytesMax + 1), round))) break;
     }
     drain(ring, 1 + (random() % 3));
   }
@@ -305,7 +344,7 @@ test('wake makes the next waitForData return true once, even when nobody was asl
 
 test('waitForSpaceAsync resolves after the consumer frees space', async (t) => {
   const ring = CommandRing.create(256);
-  while (ring.tryWrite(patterned(100, 1)));
+  t.is(fill(ring, 100), 2);
   t.false(ring.tryWrite(patterned(100, 2)));
   let resolved = false;
   const waiting = ring.waitForSpaceAsync().then(() => {
@@ -320,7 +359,7 @@ test('waitForSpaceAsync resolves after the consumer frees space', async (t) => {
 
 test('waitForSpaceAsync resolves at once when space was freed after the failed tryWrite', async (t) => {
   const ring = CommandRing.create(256);
-  while (ring.tryWrite(patterned(100, 1)));
+  t.is(fill(ring, 100), 2);
   t.false(ring.tryWrite(patterned(100, 2)));
   drain(ring); // the release lands between the failed tryWrite and the wait
   let resolved = false;
@@ -333,7 +372,7 @@ test('waitForSpaceAsync resolves at once when space was freed after the failed t
 
 test('waitForSpaceAsync with a timeout resolves when nothing is freed', async (t) => {
   const ring = CommandRing.create(256);
-  while (ring.tryWrite(patterned(100, 1)));
+  t.is(fill(ring, 100), 2);
   t.false(ring.tryWrite(patterned(100, 2)));
   await ring.waitForSpaceAsync(0);
   t.false(ring.tryWrite(patterned(100, 2)));

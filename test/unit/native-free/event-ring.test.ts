@@ -5,11 +5,17 @@
  *
  * How: records come from a seeded generator and every cursor is checked byte for byte against the list
  * of what was published. Positions near 2^32 are set through `eventRingLayout` before any cursor opens.
+ * Races are played on one thread by hooking Atomics.store: the producer laps the ring at the exact
+ * moment a cursor is about to mark its slot open, and a cursor polls the moment publishedPosition lands.
  *
- * Seen to fail against deliberate breaks (reverted): with `lagBytesMax` ignoring open cursors, "a slow
- * cursor holds back the producer" and "two cursors read the same records" fail (records overwritten
- * unread); with `close` leaving the slot open, "close frees space" and "slots exhausted" fail; with the
- * padding branch removed, the wrap-around test fails.
+ * Seen to fail against deliberate breaks of the compiled ring (each reverted):
+ * - `openCursor` keeping its first load of publishedPosition: "a cursor that opens while the producer
+ *   publishes" fails (the thread tests rarely hit that window);
+ * - free space computed without the open cursors: "a slow cursor holds back the producer", "close
+ *   frees the space", the round-trip and wrap tests fail;
+ * - publishedPosition stored before the record is written: "publishedPosition is stored last" fails;
+ * - padding branch removed: the wrap-around and round-trip tests fail;
+ * - a publish never notifying waiting cursors: the waitAsync test never resolves (ava reports it).
  */
 import test from 'ava';
 import { RingAssertionError } from '../../../native-free/assert.js';
@@ -33,6 +39,35 @@ function drain(cursor: EventCursor, maxRecords = 1_000_000): Uint8Array[] {
 function placeRingAt(ring: EventRing, position: number): void {
   const control = new Int32Array(ring.buffer, 0, eventRingLayout.controlBytes(ring.cursorSlotsMax) / 4);
   Atomics.store(control, eventRingLayout.wordPublishedPosition, position | 0);
+}
+
+type AtomicsStore = (array: Int32Array, index: number, value: number) => number;
+type StoreHook = (array: Int32Array, index: number, value: number) => void;
+
+/**
+ * Runs `body` with `hook` called around every Atomics.store on `buffer`: `before` runs before the store
+ * lands, `after` once it has. This lets one thread play the other party at an exact point of a
+ * handshake. Synchronous, so no other test runs while the global is replaced.
+ */
+function withStoreHook<T>(
+  buffer: SharedArrayBuffer,
+  hook: { before?: StoreHook; after?: StoreHook },
+  body: () => T,
+): T {
+  const atomics = Atomics as unknown as { store: AtomicsStore };
+  const storeOriginal = atomics.store;
+  atomics.store = (array, index, value) => {
+    if (array.buffer !== buffer) return storeOriginal(array, index, value);
+    hook.before?.(array, index, value);
+    const stored = storeOriginal(array, index, value);
+    hook.after?.(array, index, value);
+    return stored;
+  };
+  try {
+    return body();
+  } finally {
+    atomics.store = storeOriginal;
+  }
 }
 
 test('create rejects bad capacities and cursor slot counts', (t) => {
@@ -137,10 +172,8 @@ test('a slow cursor holds back the producer until it advances', (t) => {
   const fast = ring.openCursor();
   const slow = ring.openCursor();
   let published = 0;
-  while (ring.tryPublish(patterned(40, published))) {
-    published += 1;
-    drain(fast);
-  }
+  // Bounded: the ring holds five such records; reaching the limit means the slow cursor is ignored.
+  for (; published < 1000 && ring.tryPublish(patterned(40, published)); published++) drain(fast);
   t.is(published, 5, 'five 48-byte records, then padding plus a record would not fit');
   t.is(ring.usedBytes(), 240, 'the slow cursor has not passed anything');
   t.false(ring.publishSync(patterned(40, published), 0), 'publishSync with no time left reports the timeout');
@@ -154,7 +187,9 @@ test('a slow cursor holds back the producer until it advances', (t) => {
 test('close frees the space a cursor held', (t) => {
   const ring = EventRing.create(256, 2);
   const idle = ring.openCursor();
-  while (ring.tryPublish(patterned(100, 1)));
+  let published = 0;
+  for (; published < 1000 && ring.tryPublish(patterned(100, published)); published++);
+  t.is(published, 2, 'the idle cursor holds the space');
   t.false(ring.tryPublish(patterned(100, 2)));
   idle.close();
   t.true(ring.tryPublish(patterned(100, 2)));
@@ -279,4 +314,53 @@ test('waitAsync resolves true after a publish, false on timeout, and never block
   t.true(await cursor.waitAsync(), 'resolves at once while a record is unread');
   drain(cursor);
   t.false(await cursor.waitAsync(0));
+});
+
+test('a cursor that opens while the producer publishes starts past everything the producer overwrote', (t) => {
+  // The race openCursor's second load of publishedPosition closes: the cursor loads publishedPosition,
+  // then the producer scans the slots (missing the still-claimed slot) and laps the whole ring, and only
+  // then does the cursor store SLOT_OPEN. Starting from its first load would leave it more than a lap
+  // behind, on overwritten bytes.
+  const ring = EventRing.create(256, 2);
+  const producer = EventRing.attach(ring.buffer);
+  let publishedInRace = 0;
+  const cursor = withStoreHook(
+    ring.buffer,
+    {
+      before: (array, index, value) => {
+        if (publishedInRace > 0 || index !== eventRingLayout.slotStateWord(0)) return;
+        if (value !== eventRingLayout.slotOpen) return;
+        for (; publishedInRace < 6; publishedInRace++) t.true(producer.tryPublish(patterned(100, publishedInRace)));
+      },
+    },
+    () => ring.openCursor(),
+  );
+  t.is(publishedInRace, 6);
+  t.true(ring.publishedPosition() > ring.capacityBytes, 'the producer lapped the ring during the open');
+  t.is(cursor.position(), ring.publishedPosition());
+  t.is(drain(cursor).length, 0);
+  t.true(ring.tryPublish(patterned(33, 7)));
+  const records = drain(cursor);
+  t.is(records.length, 1);
+  t.true(bytesEqual(records[0], patterned(33, 7)));
+});
+
+test('publishedPosition is stored last: a cursor that sees it sees the whole record', (t) => {
+  const ring = EventRing.create(1024, 1);
+  const cursor = ring.openCursor();
+  const seen: Uint8Array[] = [];
+  withStoreHook(
+    ring.buffer,
+    {
+      // Poll the moment publishedPosition lands, before tryPublish returns.
+      after: (array, index) => {
+        if (index === eventRingLayout.wordPublishedPosition) cursor.poll((record) => seen.push(record.slice()), 10);
+      },
+    },
+    () => {
+      for (let tag = 0; tag < 40; tag++) t.true(ring.tryPublish(patterned(10 + tag * 11, tag)));
+    },
+  );
+  t.is(seen.length, 40);
+  t.true(seen.every((record, tag) => bytesEqual(record, patterned(10 + tag * 11, tag))));
 });
