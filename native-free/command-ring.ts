@@ -182,12 +182,14 @@ export class CommandRing {
   }
 
   /**
-   * Producer, any thread, never blocks: copies `record` into the ring and commits it.
+   * Producer, any thread, never blocks: copies `record` into the ring and commits it. With
+   * `wakeConsumer` false, a sleeping consumer is not woken: the caller must call
+   * `wakeConsumerIfSleeping()` after its burst.
    * @returns true once the record is committed and visible to the consumer; false when the free space
    *   is too small right now (or producers contended for more than `reserveAttemptsMax` attempts).
    * @throws RangeError when `record` is longer than `recordBytesMax`.
    */
-  tryWrite(record: Uint8Array): boolean {
+  tryWrite(record: Uint8Array, wakeConsumer = true): boolean {
     const payloadBytes = record.byteLength;
     if (payloadBytes > this.recordBytesMax) {
       throw new RangeError(`record of ${payloadBytes} bytes exceeds recordBytesMax ${this.recordBytesMax}`);
@@ -218,7 +220,7 @@ export class CommandRing {
         !== reservedPosition) {
         continue;
       }
-      this.commit(index, paddingBytes, record);
+      this.commit(index, paddingBytes, record, wakeConsumer);
       return true;
     }
     return false;
@@ -377,7 +379,7 @@ export class CommandRing {
   }
 
   /** Copies payload and check word, then stores padding and commit words, then wakes a sleeping consumer. */
-  private commit(index: number, paddingBytes: number, record: Uint8Array): void {
+  private commit(index: number, paddingBytes: number, record: Uint8Array, wakeConsumer: boolean): void {
     const recordIndex = paddingBytes === 0 ? index : 0;
     const payloadBytes = record.byteLength;
     // The consumer zeroed this space before releasing it; a non-zero word here means the zeroing or the
@@ -394,6 +396,17 @@ export class CommandRing {
     Atomics.store(this.words, recordIndex >> 2, payloadBytes + 1);
     // Add to commitCount, then load consumerSleeping: the order waitForData's comment relies on.
     Atomics.add(this.control, WORD_COMMIT_COUNT, 1);
+    if (wakeConsumer) this.wakeConsumerIfSleeping();
+  }
+
+  /**
+   * Producer: wakes the consumer if it sleeps. `tryWrite(record, false)` leaves this to the caller, so a
+   * burst of records costs one wake-up (about 25 µs each) instead of one per record. Correct whenever it
+   * is called after the burst's commits: the commit count was added before this load of
+   * consumerSleeping, so either the consumer saw the new count and did not sleep, or it sleeps now and
+   * this notify wakes it.
+   */
+  wakeConsumerIfSleeping(): void {
     if (Atomics.load(this.control, WORD_CONSUMER_SLEEPING) !== 0) {
       Atomics.notify(this.control, WORD_COMMIT_COUNT, 1);
     }

@@ -29,6 +29,12 @@ export const REPLICATION_FACTOR_MAX = 32767;
 /** Consumer group id length (Kafka: string, UTF-8); long ids only bloat every offset key. */
 export const GROUP_ID_LENGTH_MAX = 1024;
 
+/**
+ * Largest committed offset. Kafka offsets are int64; JavaScript numbers are exact to 2^53 - 1, and
+ * avsc's zigzag long encoding is exact to 2^53 - 2. No real partition comes near either.
+ */
+export const COMMITTED_OFFSET_MAX = 2 ** 53 - 2;
+
 /** Offset commit metadata, as Kafka's `offset.metadata.max.bytes` default. */
 export const OFFSET_METADATA_BYTES_MAX = 4096;
 

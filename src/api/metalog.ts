@@ -68,6 +68,7 @@ export class MetaLog {
   private closing = false;
   private closed = false;
   private draining = false;
+  private wakeScheduled = false;
   private closePromise: Promise<void> | null = null;
   private settleOpen!: { resolve: () => void; reject: (error: MetaLogError) => void };
   private settleClosed!: () => void;
@@ -257,7 +258,13 @@ export class MetaLog {
     }
     const seq = this.nextSeq;
     this.nextSeq = (this.nextSeq + 1) >>> 0 || 1;
-    const length = encodeCommand(OPENER_HANDLE_ID, seq, command, this.scratch);
+    let length: number;
+    try {
+      length = encodeCommand(OPENER_HANDLE_ID, seq, command, this.scratch);
+    } catch (error) {
+      // Input checks run first, so only a value outside what the check knows can land here.
+      return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command cannot be encoded: ${(error as Error).message}`, {}, error));
+    }
     if (length < 0) {
       return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command exceeds ${COMMAND_BYTES_MAX} bytes`, {}));
     }
@@ -265,7 +272,9 @@ export class MetaLog {
       this.pending.set(seq, { resolve: resolve as (value: unknown) => void, reject, onOk });
     });
     const bytes = this.scratch.subarray(0, length);
-    if (this.overflow.length > 0 || !this.commandRing.tryWrite(bytes)) {
+    if (this.overflow.length === 0 && this.commandRing.tryWrite(bytes, false)) {
+      this.scheduleWake();
+    } else {
       // The ring is full: keep order by queueing behind earlier overflow, and wait for space off-thread.
       this.overflow.push(Uint8Array.prototype.slice.call(bytes));
       if (!this.draining) void this.drainOverflow();
@@ -273,11 +282,28 @@ export class MetaLog {
     return promise;
   }
 
+  /**
+   * Wakes the writer once per burst of calls instead of once per call: the wake-up runs after the
+   * current call chain and its promise continuations (process.nextTick runs once the microtask queue is
+   * empty), so the writer finds the whole burst in the ring and commits it as one batch.
+   */
+  private scheduleWake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    process.nextTick(this.wakeWriter);
+  }
+
+  private readonly wakeWriter = (): void => {
+    this.wakeScheduled = false;
+    this.commandRing.wakeConsumerIfSleeping();
+  };
+
   private async drainOverflow(): Promise<void> {
     this.draining = true;
     // Ends when the queue is empty or the store stops; each pass writes what fits, then waits for space.
     while (this.overflow.length > 0 && !this.closed) {
-      while (this.overflow.length > 0 && this.commandRing.tryWrite(this.overflow[0])) this.overflow.shift();
+      while (this.overflow.length > 0 && this.commandRing.tryWrite(this.overflow[0], false)) this.overflow.shift();
+      this.commandRing.wakeConsumerIfSleeping();
       if (this.overflow.length > 0) await this.commandRing.waitForSpaceAsync(1000);
     }
     this.draining = false;

@@ -9,6 +9,7 @@
 import avro from 'avsc';
 import { MetaLogError } from '../errors.js';
 import { EVENT_UNION_SCHEMA, type EventBody, type EventType } from './event-schema.js';
+import { decodeOffsetsCommitted } from './hot-decoders.js';
 
 interface Branch {
   type: EventType;
@@ -92,6 +93,13 @@ export class EventCodec {
     const branch = this.branches[typeIndex];
     if (branch === undefined) {
       throw new MetaLogError('CORRUPT_WAL', `event type index ${typeIndex} is not in the segment's schema`, {});
+    }
+    if (branch.resolver === null && branch.type === 'OffsetsCommitted') {
+      try {
+        return { type: 'OffsetsCommitted', value: decodeOffsetsCommitted(buffer, start, end) };
+      } catch (error) {
+        throw new MetaLogError('CORRUPT_WAL', `OffsetsCommitted payload: ${(error as Error).message}`, {}, error);
+      }
     }
     // No subarray to bound the read: a payload that runs past `end` is caught by the offset check below
     // (and avsc stops at the buffer's end).

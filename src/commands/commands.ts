@@ -13,6 +13,7 @@ import type { EventBody, OffsetCommitEntry, PartitionState } from '../codec/even
 import { MetaLogError } from '../errors.js';
 import {
   COMMIT_ENTRIES_MAX,
+  COMMITTED_OFFSET_MAX,
   GROUP_ID_LENGTH_MAX,
   OFFSET_METADATA_BYTES_MAX,
   PARTITIONS_MAX,
@@ -82,7 +83,7 @@ export function checkCreateTopicInput(input: unknown): Command {
   return { type: 'CreateTopic', value: { name, partitions, replicationFactor, configs: validateTopicConfigs(configs) } };
 }
 
-function checkCommitEntry(entry: unknown, index: number, seen: Set<string>): OffsetCommitEntry {
+function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | null): OffsetCommitEntry {
   const field = `entries[${index}]`;
   if (typeof entry !== 'object' || entry === null) {
     throw new MetaLogError('INVALID_REQUEST', `${field} must be { topic, partition, offset, leaderEpoch?, metadata? }`, { field });
@@ -92,8 +93,8 @@ function checkCommitEntry(entry: unknown, index: number, seen: Set<string>): Off
   if (!isInteger(partition, 0, PARTITIONS_MAX - 1)) {
     throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${field}.partition` });
   }
-  if (!isInteger(offset, 0, Number.MAX_SAFE_INTEGER)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field}.offset must be an integer from 0 to 2^53-1`, { field: `${field}.offset` });
+  if (!isInteger(offset, 0, COMMITTED_OFFSET_MAX)) {
+    throw new MetaLogError('INVALID_REQUEST', `${field}.offset must be an integer from 0 to 2^53-2`, { field: `${field}.offset` });
   }
   if (!isInteger(leaderEpoch, -1, 2147483647)) {
     throw new MetaLogError('INVALID_REQUEST', `${field}.leaderEpoch must be an integer from -1 to 2^31-1`, { field: `${field}.leaderEpoch` });
@@ -103,11 +104,13 @@ function checkCommitEntry(entry: unknown, index: number, seen: Set<string>): Off
       field: `${field}.metadata`,
     });
   }
-  const key = `${topic}\u0000${partition}`;
-  if (seen.has(key)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${topic}-${partition} within one commit`, { field });
+  if (seen !== null) {
+    const key = `${topic}\u0000${partition}`;
+    if (seen.has(key)) {
+      throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${topic}-${partition} within one commit`, { field });
+    }
+    seen.add(key);
   }
-  seen.add(key);
   return { topic, partition, offset, leaderEpoch, metadata };
 }
 
@@ -119,7 +122,8 @@ export function checkCommitOffsetsInput(groupId: unknown, entries: unknown): Com
   if (!Array.isArray(entries) || entries.length === 0 || entries.length > COMMIT_ENTRIES_MAX) {
     throw new MetaLogError('INVALID_REQUEST', `entries must be an array of 1 to ${COMMIT_ENTRIES_MAX} offsets`, { field: 'entries' });
   }
-  const seen = new Set<string>();
+  // A single entry cannot repeat itself: skip the duplicate check for the common one-partition commit.
+  const seen = entries.length > 1 ? new Set<string>() : null;
   return { type: 'CommitOffsets', value: { groupId, entries: entries.map((entry, index) => checkCommitEntry(entry, index, seen)) } };
 }
 

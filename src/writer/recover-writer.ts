@@ -37,10 +37,14 @@ export interface RecoveryReport {
 /** Frames of REPLAY records are sent in chunks of about this size. */
 const REPLAY_CHUNK_BYTES = 1024 * 1024;
 
-/** Accumulates verified records into REPLAY records for the handles. */
+/**
+ * Accumulates verified records into REPLAY records for the handles. Records of a segment lie back to
+ * back in the file buffer, so a chunk is just a range of it, copied once when the chunk is published.
+ */
 class ReplayStreamer {
-  private readonly chunk = Buffer.allocUnsafe(REPLAY_CHUNK_BYTES + 2 * 1024 * 1024);
-  private bytes = 0;
+  private source: Buffer | null = null;
+  private start = 0;
+  private end = 0;
   private firstOffset = 0;
   private count = 0;
   private schemaJson: string | null = null;
@@ -49,35 +53,37 @@ class ReplayStreamer {
 
   add(bytes: Buffer, start: number, end: number, offset: number, codec: EventCodec): void {
     const schemaJson = codec === Codec.current() ? null : codec.writerSchemaJson;
-    if (this.count > 0 && (schemaJson !== this.schemaJson || this.bytes + (end - start) > this.chunk.length)) this.flush();
+    const continues = bytes === this.source && start === this.end && schemaJson === this.schemaJson;
+    if (this.count > 0 && (!continues || end - this.start > REPLAY_CHUNK_BYTES)) this.flush();
     if (this.count === 0) {
+      this.source = bytes;
+      this.start = start;
       this.firstOffset = offset;
       this.schemaJson = schemaJson;
     }
-    bytes.copy(this.chunk, this.bytes, start, end);
-    this.bytes += end - start;
+    this.end = end;
     this.count++;
-    if (this.bytes >= REPLAY_CHUNK_BYTES) this.flush();
   }
 
   flush(): void {
-    if (this.count === 0) return;
+    if (this.count === 0 || this.source === null) return;
     const schema = this.schemaJson === null ? null : Buffer.from(this.schemaJson, 'utf8');
     const schemaBytes = schema?.length ?? 0;
-    const record = Buffer.allocUnsafe(BATCH_HEADER_BYTES + schemaBytes + this.bytes);
+    const framesBytes = this.end - this.start;
+    const record = Buffer.allocUnsafe(BATCH_HEADER_BYTES + schemaBytes + framesBytes);
     writeBatchHeader(record, BATCH_KIND.REPLAY, {
       resultCount: 0,
       firstOffset: this.firstOffset,
       recordCount: this.count,
-      framesBytes: this.bytes,
+      framesBytes,
       durableOffset: this.firstOffset + this.count - 1,
       resultsBytes: 0,
       schemaBytes,
     });
     schema?.copy(record, BATCH_HEADER_BYTES);
-    this.chunk.copy(record, BATCH_HEADER_BYTES + schemaBytes, 0, this.bytes);
+    this.source.copy(record, BATCH_HEADER_BYTES + schemaBytes, this.start, this.end);
     this.publish(record);
-    this.bytes = 0;
+    this.source = null;
     this.count = 0;
   }
 }
@@ -100,7 +106,8 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: 
   const startedMs = performance.now();
   const walDir = path.join(config.dir, 'wal');
   storage.mkdirp(walDir);
-  const state = new MetadataState();
+  // The writer validates commands; committed offsets never decide a validation, so it does not keep them.
+  const state = new MetadataState({ committedOffsets: false });
   const streamer = new ReplayStreamer(publish);
   const scan = scanWal(storage, walDir, (event, bytes, view, codec) => {
     state.apply(event);

@@ -108,7 +108,7 @@ test('every bad commitOffsets is rejected with its Kafka code, atomically, and l
   await rejectsWith(t, log.commitOffsets('', [{ topic: 'orders', partition: 0, offset: 5 }]), 'INVALID_GROUP_ID', 24);
   await rejectsWith(t, log.commitOffsets('g', []), 'INVALID_REQUEST', 42);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: -2 }]), 'INVALID_REQUEST', 42);
-  await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 2 ** 53 }]), 'INVALID_REQUEST', 42);
+  await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 2 ** 53 - 1 }]), 'INVALID_REQUEST', 42);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 3, metadata: 'm'.repeat(4097) }]), 'OFFSET_METADATA_TOO_LARGE', 12);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 3 }, { topic: 'orders', partition: 0, offset: 4 }]), 'INVALID_REQUEST', 42);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'bad name', partition: 0, offset: 3 }]), 'INVALID_TOPIC_EXCEPTION', 17);

@@ -1,0 +1,38 @@
+/**
+ * Hand-written decoders for the event types that dominate a log (offset commits), for records written
+ * under this version's writer schema only. They read the same Avro binary that avsc writes (a property
+ * test checks them against avsc on random values) about twice as fast, and return interned strings.
+ * Records under any other writer schema go through avsc and schema resolution.
+ */
+import type { OffsetCommitEntry, OffsetsCommitted } from './event-schema.js';
+import { BinaryReader } from './binary-reader.js';
+
+const reader = new BinaryReader();
+
+/** Decodes an OffsetsCommitted payload `bytes[start, end)`; throws on malformed or trailing bytes. */
+export function decodeOffsetsCommitted(bytes: Buffer, start: number, end: number): OffsetsCommitted {
+  reader.reset(bytes, start, end);
+  const groupId = reader.readString();
+  const entries: OffsetCommitEntry[] = [];
+  // Avro arrays are blocks: a count (negative: followed by the block's byte size), items, and a 0 count.
+  for (let blocks = 0; ; blocks++) {
+    if (blocks > end - start) throw new Error('array has more blocks than bytes');
+    let count = reader.readLong();
+    if (count === 0) break;
+    if (count < 0) {
+      count = -count;
+      reader.readLong();
+    }
+    for (let i = 0; i < count; i++) {
+      entries.push({
+        topic: reader.readString(),
+        partition: reader.readLong(),
+        offset: reader.readLong(),
+        leaderEpoch: reader.readLong(),
+        metadata: reader.readString(),
+      });
+    }
+  }
+  if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+  return { groupId, entries };
+}
