@@ -52,6 +52,13 @@ export const HANDLES_MAX = 64;
 export const SEGMENT_BYTES_MIN = 64 * 1024;
 export const SEGMENT_BYTES_MAX = 2 ** 31;
 
+/**
+ * The open segment is zero-filled ahead of the append position in steps of this size. Appends then
+ * overwrite allocated blocks, so fdatasync has no file-size change to journal (measured here: about
+ * 0.10 ms instead of 0.17 ms per fdatasync). One step costs a 4 MiB write every ~80k small records.
+ */
+export const PREALLOCATE_STEP_BYTES = 4 * 1024 * 1024;
+
 /** Batch byte bounds: a batch must hold the largest record. */
 export const BATCH_BYTES_MIN = RECORD_BYTES_MAX;
 export const BATCH_BYTES_MAX = 64 * 1024 * 1024;

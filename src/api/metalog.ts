@@ -146,6 +146,9 @@ export class MetaLog {
       this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread failed: ${error.message}`, {}, error));
     });
     this.worker.once('exit', (code) => {
+      // The exit can be seen before the last records the writer published (its final acknowledgements and
+      // CLOSED): consume them first, so no acknowledged write is reported as failed.
+      if (!this.closed) this.drainEventRing();
       if (!this.closed) {
         this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread exited (code ${code})`, {}));
         this.finishClosed();
@@ -168,6 +171,15 @@ export class MetaLog {
         consumedSinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+    }
+  }
+
+  /** Consumes everything already published on the event ring, synchronously. */
+  private drainEventRing(): void {
+    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
+    // Bounded: the writer has exited, so nothing more is published while this runs.
+    while (!this.closed && this.cursor.poll(onRecord, 64) > 0) {
+      /* consume */
     }
   }
 

@@ -16,10 +16,13 @@
  * | 8 | sealed (not newest) segment   | short, bad-length or bad-checksum record, or zero bytes    | CORRUPT_WAL                  |
  * | 9 | newest segment                | bad record at p, and a good record somewhere after p       | CORRUPT_WAL                  |
  * |10 | newest segment                | bad record at p, nothing good after p                      | torn tail: truncate to p     |
+ * |11 | newest segment                | only zero bytes from p to the end                          | preallocated: clean end      |
  *
  * Why rows 8-10 differ: the writer fdatasyncs a segment before it starts the next one, and writes in
  * offset order, so a crash can only damage the newest segment, and only after its last good record.
  * A good record after bad bytes means the bad bytes were once good: that is corruption, not a crash.
+ * Row 11: the writer zero-fills the open segment ahead of its appends (a faster fdatasync) and cuts the
+ * zeros off before sealing it, so only the newest segment can end in zeros.
  * A bit flip inside the very last record of the newest segment looks exactly like a torn write and is
  * truncated (row 10); in fsync mode that record was then never acknowledged unless the flip happened
  * after the fdatasync, which no log format can tell from a torn write without a second copy.
@@ -149,6 +152,8 @@ function scanRecords(
     if (typeof found === 'string') {
       segment.validEnd = position;
       if (position === end) return null;
+      // Row 11: the writer zero-fills the newest segment ahead of its appends; zeros to the end are space.
+      if (newest && found === 'eof' && isZeroFrom(bytes, position)) return null;
       const reason = found === 'eof' ? 'zero bytes where a record should start' : `record ${found} check failed`;
       if (!newest) return damage('corrupt', segment.name, position, expectedOffset, `${reason} in a sealed segment`);
       const goodAfter = validRecordAfter(bytes, position, end, expectedOffset - 1);
@@ -175,6 +180,17 @@ function scanRecords(
     position = found.end;
   }
 }
+
+/** True when `bytes[from, end)` is all zero (compared a piece at a time, natively). */
+function isZeroFrom(bytes: Buffer, from: number): boolean {
+  for (let position = from; position < bytes.length; position += ZEROS.length) {
+    const end = Math.min(bytes.length, position + ZEROS.length);
+    if (!bytes.subarray(position, end).equals(ZEROS.subarray(0, end - position))) return false;
+  }
+  return true;
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
 
 /**
  * Reads and verifies the whole log, visiting each good event in order; stops at the first damage.

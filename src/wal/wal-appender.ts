@@ -14,6 +14,7 @@ import path from 'node:path';
 import { assert } from '../assert.js';
 import type { EventCodec } from '../codec/event-codec.js';
 import { MetaLogError } from '../errors.js';
+import { PREALLOCATE_STEP_BYTES } from '../limits.js';
 import { encodeSegmentHeader, segmentFileName } from './format.js';
 import type { VerifiedSegment } from './recovery.js';
 import type { Storage } from './storage.js';
@@ -22,9 +23,15 @@ interface OpenSegment {
   name: string;
   baseOffset: number;
   fd: number;
+  /** Bytes up to the end of the last whole record: where the next batch goes. */
   size: number;
+  /** Bytes in the file: [size, fileBytes) is zero-filled space made ahead of the appends. */
+  fileBytes: number;
   recordCount: number;
 }
+
+/** Zeros for preallocation, written in pieces of this buffer. */
+const ZEROS = Buffer.alloc(1024 * 1024);
 
 /** Thrown for an error after which the writer must stop writing (fdatasync failed, or a cut-back failed). */
 export function fatalStorageError(message: string, cause: unknown, file: string): MetaLogError {
@@ -60,9 +67,11 @@ export class WalAppender {
     this.segmentNames = segments.map((segment) => segment.name);
     const newest = segments.at(-1);
     if (newest !== undefined && newest.header.schemaJson === codec.writerSchemaJson) {
-      assert(newest.validEnd === newest.fileBytes, 'a continued segment has no bytes past its last record');
+      assert(newest.validEnd <= newest.fileBytes, 'a continued segment ends at or before its file end');
       const fd = storage.openForWrite(newest.filePath);
-      this.current = { name: newest.name, baseOffset: newest.baseOffset, fd, size: newest.validEnd, recordCount: newest.recordCount };
+      this.current = {
+        name: newest.name, baseOffset: newest.baseOffset, fd, size: newest.validEnd, fileBytes: newest.fileBytes, recordCount: newest.recordCount,
+      };
     } else {
       this.current = this.createSegment(nextOffset);
       this.segmentNames.push(this.current.name);
@@ -97,7 +106,7 @@ export class WalAppender {
     this.storage.rename(tempPath, finalPath);
     this.storage.fsyncDir(this.walDir);
     fd = this.storage.openForWrite(finalPath);
-    return { name, baseOffset, fd, size: header.length, recordCount: 0 };
+    return { name, baseOffset, fd, size: header.length, fileBytes: header.length, recordCount: 0 };
   }
 
   private writeAll(fd: number, bytes: Uint8Array, start: number, end: number, position: number): void {
@@ -122,6 +131,7 @@ export class WalAppender {
     const segment = this.current;
     const sizeBefore = segment.size;
     try {
+      this.preallocate(segment, sizeBefore + (end - start));
       this.writeAll(segment.fd, bytes, start, end, sizeBefore);
     } catch (error) {
       this.cutBack(segment, sizeBefore, error);
@@ -137,9 +147,25 @@ export class WalAppender {
     this.nextOffsetValue += recordCount;
   }
 
+  /**
+   * Zero-fills the segment ahead of the append position, a step at a time, so appends overwrite blocks
+   * that are already allocated. The next fdatasync makes the new size durable with the batch.
+   */
+  private preallocate(segment: OpenSegment, needed: number): void {
+    if (needed <= segment.fileBytes) return;
+    const target = Math.max(needed, Math.min(segment.fileBytes + PREALLOCATE_STEP_BYTES, this.segmentBytes));
+    // Bounded: each pass writes at least one byte towards `target`.
+    while (segment.fileBytes < target) {
+      const length = Math.min(ZEROS.length, target - segment.fileBytes);
+      this.writeAll(segment.fd, ZEROS, 0, length, segment.fileBytes);
+      segment.fileBytes += length;
+    }
+  }
+
   private cutBack(segment: OpenSegment, size: number, writeError: unknown): void {
     try {
       this.storage.ftruncate(segment.fd, size);
+      segment.fileBytes = size;
     } catch (truncateError) {
       throw fatalStorageError(
         `cannot cut ${segment.name} back to ${size} bytes after a failed write: ${(truncateError as Error).message}`,
@@ -149,8 +175,19 @@ export class WalAppender {
     }
   }
 
-  /** Seals the open segment (fdatasync) and starts the next; the old one stays open until the new one exists. */
+  /**
+   * Seals the open segment and starts the next; the old one stays open until the new one exists. The
+   * zero-filled tail is cut first, so a sealed segment ends exactly at its last record.
+   */
   private rotate(): void {
+    if (this.current.fileBytes > this.current.size) {
+      try {
+        this.storage.ftruncate(this.current.fd, this.current.size);
+      } catch (error) {
+        throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot seal ${this.current.name}: ${(error as Error).message}`, { file: this.current.name }, error);
+      }
+      this.current.fileBytes = this.current.size;
+    }
     this.sync();
     const next = this.createSegment(this.nextOffsetValue);
     this.storage.close(this.current.fd);

@@ -112,8 +112,9 @@ test('canary: the checker notices a lost acknowledged write', async (t) => {
   const bytes = fs.readFileSync(file);
   let position = bytes.readUInt32LE(12);
   let lastStart = position;
-  // Walk the records to find where the last one starts; bounded by the file length.
-  while (position < bytes.length) {
+  // Walk the records to find where the last one starts; bounded by the file length (each step moves on
+  // by a record), and stopped by the zero-filled space after the last record.
+  while (position + 4 <= bytes.length && bytes.readUInt32LE(position) > 0) {
     lastStart = position;
     position += bytes.readUInt32LE(position);
   }
