@@ -41,9 +41,10 @@ function print(output: Output, value: Record<string, unknown>, text: string): vo
 function inspectOrVerify(dir: string, output: Output, command: 'inspect' | 'verify'): number {
   const state = new MetadataState();
   const started = performance.now();
+  // inspect checks every record too, but only verify builds the state.
   const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => {
-    if (command === 'verify') state.apply(event);
-  });
+    if (event !== null) state.apply(event);
+  }, { decodes: () => command === 'verify' });
   const segments = scan.segments.map((segment) => ({
     file: segment.name,
     baseOffset: segment.baseOffset,

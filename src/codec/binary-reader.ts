@@ -46,6 +46,13 @@ export class BinaryReader {
     throw new Error('varint longer than 10 bytes');
   }
 
+  /** Steps over an Avro string without decoding it. */
+  skipString(): void {
+    const length = this.readLong();
+    if (length < 0 || this.position + length > this.end) throw new Error('string runs past the end of the payload');
+    this.position += length;
+  }
+
   /** An Avro string. */
   readString(): string {
     const length = this.readLong();

@@ -9,7 +9,7 @@
 import avro from 'avsc';
 import { MetaLogError } from '../errors.js';
 import { EVENT_UNION_SCHEMA, type EventBody, type EventType } from './event-schema.js';
-import { decodeOffsetsCommitted } from './hot-decoders.js';
+import { checkOffsetsCommitted, decodeOffsetsCommitted } from './hot-decoders.js';
 
 interface Branch {
   type: EventType;
@@ -86,6 +86,32 @@ export class EventCodec {
     const branch = this.branches[this.typeIndex(body.type)];
     const end = branch.reader.encode(body.value, buffer, position);
     return end < 0 ? -1 : end;
+  }
+
+  /** The event type of union branch `typeIndex` (CORRUPT_WAL if the segment's schema has no such branch). */
+  typeAt(typeIndex: number): EventType {
+    const branch = this.branches[typeIndex];
+    if (branch === undefined) {
+      throw new MetaLogError('CORRUPT_WAL', `event type index ${typeIndex} is not in the segment's schema`, {});
+    }
+    return branch.type;
+  }
+
+  /**
+   * Throws CORRUPT_WAL unless `buffer[start, end)` decodes as branch `typeIndex`, without keeping the
+   * value: a fast walk for offset commits under this version's schema, a full decode otherwise.
+   */
+  check(typeIndex: number, buffer: Buffer, start: number, end: number): void {
+    const branch = this.branches[typeIndex];
+    if (branch !== undefined && branch.resolver === null && branch.type === 'OffsetsCommitted') {
+      try {
+        checkOffsetsCommitted(buffer, start, end);
+      } catch (error) {
+        throw new MetaLogError('CORRUPT_WAL', `OffsetsCommitted payload: ${(error as Error).message}`, {}, error);
+      }
+      return;
+    }
+    this.decode(typeIndex, buffer, start, end);
   }
 
   /** Decodes the payload `buffer[start, end)` of a record of union branch `typeIndex`. */

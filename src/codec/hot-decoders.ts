@@ -36,3 +36,29 @@ export function decodeOffsetsCommitted(bytes: Buffer, start: number, end: number
   if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
   return { groupId, entries };
 }
+
+/**
+ * Checks that `bytes[start, end)` is a well-formed OffsetsCommitted payload without building it (no
+ * strings, no objects): for a reader that must verify every record but keeps no committed offsets.
+ */
+export function checkOffsetsCommitted(bytes: Buffer, start: number, end: number): void {
+  reader.reset(bytes, start, end);
+  reader.skipString();
+  for (let blocks = 0; ; blocks++) {
+    if (blocks > end - start) throw new Error('array has more blocks than bytes');
+    let count = reader.readLong();
+    if (count === 0) break;
+    if (count < 0) {
+      count = -count;
+      reader.readLong();
+    }
+    for (let i = 0; i < count; i++) {
+      reader.skipString();
+      reader.readLong();
+      reader.readLong();
+      reader.readLong();
+      reader.skipString();
+    }
+  }
+  if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+}

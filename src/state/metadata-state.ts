@@ -8,7 +8,7 @@
  *
  * Values handed out are frozen: a caller cannot change the store by mutating what a read returned.
  */
-import type { LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
+import type { EventType, LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 
 /** A topic as the API returns it. */
@@ -53,6 +53,17 @@ export class MetadataState {
 
   constructor(options: StateOptions = { committedOffsets: true }) {
     this.keepsOffsets = options.committedOffsets;
+  }
+
+  /** True when applying events of `type` changes this state (a writer's state skips committed offsets). */
+  needs(type: EventType): boolean {
+    return type !== 'OffsetsCommitted' || this.keepsOffsets;
+  }
+
+  /** Moves past an event this state does not need (see `needs`), keeping offsets dense. */
+  skip(offset: number): void {
+    assert(offset === this.lastOffset + 1, 'events are skipped densely, in offset order');
+    this.lastOffset = offset;
   }
 
   /** Applies one event; with `undo`, records how to revert it. Events must arrive in offset order. */

@@ -29,7 +29,7 @@
  */
 import path from 'node:path';
 import { EventCodec } from '../codec/event-codec.js';
-import type { LogEvent } from '../codec/event-schema.js';
+import type { EventType, LogEvent } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import {
   decodeSegmentHeader,
@@ -73,8 +73,20 @@ export interface WalScan {
   removedTempFiles: string[];
 }
 
-/** Receives each verified event in offset order, with the bytes of its record. */
-export type RecordVisitor = (event: LogEvent, bytes: Buffer, view: RecordView, codec: EventCodec) => void;
+/**
+ * Receives each verified record in offset order, with its bytes, and the decoded event, or null when the
+ * scan's `decodes` option said the caller does not need events of that type (the payload was still
+ * checked to decode).
+ */
+export type RecordVisitor = (event: LogEvent | null, bytes: Buffer, view: RecordView, codec: EventCodec) => void;
+
+/** Options of a scan. */
+export interface ScanOptions {
+  /** Remove unfinished `.tmp` segment files (only the writer's open). */
+  removeTempFiles?: boolean;
+  /** Which event types to decode for the visitor; the others are only checked. Default: all. */
+  decodes?: (type: EventType) => boolean;
+}
 
 /**
  * Lists segment files in base offset order. With `removeTempFiles` (the writer's open), removes unfinished
@@ -143,6 +155,7 @@ function scanRecords(
   codec: EventCodec,
   newest: boolean,
   visit: RecordVisitor,
+  decodes: (type: EventType) => boolean,
 ): WalDamage | null {
   let position = segment.header.headerBytes;
   let expectedOffset = segment.baseOffset;
@@ -166,10 +179,14 @@ function scanRecords(
       segment.validEnd = position;
       return damage('corrupt', segment.name, position, expectedOffset, `record has offset ${found.offset}, expected ${expectedOffset}`);
     }
-    let event: LogEvent;
+    let event: LogEvent | null = null;
     try {
-      const body = codec.decode(found.eventType, bytes, found.payloadStart, found.end);
-      event = { type: body.type, value: body.value, offset: found.offset, timestampMs: found.timestampMs } as LogEvent;
+      if (decodes(codec.typeAt(found.eventType))) {
+        const body = codec.decode(found.eventType, bytes, found.payloadStart, found.end);
+        event = { type: body.type, value: body.value, offset: found.offset, timestampMs: found.timestampMs } as LogEvent;
+      } else {
+        codec.check(found.eventType, bytes, found.payloadStart, found.end);
+      }
     } catch (error) {
       segment.validEnd = position;
       return damage('corrupt', segment.name, position, expectedOffset, `payload does not decode: ${(error as Error).message}`);
@@ -179,6 +196,10 @@ function scanRecords(
     expectedOffset++;
     position = found.end;
   }
+}
+
+function decodeAll(): boolean {
+  return true;
 }
 
 /** True when `bytes[from, end)` is all zero (compared a piece at a time, natively). */
@@ -196,7 +217,8 @@ const ZEROS = Buffer.alloc(64 * 1024);
  * Reads and verifies the whole log, visiting each good event in order; stops at the first damage.
  * Only the writer's open passes `removeTempFiles`; a scan changes nothing on disk otherwise.
  */
-export function scanWal(storage: Storage, walDir: string, visit: RecordVisitor, options: { removeTempFiles?: boolean } = {}): WalScan {
+export function scanWal(storage: Storage, walDir: string, visit: RecordVisitor, options: ScanOptions = {}): WalScan {
+  const decodes = options.decodes ?? decodeAll;
   const removedTempFiles: string[] = [];
   const files = listSegments(storage, walDir, options.removeTempFiles === true, removedTempFiles);
   const segments: VerifiedSegment[] = [];
@@ -213,7 +235,7 @@ export function scanWal(storage: Storage, walDir: string, visit: RecordVisitor, 
       name, filePath, baseOffset, header, validEnd: header.headerBytes, fileBytes: bytes.length, recordCount: 0,
     };
     segments.push(segment);
-    const found = scanRecords(bytes, segment, codec, i === files.length - 1, visit);
+    const found = scanRecords(bytes, segment, codec, i === files.length - 1, visit, decodes);
     nextOffset = baseOffset + segment.recordCount;
     if (found !== null) return { segments, nextOffset, damage: found, removedTempFiles };
   }

@@ -109,10 +109,16 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: 
   // The writer validates commands; committed offsets never decide a validation, so it does not keep them.
   const state = new MetadataState({ committedOffsets: false });
   const streamer = new ReplayStreamer(publish);
-  const scan = scanWal(storage, walDir, (event, bytes, view, codec) => {
-    state.apply(event);
-    streamer.add(bytes, view.position, view.end, view.offset, codec);
-  }, { removeTempFiles: true });
+  const scan = scanWal(
+    storage,
+    walDir,
+    (event, bytes, view, codec) => {
+      if (event === null) state.skip(view.offset);
+      else state.apply(event);
+      streamer.add(bytes, view.position, view.end, view.offset, codec);
+    },
+    { removeTempFiles: true, decodes: (type) => state.needs(type) },
+  );
   streamer.flush();
   let truncatedTail: RecoveryReport['truncatedTail'] = null;
   if (scan.damage !== null) {

@@ -14,7 +14,7 @@ import { NodeStorage } from '../../src/wal/storage.js';
 /** Folds the WAL in `dir` from disk into a fresh state (no writer thread involved). */
 export function foldFromDisk(dir: string): MetadataState {
   const state = new MetadataState();
-  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => state.apply(event));
+  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => event !== null && state.apply(event));
   if (scan.damage !== null && scan.damage.kind !== 'torn') throw new Error(`log damaged: ${scan.damage.reason}`);
   return state;
 }

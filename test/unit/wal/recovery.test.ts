@@ -15,7 +15,7 @@ import { MemoryStorage } from '../../helpers/memory-storage.js';
 
 function scan(storage: MemoryStorage): { result: WalScan; events: LogEvent[] } {
   const events: LogEvent[] = [];
-  const result = scanWal(storage, WAL_DIR, (event) => events.push(event), { removeTempFiles: true });
+  const result = scanWal(storage, WAL_DIR, (event) => event !== null && events.push(event), { removeTempFiles: true });
   return { result, events };
 }
 
