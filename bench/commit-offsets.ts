@@ -1,6 +1,6 @@
 /**
- * Durable offset commits (the broker's hottest write): one partition, 64 calls in flight, and one call
- * at a time, in fsync mode. Baselines from the same run: a raw append + fdatasync group-commit loop with
+ * Durable offset commits (the broker's hottest write): one partition, 64 and 256 calls in flight, and
+ * one call at a time, in fsync mode. Baselines from the same run: a raw append + fdatasync group-commit loop with
  * the same group size and record size, and a raw single append + fdatasync.
  */
 import { MetaLog } from '../src/api/metalog.js';
@@ -24,6 +24,8 @@ export async function benchCommitOffsets(sizes: { inFlightCommits: number; seque
     check(log.lastOffset === firstOffset + sizes.inFlightCommits - 1, 'every commit is one event');
     check(log.durableOffset === log.lastOffset, 'fsync mode: everything acknowledged is durable');
     const inFlightRate = sizes.inFlightCommits / seconds;
+    const wideSeconds = await drive(sizes.inFlightCommits, 256, (i) => commit(500_000 + i));
+    const wideRate = sizes.inFlightCommits / wideSeconds;
 
     const histogram = latencyHistogram();
     for (let i = 0; i < sizes.sequentialCommits; i++) {
@@ -35,10 +37,12 @@ export async function benchCommitOffsets(sizes: { inFlightCommits: number; seque
     await log.close();
 
     const rawRate = rawGroupCommit(64, COMMIT_RECORD_BYTES, Math.max(64_000, sizes.inFlightCommits));
+    const rawWideRate = rawGroupCommit(256, COMMIT_RECORD_BYTES, Math.max(256_000, sizes.inFlightCommits));
     const single = percentilesMs(histogram);
     const rawSingle = rawSingleLatency(COMMIT_RECORD_BYTES, sizes.sequentialCommits);
     return [
       { workload: 'commitOffsets, 64 in flight (fsync)', metric: 'throughput', value: inFlightRate, unit: 'commits/s', baseline: { name: 'raw write+fdatasync per 64', value: rawRate }, higherIsBetter: true },
+      { workload: 'commitOffsets, 256 in flight (fsync)', metric: 'throughput', value: wideRate, unit: 'commits/s', baseline: { name: 'raw write+fdatasync per 256', value: rawWideRate }, higherIsBetter: true },
       { workload: 'commitOffsets, 1 at a time (fsync)', metric: 'p50', value: single.p50, unit: 'ms', baseline: { name: 'raw write+fdatasync', value: rawSingle.p50 }, higherIsBetter: false },
       { workload: 'commitOffsets, 1 at a time (fsync)', metric: 'p99', value: single.p99, unit: 'ms', baseline: { name: 'raw write+fdatasync', value: rawSingle.p99 }, higherIsBetter: false },
       { workload: 'commitOffsets, 1 at a time (fsync)', metric: 'max', value: single.max, unit: 'ms', baseline: { name: 'raw write+fdatasync', value: rawSingle.max }, higherIsBetter: false },

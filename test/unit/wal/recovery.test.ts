@@ -209,3 +209,39 @@ test('bit flips in records before the last one of the newest segment are detecte
   }
   t.pass();
 });
+
+test('row 11: zero-filled space after the last record of the newest segment is a clean end', (t) => {
+  const { storage, placed } = makeLog(5);
+  const last = placed.at(-1) as PlacedRecord;
+  const name = filePath(last.file);
+  const bytes = storage.files.get(name) as Buffer;
+  storage.files.set(name, Buffer.concat([bytes.subarray(0, last.end), Buffer.alloc(100_000)]));
+  const { result, events } = scan(storage);
+  t.is(result.damage, null);
+  t.is(events.length, placed.length);
+  t.is(result.segments[0].validEnd, last.end);
+  t.is(result.segments[0].fileBytes, last.end + 100_000);
+});
+
+test('row 8 again: zero-filled space at the end of a sealed segment is corruption', (t) => {
+  const { storage, placed } = makeLog(40, 2600);
+  const first = placed[0].file;
+  const name = filePath(first);
+  storage.files.set(name, Buffer.concat([storage.files.get(name) as Buffer, Buffer.alloc(64)]));
+  const { result } = scan(storage);
+  t.is(result.damage?.kind, 'corrupt');
+  t.is(result.damage?.file, first);
+});
+
+test('row 7 holds when the scan only checks payloads (decodes: none)', (t) => {
+  const { storage, placed } = makeLog(3);
+  const victim = placed[2];
+  const bytes = storage.files.get(filePath(victim.file)) as Buffer;
+  // Make the group id's length varint claim more bytes than the payload has, and redo the checksum.
+  bytes[victim.position + 28] = 0x7e;
+  bytes.writeUInt32LE(crc32c(bytes, victim.position + 8, victim.end), victim.position + 4);
+  const checked = scanWal(storage, WAL_DIR, () => undefined, { decodes: () => false });
+  t.is(checked.damage?.kind, 'corrupt');
+  t.is(checked.damage?.offset, victim.offset);
+  t.regex(checked.damage?.reason ?? '', /decode/);
+});
