@@ -3,7 +3,9 @@
  * SharedArrayBuffer, driven only by Atomics (no native addon, no locks).
  *
  * Owns: the layout of the buffer below, the reservation protocol among producers, the commit protocol
- * between producers and the consumer, and the sleep/wake handshakes in both directions.
+ * between producers and the consumer, and the sleep/wake handshakes in both directions. The record
+ * framing (header size, padding word, 8-byte rounding), the capacity bounds and the async-wait helpers
+ * are shared with the event ring and live in ring-shared.ts.
  *
  * Called by: any thread that submits commands (the broker's main thread through `tryWrite` and
  * `waitForSpaceAsync`, worker threads through `writeSync`) and by exactly one consumer, the writer thread
@@ -62,6 +64,14 @@
  * only delay a record, never refuse it forever.
  */
 import { assert } from './assert.js';
+import {
+  RECORD_HEADER_BYTES,
+  RECORD_WORD_PADDING as COMMIT_WORD_PADDING,
+  assertCapacityBytes,
+  atomicsWaitAsync,
+  recordSpanBytes,
+  settleOnceWithKeepAlive,
+} from './ring-shared.js';
 
 const MAGIC = 0x434d4452; // 'CMDR'
 const LAYOUT_VERSION = 1;
@@ -78,27 +88,13 @@ const WORD_SPACE_EPOCH = 80;
 const WORD_PRODUCERS_WAITING = 81;
 
 const CONTROL_BYTES = 6 * 64;
-const RECORD_HEADER_BYTES = 8;
 const COMMIT_WORD_EMPTY = 0;
-const COMMIT_WORD_PADDING = -1;
 
-/** Smallest data area: leaves room for records of 24 payload bytes. */
-const capacityBytesMin = 64;
-/** Largest data area: keeps every distance between positions far below 2^31. */
-const capacityBytesMax = 2 ** 30;
 /**
  * Reservation attempts per `tryWrite`. Each failed compare-exchange means another producer reserved, so
  * the ring as a whole progressed; after this many the call reports "no space right now" rather than spin.
  */
 const reserveAttemptsMax = 1024;
-
-type WaitAsyncResult =
-  | { async: false; value: 'not-equal' | 'timed-out' }
-  | { async: true; value: Promise<'ok' | 'timed-out'> };
-type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs?: number) => WaitAsyncResult;
-// Atomics.waitAsync ships in Node 20 but the project's lib (ES2022) does not declare it.
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-assert(typeof atomicsWaitAsync === 'function', 'this runtime provides Atomics.waitAsync (Node >= 16)');
 
 /**
  * Word indices and sizes of the command ring layout, for tests that act as a stalled producer or inspect
@@ -442,31 +438,4 @@ export class CommandRing {
     const consumedPosition = Atomics.load(this.control, WORD_CONSUMED_POSITION);
     return Atomics.load(this.words, (consumedPosition & this.indexMask) >> 2) !== COMMIT_WORD_EMPTY;
   }
-}
-
-/** Header plus payload, rounded up to 8 bytes. */
-function recordSpanBytes(payloadBytes: number): number {
-  return (RECORD_HEADER_BYTES + payloadBytes + 7) & ~7;
-}
-
-function assertCapacityBytes(capacityBytes: number): void {
-  assert(Number.isInteger(capacityBytes), 'capacityBytes is an integer');
-  assert(capacityBytes >= capacityBytesMin, `capacityBytes is at least ${capacityBytesMin}`);
-  assert(capacityBytes <= capacityBytesMax, `capacityBytes is at most ${capacityBytesMax}`);
-  assert((capacityBytes & (capacityBytes - 1)) === 0, 'capacityBytes is a power of two');
-}
-
-/**
- * Resolves when `waited` settles or `timeoutMs` passes, whichever is first. The timer keeps Node's event
- * loop alive for a finite wait, which a pending Atomics.waitAsync alone does not.
- */
-function settleOnceWithKeepAlive(waited: Promise<'ok' | 'timed-out'>, timeoutMs: number): Promise<void> {
-  if (!Number.isFinite(timeoutMs)) return waited.then(() => undefined);
-  return new Promise<void>((resolve) => {
-    const keepAlive = setTimeout(resolve, timeoutMs);
-    void waited.then(() => {
-      clearTimeout(keepAlive);
-      resolve();
-    });
-  });
 }

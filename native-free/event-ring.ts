@@ -4,7 +4,8 @@
  *
  * Owns: the layout of the buffer below, the publication protocol (one store of publishedPosition), the
  * cursor slot table (claiming, opening, advancing, closing), and the sleep/wake handshakes in both
- * directions.
+ * directions. The record framing (header size, padding word, 8-byte rounding), the capacity bounds and
+ * the async-wait helpers are shared with the command ring and live in ring-shared.ts.
  *
  * Called by: exactly one producer, the writer thread (`tryPublish`, `publishSync`), and by readers on
  * any thread, each through its own `EventCursor` (`openCursor`, `poll`, `waitAsync`, `waitSync`, `close`).
@@ -58,6 +59,14 @@
  * recordBytesMax = capacityBytes / 2 - 8: padding plus the longest record always fit an empty ring.
  */
 import { assert } from './assert.js';
+import {
+  RECORD_HEADER_BYTES,
+  RECORD_WORD_PADDING as LENGTH_WORD_PADDING,
+  assertCapacityBytes,
+  atomicsWaitAsync,
+  recordSpanBytes,
+  settleOnceWithKeepAlive,
+} from './ring-shared.js';
 
 const MAGIC = 0x45565452; // 'EVTR'
 const LAYOUT_VERSION = 1;
@@ -77,23 +86,8 @@ const SLOT_FREE = 0;
 const SLOT_CLAIMED = 1;
 const SLOT_OPEN = 2;
 
-const RECORD_HEADER_BYTES = 8;
-const LENGTH_WORD_PADDING = -1;
-
-/** Smallest data area: leaves room for records of 24 payload bytes. */
-const capacityBytesMin = 64;
-/** Largest data area: keeps every distance between positions far below 2^31. */
-const capacityBytesMax = 2 ** 30;
 /** Most cursor slots: the producer scans them all on every publish. */
 const cursorSlotsLimit = 1024;
-
-type WaitAsyncResult =
-  | { async: false; value: 'not-equal' | 'timed-out' }
-  | { async: true; value: Promise<'ok' | 'timed-out'> };
-type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs?: number) => WaitAsyncResult;
-// Atomics.waitAsync ships in Node 20 but the project's lib (ES2022) does not declare it.
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-assert(typeof atomicsWaitAsync === 'function', 'this runtime provides Atomics.waitAsync (Node >= 16)');
 
 /**
  * Word indices and sizes of the event ring layout, for tests that place positions near the 2^32 wrap or
@@ -491,35 +485,8 @@ function controlBytesFor(cursorSlotsMax: number): number {
   return (SLOT_LINE_FIRST + cursorSlotsMax) * WORDS_PER_LINE * 4;
 }
 
-/** Header plus payload, rounded up to 8 bytes. */
-function recordSpanBytes(payloadBytes: number): number {
-  return (RECORD_HEADER_BYTES + payloadBytes + 7) & ~7;
-}
-
-function assertCapacityBytes(capacityBytes: number): void {
-  assert(Number.isInteger(capacityBytes), 'capacityBytes is an integer');
-  assert(capacityBytes >= capacityBytesMin, `capacityBytes is at least ${capacityBytesMin}`);
-  assert(capacityBytes <= capacityBytesMax, `capacityBytes is at most ${capacityBytesMax}`);
-  assert((capacityBytes & (capacityBytes - 1)) === 0, 'capacityBytes is a power of two');
-}
-
 function assertCursorSlotsMax(cursorSlotsMax: number): void {
   assert(Number.isInteger(cursorSlotsMax), 'cursorSlotsMax is an integer');
   assert(cursorSlotsMax >= 1, 'cursorSlotsMax is at least 1');
   assert(cursorSlotsMax <= cursorSlotsLimit, `cursorSlotsMax is at most ${cursorSlotsLimit}`);
-}
-
-/**
- * Resolves true when `waited` settles 'ok', false when it times out or `timeoutMs` passes first. The
- * timer keeps Node's event loop alive for a finite wait, which a pending Atomics.waitAsync alone does not.
- */
-function settleOnceWithKeepAlive(waited: Promise<'ok' | 'timed-out'>, timeoutMs: number): Promise<boolean> {
-  if (!Number.isFinite(timeoutMs)) return waited.then((value) => value === 'ok');
-  return new Promise<boolean>((resolve) => {
-    const keepAlive = setTimeout(() => resolve(false), timeoutMs);
-    void waited.then((value) => {
-      clearTimeout(keepAlive);
-      resolve(value === 'ok');
-    });
-  });
 }

@@ -9,31 +9,42 @@ import { BinaryReader } from './binary-reader.js';
 
 const reader = new BinaryReader();
 
+/**
+ * Walks the blocks of an Avro array (a count, negative when followed by the block's byte size, then the
+ * items; a zero count ends it), calling `readItem` once per item.
+ */
+function readArrayBlocks(start: number, end: number, readItem: () => void): void {
+  for (let blocks = 0; ; blocks++) {
+    if (blocks > end - start) throw new Error('array has more blocks than bytes');
+    let count = reader.readLong();
+    if (count === 0) return;
+    if (count < 0) {
+      count = -count;
+      reader.readLong();
+    }
+    for (let i = 0; i < count; i++) readItem();
+  }
+}
+
+function checkConsumed(start: number, end: number): void {
+  if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+}
+
 /** Decodes an OffsetsCommitted payload `bytes[start, end)`; throws on malformed or trailing bytes. */
 export function decodeOffsetsCommitted(bytes: Buffer, start: number, end: number): OffsetsCommitted {
   reader.reset(bytes, start, end);
   const groupId = reader.readString();
   const entries: OffsetCommitEntry[] = [];
-  // Avro arrays are blocks: a count (negative: followed by the block's byte size), items, and a 0 count.
-  for (let blocks = 0; ; blocks++) {
-    if (blocks > end - start) throw new Error('array has more blocks than bytes');
-    let count = reader.readLong();
-    if (count === 0) break;
-    if (count < 0) {
-      count = -count;
-      reader.readLong();
-    }
-    for (let i = 0; i < count; i++) {
-      entries.push({
-        topic: reader.readString(),
-        partition: reader.readLong(),
-        offset: reader.readLong(),
-        leaderEpoch: reader.readLong(),
-        metadata: reader.readString(),
-      });
-    }
-  }
-  if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+  readArrayBlocks(start, end, () => {
+    entries.push({
+      topic: reader.readString(),
+      partition: reader.readLong(),
+      offset: reader.readLong(),
+      leaderEpoch: reader.readLong(),
+      metadata: reader.readString(),
+    });
+  });
+  checkConsumed(start, end);
   return { groupId, entries };
 }
 
@@ -44,21 +55,14 @@ export function decodeOffsetsCommitted(bytes: Buffer, start: number, end: number
 export function checkOffsetsCommitted(bytes: Buffer, start: number, end: number): void {
   reader.reset(bytes, start, end);
   reader.skipString();
-  for (let blocks = 0; ; blocks++) {
-    if (blocks > end - start) throw new Error('array has more blocks than bytes');
-    let count = reader.readLong();
-    if (count === 0) break;
-    if (count < 0) {
-      count = -count;
-      reader.readLong();
-    }
-    for (let i = 0; i < count; i++) {
-      reader.skipString();
-      reader.readLong();
-      reader.readLong();
-      reader.readLong();
-      reader.skipString();
-    }
-  }
-  if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+  readArrayBlocks(start, end, skipCommitEntry);
+  checkConsumed(start, end);
+}
+
+function skipCommitEntry(): void {
+  reader.skipString();
+  reader.readLong();
+  reader.readLong();
+  reader.readLong();
+  reader.skipString();
 }

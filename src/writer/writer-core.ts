@@ -180,14 +180,21 @@ export class WriterCore {
 
   /** fdatasync; on failure the store goes read-only and this batch's writes fail (never acknowledged). */
   private syncNowOrFail(): void {
+    const failure = this.syncAppender();
+    if (failure !== null) this.failBatch(failure);
+  }
+
+  /** fdatasync of everything written so far; returns the (fatal) error instead of throwing it. */
+  private syncAppender(): unknown {
     try {
       this.appender.sync();
-      this.dirty = false;
-      this.lastSyncMs = Date.now();
-      this.durableOffset = this.appender.nextOffset - 1;
     } catch (error) {
-      this.failBatch(error);
+      return error;
     }
+    this.dirty = false;
+    this.lastSyncMs = Date.now();
+    this.durableOffset = this.appender.nextOffset - 1;
+    return null;
   }
 
   private failBatch(error: unknown): void {
@@ -248,14 +255,8 @@ export class WriterCore {
   /** Interval fdatasync outside a batch; returns an empty BATCH record carrying the new durable offset. */
   syncInterval(): Buffer {
     this.startBatch();
-    try {
-      this.appender.sync();
-      this.dirty = false;
-      this.lastSyncMs = Date.now();
-      this.durableOffset = this.appender.nextOffset - 1;
-    } catch (error) {
-      this.becomeReadOnly(error);
-    }
+    const failure = this.syncAppender();
+    if (failure !== null) this.becomeReadOnly(failure);
     return this.finishBatch();
   }
 
