@@ -23,6 +23,10 @@ export const ERROR_CODES = Object.freeze({
   OFFSET_METADATA_TOO_LARGE: { kafkaCode: 12, retriable: false },
   INVALID_GROUP_ID: { kafkaCode: 24, retriable: false },
   KAFKA_STORAGE_ERROR: { kafkaCode: 56, retriable: true },
+  INVALID_REPLICA_ASSIGNMENT: { kafkaCode: 39, retriable: false },
+  STALE_BROKER_EPOCH: { kafkaCode: 77, retriable: false },
+  INVALID_UPDATE_VERSION: { kafkaCode: 95, retriable: false },
+  BROKER_ID_NOT_REGISTERED: { kafkaCode: 102, retriable: false },
   // Store-level conditions with no Kafka equivalent.
   INVALID_CONFIG: { kafkaCode: 40, retriable: false },
   STORE_LOCKED: { kafkaCode: null, retriable: false },

@@ -17,17 +17,28 @@ import { encodeCommand } from '../codec/command-codec.js';
 import { EventCodec } from '../codec/event-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import {
+  checkAlterTopicConfigsInput,
+  checkChangePartitionInput,
   checkCommitOffsetsInput,
+  checkCreatePartitionsInput,
   checkCreateTopicInput,
+  checkDeleteTopicInput,
+  checkRegisterBrokerInput,
+  checkSetBrokerStatusInput,
+  checkUnregisterBrokerInput,
+  type ChangePartitionInput,
   type Command,
   type CreateTopicInput,
   type OffsetCommitInput,
+  type RegisterBrokerInput,
+  type TopicConfigChanges,
 } from '../commands/commands.js';
+import type { BrokerStatus, PartitionState } from '../codec/event-schema.js';
 import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
 import { DirectoryLock } from '../lock.js';
-import { MetadataState, type CommittedOffset, type Topic } from '../state/metadata-state.js';
+import { MetadataState, type Broker, type CommittedOffset, type Topic } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
 import { NodeStorage } from '../wal/storage.js';
@@ -359,14 +370,93 @@ export class MetaLog {
    * INVALID_REPLICATION_FACTOR, INVALID_CONFIG, TOPIC_ALREADY_EXISTS or KAFKA_STORAGE_ERROR.
    */
   createTopic(input: CreateTopicInput): Promise<Topic> {
+    return this.command(() => checkCreateTopicInput(input), () => this.state.topics.get(input.name) as Topic);
+  }
+
+  /** Checks a call on this thread (a bad one rejects at once), then queues it for the writer. */
+  private command<T>(check: () => Command, onOk: () => T): Promise<T> {
     let command: Command;
     try {
-      command = checkCreateTopicInput(input);
+      command = check();
     } catch (error) {
       return Promise.reject(error);
     }
-    const name = input.name;
-    return this.submit(command, () => this.state.topics.get(name) as Topic);
+    return this.submit(command, onOk);
+  }
+
+  /**
+   * Sets and removes topic configs (keys and values validated; INVALID_CONFIG names the key). Resolves to
+   * the topic. UNKNOWN_TOPIC_OR_PARTITION for a missing topic.
+   */
+  alterTopicConfigs(name: string, changes: TopicConfigChanges): Promise<Topic> {
+    return this.command(() => checkAlterTopicConfigsInput(name, changes), () => this.state.topics.get(name) as Topic);
+  }
+
+  /**
+   * Grows a topic to `totalCount` partitions (never fewer: INVALID_PARTITIONS), with replicas assigned
+   * like createTopic or given in `assignments` (one list per new partition). Resolves to the topic.
+   */
+  createPartitions(name: string, totalCount: number, assignments?: number[][]): Promise<Topic> {
+    return this.command(() => checkCreatePartitionsInput(name, totalCount, assignments), () => this.state.topics.get(name) as Topic);
+  }
+
+  /** Deletes a topic with its partitions and every committed offset for it, as one event. */
+  deleteTopic(name: string): Promise<void> {
+    return this.command(() => checkDeleteTopicInput(name), () => undefined);
+  }
+
+  /**
+   * Changes a partition's leader, ISR and (for a reassignment) replicas, if its partition epoch is still
+   * `expectedPartitionEpoch` (else INVALID_UPDATE_VERSION, 95). A new leader bumps the leader epoch;
+   * every change bumps the partition epoch. Resolves to the new partition state.
+   */
+  changePartition(name: string, partition: number, change: ChangePartitionInput): Promise<Readonly<PartitionState>> {
+    return this.command(
+      () => checkChangePartitionInput(name, partition, change),
+      () => this.state.topics.get(name)?.partitions[partition] as Readonly<PartitionState>,
+    );
+  }
+
+  /** One partition of a topic, or undefined. Synchronous. */
+  getPartition(name: string, partition: number): Readonly<PartitionState> | undefined {
+    this.assertOpen();
+    return this.state.topics.get(name)?.partitions[partition];
+  }
+
+  /** Every topic, in name order. Synchronous. */
+  listTopics(): Topic[] {
+    this.assertOpen();
+    return [...this.state.topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Registers a broker (ONLINE), or re-registers it with a higher `brokerEpoch` (else
+   * STALE_BROKER_EPOCH, 77). Resolves to the broker.
+   */
+  registerBroker(input: RegisterBrokerInput): Promise<Broker> {
+    return this.command(() => checkRegisterBrokerInput(input), () => this.state.brokers.get(input.brokerId) as Broker);
+  }
+
+  /** Marks a broker ONLINE, FENCED or MAINTENANCE (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
+  setBrokerStatus(brokerId: number, status: BrokerStatus): Promise<Broker> {
+    return this.command(() => checkSetBrokerStatusInput(brokerId, status), () => this.state.brokers.get(brokerId) as Broker);
+  }
+
+  /** Removes a broker's registration (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
+  unregisterBroker(brokerId: number): Promise<void> {
+    return this.command(() => checkUnregisterBrokerInput(brokerId), () => undefined);
+  }
+
+  /** A registered broker, or undefined. Synchronous. */
+  getBroker(brokerId: number): Broker | undefined {
+    this.assertOpen();
+    return this.state.brokers.get(brokerId);
+  }
+
+  /** Every registered broker, in id order. Synchronous. */
+  listBrokers(): Broker[] {
+    this.assertOpen();
+    return [...this.state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
   }
 
   /** The topic named `name`, or undefined. Synchronous. */
@@ -380,13 +470,7 @@ export class MetaLog {
    * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, INVALID_REQUEST or KAFKA_STORAGE_ERROR.
    */
   commitOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
-    let command: Command;
-    try {
-      command = checkCommitOffsetsInput(groupId, entries);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.submit(command, () => undefined);
+    return this.command(() => checkCommitOffsetsInput(groupId, entries), () => undefined);
   }
 
   /** The committed offset of (group, topic, partition), or undefined. Synchronous. */

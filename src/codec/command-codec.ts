@@ -10,6 +10,7 @@
  *  +----------+--------+--------+---------------------+
  * ```
  * `handleId` names the handle whose promise waits; `seq` is that handle's sequence number of the call.
+ * Offset commits, the hot path, are Avro; the rarer admin commands (topics, brokers) are JSON.
  */
 import avro from 'avsc';
 import { assert } from '../assert.js';
@@ -17,23 +18,12 @@ import type { Command } from '../commands/commands.js';
 import { EVENT_UNION_SCHEMA } from './event-schema.js';
 
 /** Command kinds; `Close` and `Sync` are control commands that produce no event. */
-export const COMMAND_KIND = Object.freeze({ CreateTopic: 1, CommitOffsets: 2, Close: 100, Sync: 101 });
+export const COMMAND_KIND = Object.freeze({ Admin: 1, CommitOffsets: 2, Close: 100, Sync: 101 });
 
 /** Bytes before the payload. */
 export const COMMAND_HEADER_BYTES = 8;
 
 const offsetCommitEntry = EVENT_UNION_SCHEMA[1].fields[1].type;
-
-const createTopicType = avro.Type.forSchema({
-  type: 'record',
-  name: 'CreateTopicCommand',
-  fields: [
-    { name: 'name', type: 'string' },
-    { name: 'partitions', type: 'int' },
-    { name: 'replicationFactor', type: 'int' },
-    { name: 'configs', type: { type: 'map', values: 'string' } },
-  ],
-});
 
 const commitOffsetsType = avro.Type.forSchema({
   type: 'record',
@@ -61,10 +51,15 @@ export function encodeCommand(handleId: number, seq: number, command: Command | 
     scratch.writeUInt16LE(command === 'close' ? COMMAND_KIND.Close : COMMAND_KIND.Sync, 2);
     return COMMAND_HEADER_BYTES;
   }
-  scratch.writeUInt16LE(COMMAND_KIND[command.type], 2);
-  const type = command.type === 'CreateTopic' ? createTopicType : commitOffsetsType;
-  const end = type.encode(command.value, scratch, COMMAND_HEADER_BYTES);
-  return end < 0 ? -1 : end;
+  if (command.type === 'CommitOffsets') {
+    scratch.writeUInt16LE(COMMAND_KIND.CommitOffsets, 2);
+    const end = commitOffsetsType.encode(command.value, scratch, COMMAND_HEADER_BYTES);
+    return end < 0 ? -1 : end;
+  }
+  scratch.writeUInt16LE(COMMAND_KIND.Admin, 2);
+  const json = JSON.stringify(command);
+  if (COMMAND_HEADER_BYTES + Buffer.byteLength(json, 'utf8') > scratch.length) return -1;
+  return COMMAND_HEADER_BYTES + scratch.write(json, COMMAND_HEADER_BYTES, 'utf8');
 }
 
 /** Decodes one command from ring bytes (which may be a view into shared memory). */
@@ -78,8 +73,8 @@ export function decodeCommand(bytes: Uint8Array): CommandMessage {
       return { handleId, seq, kind: 'close' };
     case COMMAND_KIND.Sync:
       return { handleId, seq, kind: 'sync' };
-    case COMMAND_KIND.CreateTopic:
-      return { handleId, seq, kind: 'command', command: { type: 'CreateTopic', value: createTopicType.decode(buffer, COMMAND_HEADER_BYTES).value } };
+    case COMMAND_KIND.Admin:
+      return { handleId, seq, kind: 'command', command: JSON.parse(buffer.toString('utf8', COMMAND_HEADER_BYTES)) as Command };
     case COMMAND_KIND.CommitOffsets:
       return { handleId, seq, kind: 'command', command: { type: 'CommitOffsets', value: commitOffsetsType.decode(buffer, COMMAND_HEADER_BYTES).value } };
     default:

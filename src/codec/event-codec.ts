@@ -17,7 +17,7 @@ interface Branch {
   resolver: avro.Resolver | null;
 }
 
-const READER_UNION = avro.Type.forSchema(EVENT_UNION_SCHEMA as avro.Schema, { wrapUnions: true }) as avro.types.WrappedUnionType;
+const READER_UNION = avro.Type.forSchema(EVENT_UNION_SCHEMA as avro.Schema, { wrapUnions: 'auto' }) as avro.types.WrappedUnionType;
 const READER_BY_NAME = new Map<string, avro.Type>(READER_UNION.types.map((type) => [type.name as string, type]));
 
 function shortName(fullName: string): string {
@@ -36,7 +36,7 @@ export class EventCodec {
   private constructor(writerSchemaJson: string) {
     let writerUnion: avro.types.WrappedUnionType;
     try {
-      writerUnion = avro.Type.forSchema(JSON.parse(writerSchemaJson), { wrapUnions: true }) as avro.types.WrappedUnionType;
+      writerUnion = avro.Type.forSchema(JSON.parse(writerSchemaJson), { wrapUnions: 'auto' }) as avro.types.WrappedUnionType;
     } catch (error) {
       throw new MetaLogError('UNSUPPORTED_FORMAT', `writer schema does not parse: ${(error as Error).message}`, {}, error);
     }

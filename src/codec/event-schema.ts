@@ -11,8 +11,13 @@
  * field a default, bump EVENT_SCHEMA_VERSION. Old branches may be removed only with a migration.
  */
 
-/** Version of this writer schema; written into every record. */
-export const EVENT_SCHEMA_VERSION = 1;
+/**
+ * Version of this writer schema; written into every record.
+ * 1: TopicCreated, OffsetsCommitted.
+ * 2: adds brokers (BrokerRegistered, BrokerStatusChanged, BrokerUnregistered) and topic changes
+ *    (TopicConfigsAltered, PartitionsCreated, PartitionChanged, TopicDeleted).
+ */
+export const EVENT_SCHEMA_VERSION = 2;
 
 /** Avro namespace of all event records. */
 export const EVENT_NAMESPACE = 'chronik.metalog';
@@ -63,8 +68,88 @@ const offsetsCommitted = {
   ],
 };
 
-/** The writer schema: a union of every event record, in a fixed order (the order only matters per segment). */
-export const EVENT_UNION_SCHEMA = [topicCreated, offsetsCommitted].map((record) => ({
+const brokerRegistered = {
+  type: 'record',
+  name: 'BrokerRegistered',
+  fields: [
+    { name: 'brokerId', type: 'int' },
+    { name: 'host', type: 'string' },
+    { name: 'port', type: 'int' },
+    { name: 'rack', type: ['null', 'string'], default: null },
+    { name: 'brokerEpoch', type: 'long' },
+  ],
+};
+
+const brokerStatusChanged = {
+  type: 'record',
+  name: 'BrokerStatusChanged',
+  fields: [
+    { name: 'brokerId', type: 'int' },
+    { name: 'status', type: { type: 'enum', name: 'BrokerStatus', symbols: ['ONLINE', 'FENCED', 'MAINTENANCE'] } },
+  ],
+};
+
+const brokerUnregistered = {
+  type: 'record',
+  name: 'BrokerUnregistered',
+  fields: [{ name: 'brokerId', type: 'int' }],
+};
+
+const topicConfigsAltered = {
+  type: 'record',
+  name: 'TopicConfigsAltered',
+  doc: 'the whole config map after the change, so the fold is a plain replace',
+  fields: [
+    { name: 'name', type: 'string' },
+    { name: 'configs', type: { type: 'map', values: 'string' } },
+  ],
+};
+
+const partitionsCreated = {
+  type: 'record',
+  name: 'PartitionsCreated',
+  fields: [
+    { name: 'name', type: 'string' },
+    { name: 'partitions', type: { type: 'array', items: 'PartitionState' } },
+  ],
+};
+
+const partitionChanged = {
+  type: 'record',
+  name: 'PartitionChanged',
+  doc: 'the whole partition state after a leader, ISR or replica change',
+  fields: [
+    { name: 'name', type: 'string' },
+    { name: 'state', type: 'PartitionState' },
+  ],
+};
+
+const topicDeleted = {
+  type: 'record',
+  name: 'TopicDeleted',
+  doc: 'the topic, its partitions and every committed offset for it go together',
+  fields: [
+    { name: 'name', type: 'string' },
+    { name: 'topicId', type: 'string' },
+  ],
+};
+
+/**
+ * The writer schema: a union of every event record. New records go at the end, so a record's branch
+ * index stays what it was (not required, as each segment stores its own union, but it keeps dumps
+ * comparable across versions).
+ */
+export const EVENT_UNION_SCHEMA = [
+  topicCreated,
+  offsetsCommitted,
+  brokerRegistered,
+  brokerStatusChanged,
+  brokerUnregistered,
+  topicConfigsAltered,
+  partitionsCreated,
+  partitionChanged,
+  topicDeleted,
+].map((record) => ({
   ...record,
   namespace: EVENT_NAMESPACE,
 }));
@@ -103,10 +188,29 @@ export interface OffsetsCommitted {
   entries: OffsetCommitEntry[];
 }
 
+/** A broker's availability for new leaders and replicas. */
+export type BrokerStatus = 'ONLINE' | 'FENCED' | 'MAINTENANCE';
+
+/** A broker joined (or re-joined with a higher epoch); it starts ONLINE. */
+export interface BrokerRegistered {
+  brokerId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  brokerEpoch: number;
+}
+
 /** Event type names and their payloads. */
 export interface EventPayloads {
   TopicCreated: TopicCreated;
   OffsetsCommitted: OffsetsCommitted;
+  BrokerRegistered: BrokerRegistered;
+  BrokerStatusChanged: { brokerId: number; status: BrokerStatus };
+  BrokerUnregistered: { brokerId: number };
+  TopicConfigsAltered: { name: string; configs: Record<string, string> };
+  PartitionsCreated: { name: string; partitions: PartitionState[] };
+  PartitionChanged: { name: string; state: PartitionState };
+  TopicDeleted: { name: string; topicId: string };
 }
 
 /** An event type name. */

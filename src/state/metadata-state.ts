@@ -8,7 +8,7 @@
  *
  * Values handed out are frozen: a caller cannot change the store by mutating what a read returned.
  */
-import type { EventType, LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
+import type { BrokerRegistered, BrokerStatus, EventPayloads, EventType, LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 
 /** A topic as the API returns it. */
@@ -26,6 +26,16 @@ export interface CommittedOffset {
   readonly leaderEpoch: number;
   readonly metadata: string;
   readonly commitTimestamp: number;
+}
+
+/** A registered broker as the API returns it. */
+export interface Broker {
+  readonly brokerId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  readonly brokerEpoch: number;
+  readonly status: BrokerStatus;
 }
 
 /** Steps that revert applied events, run last-first. */
@@ -46,6 +56,7 @@ export interface StateOptions {
 /** The folded state of the log. */
 export class MetadataState {
   readonly topics = new Map<string, Topic>();
+  readonly brokers = new Map<number, Broker>();
   readonly offsetsByGroup = new Map<string, GroupOffsets>();
   /** Offset of the last applied event, -1 before the first. */
   lastOffset = -1;
@@ -77,6 +88,30 @@ export class MetadataState {
       case 'OffsetsCommitted':
         if (this.keepsOffsets) this.applyOffsetsCommitted(event.value, event.timestampMs, undo);
         break;
+      case 'BrokerRegistered':
+        this.applyBrokerRegistered(event.value, undo);
+        break;
+      case 'BrokerStatusChanged': {
+        const broker = this.brokers.get(event.value.brokerId);
+        assert(broker !== undefined, 'a broker whose status changes is registered');
+        this.setBroker(Object.freeze({ ...broker, status: event.value.status }), undo);
+        break;
+      }
+      case 'BrokerUnregistered':
+        this.applyBrokerUnregistered(event.value.brokerId, undo);
+        break;
+      case 'TopicConfigsAltered':
+        this.replaceTopic(event.value.name, (topic) => ({ ...topic, configs: Object.freeze({ ...event.value.configs }) }), undo);
+        break;
+      case 'PartitionsCreated':
+        this.replaceTopic(event.value.name, (topic) => ({ ...topic, partitions: Object.freeze([...topic.partitions, ...event.value.partitions.map(freezePartition)]) }), undo);
+        break;
+      case 'PartitionChanged':
+        this.applyPartitionChanged(event.value, undo);
+        break;
+      case 'TopicDeleted':
+        this.applyTopicDeleted(event.value, undo);
+        break;
       default:
         assert(false, `no fold handler for event type ${(event as LogEvent).type}`);
     }
@@ -92,22 +127,70 @@ export class MetadataState {
       topicId: value.topicId,
       name: value.name,
       replicationFactor: value.replicationFactor,
-      partitions: Object.freeze(
-        value.partitions.map((partition) =>
-          Object.freeze({
-            partition: partition.partition,
-            leader: partition.leader,
-            replicas: Object.freeze([...partition.replicas]) as number[],
-            isr: Object.freeze([...partition.isr]) as number[],
-            leaderEpoch: partition.leaderEpoch,
-            partitionEpoch: partition.partitionEpoch,
-          }),
-        ),
-      ),
+      partitions: Object.freeze(value.partitions.map(freezePartition)),
       configs: Object.freeze({ ...value.configs }),
     });
     this.topics.set(value.name, topic);
     undo?.push(() => this.topics.delete(value.name));
+  }
+
+  /** Replaces a topic by `change(topic)` (frozen), recording the old one for undo. */
+  private replaceTopic(name: string, change: (topic: Topic) => Topic, undo?: UndoLog): void {
+    const previous = this.topics.get(name);
+    assert(previous !== undefined, 'a changed topic exists');
+    this.topics.set(name, Object.freeze(change(previous)));
+    undo?.push(() => this.topics.set(name, previous));
+  }
+
+  private applyPartitionChanged(value: EventPayloads['PartitionChanged'], undo?: UndoLog): void {
+    this.replaceTopic(
+      value.name,
+      (topic) => {
+        assert(value.state.partition < topic.partitions.length, 'a changed partition exists');
+        const partitions = [...topic.partitions];
+        partitions[value.state.partition] = freezePartition(value.state);
+        return { ...topic, partitions: Object.freeze(partitions) };
+      },
+      undo,
+    );
+  }
+
+  /** Removes the topic and, as one change, every committed offset for it (DESIGN: delete cascades). */
+  private applyTopicDeleted(value: EventPayloads['TopicDeleted'], undo?: UndoLog): void {
+    const topic = this.topics.get(value.name);
+    assert(topic !== undefined && topic.topicId === value.topicId, 'the deleted topic exists with that id');
+    this.topics.delete(value.name);
+    undo?.push(() => this.topics.set(value.name, topic));
+    for (const [groupId, group] of this.offsetsByGroup) {
+      const partitions = group.get(value.name);
+      if (partitions === undefined) continue;
+      group.delete(value.name);
+      undo?.push(() => group.set(value.name, partitions));
+      if (group.size === 0) {
+        this.offsetsByGroup.delete(groupId);
+        undo?.push(() => this.offsetsByGroup.set(groupId, group));
+      }
+    }
+  }
+
+  private applyBrokerRegistered(value: BrokerRegistered, undo?: UndoLog): void {
+    this.setBroker(
+      Object.freeze({ brokerId: value.brokerId, host: value.host, port: value.port, rack: value.rack, brokerEpoch: value.brokerEpoch, status: 'ONLINE' }),
+      undo,
+    );
+  }
+
+  private setBroker(broker: Broker, undo?: UndoLog): void {
+    const previous = this.brokers.get(broker.brokerId);
+    this.brokers.set(broker.brokerId, broker);
+    undo?.push(() => (previous === undefined ? this.brokers.delete(broker.brokerId) : this.brokers.set(broker.brokerId, previous)));
+  }
+
+  private applyBrokerUnregistered(brokerId: number, undo?: UndoLog): void {
+    const previous = this.brokers.get(brokerId);
+    assert(previous !== undefined, 'an unregistered broker was registered');
+    this.brokers.delete(brokerId);
+    undo?.push(() => this.brokers.set(brokerId, previous));
   }
 
   private applyOffsetsCommitted(value: OffsetsCommitted, timestampMs: number, undo?: UndoLog): void {
@@ -151,6 +234,17 @@ export class MetadataState {
   }
 }
 
+function freezePartition(partition: PartitionState): Readonly<PartitionState> {
+  return Object.freeze({
+    partition: partition.partition,
+    leader: partition.leader,
+    replicas: Object.freeze([...partition.replicas]) as number[],
+    isr: Object.freeze([...partition.isr]) as number[],
+    leaderEpoch: partition.leaderEpoch,
+    partitionEpoch: partition.partitionEpoch,
+  });
+}
+
 /** Reverts the events recorded in `undo`, newest first. */
 export function rollback(undo: UndoLog): void {
   for (let i = undo.length - 1; i >= 0; i--) undo[i]();
@@ -171,5 +265,6 @@ export function canonicalState(state: MetadataState): string {
       }
     }
   }
-  return JSON.stringify({ lastOffset: state.lastOffset, topics, offsets });
+  const brokers = [...state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
+  return JSON.stringify({ lastOffset: state.lastOffset, topics, brokers, offsets });
 }

@@ -26,7 +26,7 @@ function olderSchema(): unknown[] {
 
 function writeOldSegment(dir: string): void {
   const schema = olderSchema();
-  const union = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true }) as unknown as { types: avro.Type[]; fingerprint(a: string): Buffer };
+  const union = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' }) as unknown as { types: avro.Type[]; fingerprint(a: string): Buffer };
   const header = encodeSegmentHeader(0, Date.now(), union.fingerprint('md5'), JSON.stringify(schema));
   const records: Buffer[] = [];
   const values = [

@@ -4,6 +4,7 @@
  * event encoding (fast-check; SEED= replays a failure).
  */
 import test from 'ava';
+import fs from 'node:fs';
 import fc from 'fast-check';
 import { EventCodec } from '../../../src/codec/event-codec.js';
 import type { EventBody } from '../../../src/codec/event-schema.js';
@@ -18,6 +19,7 @@ import {
 } from '../../../src/wal/format.js';
 
 const codec = EventCodec.current();
+const V1_SCHEMA = new URL('../../../../test/fixtures/event-schema-v1.json', import.meta.url);
 
 /** JSON with object keys sorted, so field order does not matter. */
 function sortedJson(value: unknown): string {
@@ -41,7 +43,9 @@ test('golden record: OffsetsCommitted at offset 7', (t) => {
     buffer.subarray(0, end).toString('hex'),
     '2700000056dd7bae070000000000000000008056febc7842010001000267020274020a06026d00',
   );
-  t.is(codec.fingerprint.toString('hex'), '4727cff39252b8153e024cb9ff76e3a8', 'writer schema fingerprint of version 1');
+  t.is(codec.fingerprint.toString('hex'), 'd1c6f97a969c9913721eb291840bc996', 'writer schema fingerprint of version 2');
+  const v1 = EventCodec.forWriterSchema(JSON.stringify(JSON.parse(fs.readFileSync(V1_SCHEMA, 'utf8'))));
+  t.is(v1.fingerprint.toString('hex'), '4727cff39252b8153e024cb9ff76e3a8', 'the kept version 1 schema is the one version 1 wrote');
 });
 
 test('segment file names are 20 digits and sort by offset', (t) => {

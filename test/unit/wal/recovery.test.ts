@@ -151,7 +151,7 @@ test('row 10: a torn tail of the newest segment is cut at the last good record',
 });
 
 test('truncating the newest segment at every byte of its last three records leaves exactly the whole records', (t) => {
-  const { storage, placed } = makeLog(40, 2600);
+  const { storage, placed } = makeLog(40, 6000);
   const newest = placed.at(-1)?.file as string;
   const inNewest = placed.filter((p) => p.file === newest);
   t.true(inNewest.length >= 3);
@@ -224,8 +224,9 @@ test('row 11: zero-filled space after the last record of the newest segment is a
 });
 
 test('row 8 again: zero-filled space at the end of a sealed segment is corruption', (t) => {
-  const { storage, placed } = makeLog(40, 2600);
+  const { storage, placed } = makeLog(40, 4000);
   const first = placed[0].file;
+  t.not(first, placed.at(-1)?.file, 'the first segment is sealed');
   const name = filePath(first);
   storage.files.set(name, Buffer.concat([storage.files.get(name) as Buffer, Buffer.alloc(64)]));
   const { result } = scan(storage);

@@ -1,0 +1,76 @@
+/** Offset commit rules: input checks on the caller's thread, existence checks on the writer's. */
+import type { EventBody, OffsetCommitEntry } from '../codec/event-schema.js';
+import { MetaLogError } from '../errors.js';
+import { COMMIT_ENTRIES_MAX, COMMITTED_OFFSET_MAX, GROUP_ID_LENGTH_MAX, OFFSET_METADATA_BYTES_MAX, PARTITIONS_MAX } from '../limits.js';
+import type { MetadataState } from '../state/metadata-state.js';
+import type { CommitOffsetsCommand } from './commands.js';
+import { checkTopicName, isInteger } from './input-rules.js';
+
+/** One entry of commitOffsets. */
+export interface OffsetCommitInput {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch?: number;
+  metadata?: string;
+}
+
+function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | null): OffsetCommitEntry {
+  const field = `entries[${index}]`;
+  if (typeof entry !== 'object' || entry === null) {
+    throw new MetaLogError('INVALID_REQUEST', `${field} must be { topic, partition, offset, leaderEpoch?, metadata? }`, { field });
+  }
+  const { topic, partition, offset, leaderEpoch = -1, metadata = '' } = entry as Partial<OffsetCommitInput>;
+  checkTopicName(topic, `${field}.topic`);
+  if (!isInteger(partition, 0, PARTITIONS_MAX - 1)) {
+    throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${field}.partition` });
+  }
+  if (!isInteger(offset, 0, COMMITTED_OFFSET_MAX)) {
+    throw new MetaLogError('INVALID_REQUEST', `${field}.offset must be an integer from 0 to 2^53-2`, { field: `${field}.offset` });
+  }
+  if (!isInteger(leaderEpoch, -1, 2147483647)) {
+    throw new MetaLogError('INVALID_REQUEST', `${field}.leaderEpoch must be an integer from -1 to 2^31-1`, { field: `${field}.leaderEpoch` });
+  }
+  if (typeof metadata !== 'string' || Buffer.byteLength(metadata, 'utf8') > OFFSET_METADATA_BYTES_MAX) {
+    throw new MetaLogError('OFFSET_METADATA_TOO_LARGE', `${field}.metadata must be a string of at most ${OFFSET_METADATA_BYTES_MAX} bytes`, {
+      field: `${field}.metadata`,
+    });
+  }
+  if (seen !== null) {
+    const key = `${topic}\u0000${partition}`;
+    if (seen.has(key)) {
+      throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${topic}-${partition} within one commit`, { field });
+    }
+    seen.add(key);
+  }
+  return { topic, partition, offset, leaderEpoch, metadata };
+}
+
+/** Checks commitOffsets arguments (no state needed). */
+export function checkCommitOffsetsInput(groupId: unknown, entries: unknown): CommitOffsetsCommand {
+  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > GROUP_ID_LENGTH_MAX) {
+    throw new MetaLogError('INVALID_GROUP_ID', `groupId must be a string of 1 to ${GROUP_ID_LENGTH_MAX} characters`, { field: 'groupId' });
+  }
+  if (!Array.isArray(entries) || entries.length === 0 || entries.length > COMMIT_ENTRIES_MAX) {
+    throw new MetaLogError('INVALID_REQUEST', `entries must be an array of 1 to ${COMMIT_ENTRIES_MAX} offsets`, { field: 'entries' });
+  }
+  // A single entry cannot repeat itself: skip the duplicate check for the common one-partition commit.
+  const seen = entries.length > 1 ? new Set<string>() : null;
+  return { type: 'CommitOffsets', value: { groupId, entries: entries.map((entry, index) => checkCommitEntry(entry, index, seen)) } };
+}
+
+/** Every (topic, partition) of the commit must exist; the event carries all entries or none. */
+export function decideCommitOffsets(value: CommitOffsetsCommand['value'], state: MetadataState): EventBody {
+  const { entries } = value;
+  for (let i = 0; i < entries.length; i++) {
+    const { topic, partition } = entries[i];
+    const found = state.topics.get(topic);
+    if (found === undefined || partition >= found.partitions.length) {
+      throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, {
+        field: `entries[${i}]`,
+        entity: `${topic}-${partition}`,
+      });
+    }
+  }
+  return { type: 'OffsetsCommitted', value };
+}
