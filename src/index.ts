@@ -7,9 +7,18 @@ export { resolveConfig, CONFIG_OPTIONS } from './config.js';
 export type { Durability, MetaLogConfig, MetaLogConfigInput } from './config.js';
 export { MetaLogError, ERROR_CODES, hasCode } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';
-export type { ChangePartitionInput, CreateTopicInput, OffsetCommitInput, RegisterBrokerInput, TopicConfigChanges } from './commands/commands.js';
-export type { Broker, Topic, CommittedOffset } from './state/metadata-state.js';
-export type { BrokerStatus, PartitionState, LogEvent, EventType } from './codec/event-schema.js';
+export type {
+  ChangePartitionInput,
+  CommitMembership,
+  CreateTopicInput,
+  GroupInput,
+  GroupMemberInput,
+  OffsetCommitInput,
+  RegisterBrokerInput,
+  TopicConfigChanges,
+} from './commands/commands.js';
+export type { Broker, CommittedOffset, Group, Topic } from './state/metadata-state.js';
+export type { BrokerStatus, EventType, GroupMember, GroupState, LogEvent, PartitionState } from './codec/event-schema.js';
 export type { RecoveryReport } from './writer/recover-writer.js';
 export type { RepairReport } from './wal/repair.js';
 export type { WalDamage } from './wal/recovery.js';

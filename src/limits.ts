@@ -38,6 +38,9 @@ export const COMMITTED_OFFSET_MAX = 2 ** 53 - 2;
 /** Offset commit metadata, as Kafka's `offset.metadata.max.bytes` default. */
 export const OFFSET_METADATA_BYTES_MAX = 4096;
 
+/** Members of one consumer group (Kafka's group.max.size defaults to unlimited; this bounds one event). */
+export const GROUP_MEMBERS_MAX = 10000;
+
 /** Entries in one commitOffsets call (one atomic event). */
 export const COMMIT_ENTRIES_MAX = 10000;
 

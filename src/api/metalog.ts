@@ -22,7 +22,13 @@ import {
   checkCommitOffsetsInput,
   checkCreatePartitionsInput,
   checkCreateTopicInput,
+  checkDeleteGroupInput,
+  checkDeleteOffsetsInput,
   checkDeleteTopicInput,
+  checkResetOffsetsInput,
+  checkUpsertGroupInput,
+  type CommitMembership,
+  type GroupInput,
   checkRegisterBrokerInput,
   checkSetBrokerStatusInput,
   checkUnregisterBrokerInput,
@@ -38,7 +44,7 @@ import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../c
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
 import { DirectoryLock } from '../lock.js';
-import { MetadataState, type Broker, type CommittedOffset, type Topic } from '../state/metadata-state.js';
+import { MetadataState, type Broker, type CommittedOffset, type Group, type Topic } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
 import { NodeStorage } from '../wal/storage.js';
@@ -469,8 +475,52 @@ export class MetaLog {
    * Commits offsets for a group; all entries are one atomic event. Rejects with INVALID_GROUP_ID,
    * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, INVALID_REQUEST or KAFKA_STORAGE_ERROR.
    */
-  commitOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
-    return this.command(() => checkCommitOffsetsInput(groupId, entries), () => undefined);
+  commitOffsets(groupId: string, entries: OffsetCommitInput[], membership?: CommitMembership): Promise<void> {
+    return this.command(() => checkCommitOffsetsInput(groupId, entries, membership), () => undefined);
+  }
+
+  /** Every committed offset of a group, in topic then partition order. Synchronous. */
+  fetchOffsets(groupId: string): (CommittedOffset & { topic: string; partition: number })[] {
+    this.assertOpen();
+    return this.state.fetchOffsets(groupId);
+  }
+
+  /**
+   * Deletes committed offsets (Kafka's OffsetDelete): GROUP_SUBSCRIBED_TO_TOPIC while a member of a live
+   * group subscribes to the topic; UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist.
+   */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void> {
+    return this.command(() => checkDeleteOffsetsInput(groupId, partitions), () => undefined);
+  }
+
+  /** Sets offsets of a group without members (an operator's reset; NON_EMPTY_GROUP otherwise). */
+  resetOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
+    return this.command(() => checkResetOffsetsInput(groupId, entries), () => undefined);
+  }
+
+  /**
+   * Stores a consumer group whole: state, protocol, generation (never backwards: ILLEGAL_GENERATION),
+   * leader and members with their subscription and assignment bytes. Resolves to the group.
+   */
+  upsertGroup(group: GroupInput): Promise<Group> {
+    return this.command(() => checkUpsertGroupInput(group), () => this.state.groups.get(group.groupId) as Group);
+  }
+
+  /** Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members). */
+  deleteGroup(groupId: string): Promise<void> {
+    return this.command(() => checkDeleteGroupInput(groupId), () => undefined);
+  }
+
+  /** A consumer group, or undefined. Synchronous. */
+  getGroup(groupId: string): Group | undefined {
+    this.assertOpen();
+    return this.state.groups.get(groupId);
+  }
+
+  /** Every stored group, in id order. Synchronous. */
+  listGroups(): Group[] {
+    this.assertOpen();
+    return [...this.state.groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
 
   /** The committed offset of (group, topic, partition), or undefined. Synchronous. */

@@ -32,8 +32,10 @@ const commitOffsetsType = avro.Type.forSchema({
   fields: [
     { name: 'groupId', type: 'string' },
     { name: 'entries', type: offsetCommitEntry as avro.Schema },
+    { name: 'generation', type: 'int' },
+    { name: 'memberId', type: ['null', 'string'] },
   ],
-});
+}, { wrapUnions: 'auto' });
 
 /** A decoded ring message. */
 export type CommandMessage =

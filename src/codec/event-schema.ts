@@ -14,8 +14,9 @@
 /**
  * Version of this writer schema; written into every record.
  * 1: TopicCreated, OffsetsCommitted.
- * 2: adds brokers (BrokerRegistered, BrokerStatusChanged, BrokerUnregistered) and topic changes
- *    (TopicConfigsAltered, PartitionsCreated, PartitionChanged, TopicDeleted).
+ * 2: adds brokers (BrokerRegistered, BrokerStatusChanged, BrokerUnregistered), topic changes
+ *    (TopicConfigsAltered, PartitionsCreated, PartitionChanged, TopicDeleted) and consumer groups
+ *    (GroupUpserted, GroupDeleted, OffsetsDeleted).
  */
 export const EVENT_SCHEMA_VERSION = 2;
 
@@ -134,6 +135,56 @@ const topicDeleted = {
   ],
 };
 
+const groupMember = {
+  type: 'record',
+  name: 'GroupMember',
+  fields: [
+    { name: 'memberId', type: 'string' },
+    { name: 'groupInstanceId', type: ['null', 'string'], default: null },
+    { name: 'clientId', type: 'string' },
+    { name: 'clientHost', type: 'string' },
+    { name: 'sessionTimeoutMs', type: 'int' },
+    { name: 'rebalanceTimeoutMs', type: 'int' },
+    { name: 'topics', type: { type: 'array', items: 'string' }, default: [], doc: 'subscribed topics, for OffsetDelete' },
+    { name: 'subscription', type: 'bytes' },
+    { name: 'assignment', type: 'bytes' },
+  ],
+};
+
+const groupUpserted = {
+  type: 'record',
+  name: 'GroupUpserted',
+  doc: 'the whole group after a join, sync, leave or expiry, so the fold is a plain replace',
+  fields: [
+    { name: 'groupId', type: 'string' },
+    { name: 'state', type: { type: 'enum', name: 'GroupState', symbols: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'] } },
+    { name: 'protocolType', type: 'string' },
+    { name: 'protocol', type: ['null', 'string'], default: null },
+    { name: 'generation', type: 'int' },
+    { name: 'leader', type: ['null', 'string'], default: null },
+    { name: 'members', type: { type: 'array', items: groupMember } },
+  ],
+};
+
+const groupDeleted = {
+  type: 'record',
+  name: 'GroupDeleted',
+  doc: 'the group and all its committed offsets go together',
+  fields: [{ name: 'groupId', type: 'string' }],
+};
+
+const offsetsDeleted = {
+  type: 'record',
+  name: 'OffsetsDeleted',
+  fields: [
+    { name: 'groupId', type: 'string' },
+    {
+      name: 'partitions',
+      type: { type: 'array', items: { type: 'record', name: 'TopicPartition', fields: [{ name: 'topic', type: 'string' }, { name: 'partition', type: 'int' }] } },
+    },
+  ],
+};
+
 /**
  * The writer schema: a union of every event record. New records go at the end, so a record's branch
  * index stays what it was (not required, as each segment stores its own union, but it keeps dumps
@@ -149,6 +200,9 @@ export const EVENT_UNION_SCHEMA = [
   partitionsCreated,
   partitionChanged,
   topicDeleted,
+  groupUpserted,
+  groupDeleted,
+  offsetsDeleted,
 ].map((record) => ({
   ...record,
   namespace: EVENT_NAMESPACE,
@@ -200,6 +254,33 @@ export interface BrokerRegistered {
   brokerEpoch: number;
 }
 
+/** Kafka's consumer group states. */
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+
+/** One member of a consumer group; `subscription` and `assignment` are the protocol's opaque bytes. */
+export interface GroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  topics: string[];
+  subscription: Buffer;
+  assignment: Buffer;
+}
+
+/** A consumer group's whole state. */
+export interface GroupUpserted {
+  groupId: string;
+  state: GroupState;
+  protocolType: string;
+  protocol: string | null;
+  generation: number;
+  leader: string | null;
+  members: GroupMember[];
+}
+
 /** Event type names and their payloads. */
 export interface EventPayloads {
   TopicCreated: TopicCreated;
@@ -211,6 +292,9 @@ export interface EventPayloads {
   PartitionsCreated: { name: string; partitions: PartitionState[] };
   PartitionChanged: { name: string; state: PartitionState };
   TopicDeleted: { name: string; topicId: string };
+  GroupUpserted: GroupUpserted;
+  GroupDeleted: { groupId: string };
+  OffsetsDeleted: { groupId: string; partitions: { topic: string; partition: number }[] };
 }
 
 /** An event type name. */

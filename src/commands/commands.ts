@@ -13,10 +13,19 @@
 import type { EventBody, OffsetCommitEntry } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { decideBrokerCommand, type BrokerCommand } from './broker-commands.js';
+import { decideGroupCommand, type GroupCommand } from './group-commands.js';
 import { decideCommitOffsets } from './offset-commands.js';
 import { decideTopicCommand, type TopicCommand } from './topic-commands.js';
 
-export { checkCommitOffsetsInput, type OffsetCommitInput } from './offset-commands.js';
+export { checkCommitOffsetsInput, type CommitMembership, type OffsetCommitInput } from './offset-commands.js';
+export {
+  checkDeleteGroupInput,
+  checkDeleteOffsetsInput,
+  checkResetOffsetsInput,
+  checkUpsertGroupInput,
+  type GroupInput,
+  type GroupMemberInput,
+} from './group-commands.js';
 export { checkTopicName } from './input-rules.js';
 export {
   checkAlterTopicConfigsInput,
@@ -30,20 +39,26 @@ export {
 } from './topic-commands.js';
 export { checkRegisterBrokerInput, checkSetBrokerStatusInput, checkUnregisterBrokerInput, type RegisterBrokerInput } from './broker-commands.js';
 
-/** The offset commit command (the hot path: encoded with Avro on the command ring). */
+/**
+ * The offset commit command (the hot path: encoded with Avro on the command ring). `generation` -1 and
+ * `memberId` null make a commit without a membership check.
+ */
 export interface CommitOffsetsCommand {
   type: 'CommitOffsets';
-  value: { groupId: string; entries: OffsetCommitEntry[] };
+  value: { groupId: string; entries: OffsetCommitEntry[]; generation: number; memberId: string | null };
 }
 
 /** A command as queued for the writer. */
-export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand;
+export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand;
 
 /** Decides, against `state`, the event a command becomes; throws the Kafka error that rejects it. */
 export function decide(command: Command, state: MetadataState): EventBody {
   if (command.type === 'CommitOffsets') return decideCommitOffsets(command.value, state);
   if (command.type === 'RegisterBroker' || command.type === 'SetBrokerStatus' || command.type === 'UnregisterBroker') {
     return decideBrokerCommand(command, state);
+  }
+  if (command.type === 'UpsertGroup' || command.type === 'DeleteGroup' || command.type === 'DeleteOffsets' || command.type === 'ResetOffsets') {
+    return decideGroupCommand(command, state);
   }
   return decideTopicCommand(command, state);
 }

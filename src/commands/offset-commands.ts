@@ -4,7 +4,7 @@ import { MetaLogError } from '../errors.js';
 import { COMMIT_ENTRIES_MAX, COMMITTED_OFFSET_MAX, GROUP_ID_LENGTH_MAX, OFFSET_METADATA_BYTES_MAX, PARTITIONS_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import type { CommitOffsetsCommand } from './commands.js';
-import { checkTopicName, isInteger } from './input-rules.js';
+import { checkTopicName, isInteger, requireInteger, requireString } from './input-rules.js';
 
 /** One entry of commitOffsets. */
 export interface OffsetCommitInput {
@@ -46,8 +46,14 @@ function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | nul
   return { topic, partition, offset, leaderEpoch, metadata };
 }
 
+/** The optional group membership check of a commit (Kafka's OffsetCommit generation and member id). */
+export interface CommitMembership {
+  generation: number;
+  memberId: string;
+}
+
 /** Checks commitOffsets arguments (no state needed). */
-export function checkCommitOffsetsInput(groupId: unknown, entries: unknown): CommitOffsetsCommand {
+export function checkCommitOffsetsInput(groupId: unknown, entries: unknown, membership?: unknown): CommitOffsetsCommand {
   if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > GROUP_ID_LENGTH_MAX) {
     throw new MetaLogError('INVALID_GROUP_ID', `groupId must be a string of 1 to ${GROUP_ID_LENGTH_MAX} characters`, { field: 'groupId' });
   }
@@ -56,11 +62,45 @@ export function checkCommitOffsetsInput(groupId: unknown, entries: unknown): Com
   }
   // A single entry cannot repeat itself: skip the duplicate check for the common one-partition commit.
   const seen = entries.length > 1 ? new Set<string>() : null;
-  return { type: 'CommitOffsets', value: { groupId, entries: entries.map((entry, index) => checkCommitEntry(entry, index, seen)) } };
+  const checked = entries.map((entry, index) => checkCommitEntry(entry, index, seen));
+  if (membership === undefined) return { type: 'CommitOffsets', value: { groupId, entries: checked, generation: -1, memberId: null } };
+  const { generation, memberId } = (membership ?? {}) as Partial<CommitMembership>;
+  return {
+    type: 'CommitOffsets',
+    value: {
+      groupId,
+      entries: checked,
+      generation: requireInteger(generation, 0, 2 ** 31 - 1, 'generation', 'ILLEGAL_GENERATION'),
+      memberId: requireString(memberId, 1, GROUP_ID_LENGTH_MAX, 'memberId'),
+    },
+  };
+}
+
+/**
+ * Kafka's membership rule for a commit: with a generation and member id, the group must be at that
+ * generation (ILLEGAL_GENERATION) and have that member (UNKNOWN_MEMBER_ID); without them (a "simple"
+ * commit, or an admin reset) the group must have no members.
+ */
+function checkMembership(value: CommitOffsetsCommand['value'], state: MetadataState): void {
+  const group = state.groups.get(value.groupId);
+  const entity = value.groupId;
+  if (value.memberId === null) {
+    if (group !== undefined && group.members.length > 0) {
+      throw new MetaLogError('UNKNOWN_MEMBER_ID', `group ${JSON.stringify(entity)} has members: a commit must name its generation and member`, { entity });
+    }
+    return;
+  }
+  if (group === undefined || group.generation !== value.generation) {
+    throw new MetaLogError('ILLEGAL_GENERATION', `group ${JSON.stringify(entity)} is not at generation ${value.generation}`, { entity, field: 'generation' });
+  }
+  if (!group.members.some((member) => member.memberId === value.memberId)) {
+    throw new MetaLogError('UNKNOWN_MEMBER_ID', `${JSON.stringify(value.memberId)} is not a member of group ${JSON.stringify(entity)}`, { entity, field: 'memberId' });
+  }
 }
 
 /** Every (topic, partition) of the commit must exist; the event carries all entries or none. */
 export function decideCommitOffsets(value: CommitOffsetsCommand['value'], state: MetadataState): EventBody {
+  checkMembership(value, state);
   const { entries } = value;
   for (let i = 0; i < entries.length; i++) {
     const { topic, partition } = entries[i];
@@ -72,5 +112,5 @@ export function decideCommitOffsets(value: CommitOffsetsCommand['value'], state:
       });
     }
   }
-  return { type: 'OffsetsCommitted', value };
+  return { type: 'OffsetsCommitted', value: { groupId: value.groupId, entries } };
 }

@@ -8,7 +8,7 @@
  *
  * Values handed out are frozen: a caller cannot change the store by mutating what a read returned.
  */
-import type { BrokerRegistered, BrokerStatus, EventPayloads, EventType, LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
+import type { BrokerRegistered, BrokerStatus, EventPayloads, EventType, GroupMember, GroupState, LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 
 /** A topic as the API returns it. */
@@ -38,6 +38,17 @@ export interface Broker {
   readonly status: BrokerStatus;
 }
 
+/** A consumer group as the API returns it. */
+export interface Group {
+  readonly groupId: string;
+  readonly state: GroupState;
+  readonly protocolType: string;
+  readonly protocol: string | null;
+  readonly generation: number;
+  readonly leader: string | null;
+  readonly members: readonly Readonly<GroupMember>[];
+}
+
 /** Steps that revert applied events, run last-first. */
 export type UndoLog = (() => void)[];
 
@@ -57,6 +68,7 @@ export interface StateOptions {
 export class MetadataState {
   readonly topics = new Map<string, Topic>();
   readonly brokers = new Map<number, Broker>();
+  readonly groups = new Map<string, Group>();
   readonly offsetsByGroup = new Map<string, GroupOffsets>();
   /** Offset of the last applied event, -1 before the first. */
   lastOffset = -1;
@@ -111,6 +123,15 @@ export class MetadataState {
         break;
       case 'TopicDeleted':
         this.applyTopicDeleted(event.value, undo);
+        break;
+      case 'GroupUpserted':
+        this.applyGroupUpserted(event.value, undo);
+        break;
+      case 'GroupDeleted':
+        this.applyGroupDeleted(event.value.groupId, undo);
+        break;
+      case 'OffsetsDeleted':
+        if (this.keepsOffsets) this.applyOffsetsDeleted(event.value, undo);
         break;
       default:
         assert(false, `no fold handler for event type ${(event as LogEvent).type}`);
@@ -173,6 +194,55 @@ export class MetadataState {
     }
   }
 
+  private applyGroupUpserted(value: EventPayloads['GroupUpserted'], undo?: UndoLog): void {
+    const previous = this.groups.get(value.groupId);
+    const group: Group = Object.freeze({
+      groupId: value.groupId,
+      state: value.state,
+      protocolType: value.protocolType,
+      protocol: value.protocol,
+      generation: value.generation,
+      leader: value.leader,
+      members: Object.freeze(value.members.map((member) => Object.freeze({ ...member, topics: Object.freeze([...member.topics]) as string[] }))),
+    });
+    this.groups.set(value.groupId, group);
+    undo?.push(() => (previous === undefined ? this.groups.delete(value.groupId) : this.groups.set(value.groupId, previous)));
+  }
+
+  /** Removes the group record and, as one change, all its committed offsets. */
+  private applyGroupDeleted(groupId: string, undo?: UndoLog): void {
+    const group = this.groups.get(groupId);
+    if (group !== undefined) {
+      this.groups.delete(groupId);
+      undo?.push(() => this.groups.set(groupId, group));
+    }
+    const offsets = this.offsetsByGroup.get(groupId);
+    if (offsets !== undefined) {
+      this.offsetsByGroup.delete(groupId);
+      undo?.push(() => this.offsetsByGroup.set(groupId, offsets));
+    }
+  }
+
+  private applyOffsetsDeleted(value: EventPayloads['OffsetsDeleted'], undo?: UndoLog): void {
+    const group = this.offsetsByGroup.get(value.groupId);
+    if (group === undefined) return;
+    for (const { topic, partition } of value.partitions) {
+      const partitions = group.get(topic);
+      const previous = partitions?.get(partition);
+      if (partitions === undefined || previous === undefined) continue;
+      partitions.delete(partition);
+      undo?.push(() => partitions.set(partition, previous));
+      if (partitions.size === 0) {
+        group.delete(topic);
+        undo?.push(() => group.set(topic, partitions));
+      }
+    }
+    if (group.size === 0) {
+      this.offsetsByGroup.delete(value.groupId);
+      undo?.push(() => this.offsetsByGroup.set(value.groupId, group));
+    }
+  }
+
   private applyBrokerRegistered(value: BrokerRegistered, undo?: UndoLog): void {
     this.setBroker(
       Object.freeze({ brokerId: value.brokerId, host: value.host, port: value.port, rack: value.rack, brokerEpoch: value.brokerEpoch, status: 'ONLINE' }),
@@ -226,6 +296,17 @@ export class MetadataState {
     return this.offsetsByGroup.get(groupId)?.get(topic)?.get(partition);
   }
 
+  /** Every committed offset of a group, in topic then partition order. */
+  fetchOffsets(groupId: string): (CommittedOffset & { topic: string; partition: number })[] {
+    const group = this.offsetsByGroup.get(groupId);
+    if (group === undefined) return [];
+    const all: (CommittedOffset & { topic: string; partition: number })[] = [];
+    for (const [topic, partitions] of [...group].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+      for (const [partition, committed] of [...partitions].sort((a, b) => a[0] - b[0])) all.push({ topic, partition, ...committed });
+    }
+    return all;
+  }
+
   /** Number of committed (group, topic, partition) offsets. */
   offsetCount(): number {
     let count = 0;
@@ -266,5 +347,6 @@ export function canonicalState(state: MetadataState): string {
     }
   }
   const brokers = [...state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
-  return JSON.stringify({ lastOffset: state.lastOffset, topics, brokers, offsets });
+  const groups = [...state.groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+  return JSON.stringify({ lastOffset: state.lastOffset, topics, brokers, groups, offsets });
 }

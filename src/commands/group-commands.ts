@@ -1,0 +1,189 @@
+/**
+ * Consumer group rules, with Kafka's semantics:
+ * - a group is stored whole (state, protocol, generation, leader, members); its generation never goes
+ *   back (ILLEGAL_GENERATION); Empty and Dead groups have no members; the leader is a member;
+ * - deleting a group deletes its offsets with it, and is refused while it has members (NON_EMPTY_GROUP);
+ * - OffsetDelete is refused for a topic that a member of a live group subscribes to
+ *   (GROUP_SUBSCRIBED_TO_TOPIC);
+ * - an offset reset (an operator's commit without membership) needs a group without members
+ *   (NON_EMPTY_GROUP).
+ * Member protocol bytes travel base64-encoded on the command ring (admin commands are JSON there).
+ */
+import type { EventBody, GroupMember, GroupState } from '../codec/event-schema.js';
+import { MetaLogError } from '../errors.js';
+import { GROUP_ID_LENGTH_MAX, GROUP_MEMBERS_MAX, PARTITIONS_MAX, RECORD_BYTES_MAX } from '../limits.js';
+import type { MetadataState } from '../state/metadata-state.js';
+import { checkTopicName, requireInteger, requireString } from './input-rules.js';
+import { checkCommitOffsetsInput, decideCommitOffsets, type OffsetCommitInput } from './offset-commands.js';
+
+/** One member, as a caller passes it. */
+export interface GroupMemberInput {
+  memberId: string;
+  groupInstanceId?: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  /** Topics the member subscribes to (what OffsetDelete checks); optional. */
+  topics?: string[];
+  subscription: Uint8Array;
+  assignment: Uint8Array;
+}
+
+/** A group, as a caller passes it to upsertGroup. */
+export interface GroupInput {
+  groupId: string;
+  state: GroupState;
+  protocolType: string;
+  protocol?: string | null;
+  generation: number;
+  leader?: string | null;
+  members: GroupMemberInput[];
+}
+
+type MemberOnRing = Omit<GroupMember, 'subscription' | 'assignment'> & { subscription: string; assignment: string };
+
+/** Group commands as queued for the writer. */
+export type GroupCommand =
+  | { type: 'UpsertGroup'; value: Omit<GroupInput, 'members' | 'protocol' | 'leader'> & { protocol: string | null; leader: string | null; members: MemberOnRing[] } }
+  | { type: 'DeleteGroup'; value: { groupId: string } }
+  | { type: 'DeleteOffsets'; value: { groupId: string; partitions: { topic: string; partition: number }[] } }
+  | { type: 'ResetOffsets'; value: ReturnType<typeof checkCommitOffsetsInput>['value'] };
+
+const GROUP_STATES: readonly GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
+
+function requireGroupId(groupId: unknown): string {
+  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > GROUP_ID_LENGTH_MAX) {
+    throw new MetaLogError('INVALID_GROUP_ID', `groupId must be a string of 1 to ${GROUP_ID_LENGTH_MAX} characters`, { field: 'groupId' });
+  }
+  return groupId;
+}
+
+function optionalString(value: unknown, field: string): string | null {
+  return value === undefined || value === null ? null : requireString(value, 1, GROUP_ID_LENGTH_MAX, field);
+}
+
+function requireBytes(value: unknown, field: string): string {
+  if (!(value instanceof Uint8Array) || value.length > RECORD_BYTES_MAX / 4) {
+    throw new MetaLogError('INVALID_REQUEST', `${field} must be a Uint8Array of at most ${RECORD_BYTES_MAX / 4} bytes`, { field });
+  }
+  return Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
+}
+
+function checkMember(input: unknown, index: number): MemberOnRing {
+  const field = `members[${index}]`;
+  if (typeof input !== 'object' || input === null) throw new MetaLogError('INVALID_REQUEST', `${field} must be a member object`, { field });
+  const member = input as Partial<GroupMemberInput>;
+  const topics = member.topics ?? [];
+  if (!Array.isArray(topics)) throw new MetaLogError('INVALID_REQUEST', `${field}.topics must be an array of topic names`, { field: `${field}.topics` });
+  topics.forEach((topic, i) => checkTopicName(topic, `${field}.topics[${i}]`));
+  return {
+    memberId: requireString(member.memberId, 1, GROUP_ID_LENGTH_MAX, `${field}.memberId`),
+    groupInstanceId: optionalString(member.groupInstanceId, `${field}.groupInstanceId`),
+    clientId: requireString(member.clientId, 0, GROUP_ID_LENGTH_MAX, `${field}.clientId`),
+    clientHost: requireString(member.clientHost, 0, GROUP_ID_LENGTH_MAX, `${field}.clientHost`),
+    sessionTimeoutMs: requireInteger(member.sessionTimeoutMs, 1, 2 ** 31 - 1, `${field}.sessionTimeoutMs`),
+    rebalanceTimeoutMs: requireInteger(member.rebalanceTimeoutMs, 1, 2 ** 31 - 1, `${field}.rebalanceTimeoutMs`),
+    topics: [...topics],
+    subscription: requireBytes(member.subscription, `${field}.subscription`),
+    assignment: requireBytes(member.assignment, `${field}.assignment`),
+  };
+}
+
+/** Checks upsertGroup arguments (no state needed). */
+export function checkUpsertGroupInput(input: unknown): GroupCommand {
+  if (typeof input !== 'object' || input === null) throw new MetaLogError('INVALID_REQUEST', 'upsertGroup takes a group object', {});
+  const group = input as Partial<GroupInput>;
+  const groupId = requireGroupId(group.groupId);
+  if (typeof group.state !== 'string' || !GROUP_STATES.includes(group.state)) {
+    throw new MetaLogError('INVALID_REQUEST', `state must be one of ${GROUP_STATES.join(', ')}`, { field: 'state' });
+  }
+  if (!Array.isArray(group.members) || group.members.length > GROUP_MEMBERS_MAX) {
+    throw new MetaLogError('INVALID_REQUEST', `members must be an array of at most ${GROUP_MEMBERS_MAX}`, { field: 'members' });
+  }
+  const members = group.members.map(checkMember);
+  const ids = new Set(members.map((member) => member.memberId));
+  if (ids.size !== members.length) throw new MetaLogError('INVALID_REQUEST', 'members repeat a memberId', { field: 'members' });
+  if ((group.state === 'Empty' || group.state === 'Dead') && members.length > 0) {
+    throw new MetaLogError('INVALID_REQUEST', `a group in state ${group.state} has no members`, { field: 'members' });
+  }
+  const leader = optionalString(group.leader, 'leader');
+  if (leader !== null && !ids.has(leader)) throw new MetaLogError('INVALID_REQUEST', `leader ${JSON.stringify(leader)} is not a member`, { field: 'leader' });
+  return {
+    type: 'UpsertGroup',
+    value: {
+      groupId,
+      state: group.state,
+      protocolType: requireString(group.protocolType, 0, 255, 'protocolType'),
+      protocol: optionalString(group.protocol, 'protocol'),
+      generation: requireInteger(group.generation, 0, 2 ** 31 - 1, 'generation', 'ILLEGAL_GENERATION'),
+      leader,
+      members,
+    },
+  };
+}
+
+/** Checks deleteGroup arguments. */
+export function checkDeleteGroupInput(groupId: unknown): GroupCommand {
+  return { type: 'DeleteGroup', value: { groupId: requireGroupId(groupId) } };
+}
+
+/** Checks deleteOffsets arguments. */
+export function checkDeleteOffsetsInput(groupId: unknown, partitions: unknown): GroupCommand {
+  const id = requireGroupId(groupId);
+  if (!Array.isArray(partitions) || partitions.length === 0) {
+    throw new MetaLogError('INVALID_REQUEST', 'partitions must be a non-empty array of { topic, partition }', { field: 'partitions' });
+  }
+  const checked = partitions.map((entry: unknown, i) => {
+    const { topic, partition } = (entry ?? {}) as { topic?: unknown; partition?: unknown };
+    checkTopicName(topic, `partitions[${i}].topic`);
+    return { topic, partition: requireInteger(partition, 0, PARTITIONS_MAX - 1, `partitions[${i}].partition`, 'UNKNOWN_TOPIC_OR_PARTITION') };
+  });
+  return { type: 'DeleteOffsets', value: { groupId: id, partitions: checked } };
+}
+
+/** Checks resetOffsets arguments (an operator's commit; the group must have no members). */
+export function checkResetOffsetsInput(groupId: unknown, entries: OffsetCommitInput[]): GroupCommand {
+  return { type: 'ResetOffsets', value: checkCommitOffsetsInput(groupId, entries).value };
+}
+
+function decodeMember(member: MemberOnRing): GroupMember {
+  return { ...member, subscription: Buffer.from(member.subscription, 'base64'), assignment: Buffer.from(member.assignment, 'base64') };
+}
+
+/** Decides a group command against the state. */
+export function decideGroupCommand(command: GroupCommand, state: MetadataState): EventBody {
+  const groupId = command.value.groupId;
+  const group = state.groups.get(groupId);
+  switch (command.type) {
+    case 'UpsertGroup':
+      if (group !== undefined && command.value.generation < group.generation) {
+        throw new MetaLogError('ILLEGAL_GENERATION', `group ${JSON.stringify(groupId)} is at generation ${group.generation}; ${command.value.generation} is older`, {
+          entity: groupId,
+          field: 'generation',
+        });
+      }
+      return { type: 'GroupUpserted', value: { ...command.value, members: command.value.members.map(decodeMember) } };
+    case 'DeleteGroup':
+      if (group !== undefined && group.members.length > 0) {
+        throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has ${group.members.length} members`, { entity: groupId });
+      }
+      return { type: 'GroupDeleted', value: { groupId } };
+    case 'DeleteOffsets':
+      for (const { topic, partition } of command.value.partitions) {
+        const found = state.topics.get(topic);
+        if (found === undefined || partition >= found.partitions.length) {
+          throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, { entity: `${topic}-${partition}` });
+        }
+        if (group !== undefined && group.state !== 'Empty' && group.members.some((member) => member.topics.includes(topic))) {
+          throw new MetaLogError('GROUP_SUBSCRIBED_TO_TOPIC', `group ${JSON.stringify(groupId)} is subscribed to ${topic}`, { entity: topic });
+        }
+      }
+      return { type: 'OffsetsDeleted', value: command.value };
+    case 'ResetOffsets':
+      if (group !== undefined && group.members.length > 0) {
+        throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has members; reset offsets of an inactive group`, { entity: groupId });
+      }
+      return decideCommitOffsets(command.value, state);
+  }
+}
