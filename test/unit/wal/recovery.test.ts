@@ -19,11 +19,17 @@ function scan(storage: MemoryStorage): { result: WalScan; events: LogEvent[] } {
   return { result, events };
 }
 
-/** A log of one topic and `commits` commits, over segments of `segmentBytes`. */
-function makeLog(commits: number, segmentBytes = 64 * 1024 * 1024): { storage: MemoryStorage; placed: PlacedRecord[] } {
+/** Bytes of a segment header under the current schema (it embeds the schema, so it grows with it). */
+const HEADER_BYTES = encodeSegmentHeader(0, 0, EventCodec.current().fingerprint, EventCodec.current().writerSchemaJson).length;
+
+/**
+ * A log of one topic and `commits` commits, over segments with room for `recordBytesPerSegment` bytes of
+ * records after the header (a one-entry commit record is about 45 bytes).
+ */
+function makeLog(commits: number, recordBytesPerSegment = 64 * 1024 * 1024): { storage: MemoryStorage; placed: PlacedRecord[] } {
   const storage = new MemoryStorage();
   const events = [topicEvent('orders'), ...Array.from({ length: commits }, (_, i) => commitEvent('g', 'orders', i % 3, i))];
-  return { storage, placed: appendEvents(storage, events, { segmentBytes }) };
+  return { storage, placed: appendEvents(storage, events, { segmentBytes: HEADER_BYTES + recordBytesPerSegment }) };
 }
 
 const filePath = (name: string): string => path.join(WAL_DIR, name);
@@ -151,7 +157,7 @@ test('row 10: a torn tail of the newest segment is cut at the last good record',
 });
 
 test('truncating the newest segment at every byte of its last three records leaves exactly the whole records', (t) => {
-  const { storage, placed } = makeLog(40, 6000);
+  const { storage, placed } = makeLog(40, 1000);
   const newest = placed.at(-1)?.file as string;
   const inNewest = placed.filter((p) => p.file === newest);
   t.true(inNewest.length >= 3);
@@ -170,7 +176,7 @@ test('truncating the newest segment at every byte of its last three records leav
 });
 
 test('a single-bit flip at every bit of sealed data is detected and nothing after it is served', (t) => {
-  const { storage, placed } = makeLog(14, 700);
+  const { storage, placed } = makeLog(14, 300);
   const sealed = placed[0].file;
   t.not(sealed, placed.at(-1)?.file, 'the first segment is sealed');
   const pristine = storage.files.get(filePath(sealed)) as Buffer;
@@ -224,7 +230,7 @@ test('row 11: zero-filled space after the last record of the newest segment is a
 });
 
 test('row 8 again: zero-filled space at the end of a sealed segment is corruption', (t) => {
-  const { storage, placed } = makeLog(40, 4000);
+  const { storage, placed } = makeLog(40, 600);
   const first = placed[0].file;
   t.not(first, placed.at(-1)?.file, 'the first segment is sealed');
   const name = filePath(first);
