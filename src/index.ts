@@ -14,11 +14,22 @@ export type {
   GroupInput,
   GroupMemberInput,
   OffsetCommitInput,
+  ProducerIdentity,
   RegisterBrokerInput,
   TopicConfigChanges,
 } from './commands/commands.js';
-export type { Broker, CommittedOffset, Group, Topic } from './state/metadata-state.js';
-export type { BrokerStatus, EventType, GroupMember, GroupState, LogEvent, PartitionState } from './codec/event-schema.js';
+export type { Broker, CommittedOffset, Group, Topic, Transaction } from './state/metadata-state.js';
+export type {
+  BrokerStatus,
+  EventType,
+  GroupMember,
+  GroupState,
+  LogEvent,
+  PartitionState,
+  SegmentInfo,
+  TransactionState,
+  Watermarks,
+} from './codec/event-schema.js';
 export type { RecoveryReport } from './writer/recover-writer.js';
 export type { RepairReport } from './wal/repair.js';
 export type { WalDamage } from './wal/recovery.js';

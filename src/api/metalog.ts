@@ -17,7 +17,16 @@ import { encodeCommand } from '../codec/command-codec.js';
 import { EventCodec } from '../codec/event-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import {
+  checkAddSegmentInput,
+  checkAddToTxnInput,
+  checkAllocateProducerIdsInput,
   checkAlterTopicConfigsInput,
+  checkCompleteTxnInput,
+  checkEndTxnInput,
+  checkInitProducerIdInput,
+  checkRemoveSegmentInput,
+  checkWatermarksInput,
+  type ProducerIdentity,
   checkChangePartitionInput,
   checkCommitOffsetsInput,
   checkCreatePartitionsInput,
@@ -39,12 +48,12 @@ import {
   type RegisterBrokerInput,
   type TopicConfigChanges,
 } from '../commands/commands.js';
-import type { BrokerStatus, PartitionState } from '../codec/event-schema.js';
+import type { BrokerStatus, PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
 import { DirectoryLock } from '../lock.js';
-import { MetadataState, type Broker, type CommittedOffset, type Group, type Topic } from '../state/metadata-state.js';
+import { MetadataState, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
 import { NodeStorage } from '../wal/storage.js';
@@ -60,7 +69,8 @@ export interface OpenInternals {
 interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (error: MetaLogError) => void;
-  onOk: () => unknown;
+  /** Builds the resolved value; gets the event the call's command became, when it became one. */
+  onOk: (event: LogEvent | undefined) => unknown;
 }
 
 const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
@@ -80,6 +90,8 @@ export class MetaLog {
   private readonly overflow: Uint8Array[] = [];
   private readonly scratch = Buffer.allocUnsafe(COMMAND_BYTES_MAX + 64);
   private readonly codecsBySchema = new Map<string, EventCodec>();
+  /** Events of the batch being settled, reused from batch to batch. */
+  private readonly batchEvents: LogEvent[] = [];
   private nextSeq = 1;
   private durableOffsetValue = -1;
   private recoveryReport: RecoveryReport | null = null;
@@ -239,21 +251,27 @@ export class MetaLog {
   private onBatch(batch: DecodedBatch): void {
     const codec = this.codecFor(batch.schemaJson);
     const frames = batch.frames;
+    const events = this.batchEvents;
+    events.length = 0;
     let position = 0;
     for (let i = 0; i < batch.recordCount; i++) {
       const view = frameAt(frames, position);
       const body = codec.decode(view.eventType, frames, view.payloadStart, view.end);
-      this.state.apply({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
+      const event = { type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent;
+      this.state.apply(event);
+      if (batch.kind === BATCH_KIND.BATCH) events.push(event);
       position = view.end;
     }
     if (batch.kind === BATCH_KIND.BATCH) this.durableOffsetValue = batch.durableOffset;
+    let eventIndex = 0;
     for (const result of batch.results) {
+      const event = result.wroteEvent ? events[eventIndex++] : undefined;
       if (result.handleId !== OPENER_HANDLE_ID) continue;
       const call = this.pending.get(result.seq);
       if (call === undefined) continue;
       this.pending.delete(result.seq);
       if (result.error === null) {
-        call.resolve(call.onOk());
+        call.resolve(call.onOk(event));
         continue;
       }
       const error = fromSerialized(result.error);
@@ -281,7 +299,7 @@ export class MetaLog {
     this.settleClosed();
   }
 
-  private submit<T>(command: Command | 'sync' | 'close', onOk: () => T): Promise<T> {
+  private submit<T>(command: Command | 'sync' | 'close', onOk: (event: LogEvent | undefined) => T): Promise<T> {
     if (this.closing || this.closed) {
       return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
     }
@@ -380,7 +398,7 @@ export class MetaLog {
   }
 
   /** Checks a call on this thread (a bad one rejects at once), then queues it for the writer. */
-  private command<T>(check: () => Command, onOk: () => T): Promise<T> {
+  private command<T>(check: () => Command, onOk: (event: LogEvent | undefined) => T): Promise<T> {
     let command: Command;
     try {
       command = check();
@@ -451,6 +469,87 @@ export class MetaLog {
   /** Removes a broker's registration (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
   unregisterBroker(brokerId: number): Promise<void> {
     return this.command(() => checkUnregisterBrokerInput(brokerId), () => undefined);
+  }
+
+  /**
+   * Moves a partition's high watermark and/or log start offset forward (WATERMARK_REGRESSION if either
+   * would move back, or the log start would pass the high watermark). Resolves to the new watermarks.
+   */
+  updateWatermarks(topic: string, partition: number, change: Partial<Watermarks>): Promise<Readonly<Watermarks>> {
+    return this.command(() => checkWatermarksInput(topic, partition, change, false), () => this.getWatermarks(topic, partition) as Watermarks);
+  }
+
+  /** Sets both watermarks to any values (the explicit reset, the only way back). */
+  resetWatermarks(topic: string, partition: number, watermarks: Watermarks): Promise<Readonly<Watermarks>> {
+    return this.command(() => checkWatermarksInput(topic, partition, watermarks, true), () => this.getWatermarks(topic, partition) as Watermarks);
+  }
+
+  /** A partition's watermarks, or undefined before the first update. Synchronous. */
+  getWatermarks(topic: string, partition: number): Readonly<Watermarks> | undefined {
+    this.assertOpen();
+    return this.state.watermarks.get(topic)?.get(partition);
+  }
+
+  /** Records a log segment of a partition (its id once per partition). */
+  addSegment(topic: string, partition: number, segment: SegmentInfo): Promise<void> {
+    return this.command(() => checkAddSegmentInput(topic, partition, segment), () => undefined);
+  }
+
+  /** Forgets a log segment of a partition. */
+  removeSegment(topic: string, partition: number, segmentId: number): Promise<void> {
+    return this.command(() => checkRemoveSegmentInput(topic, partition, segmentId), () => undefined);
+  }
+
+  /** The segments of a partition, in base offset order. Synchronous. */
+  listSegments(topic: string, partition: number): Readonly<SegmentInfo>[] {
+    this.assertOpen();
+    const segments = this.state.segments.get(topic)?.get(partition);
+    return segments === undefined ? [] : [...segments.values()].sort((a, b) => a.baseOffset - b.baseOffset || a.segmentId - b.segmentId);
+  }
+
+  /** Hands out a block of `count` producer ids that no one ever got before (also across restarts). */
+  allocateProducerIds(count: number): Promise<{ firstProducerId: number; count: number }> {
+    return this.command(() => checkAllocateProducerIdsInput(count), (event) => {
+      const value = (event as Extract<LogEvent, { type: 'ProducerIdsAllocated' }>).value;
+      return { firstProducerId: value.firstProducerId, count: value.count };
+    });
+  }
+
+  /**
+   * Kafka's InitProducerId for a transactional id: a new producer id with epoch 0, or the same id with
+   * the next epoch (fencing the previous incarnation). Resolves to the producer's identity.
+   */
+  initProducerId(transactionalId: string, timeoutMs: number): Promise<ProducerIdentity> {
+    return this.command(() => checkInitProducerIdInput(transactionalId, timeoutMs), (event) => {
+      const value = (event as Extract<LogEvent, { type: 'TransactionChanged' }>).value;
+      return { producerId: value.producerId, producerEpoch: value.producerEpoch };
+    });
+  }
+
+  /** Adds partitions to the producer's transaction (it becomes Ongoing). */
+  addPartitionsToTxn(transactionalId: string, producer: ProducerIdentity, partitions: { topic: string; partition: number }[]): Promise<void> {
+    return this.command(() => checkAddToTxnInput(transactionalId, producer, partitions, []), () => undefined);
+  }
+
+  /** Adds a consumer group's offsets to the producer's transaction (it becomes Ongoing). */
+  addOffsetsToTxn(transactionalId: string, producer: ProducerIdentity, groupId: string): Promise<void> {
+    return this.command(() => checkAddToTxnInput(transactionalId, producer, [], [groupId]), () => undefined);
+  }
+
+  /** Ends the producer's Ongoing transaction: PrepareCommit (commit true) or PrepareAbort. */
+  endTxn(transactionalId: string, producer: ProducerIdentity, commit: boolean): Promise<void> {
+    return this.command(() => checkEndTxnInput(transactionalId, producer, commit), () => undefined);
+  }
+
+  /** Marks a prepared transaction complete, once the broker has written its markers. */
+  completeTxn(transactionalId: string): Promise<void> {
+    return this.command(() => checkCompleteTxnInput(transactionalId), () => undefined);
+  }
+
+  /** A transaction, or undefined. Synchronous. */
+  getTransaction(transactionalId: string): Transaction | undefined {
+    this.assertOpen();
+    return this.state.transactions.get(transactionalId);
   }
 
   /** A registered broker, or undefined. Synchronous. */

@@ -16,7 +16,8 @@
  * 1: TopicCreated, OffsetsCommitted.
  * 2: adds brokers (BrokerRegistered, BrokerStatusChanged, BrokerUnregistered), topic changes
  *    (TopicConfigsAltered, PartitionsCreated, PartitionChanged, TopicDeleted) and consumer groups
- *    (GroupUpserted, GroupDeleted, OffsetsDeleted).
+ *    (GroupUpserted, GroupDeleted, OffsetsDeleted), partition logs (WatermarksUpdated, SegmentAdded,
+ *    SegmentRemoved), producer ids and transactions (ProducerIdsAllocated, TransactionChanged).
  */
 export const EVENT_SCHEMA_VERSION = 2;
 
@@ -185,6 +186,71 @@ const offsetsDeleted = {
   ],
 };
 
+const watermarksUpdated = {
+  type: 'record',
+  name: 'WatermarksUpdated',
+  fields: [
+    { name: 'topic', type: 'string' },
+    { name: 'partition', type: 'int' },
+    { name: 'highWatermark', type: 'long' },
+    { name: 'logStartOffset', type: 'long' },
+    { name: 'reset', type: 'boolean', doc: 'an explicit reset, the only change allowed to move backwards' },
+  ],
+};
+
+const segmentAdded = {
+  type: 'record',
+  name: 'SegmentAdded',
+  fields: [
+    { name: 'topic', type: 'string' },
+    { name: 'partition', type: 'int' },
+    { name: 'segmentId', type: 'long' },
+    { name: 'baseOffset', type: 'long' },
+    { name: 'lastOffset', type: 'long' },
+    { name: 'sizeBytes', type: 'long' },
+    { name: 'recordCount', type: 'long' },
+    { name: 'path', type: 'string' },
+  ],
+};
+
+const segmentRemoved = {
+  type: 'record',
+  name: 'SegmentRemoved',
+  fields: [
+    { name: 'topic', type: 'string' },
+    { name: 'partition', type: 'int' },
+    { name: 'segmentId', type: 'long' },
+  ],
+};
+
+const producerIdsAllocated = {
+  type: 'record',
+  name: 'ProducerIdsAllocated',
+  doc: 'a block of producer ids handed out; the next block starts after it, also after a restart',
+  fields: [
+    { name: 'firstProducerId', type: 'long' },
+    { name: 'count', type: 'int' },
+  ],
+};
+
+const transactionChanged = {
+  type: 'record',
+  name: 'TransactionChanged',
+  doc: 'the whole transaction after a state change',
+  fields: [
+    { name: 'transactionalId', type: 'string' },
+    { name: 'producerId', type: 'long' },
+    { name: 'producerEpoch', type: 'int' },
+    {
+      name: 'state',
+      type: { type: 'enum', name: 'TransactionState', symbols: ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort'] },
+    },
+    { name: 'timeoutMs', type: 'int' },
+    { name: 'partitions', type: { type: 'array', items: 'TopicPartition' } },
+    { name: 'groupIds', type: { type: 'array', items: 'string' } },
+  ],
+};
+
 /**
  * The writer schema: a union of every event record. New records go at the end, so a record's branch
  * index stays what it was (not required, as each segment stores its own union, but it keeps dumps
@@ -203,6 +269,11 @@ export const EVENT_UNION_SCHEMA = [
   groupUpserted,
   groupDeleted,
   offsetsDeleted,
+  watermarksUpdated,
+  segmentAdded,
+  segmentRemoved,
+  producerIdsAllocated,
+  transactionChanged,
 ].map((record) => ({
   ...record,
   namespace: EVENT_NAMESPACE,
@@ -281,6 +352,36 @@ export interface GroupUpserted {
   members: GroupMember[];
 }
 
+/** A partition's log bounds. */
+export interface Watermarks {
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+/** Metadata of one log segment of a partition. */
+export interface SegmentInfo {
+  segmentId: number;
+  baseOffset: number;
+  lastOffset: number;
+  sizeBytes: number;
+  recordCount: number;
+  path: string;
+}
+
+/** Kafka's transaction states. */
+export type TransactionState = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort' | 'CompleteCommit' | 'CompleteAbort';
+
+/** A transaction's whole state. */
+export interface TransactionChanged {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  state: TransactionState;
+  timeoutMs: number;
+  partitions: { topic: string; partition: number }[];
+  groupIds: string[];
+}
+
 /** Event type names and their payloads. */
 export interface EventPayloads {
   TopicCreated: TopicCreated;
@@ -295,6 +396,11 @@ export interface EventPayloads {
   GroupUpserted: GroupUpserted;
   GroupDeleted: { groupId: string };
   OffsetsDeleted: { groupId: string; partitions: { topic: string; partition: number }[] };
+  WatermarksUpdated: { topic: string; partition: number; highWatermark: number; logStartOffset: number; reset: boolean };
+  SegmentAdded: SegmentInfo & { topic: string; partition: number };
+  SegmentRemoved: { topic: string; partition: number; segmentId: number };
+  ProducerIdsAllocated: { firstProducerId: number; count: number };
+  TransactionChanged: TransactionChanged;
 }
 
 /** An event type name. */

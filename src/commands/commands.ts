@@ -15,6 +15,8 @@ import type { MetadataState } from '../state/metadata-state.js';
 import { decideBrokerCommand, type BrokerCommand } from './broker-commands.js';
 import { decideGroupCommand, type GroupCommand } from './group-commands.js';
 import { decideCommitOffsets } from './offset-commands.js';
+import { decidePartitionLogCommand, type PartitionLogCommand } from './partition-log-commands.js';
+import { decideTransactionCommand, type TransactionCommand } from './transaction-commands.js';
 import { decideTopicCommand, type TopicCommand } from './topic-commands.js';
 
 export { checkCommitOffsetsInput, type CommitMembership, type OffsetCommitInput } from './offset-commands.js';
@@ -37,6 +39,15 @@ export {
   type CreateTopicInput,
   type TopicConfigChanges,
 } from './topic-commands.js';
+export { checkAddSegmentInput, checkRemoveSegmentInput, checkWatermarksInput } from './partition-log-commands.js';
+export {
+  checkAddToTxnInput,
+  checkAllocateProducerIdsInput,
+  checkCompleteTxnInput,
+  checkEndTxnInput,
+  checkInitProducerIdInput,
+  type ProducerIdentity,
+} from './transaction-commands.js';
 export { checkRegisterBrokerInput, checkSetBrokerStatusInput, checkUnregisterBrokerInput, type RegisterBrokerInput } from './broker-commands.js';
 
 /**
@@ -49,7 +60,7 @@ export interface CommitOffsetsCommand {
 }
 
 /** A command as queued for the writer. */
-export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand;
+export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand | PartitionLogCommand | TransactionCommand;
 
 /** Decides, against `state`, the event a command becomes; throws the Kafka error that rejects it. */
 export function decide(command: Command, state: MetadataState): EventBody {
@@ -59,6 +70,18 @@ export function decide(command: Command, state: MetadataState): EventBody {
   }
   if (command.type === 'UpsertGroup' || command.type === 'DeleteGroup' || command.type === 'DeleteOffsets' || command.type === 'ResetOffsets') {
     return decideGroupCommand(command, state);
+  }
+  if (command.type === 'UpdateWatermarks' || command.type === 'AddSegment' || command.type === 'RemoveSegment') {
+    return decidePartitionLogCommand(command, state);
+  }
+  if (
+    command.type === 'AllocateProducerIds' ||
+    command.type === 'InitProducerId' ||
+    command.type === 'AddToTxn' ||
+    command.type === 'EndTxn' ||
+    command.type === 'CompleteTxn'
+  ) {
+    return decideTransactionCommand(command, state);
   }
   return decideTopicCommand(command, state);
 }

@@ -8,7 +8,21 @@
  *
  * Values handed out are frozen: a caller cannot change the store by mutating what a read returned.
  */
-import type { BrokerRegistered, BrokerStatus, EventPayloads, EventType, GroupMember, GroupState, LogEvent, OffsetsCommitted, PartitionState, TopicCreated } from '../codec/event-schema.js';
+import type {
+  BrokerRegistered,
+  BrokerStatus,
+  EventPayloads,
+  EventType,
+  GroupMember,
+  GroupState,
+  LogEvent,
+  OffsetsCommitted,
+  PartitionState,
+  SegmentInfo,
+  TopicCreated,
+  TransactionChanged,
+  Watermarks,
+} from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 
 /** A topic as the API returns it. */
@@ -49,6 +63,9 @@ export interface Group {
   readonly members: readonly Readonly<GroupMember>[];
 }
 
+/** A transaction as the API returns it. */
+export type Transaction = Readonly<TransactionChanged>;
+
 /** Steps that revert applied events, run last-first. */
 export type UndoLog = (() => void)[];
 
@@ -69,6 +86,13 @@ export class MetadataState {
   readonly topics = new Map<string, Topic>();
   readonly brokers = new Map<number, Broker>();
   readonly groups = new Map<string, Group>();
+  /** Watermarks by topic, then partition. */
+  readonly watermarks = new Map<string, Map<number, Readonly<Watermarks>>>();
+  /** Segments by topic, then partition, then segment id. */
+  readonly segments = new Map<string, Map<number, Map<number, Readonly<SegmentInfo>>>>();
+  readonly transactions = new Map<string, Transaction>();
+  /** The first producer id never handed out: ids are never reissued, also not after a restart. */
+  nextProducerId = 0;
   readonly offsetsByGroup = new Map<string, GroupOffsets>();
   /** Offset of the last applied event, -1 before the first. */
   lastOffset = -1;
@@ -133,6 +157,23 @@ export class MetadataState {
       case 'OffsetsDeleted':
         if (this.keepsOffsets) this.applyOffsetsDeleted(event.value, undo);
         break;
+      case 'WatermarksUpdated': {
+        const { topic, partition, highWatermark, logStartOffset } = event.value;
+        setNested(this.watermarks, topic, partition, Object.freeze({ highWatermark, logStartOffset }), undo);
+        break;
+      }
+      case 'SegmentAdded':
+        this.applySegmentAdded(event.value, undo);
+        break;
+      case 'SegmentRemoved':
+        this.applySegmentRemoved(event.value, undo);
+        break;
+      case 'ProducerIdsAllocated':
+        this.advanceProducerIds(event.value.firstProducerId + event.value.count, undo);
+        break;
+      case 'TransactionChanged':
+        this.applyTransactionChanged(event.value, undo);
+        break;
       default:
         assert(false, `no fold handler for event type ${(event as LogEvent).type}`);
     }
@@ -182,6 +223,12 @@ export class MetadataState {
     assert(topic !== undefined && topic.topicId === value.topicId, 'the deleted topic exists with that id');
     this.topics.delete(value.name);
     undo?.push(() => this.topics.set(value.name, topic));
+    for (const byTopic of [this.watermarks, this.segments] as Map<string, unknown>[]) {
+      const previous = byTopic.get(value.name);
+      if (previous === undefined) continue;
+      byTopic.delete(value.name);
+      undo?.push(() => byTopic.set(value.name, previous));
+    }
     for (const [groupId, group] of this.offsetsByGroup) {
       const partitions = group.get(value.name);
       if (partitions === undefined) continue;
@@ -241,6 +288,47 @@ export class MetadataState {
       this.offsetsByGroup.delete(value.groupId);
       undo?.push(() => this.offsetsByGroup.set(value.groupId, group));
     }
+  }
+
+  private applySegmentAdded(value: EventPayloads['SegmentAdded'], undo?: UndoLog): void {
+    const { topic, partition, ...info } = value;
+    let byPartition = this.segments.get(topic)?.get(partition);
+    if (byPartition === undefined) {
+      byPartition = new Map();
+      setNested(this.segments, topic, partition, byPartition, undo);
+    }
+    const segments = byPartition;
+    segments.set(info.segmentId, Object.freeze(info));
+    undo?.push(() => segments.delete(info.segmentId));
+  }
+
+  private applySegmentRemoved(value: EventPayloads['SegmentRemoved'], undo?: UndoLog): void {
+    const segments = this.segments.get(value.topic)?.get(value.partition);
+    const previous = segments?.get(value.segmentId);
+    assert(segments !== undefined && previous !== undefined, 'a removed segment exists');
+    segments.delete(value.segmentId);
+    undo?.push(() => segments.set(value.segmentId, previous));
+  }
+
+  private advanceProducerIds(next: number, undo?: UndoLog): void {
+    if (next <= this.nextProducerId) return;
+    const previous = this.nextProducerId;
+    this.nextProducerId = next;
+    undo?.push(() => {
+      this.nextProducerId = previous;
+    });
+  }
+
+  private applyTransactionChanged(value: TransactionChanged, undo?: UndoLog): void {
+    const previous = this.transactions.get(value.transactionalId);
+    const transaction: Transaction = Object.freeze({
+      ...value,
+      partitions: Object.freeze(value.partitions.map((p) => Object.freeze({ topic: p.topic, partition: p.partition }))) as { topic: string; partition: number }[],
+      groupIds: Object.freeze([...value.groupIds]) as string[],
+    });
+    this.transactions.set(value.transactionalId, transaction);
+    undo?.push(() => (previous === undefined ? this.transactions.delete(value.transactionalId) : this.transactions.set(value.transactionalId, previous)));
+    this.advanceProducerIds(value.producerId + 1, undo);
   }
 
   private applyBrokerRegistered(value: BrokerRegistered, undo?: UndoLog): void {
@@ -315,6 +403,21 @@ export class MetadataState {
   }
 }
 
+/** Sets `outer[key1][key2] = value`, creating the inner map, recording undo steps. */
+function setNested<K1, K2, V>(outer: Map<K1, Map<K2, V>>, key1: K1, key2: K2, value: V, undo?: UndoLog): void {
+  let inner = outer.get(key1);
+  if (inner === undefined) {
+    const created = new Map<K2, V>();
+    inner = created;
+    outer.set(key1, created);
+    undo?.push(() => outer.delete(key1));
+  }
+  const target = inner;
+  const previous = target.get(key2);
+  target.set(key2, value);
+  undo?.push(() => (previous === undefined ? target.delete(key2) : target.set(key2, previous)));
+}
+
 function freezePartition(partition: PartitionState): Readonly<PartitionState> {
   return Object.freeze({
     partition: partition.partition,
@@ -348,5 +451,13 @@ export function canonicalState(state: MetadataState): string {
   }
   const brokers = [...state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
   const groups = [...state.groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
-  return JSON.stringify({ lastOffset: state.lastOffset, topics, brokers, groups, offsets });
+  const byKey = (a: [string | number, unknown], b: [string | number, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  const watermarks = [...state.watermarks].sort(byKey).map(([topic, partitions]) => [topic, [...partitions].sort(byKey)]);
+  const segments = [...state.segments]
+    .sort(byKey)
+    .map(([topic, partitions]) => [topic, [...partitions].sort(byKey).map(([p, list]) => [p, [...list].sort(byKey)])]);
+  const transactions = [...state.transactions].sort(byKey);
+  return JSON.stringify({
+    lastOffset: state.lastOffset, topics, brokers, groups, offsets, watermarks, segments, transactions, nextProducerId: state.nextProducerId,
+  });
 }

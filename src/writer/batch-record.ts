@@ -9,7 +9,9 @@
  *  | u32  | u32        | f64        | u32        | u32       | f64          | u32         | u32          |
  *  +------+------------+------------+------------+-----------+--------------+-------------+--------------+
  *  40: results (resultsBytes) | writer schema JSON (schemaBytes, 0 = this build's) | WAL frames (framesBytes)
- *  result: handleId u16 | status u16 (0 ok, 1 error) | seq u32 | if error: jsonBytes u32, error JSON
+ *  result: handleId u16 | status u16 (0 ok, 1 error, 2 ok with an event) | seq u32 | if error: jsonBytes u32, error JSON
+ *  The results with status 2 are in the order of the events in the frames: the k-th such result is the
+ *  command that the k-th event came from.
  * ```
  * The frames are byte-for-byte the WAL records, so handles decode them with the same code as recovery.
  * READY, FATAL and CLOSED carry `kind` then a JSON body.
@@ -29,6 +31,8 @@ export interface CommandResult {
   handleId: number;
   seq: number;
   error: SerializedError | null;
+  /** True when the command appended an event to the batch (the k-th such result owns the k-th event). */
+  wroteEvent: boolean;
 }
 
 /** A decoded BATCH or REPLAY record; `frames` is a view into the record bytes. */
@@ -54,9 +58,10 @@ export function encodeResultError(error: SerializedError): Buffer {
 }
 
 /** Appends one result to `table` at `position`; returns the end. `table` must have room (caller sizes it). */
-export function writeResult(table: Buffer, position: number, handleId: number, seq: number, errorJson: Buffer | null): number {
+export function writeResult(table: Buffer, position: number, handleId: number, seq: number, errorJson: Buffer | null, wroteEvent: boolean): number {
+  assert(errorJson === null || !wroteEvent, 'a failed command wrote no event');
   table.writeUInt16LE(handleId, position);
-  table.writeUInt16LE(errorJson === null ? 0 : 1, position + 2);
+  table.writeUInt16LE(errorJson !== null ? 1 : wroteEvent ? 2 : 0, position + 2);
   table.writeUInt32LE(seq >>> 0, position + 4);
   if (errorJson === null) return position + 8;
   table.writeUInt32LE(errorJson.length, position + 8);
@@ -113,15 +118,15 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
   let position = BATCH_HEADER_BYTES;
   for (let i = 0; i < resultCount; i++) {
     const handleId = buffer.readUInt16LE(position);
-    const failed = buffer.readUInt16LE(position + 2) === 1;
+    const status = buffer.readUInt16LE(position + 2);
     const seq = buffer.readUInt32LE(position + 4);
-    if (!failed) {
-      results.push({ handleId, seq, error: null });
+    if (status !== 1) {
+      results.push({ handleId, seq, error: null, wroteEvent: status === 2 });
       position += 8;
       continue;
     }
     const jsonBytes = buffer.readUInt32LE(position + 8);
-    results.push({ handleId, seq, error: JSON.parse(buffer.toString('utf8', position + 12, position + 12 + jsonBytes)) });
+    results.push({ handleId, seq, error: JSON.parse(buffer.toString('utf8', position + 12, position + 12 + jsonBytes)), wroteEvent: false });
     position += 12 + jsonBytes;
   }
   assert(position === BATCH_HEADER_BYTES + resultsBytes, 'result table length matches');

@@ -234,7 +234,8 @@ export class WriterCore {
     });
     let position = BATCH_HEADER_BYTES;
     for (let i = 0; i < this.results.length; i++) {
-      position = writeResult(record, position, this.results[i].handleId, this.results[i].seq, errorJsons[i]);
+      const result = this.results[i];
+      position = writeResult(record, position, result.handleId, result.seq, errorJsons[i], result.wroteEvent);
     }
     this.frames.copy(record, position, 0, this.framesBytes);
     verify(() => assert(position + this.framesBytes === record.length, 'batch record filled exactly'));
