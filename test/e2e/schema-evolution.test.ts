@@ -24,8 +24,7 @@ function olderSchema(): unknown[] {
   return schema;
 }
 
-function writeOldSegment(dir: string): void {
-  const schema = olderSchema();
+function writeOldSegment(dir: string, schema: unknown[] = olderSchema()): void {
   const union = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' }) as unknown as { types: avro.Type[]; fingerprint(a: string): Buffer };
   const header = encodeSegmentHeader(0, Date.now(), union.fingerprint('md5'), JSON.stringify(schema));
   const records: Buffer[] = [];
@@ -54,6 +53,18 @@ test('a segment written under an older writer schema decodes with defaults; new 
   log = await openStore(t, { dir });
   t.is(log.recovery.replayedEvents, 3);
   t.is(log.fetchOffset('g', 'legacy', 0)?.metadata, 'new');
+});
+
+test('a log written under writer schema version 1 (kept as a fixture) opens under the current version', async (t) => {
+  const dir = tmpDir(t);
+  const v1 = JSON.parse(fs.readFileSync(new URL('../../../test/fixtures/event-schema-v1.json', import.meta.url), 'utf8')) as unknown[];
+  writeOldSegment(dir, v1);
+  const log = await openStore(t, { dir });
+  t.is(log.getTopic('legacy')?.partitions.length, 1);
+  t.is(log.fetchOffset('g', 'legacy', 0)?.offset, 77);
+  t.is(log.fetchOffset('g', 'legacy', 0)?.metadata, '', 'the field v1 had is read, the value it wrote is kept');
+  await log.registerBroker({ brokerId: 1, host: 'h', port: 9092, brokerEpoch: 0 });
+  t.is(log.getBroker(1)?.status, 'ONLINE');
 });
 
 test('a segment with a newer format version is refused with UNSUPPORTED_FORMAT, and left untouched', async (t) => {
