@@ -35,6 +35,8 @@ export const ERROR_CODES = Object.freeze({
   PRODUCER_FENCED: { kafkaCode: 90, retriable: false },
   CONCURRENT_TRANSACTIONS: { kafkaCode: 51, retriable: true },
   WATERMARK_REGRESSION: { kafkaCode: null, retriable: false },
+  OFFSET_OUT_OF_RANGE: { kafkaCode: 1, retriable: false },
+  WATCH_LAGGING: { kafkaCode: null, retriable: true },
   STALE_BROKER_EPOCH: { kafkaCode: 77, retriable: false },
   INVALID_UPDATE_VERSION: { kafkaCode: 95, retriable: false },
   BROKER_ID_NOT_REGISTERED: { kafkaCode: 102, retriable: false },

@@ -3,6 +3,7 @@
  */
 export { MetaLog } from './api/metalog.js';
 export type { OpenInternals } from './api/metalog.js';
+export type { WatchOptions } from './api/watcher.js';
 export { resolveConfig, CONFIG_OPTIONS } from './config.js';
 export type { Durability, MetaLogConfig, MetaLogConfigInput } from './config.js';
 export { MetaLogError, ERROR_CODES, hasCode } from './errors.js';

@@ -59,6 +59,7 @@ import { repairWal, type RepairReport } from '../wal/repair.js';
 import { NodeStorage } from '../wal/storage.js';
 import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
+import { Watcher, type WatchOptions } from './watcher.js';
 
 /** Test-only hooks of `open`. @internal */
 export interface OpenInternals {
@@ -90,6 +91,7 @@ export class MetaLog {
   private readonly overflow: Uint8Array[] = [];
   private readonly scratch = Buffer.allocUnsafe(COMMAND_BYTES_MAX + 64);
   private readonly codecsBySchema = new Map<string, EventCodec>();
+  private readonly watchers = new Set<Watcher>();
   /** Events of the batch being settled, reused from batch to batch. */
   private readonly batchEvents: LogEvent[] = [];
   private nextSeq = 1;
@@ -259,7 +261,10 @@ export class MetaLog {
       const body = codec.decode(view.eventType, frames, view.payloadStart, view.end);
       const event = { type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent;
       this.state.apply(event);
-      if (batch.kind === BATCH_KIND.BATCH) events.push(event);
+      if (batch.kind === BATCH_KIND.BATCH) {
+        events.push(event);
+        for (const watcher of this.watchers) watcher.push(event);
+      }
       position = view.end;
     }
     if (batch.kind === BATCH_KIND.BATCH) this.durableOffsetValue = batch.durableOffset;
@@ -293,6 +298,7 @@ export class MetaLog {
   private finishClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const watcher of [...this.watchers]) watcher.finish();
     const error = new MetaLogError('STORE_CLOSED', 'the store was closed before this call was acknowledged', {});
     for (const call of this.pending.values()) call.reject(error);
     this.pending.clear();
@@ -544,6 +550,25 @@ export class MetaLog {
   /** Marks a prepared transaction complete, once the broker has written its markers. */
   completeTxn(transactionalId: string): Promise<void> {
     return this.command(() => checkCompleteTxnInput(transactionalId), () => undefined);
+  }
+
+  /**
+   * An async iterator over committed events from now on (or from `from`, which may not be older than the
+   * next offset yet: OFFSET_OUT_OF_RANGE). Ends when the store closes; `return()` (or leaving a
+   * `for await` loop) unsubscribes.
+   */
+  watch(options: WatchOptions = {}): AsyncIterableIterator<LogEvent> {
+    this.assertOpen();
+    const from = options.from ?? this.state.lastOffset + 1;
+    if (!Number.isInteger(from) || from < this.state.lastOffset + 1) {
+      throw new MetaLogError('OFFSET_OUT_OF_RANGE', `watch can start at offset ${this.state.lastOffset + 1} or later; older history is not served yet`, {
+        field: 'from',
+        offset: this.state.lastOffset + 1,
+      });
+    }
+    const watcher = new Watcher(from, options.types === undefined ? null : new Set(options.types), (w) => this.watchers.delete(w));
+    this.watchers.add(watcher);
+    return watcher;
   }
 
   /** A transaction, or undefined. Synchronous. */
