@@ -3,20 +3,12 @@
  * input, each error code with bad input (and the state unchanged after it), and everything kept across
  * a restart.
  */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import type { MetaLog } from '../../src/api/metalog.js';
-import { MetaLogError, type ErrorCode } from '../../src/errors.js';
 import { canonicalState } from '../../src/state/metadata-state.js';
+import { rejectsWith } from '../helpers/reject.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-async function rejectsWith(t: ExecutionContext, log: MetaLog, promise: Promise<unknown>, code: ErrorCode, kafkaCode?: number): Promise<void> {
-  const before = canonicalState(log.stateForTests());
-  const error = (await t.throwsAsync(promise, { instanceOf: MetaLogError })) as MetaLogError;
-  t.is(error.code, code, error.message);
-  if (kafkaCode !== undefined) t.is(error.kafkaCode, kafkaCode);
-  t.is(canonicalState(log.stateForTests()), before, `${code}: the state is unchanged`);
-}
 
 async function withBrokers(log: MetaLog, ids: number[]): Promise<void> {
   for (const id of ids) await log.registerBroker({ brokerId: id, host: `b${id}.local`, port: 9092, rack: `r${id % 2}`, brokerEpoch: 1 });

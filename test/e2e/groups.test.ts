@@ -3,21 +3,13 @@
  * that never go back, commits checked against generation and member, fetch of all offsets, OffsetDelete,
  * operator resets, group delete with its offsets, and every error code with the state unchanged.
  */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import type { MetaLog } from '../../src/api/metalog.js';
 import type { GroupInput } from '../../src/commands/commands.js';
-import { MetaLogError, type ErrorCode } from '../../src/errors.js';
 import { canonicalState } from '../../src/state/metadata-state.js';
+import { rejectsWith } from '../helpers/reject.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-async function rejectsWith(t: ExecutionContext, log: MetaLog, promise: Promise<unknown>, code: ErrorCode, kafkaCode?: number): Promise<void> {
-  const before = canonicalState(log.stateForTests());
-  const error = (await t.throwsAsync(promise, { instanceOf: MetaLogError })) as MetaLogError;
-  t.is(error.code, code, error.message);
-  if (kafkaCode !== undefined) t.is(error.kafkaCode, kafkaCode);
-  t.is(canonicalState(log.stateForTests()), before, `${code}: the state is unchanged`);
-}
 
 function stableGroup(generation: number, memberIds: string[], topics = ['orders']): GroupInput {
   return {

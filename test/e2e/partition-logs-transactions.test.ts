@@ -2,20 +2,10 @@
  * Watermarks, segment metadata, producer ids and transactions end to end: each rule, each error code with
  * the state unchanged, the cascade of a topic delete, and ids never reissued after a restart.
  */
-import test, { type ExecutionContext } from 'ava';
-import type { MetaLog } from '../../src/api/metalog.js';
-import { MetaLogError, type ErrorCode } from '../../src/errors.js';
-import { canonicalState } from '../../src/state/metadata-state.js';
+import test from 'ava';
+import { rejectsWith } from '../helpers/reject.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-async function rejectsWith(t: ExecutionContext, log: MetaLog, promise: Promise<unknown>, code: ErrorCode, kafkaCode?: number): Promise<void> {
-  const before = canonicalState(log.stateForTests());
-  const error = (await t.throwsAsync(promise, { instanceOf: MetaLogError })) as MetaLogError;
-  t.is(error.code, code, error.message);
-  if (kafkaCode !== undefined) t.is(error.kafkaCode, kafkaCode);
-  t.is(canonicalState(log.stateForTests()), before, `${code}: the state is unchanged`);
-}
 
 const segment = (segmentId: number, baseOffset: number): { segmentId: number; baseOffset: number; lastOffset: number; sizeBytes: number; recordCount: number; path: string } => ({
   segmentId, baseOffset, lastOffset: baseOffset + 99, sizeBytes: 4096, recordCount: 100, path: `/data/t-0/${String(baseOffset).padStart(20, '0')}.log`,
