@@ -6,14 +6,10 @@
  * Read-your-writes: a handle folds a batch's events before it settles the promises of that batch, so when
  * a write resolves, every read on this handle already shows it.
  *
- * Threads: the handle lives on the caller's thread and never blocks it. It waits for the event ring with
- * Atomics.waitAsync and for command ring space with a queue and Atomics.waitAsync.
+ * Threads: the handle lives on the caller's thread and never blocks it; the thread plumbing (rings,
+ * writer thread, settling calls) is its WriterLink's.
  */
-import { Worker } from 'node:worker_threads';
 import fs from 'node:fs';
-import { CommandRing } from '../../native-free/command-ring.js';
-import { EventRing, type EventCursor } from '../../native-free/event-ring.js';
-import { encodeCommand } from '../codec/command-codec.js';
 import { EventCodec } from '../codec/event-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import {
@@ -50,71 +46,34 @@ import {
 } from '../commands/commands.js';
 import type { BrokerStatus, PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
-import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
-import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
+import { MetaLogError } from '../errors.js';
 import { DirectoryLock } from '../lock.js';
 import { MetadataState, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
 import { NodeStorage } from '../wal/storage.js';
-import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
+import { BATCH_KIND, type DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 import { Watcher, type WatchOptions } from './watcher.js';
+import { WriterLink, type BatchSink, type OpenInternals } from './writer-link.js';
 
-/** Test-only hooks of `open`. @internal */
-export interface OpenInternals {
-  /** Fault switches for the writer's storage (see FaultyStorage). */
-  faults?: SharedArrayBuffer;
-}
-
-interface PendingCall {
-  resolve: (value: unknown) => void;
-  reject: (error: MetaLogError) => void;
-  /** Builds the resolved value; gets the event the call's command became, when it became one. */
-  onOk: (event: LogEvent | undefined) => unknown;
-}
-
-const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
-/** Event ring records consumed before the handle yields to the caller's event loop. */
-const CONSUME_RECORDS_PER_TURN = 1024;
-/** Commands of one burst after which the writer is woken without waiting for the burst to end. */
-const EARLY_WAKE_COMMANDS = 8;
-/** The opener's handle id in result tables. */
-const OPENER_HANDLE_ID = 0;
+export type { OpenInternals } from './writer-link.js';
 
 /** An open store. */
 export class MetaLog {
   /** The resolved configuration. */
   readonly config: MetaLogConfig;
   private readonly state = new MetadataState();
-  private readonly pending = new Map<number, PendingCall>();
-  private readonly overflow: Uint8Array[] = [];
-  private readonly scratch = Buffer.allocUnsafe(COMMAND_BYTES_MAX + 64);
   private readonly codecsBySchema = new Map<string, EventCodec>();
   private readonly watchers = new Set<Watcher>();
   /** Events of the batch being settled, reused from batch to batch. */
   private readonly batchEvents: LogEvent[] = [];
-  private nextSeq = 1;
-  private durableOffsetValue = -1;
-  private recoveryReport: RecoveryReport | null = null;
-  private readOnlyCause: MetaLogError | null = null;
-  private closing = false;
-  private closed = false;
-  private draining = false;
-  private wakeScheduled = false;
-  private commandsSinceWake = 0;
+  private link!: WriterLink;
   private closePromise: Promise<void> | null = null;
-  private settleOpen!: { resolve: () => void; reject: (error: MetaLogError) => void };
-  private settleClosed!: () => void;
-  private readonly closedSignal = new Promise<void>((resolve) => (this.settleClosed = resolve));
 
   private constructor(
     config: MetaLogConfig,
     private readonly lock: DirectoryLock,
-    private readonly commandRing: CommandRing,
-    private readonly cursor: EventCursor,
-    private readonly worker: Worker,
-    private readonly workerExited: Promise<void>,
   ) {
     this.config = config;
   }
@@ -132,29 +91,10 @@ export class MetaLog {
       throw new MetaLogError('INVALID_CONFIG', `config.dir: cannot create ${config.dir}: ${(error as Error).message}`, { field: 'dir' }, error);
     }
     const lock = DirectoryLock.acquire(config.dir);
-    let worker: Worker;
-    let log: MetaLog;
+    const log = new MetaLog(config, lock);
     try {
-      const commandRing = CommandRing.create(COMMAND_RING_BYTES);
-      const eventRing = EventRing.create(eventRingBytesFor(config.maxBatchBytes), HANDLES_MAX);
-      const cursor = eventRing.openCursor();
-      worker = new Worker(WRITER_URL, {
-        workerData: { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, faults: internals.faults },
-      });
-      const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      log = new MetaLog(config, lock, commandRing, cursor, worker, workerExited);
+      log.link = await WriterLink.start(config, log.sink, internals);
     } catch (error) {
-      lock.release();
-      throw error;
-    }
-    const opened = new Promise<void>((resolve, reject) => (log.settleOpen = { resolve, reject }));
-    log.watchWorker();
-    void log.consume();
-    try {
-      await opened;
-    } catch (error) {
-      await log.workerExited;
-      log.cursor.close();
       lock.release();
       throw error;
     }
@@ -175,70 +115,13 @@ export class MetaLog {
     }
   }
 
-  private watchWorker(): void {
-    this.worker.on('error', (error) => {
-      this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread failed: ${error.message}`, {}, error));
-    });
-    this.worker.once('exit', (code) => {
-      // The exit can be seen before the last records the writer published (its final acknowledgements and
-      // CLOSED): consume them first, so no acknowledged write is reported as failed.
-      if (!this.closed) this.drainEventRing();
-      if (!this.closed) {
-        this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread exited (code ${code})`, {}));
-        this.finishClosed();
-      }
-    });
-  }
-
-  /** Consumes the event ring until the writer reports CLOSED (or dies). */
-  private async consume(): Promise<void> {
-    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
-    // Ends when the writer publishes CLOSED or exits; each pass either consumes records or waits.
-    let consumedSinceYield = 0;
-    while (!this.closed) {
-      const consumed = this.cursor.poll(onRecord, 64);
-      if (consumed === 0) {
-        consumedSinceYield = 0;
-        await this.cursor.waitAsync(1000);
-      } else if ((consumedSinceYield += consumed) >= CONSUME_RECORDS_PER_TURN) {
-        // A long replay must not starve the caller's event loop: give it a turn now and then.
-        consumedSinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    }
-  }
-
-  /** Consumes everything already published on the event ring, synchronously. */
-  private drainEventRing(): void {
-    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
-    // Bounded: the writer has exited, so nothing more is published while this runs.
-    while (!this.closed && this.cursor.poll(onRecord, 64) > 0) {
-      /* consume */
-    }
-  }
-
-  private onRecord(bytes: Uint8Array): void {
-    switch (recordKind(bytes)) {
-      case BATCH_KIND.BATCH:
-      case BATCH_KIND.REPLAY:
-        this.onBatch(decodeBatch(bytes));
-        return;
-      case BATCH_KIND.READY:
-        this.recoveryReport = decodeControlBody(bytes) as RecoveryReport;
-        this.durableOffsetValue = this.state.lastOffset;
-        this.settleOpen.resolve();
-        return;
-      case BATCH_KIND.FATAL: {
-        const error = fromSerialized(decodeControlBody(bytes) as SerializedError);
-        if (this.recoveryReport === null) this.settleOpen.reject(error);
-        this.fail(error);
-        return;
-      }
-      case BATCH_KIND.CLOSED:
-        this.finishClosed();
-        return;
-    }
-  }
+  /** How the link hands batches to this handle: fold them, and end the watchers when the writer is gone. */
+  private readonly sink: BatchSink = {
+    fold: (batch) => this.fold(batch),
+    closed: () => {
+      for (const watcher of [...this.watchers]) watcher.finish();
+    },
+  };
 
   private codecFor(schemaJson: string | null): EventCodec {
     if (schemaJson === null) return EventCodec.current();
@@ -250,7 +133,8 @@ export class MetaLog {
     return codec;
   }
 
-  private onBatch(batch: DecodedBatch): void {
+  /** Applies a batch's events to the state and the watchers; returns a BATCH's events in order. */
+  private fold(batch: DecodedBatch): readonly LogEvent[] {
     const codec = this.codecFor(batch.schemaJson);
     const frames = batch.frames;
     const events = this.batchEvents;
@@ -267,121 +151,21 @@ export class MetaLog {
       }
       position = view.end;
     }
-    if (batch.kind === BATCH_KIND.BATCH) this.durableOffsetValue = batch.durableOffset;
-    let eventIndex = 0;
-    for (const result of batch.results) {
-      const event = result.wroteEvent ? events[eventIndex++] : undefined;
-      if (result.handleId !== OPENER_HANDLE_ID) continue;
-      const call = this.pending.get(result.seq);
-      if (call === undefined) continue;
-      this.pending.delete(result.seq);
-      if (result.error === null) {
-        call.resolve(call.onOk(event));
-        continue;
-      }
-      const error = fromSerialized(result.error);
-      // The writer reports a failed fdatasync through the results; from then on, fail writes here at once.
-      if (error.code === 'STORE_READ_ONLY' || error.details.fatal === true) this.readOnlyCause ??= error;
-      call.reject(error);
-    }
-  }
-
-  /** The writer stopped writing: later writes fail at once; calls in flight fail with the cause. */
-  private fail(cause: MetaLogError): void {
-    if (this.readOnlyCause === null) this.readOnlyCause = cause;
-    const error = new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${cause.message}`, {}, cause);
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
-    this.overflow.length = 0;
-  }
-
-  private finishClosed(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const watcher of [...this.watchers]) watcher.finish();
-    const error = new MetaLogError('STORE_CLOSED', 'the store was closed before this call was acknowledged', {});
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
-    this.settleClosed();
-  }
-
-  private submit<T>(command: Command | 'sync' | 'close', onOk: (event: LogEvent | undefined) => T): Promise<T> {
-    if (this.closing || this.closed) {
-      return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
-    }
-    if (this.readOnlyCause !== null && command !== 'close') {
-      return Promise.reject(new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${this.readOnlyCause.message}`, {}, this.readOnlyCause));
-    }
-    const seq = this.nextSeq;
-    this.nextSeq = (this.nextSeq + 1) >>> 0 || 1;
-    let length: number;
-    try {
-      length = encodeCommand(OPENER_HANDLE_ID, seq, command, this.scratch);
-    } catch (error) {
-      // Input checks run first, so only a value outside what the check knows can land here.
-      return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command cannot be encoded: ${(error as Error).message}`, {}, error));
-    }
-    if (length < 0) {
-      return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command exceeds ${COMMAND_BYTES_MAX} bytes`, {}));
-    }
-    const promise = new Promise<T>((resolve, reject) => {
-      this.pending.set(seq, { resolve: resolve as (value: unknown) => void, reject, onOk });
-    });
-    const bytes = this.scratch.subarray(0, length);
-    if (this.overflow.length === 0 && this.commandRing.tryWrite(bytes, false)) {
-      this.scheduleWake();
-    } else {
-      // The ring is full: keep order by queueing behind earlier overflow, and wait for space off-thread.
-      this.overflow.push(Uint8Array.prototype.slice.call(bytes));
-      if (!this.draining) void this.drainOverflow();
-    }
-    return promise;
-  }
-
-  /**
-   * Wakes the writer a few times per burst of calls instead of once per call (each wake-up of a sleeping
-   * thread costs about 25 µs): once when the burst reaches EARLY_WAKE_COMMANDS, so the writer starts its
-   * batch and fdatasync while this thread is still submitting, and once after the burst (process.nextTick
-   * runs when the call chain and its promise continuations are done) for whatever came after. Measured
-   * here with 64 callers: about 150k commits/s with the early wake, 120-130k/s with only the last one.
-   */
-  private scheduleWake(): void {
-    this.commandsSinceWake++;
-    if (this.commandsSinceWake === EARLY_WAKE_COMMANDS) this.commandRing.wakeConsumerIfSleeping();
-    if (this.wakeScheduled) return;
-    this.wakeScheduled = true;
-    process.nextTick(this.wakeWriter);
-  }
-
-  private readonly wakeWriter = (): void => {
-    this.wakeScheduled = false;
-    this.commandsSinceWake = 0;
-    this.commandRing.wakeConsumerIfSleeping();
-  };
-
-  private async drainOverflow(): Promise<void> {
-    this.draining = true;
-    // Ends when the queue is empty or the store stops; each pass writes what fits, then waits for space.
-    while (this.overflow.length > 0 && !this.closed) {
-      while (this.overflow.length > 0 && this.commandRing.tryWrite(this.overflow[0], false)) this.overflow.shift();
-      this.commandRing.wakeConsumerIfSleeping();
-      if (this.overflow.length > 0) await this.commandRing.waitForSpaceAsync(1000);
-    }
-    this.draining = false;
+    return events;
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
+    if (this.link.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
   }
 
   /** What open recovered (events replayed, torn tail cut, CRC32C path, duration). */
   get recovery(): RecoveryReport {
-    return this.recoveryReport as RecoveryReport;
+    return this.link.recovery;
   }
 
   /** Why the store is read-only (a failed fdatasync, a broken invariant), or null while it accepts writes. */
   get readOnlyError(): MetaLogError | null {
-    return this.readOnlyCause;
+    return this.link.readOnlyError;
   }
 
   /** Offset of the last acknowledged event (-1 for an empty store). In fsync mode it is also durable. */
@@ -391,7 +175,7 @@ export class MetaLog {
 
   /** Offset of the last event known to be fdatasync-ed (lags lastOffset in interval and none modes). */
   get durableOffset(): number {
-    return this.durableOffsetValue;
+    return this.link.durableOffset;
   }
 
   /**
@@ -411,7 +195,7 @@ export class MetaLog {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.submit(command, onOk);
+    return this.link.submit(command, onOk);
   }
 
   /**
@@ -655,7 +439,7 @@ export class MetaLog {
 
   /** Makes every acknowledged write durable now (fdatasync), whatever the durability mode. */
   sync(): Promise<void> {
-    return this.submit('sync', () => undefined);
+    return this.link.submit('sync', () => undefined);
   }
 
   /**
@@ -668,15 +452,10 @@ export class MetaLog {
   }
 
   private async closeOnce(): Promise<void> {
-    if (!this.closed) {
-      void this.submit('close', () => undefined).catch(() => undefined);
-      this.closing = true;
-      await this.closedSignal;
-    }
-    await this.workerExited;
-    this.cursor.close();
+    await this.link.close();
     this.lock.release();
   }
+
 
   /** Counts for tests and inspection. @internal */
   stateForTests(): MetadataState {

@@ -1,0 +1,316 @@
+/**
+ * The link between a handle and the writer thread: it starts the writer, puts commands on the command
+ * ring, consumes the event ring, and settles each call when the writer's acknowledgement arrives.
+ *
+ * It owns the thread plumbing only. What a batch means for the state belongs to its `BatchSink` (the
+ * `MetaLog` handle), which folds each batch's events before the link settles the batch's calls, so a
+ * resolved write is already visible to reads (read-your-writes).
+ *
+ * Never blocks the caller's thread: it waits for the event ring with Atomics.waitAsync and for command
+ * ring space with a queue and Atomics.waitAsync.
+ */
+import { Worker } from 'node:worker_threads';
+import { CommandRing } from '../../native-free/command-ring.js';
+import { EventRing, type EventCursor } from '../../native-free/event-ring.js';
+import { encodeCommand } from '../codec/command-codec.js';
+import type { LogEvent } from '../codec/event-schema.js';
+import type { Command } from '../commands/commands.js';
+import type { MetaLogConfig } from '../config.js';
+import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
+import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
+import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
+import type { RecoveryReport } from '../writer/recover-writer.js';
+
+/** Test-only hooks of `open`. @internal */
+export interface OpenInternals {
+  /** Fault switches for the writer's storage (see FaultyStorage). */
+  faults?: SharedArrayBuffer;
+}
+
+/** What a link hands each batch to, and tells when the writer is gone. @internal */
+export interface BatchSink {
+  /** Applies a batch's events to the state; returns a BATCH's events in order (REPLAY: none needed). */
+  fold(batch: DecodedBatch): readonly LogEvent[];
+  /** The writer closed or died: end whatever waits on the store. */
+  closed(): void;
+}
+
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: MetaLogError) => void;
+  /** Builds the resolved value; gets the event the call's command became, when it became one. */
+  onOk: (event: LogEvent | undefined) => unknown;
+}
+
+const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
+/** Event ring records consumed before the link yields to the caller's event loop. */
+const CONSUME_RECORDS_PER_TURN = 1024;
+/** Commands of one burst after which the writer is woken without waiting for the burst to end. */
+const EARLY_WAKE_COMMANDS = 8;
+/** The opener's handle id in result tables. */
+const OPENER_HANDLE_ID = 0;
+
+/** A running writer thread and the rings to it. @internal */
+export class WriterLink {
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly overflow: Uint8Array[] = [];
+  private readonly scratch = Buffer.allocUnsafe(COMMAND_BYTES_MAX + 64);
+  private nextSeq = 1;
+  private durableOffsetValue = -1;
+  private recoveryReport: RecoveryReport | null = null;
+  private readOnlyCause: MetaLogError | null = null;
+  private closing = false;
+  private closedValue = false;
+  private draining = false;
+  private wakeScheduled = false;
+  private commandsSinceWake = 0;
+  private settleOpen!: { resolve: () => void; reject: (error: MetaLogError) => void };
+  private settleClosed!: () => void;
+  private readonly closedSignal = new Promise<void>((resolve) => (this.settleClosed = resolve));
+
+  private constructor(
+    private readonly sink: BatchSink,
+    private readonly commandRing: CommandRing,
+    private readonly cursor: EventCursor,
+    private readonly worker: Worker,
+    private readonly workerExited: Promise<void>,
+  ) {}
+
+  /**
+   * Starts the writer thread on `config` and waits until it recovered the WAL (its REPLAY records folded
+   * into `sink`). Rejects with the writer's error (CORRUPT_WAL, UNSUPPORTED_FORMAT, ...), after the
+   * thread has exited.
+   */
+  static async start(config: MetaLogConfig, sink: BatchSink, internals: OpenInternals): Promise<WriterLink> {
+    const commandRing = CommandRing.create(COMMAND_RING_BYTES);
+    const eventRing = EventRing.create(eventRingBytesFor(config.maxBatchBytes), HANDLES_MAX);
+    const cursor = eventRing.openCursor();
+    let worker: Worker;
+    try {
+      worker = new Worker(WRITER_URL, {
+        workerData: { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, faults: internals.faults },
+      });
+    } catch (error) {
+      cursor.close();
+      throw error;
+    }
+    const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const link = new WriterLink(sink, commandRing, cursor, worker, workerExited);
+    const opened = new Promise<void>((resolve, reject) => (link.settleOpen = { resolve, reject }));
+    link.watchWorker();
+    void link.consume();
+    try {
+      await opened;
+    } catch (error) {
+      await workerExited;
+      cursor.close();
+      throw error;
+    }
+    return link;
+  }
+
+  /** True once the writer has closed (or died). */
+  get closed(): boolean {
+    return this.closedValue;
+  }
+
+  /** What the writer's recovery found. */
+  get recovery(): RecoveryReport {
+    return this.recoveryReport as RecoveryReport;
+  }
+
+  /** Why the store is read-only, or null. */
+  get readOnlyError(): MetaLogError | null {
+    return this.readOnlyCause;
+  }
+
+  /** Offset of the last event known to be fdatasync-ed. */
+  get durableOffset(): number {
+    return this.durableOffsetValue;
+  }
+
+  private watchWorker(): void {
+    this.worker.on('error', (error) => {
+      this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread failed: ${error.message}`, {}, error));
+    });
+    this.worker.once('exit', (code) => {
+      // The exit can be seen before the last records the writer published (its final acknowledgements and
+      // CLOSED): consume them first, so no acknowledged write is reported as failed.
+      if (!this.closedValue) this.drainEventRing();
+      if (!this.closedValue) {
+        this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread exited (code ${code})`, {}));
+        this.finishClosed();
+      }
+    });
+  }
+
+  /** Consumes the event ring until the writer reports CLOSED (or dies). */
+  private async consume(): Promise<void> {
+    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
+    // Ends when the writer publishes CLOSED or exits; each pass either consumes records or waits.
+    let consumedSinceYield = 0;
+    while (!this.closedValue) {
+      const consumed = this.cursor.poll(onRecord, 64);
+      if (consumed === 0) {
+        consumedSinceYield = 0;
+        await this.cursor.waitAsync(1000);
+      } else if ((consumedSinceYield += consumed) >= CONSUME_RECORDS_PER_TURN) {
+        // A long replay must not starve the caller's event loop: give it a turn now and then.
+        consumedSinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  /** Consumes everything already published on the event ring, synchronously. */
+  private drainEventRing(): void {
+    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
+    // Bounded: the writer has exited, so nothing more is published while this runs.
+    while (!this.closedValue && this.cursor.poll(onRecord, 64) > 0) {
+      /* consume */
+    }
+  }
+
+  private onRecord(bytes: Uint8Array): void {
+    switch (recordKind(bytes)) {
+      case BATCH_KIND.BATCH:
+      case BATCH_KIND.REPLAY:
+        this.onBatch(decodeBatch(bytes));
+        return;
+      case BATCH_KIND.READY:
+        this.recoveryReport = decodeControlBody(bytes) as RecoveryReport;
+        this.durableOffsetValue = this.recoveryReport.lastOffset;
+        this.settleOpen.resolve();
+        return;
+      case BATCH_KIND.FATAL: {
+        const error = fromSerialized(decodeControlBody(bytes) as SerializedError);
+        if (this.recoveryReport === null) this.settleOpen.reject(error);
+        this.fail(error);
+        return;
+      }
+      case BATCH_KIND.CLOSED:
+        this.finishClosed();
+        return;
+    }
+  }
+
+  private onBatch(batch: DecodedBatch): void {
+    const events = this.sink.fold(batch);
+    if (batch.kind === BATCH_KIND.BATCH) this.durableOffsetValue = batch.durableOffset;
+    let eventIndex = 0;
+    for (const result of batch.results) {
+      const event = result.wroteEvent ? events[eventIndex++] : undefined;
+      if (result.handleId !== OPENER_HANDLE_ID) continue;
+      const call = this.pending.get(result.seq);
+      if (call === undefined) continue;
+      this.pending.delete(result.seq);
+      if (result.error === null) {
+        call.resolve(call.onOk(event));
+        continue;
+      }
+      const error = fromSerialized(result.error);
+      // The writer reports a failed fdatasync through the results; from then on, fail writes here at once.
+      if (error.code === 'STORE_READ_ONLY' || error.details.fatal === true) this.readOnlyCause ??= error;
+      call.reject(error);
+    }
+  }
+
+  /** The writer stopped writing: later writes fail at once; calls in flight fail with the cause. */
+  private fail(cause: MetaLogError): void {
+    if (this.readOnlyCause === null) this.readOnlyCause = cause;
+    const error = new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${cause.message}`, {}, cause);
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+    this.overflow.length = 0;
+  }
+
+  private finishClosed(): void {
+    if (this.closedValue) return;
+    this.closedValue = true;
+    this.sink.closed();
+    const error = new MetaLogError('STORE_CLOSED', 'the store was closed before this call was acknowledged', {});
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+    this.settleClosed();
+  }
+
+  /** Queues a command (or `sync`) for the writer; resolves with `onOk(event)` once it is acknowledged. */
+  submit<T>(command: Command | 'sync' | 'close', onOk: (event: LogEvent | undefined) => T): Promise<T> {
+    if (this.closing || this.closedValue) {
+      return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
+    }
+    if (this.readOnlyCause !== null && command !== 'close') {
+      return Promise.reject(new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${this.readOnlyCause.message}`, {}, this.readOnlyCause));
+    }
+    const seq = this.nextSeq;
+    this.nextSeq = (this.nextSeq + 1) >>> 0 || 1;
+    let length: number;
+    try {
+      length = encodeCommand(OPENER_HANDLE_ID, seq, command, this.scratch);
+    } catch (error) {
+      // Input checks run first, so only a value outside what the check knows can land here.
+      return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command cannot be encoded: ${(error as Error).message}`, {}, error));
+    }
+    if (length < 0) {
+      return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command exceeds ${COMMAND_BYTES_MAX} bytes`, {}));
+    }
+    const promise = new Promise<T>((resolve, reject) => {
+      this.pending.set(seq, { resolve: resolve as (value: unknown) => void, reject, onOk });
+    });
+    const bytes = this.scratch.subarray(0, length);
+    if (this.overflow.length === 0 && this.commandRing.tryWrite(bytes, false)) {
+      this.scheduleWake();
+    } else {
+      // The ring is full: keep order by queueing behind earlier overflow, and wait for space off-thread.
+      this.overflow.push(Uint8Array.prototype.slice.call(bytes));
+      if (!this.draining) void this.drainOverflow();
+    }
+    return promise;
+  }
+
+  /**
+   * Wakes the writer a few times per burst of calls instead of once per call (each wake-up of a sleeping
+   * thread costs about 25 µs): once when the burst reaches EARLY_WAKE_COMMANDS, so the writer starts its
+   * batch and fdatasync while this thread is still submitting, and once after the burst (process.nextTick
+   * runs when the call chain and its promise continuations are done) for whatever came after. Measured
+   * here with 64 callers: about 150k commits/s with the early wake, 120-130k/s with only the last one.
+   */
+  private scheduleWake(): void {
+    this.commandsSinceWake++;
+    if (this.commandsSinceWake === EARLY_WAKE_COMMANDS) this.commandRing.wakeConsumerIfSleeping();
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    process.nextTick(this.wakeWriter);
+  }
+
+  private readonly wakeWriter = (): void => {
+    this.wakeScheduled = false;
+    this.commandsSinceWake = 0;
+    this.commandRing.wakeConsumerIfSleeping();
+  };
+
+  private async drainOverflow(): Promise<void> {
+    this.draining = true;
+    // Ends when the queue is empty or the store stops; each pass writes what fits, then waits for space.
+    while (this.overflow.length > 0 && !this.closedValue) {
+      while (this.overflow.length > 0 && this.commandRing.tryWrite(this.overflow[0], false)) this.overflow.shift();
+      this.commandRing.wakeConsumerIfSleeping();
+      if (this.overflow.length > 0) await this.commandRing.waitForSpaceAsync(1000);
+    }
+    this.draining = false;
+  }
+
+  /**
+   * Asks the writer to finish every command queued before this one, fdatasync and stop; resolves once
+   * the thread has exited. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (!this.closedValue) {
+      void this.submit('close', () => undefined).catch(() => undefined);
+      this.closing = true;
+      await this.closedSignal;
+    }
+    await this.workerExited;
+    this.cursor.close();
+  }
+}
