@@ -147,7 +147,7 @@ export class MetaLog {
       this.state.apply(event);
       if (batch.kind === BATCH_KIND.BATCH) {
         events.push(event);
-        for (const watcher of this.watchers) watcher.push(event);
+        if (this.watchers.size > 0) for (const watcher of this.watchers) watcher.push(event);
       }
       position = view.end;
     }
