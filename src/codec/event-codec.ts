@@ -88,6 +88,11 @@ export class EventCodec {
     return end < 0 ? -1 : end;
   }
 
+  /** The event types of the writer schema's branches, in branch order. */
+  branchTypes(): EventType[] {
+    return this.branches.map((branch) => branch.type);
+  }
+
   /** The event type of union branch `typeIndex` (CORRUPT_WAL if the segment's schema has no such branch). */
   typeAt(typeIndex: number): EventType {
     const branch = this.branches[typeIndex];

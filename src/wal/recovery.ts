@@ -159,6 +159,8 @@ function scanRecords(
 ): WalDamage | null {
   let position = segment.header.headerBytes;
   let expectedOffset = segment.baseOffset;
+  // Decided once per segment, not per record: which branches of this segment's schema to decode.
+  const decodeBranch = codec.branchTypes().map(decodes);
   const end = bytes.length;
   for (;;) {
     const found = readRecord(bytes, position, end);
@@ -181,7 +183,7 @@ function scanRecords(
     }
     let event: LogEvent | null = null;
     try {
-      if (decodes(codec.typeAt(found.eventType))) {
+      if (decodeBranch[found.eventType] ?? true) {
         const body = codec.decode(found.eventType, bytes, found.payloadStart, found.end);
         event = { type: body.type, value: body.value, offset: found.offset, timestampMs: found.timestampMs } as LogEvent;
       } else {
