@@ -1,5 +1,6 @@
 /**
- * Child process for the SIGKILL crash test: opens the store in argv[2] (fsync durability), then commits
+ * Child process for the SIGKILL crash test: opens the store in argv[2] (durability argv[3]: fsync by
+ * default, or interval), then commits
  * forever with several calls in flight and prints "ack <value>" for every commit that resolved. Commit
  * <value> sets (group "crash", topic "t", partition value % 8) to offset <value>; values only grow, so
  * the parent can check that the offset of each partition is at least the largest value acknowledged.
@@ -11,7 +12,8 @@ const IN_FLIGHT = 16;
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
-  const log = await MetaLog.open({ dir, durability: 'fsync', segmentBytes: 256 * 1024 });
+  const durability = process.argv[3] === 'interval' ? 'interval' : 'fsync';
+  const log = await MetaLog.open({ dir, durability, flushIntervalMs: 50, segmentBytes: 256 * 1024 });
   if (log.getTopic('t') === undefined) await log.createTopic({ name: 't', partitions: PARTITIONS });
   let next = 0;
   for (let p = 0; p < PARTITIONS; p++) next = Math.max(next, (log.fetchOffset('crash', 't', p)?.offset ?? -1) + 1);
