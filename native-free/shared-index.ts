@@ -1,0 +1,611 @@
+/**
+ * Shared index: a hash map from byte-string keys to byte-string values in SharedArrayBuffers, changed by
+ * one writer thread and read synchronously, and consistently, by any thread.
+ *
+ * Owns: the control words and the two slot tables below, key hashing, linear probing with
+ * backward-shift deletion, slot-table growth, and per-key versions. Keys and values live in a
+ * `ByteArena` (byte-arena.ts: blocks, free lists, reclamation policy); consistency comes from a
+ * `SequenceLock` (seqlock.ts: the section protocol, the memory-order argument, the retry bounds).
+ *
+ * Called by: the writer thread through the handle `create` returns (`beginWrite`, `set`, `delete`,
+ * `endWrite`; every change happens inside a write section); any thread through a handle `attach` makes
+ * from `buffers` (`get`, `version`, `forEachEntry`, `stats`). An attached handle never writes. Growth
+ * needs no message: every handle reads the active table and its size from the control words, and its
+ * views of growable buffers track their length.
+ *
+ * Invariants (in every published state, i.e. whenever the sequence word is even):
+ * - slotCount is a power of two in [slotCountInitial, slotCountMax]; entryCount <= 3/4 * slotCount, so a
+ *   probe always meets an empty slot.
+ * - A slot is empty (all five words 0) or live (version > 0). Each live key sits in the first slot from
+ *   its home (hash & (slotCount - 1)) that holds it, with no empty slot between home and there: deletion
+ *   shifts later entries back instead of leaving tombstones.
+ * - Each live slot owns one arena block of blockBytes(keyBytes + valueBytes): key bytes, then value bytes.
+ * - A version is never reused by a key while the counter (int31, wrapping to 1) has not gone round, so a
+ *   reader may cache a decoded value under (key, version).
+ *
+ * Growth: at 3/4 load the writer rehashes, inside the write section, into the other slot table (grown to
+ * twice the current count and zeroed first), then stores the new slotCount and flips activeTable. The
+ * table readers were using is left as it was, so a reader that loaded the old activeTable walks a whole,
+ * stale table, and its sequence re-check sends it round again; it never meets a half-rehashed table. The
+ * two tables alternate (A: n, B: 2n, A: 4n, ...), so slot memory is at most 1.5 times the active table.
+ *
+ * Reads during a write section may see any bytes. Every read attempt therefore checks what it uses
+ * before it uses it (activeTable is 0 or 1, slotCount a power of two within the table's current length,
+ * blocks inside the arena's current length, lengths non-negative), bounds every loop by slotCount, and
+ * returns `torn` instead of throwing: the sequence lock retries it.
+ *
+ * Must never: hand a reader a value from a half-published section; throw on a garbage read; let an
+ * attached handle write; leave the index changed when `set` throws `RangeError` (it checks capacity
+ * before it changes anything, apart from a harmless slot-table growth).
+ *
+ * Memory layout:
+ *
+ *   buffers.control (512 bytes, fixed; w<n> is Int32 word n)
+ *   +- line 0 ------------------------------------------------------------------------------------+
+ *   | w0 magic 'SIDX' | w1 layoutVersion | w2 slotCountInitial | w3 slotCountMax                    |
+ *   +- line 1 ------------------------------------------------------------------------------------+
+ *   | w16 sequence (odd while writing) | w17 readersWaiting               (seqlock.ts)             |
+ *   +- line 2 ------------------------------------------------------------------------------------+
+ *   | w32 activeTable (0 = slots0, 1 = slots1) | w33 slotCount | w34 entryCount | w35 versionLast  |
+ *   +- line 3 ------------------------------------------------------------------------------------+
+ *   | w48 arena topBytes | w49 bytesLive | w50 bytesFree | w51..w77 free-list heads (byte-arena.ts) |
+ *   +---------------------------------------------------------------------------------------------+
+ *
+ *   buffers.slots0 / buffers.slots1 (growable, up to slotCountMax * 20 bytes): slot i at word 5 * i
+ *   +-------------+-------------+-------------------+-------------+---------------+
+ *   | w0 version  | w1 hash     | w2 blockOffset    | w3 keyBytes | w4 valueBytes |   0 0 0 0 0 = empty
+ *   +-------------+-------------+-------------------+-------------+---------------+
+ *
+ *   buffers.arena (growable, up to arenaBytesMax): at blockOffset
+ *   +------------------+--------------------+-------------------------------------+
+ *   | key (keyBytes)   | value (valueBytes) | unused to the block's power of two   |
+ *   +------------------+--------------------+-------------------------------------+
+ */
+import { assert } from './assert.js';
+import {
+  ARENA_BYTES_MAX,
+  ARENA_CONTROL_WORDS,
+  ByteArena,
+  asGrowable,
+  blockBytesFor,
+  createGrowableBuffer,
+  readArenaUsage,
+  type GrowableSharedArrayBuffer,
+} from './byte-arena.js';
+import { SequenceLock, torn, type Torn } from './seqlock.js';
+
+const MAGIC = 0x53494458; // 'SIDX'
+const LAYOUT_VERSION = 1;
+
+const WORD_MAGIC = 0;
+const WORD_LAYOUT_VERSION = 1;
+const WORD_SLOT_COUNT_INITIAL = 2;
+const WORD_SLOT_COUNT_MAX = 3;
+const WORD_SEQUENCE = 16;
+const WORD_READERS_WAITING = 17;
+const WORD_ACTIVE_TABLE = 32;
+const WORD_SLOT_COUNT = 33;
+const WORD_ENTRY_COUNT = 34;
+const WORD_VERSION_LAST = 35;
+const WORD_ARENA_BASE = 48;
+const CONTROL_WORDS = 128;
+
+const SLOT_WORDS = 5;
+const SLOT_BYTES = SLOT_WORDS * 4;
+const SLOT_VERSION = 0;
+const SLOT_HASH = 1;
+const SLOT_BLOCK_OFFSET = 2;
+const SLOT_KEY_BYTES = 3;
+const SLOT_VALUE_BYTES = 4;
+
+/** Fewest slots: a table of 4 holds 3 entries. */
+const slotCountMin = 4;
+/** Most slots: 16 Mi slots are 320 MiB per table, and 12 Mi entries is far beyond metadata sizes. */
+const slotCountLimit = 2 ** 24;
+const versionMax = 0x7fffffff;
+/** What a probe returns for a key that is not there. */
+const ABSENT = -1;
+
+assert(WORD_ARENA_BASE + ARENA_CONTROL_WORDS <= CONTROL_WORDS, 'the arena words fit the control words');
+
+/**
+ * The shared memory of one index: post it to another thread and `SharedIndex.attach` it there.
+ */
+export interface SharedIndexBuffers {
+  /** Control words: layout, sequence lock, active table, counts, arena accounting. */
+  readonly control: SharedArrayBuffer;
+  /** Slot table 0 (growable). */
+  readonly slots0: SharedArrayBuffer;
+  /** Slot table 1 (growable): the rehash target while table 0 is active, and the other way round. */
+  readonly slots1: SharedArrayBuffer;
+  /** Keys and values (growable). */
+  readonly arena: SharedArrayBuffer;
+}
+
+/** Sizes of a new index. Slot counts are powers of two; byte sizes are multiples of 16. */
+export interface SharedIndexOptions {
+  /** Slots at creation, from 4. The table doubles whenever it would pass 3/4 full. */
+  readonly slotCountInitial: number;
+  /** Most slots, up to 2^24: the index holds at most 3/4 of this many entries. */
+  readonly slotCountMax: number;
+  /** Arena bytes at creation (may be 0). The arena doubles, or grows to fit, when a block does not fit. */
+  readonly arenaBytesInitial: number;
+  /** Most arena bytes, up to 1 GiB. */
+  readonly arenaBytesMax: number;
+}
+
+/** Occupancy of an index, read consistently. */
+export interface SharedIndexStats {
+  /** Live keys. */
+  readonly entries: number;
+  /** Slots in the active table. */
+  readonly slotCount: number;
+  /** Current length of the arena buffer. */
+  readonly arenaBytes: number;
+  /** Bytes in blocks that hold live entries (payloads rounded up to powers of two). */
+  readonly arenaBytesLive: number;
+  /** Bytes in freed blocks waiting on free lists for reuse. */
+  readonly arenaBytesFree: number;
+}
+
+/**
+ * Hash of a key's bytes: 32-bit FNV-1a, then the murmur3 finalizer so the low bits (the home slot) mix
+ * all input bits. Returned as an int32, as the slot stores it.
+ * @internal
+ */
+export function hashKey(key: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index++) {
+    hash = Math.imul(hash ^ key[index], 0x01000193);
+  }
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  return (hash ^ (hash >>> 16)) | 0;
+}
+
+function isPowerOfTwo(count: number): boolean {
+  return Number.isInteger(count) && count > 0 && (count & (count - 1)) === 0;
+}
+
+function assertOptions(options: SharedIndexOptions): void {
+  const { slotCountInitial, slotCountMax, arenaBytesInitial, arenaBytesMax } = options;
+  assert(isPowerOfTwo(slotCountInitial), 'slotCountInitial is a power of two');
+  assert(slotCountInitial >= slotCountMin, `slotCountInitial is at least ${slotCountMin}`);
+  assert(isPowerOfTwo(slotCountMax), 'slotCountMax is a power of two');
+  assert(slotCountMax >= slotCountInitial, 'slotCountMax is at least slotCountInitial');
+  assert(slotCountMax <= slotCountLimit, `slotCountMax is at most ${slotCountLimit}`);
+  assert(Number.isInteger(arenaBytesInitial) && arenaBytesInitial >= 0, 'arenaBytesInitial is an integer >= 0');
+  assert(arenaBytesInitial % 16 === 0, 'arenaBytesInitial is a multiple of 16');
+  assert(Number.isInteger(arenaBytesMax) && arenaBytesMax % 16 === 0, 'arenaBytesMax is a multiple of 16');
+  assert(arenaBytesMax >= arenaBytesInitial, 'arenaBytesMax is at least arenaBytesInitial');
+  assert(arenaBytesMax <= ARENA_BYTES_MAX, `arenaBytesMax is at most ${ARENA_BYTES_MAX}`);
+}
+
+/** Largest entry count a table of `slotCount` slots may hold: 3/4 of it. */
+function entryCountMaxFor(slotCount: number): number {
+  return slotCount - (slotCount >> 2);
+}
+
+/**
+ * A hash index in shared memory with one writer and lock-free, consistent readers on any thread.
+ *
+ * Write sections: the writer brackets changes with `beginWrite` / `endWrite`; readers see all of a
+ * section or none of it. A reader that meets an open section retries, briefly sleeping after a few
+ * spins, so keep sections short (the store applies one batch per section). The writer's thread reads
+ * through the writer's handle: an attached handle there would wait for the writer's own open section.
+ */
+export class SharedIndex {
+  /** The shared memory; post it to another thread and `attach` there. */
+  readonly buffers: SharedIndexBuffers;
+
+  private readonly control: Int32Array;
+  private readonly slotBuffers: readonly [GrowableSharedArrayBuffer, GrowableSharedArrayBuffer];
+  /** Length-tracking views of slots0 and slots1. */
+  private readonly tables: readonly [Int32Array, Int32Array];
+  /** Length-tracking view of the arena, for reads. */
+  private readonly arenaBytes: Uint8Array;
+  private readonly lock: SequenceLock;
+  /** The allocator: only on the writer's handle. */
+  private readonly arena: ByteArena | undefined;
+  private writeSectionOpen = false;
+
+  private constructor(buffers: SharedIndexBuffers, writer: boolean) {
+    const control = new Int32Array(buffers.control);
+    assert(control.length === CONTROL_WORDS, 'the control buffer has the index control words');
+    assert(Atomics.load(control, WORD_MAGIC) === MAGIC, 'the buffers hold a shared index');
+    assert(Atomics.load(control, WORD_LAYOUT_VERSION) === LAYOUT_VERSION, 'the layout version is known');
+    const slotCountMax = Atomics.load(control, WORD_SLOT_COUNT_MAX);
+    const slotBuffers: [GrowableSharedArrayBuffer, GrowableSharedArrayBuffer] = [
+      asGrowable(buffers.slots0),
+      asGrowable(buffers.slots1),
+    ];
+    for (const slots of slotBuffers) {
+      assert(slots.maxByteLength === slotCountMax * SLOT_BYTES, 'a slot table can grow to slotCountMax slots');
+    }
+    this.buffers = buffers;
+    this.slotBuffers = slotBuffers;
+    this.control = control;
+    this.tables = [new Int32Array(buffers.slots0), new Int32Array(buffers.slots1)];
+    this.arenaBytes = new Uint8Array(buffers.arena);
+    this.lock = new SequenceLock(control, WORD_SEQUENCE, WORD_READERS_WAITING);
+    this.arena = writer ? new ByteArena(asGrowable(buffers.arena), control, WORD_ARENA_BASE) : undefined;
+  }
+
+  /**
+   * Allocates an empty index; the returned handle is the writer's.
+   * @throws RingAssertionError when an option is out of range (see `SharedIndexOptions`).
+   */
+  static create(options: SharedIndexOptions): SharedIndex {
+    assertOptions(options);
+    const slotTableBytesMax = options.slotCountMax * SLOT_BYTES;
+    const buffers: SharedIndexBuffers = {
+      control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+      slots0: createGrowableBuffer(options.slotCountInitial * SLOT_BYTES, slotTableBytesMax),
+      slots1: createGrowableBuffer(0, slotTableBytesMax),
+      arena: createGrowableBuffer(options.arenaBytesInitial, options.arenaBytesMax),
+    };
+    const control = new Int32Array(buffers.control);
+    control[WORD_SLOT_COUNT_INITIAL] = options.slotCountInitial;
+    control[WORD_SLOT_COUNT] = options.slotCountInitial;
+    ByteArena.initialize(control, WORD_ARENA_BASE);
+    // Atomic stores, magic last, so a thread that attaches later reads a complete layout whichever way
+    // the buffers travelled to it.
+    Atomics.store(control, WORD_SLOT_COUNT_MAX, options.slotCountMax);
+    Atomics.store(control, WORD_LAYOUT_VERSION, LAYOUT_VERSION);
+    Atomics.store(control, WORD_MAGIC, MAGIC);
+    return new SharedIndex(buffers, true);
+  }
+
+  /**
+   * Opens a reader's handle on an index created elsewhere (typically on another thread). It sees every
+   * later section, growth included, without further messages.
+   * @throws RingAssertionError when `buffers` do not hold a shared index.
+   */
+  static attach(buffers: SharedIndexBuffers): SharedIndex {
+    assert(buffers.control instanceof SharedArrayBuffer, 'attach takes the control SharedArrayBuffer');
+    return new SharedIndex(buffers, false);
+  }
+
+  /** Writer: opens a write section. Readers retry until `endWrite` publishes it. */
+  beginWrite(): void {
+    assert(this.arena !== undefined, 'beginWrite is called on the writer handle');
+    assert(!this.writeSectionOpen, 'beginWrite finds no write section open');
+    this.lock.beginWrite();
+    this.writeSectionOpen = true;
+  }
+
+  /** Writer: publishes every change since `beginWrite` to readers at once. */
+  endWrite(): void {
+    assert(this.writeSectionOpen, 'endWrite closes an open write section');
+    this.writeSectionOpen = false;
+    this.lock.endWrite();
+  }
+
+  /**
+   * Writer, inside a write section: inserts `key` or replaces its value, giving it a new version. Both
+   * arrays are copied in; the caller may reuse them.
+   * @throws RangeError when the index already holds 3/4 of slotCountMax keys, or the entry does not fit
+   *   the arena at arenaBytesMax; the index is unchanged then.
+   */
+  set(key: Uint8Array, value: Uint8Array): void {
+    const arena = this.assertWriting('set');
+    assert(key instanceof Uint8Array, 'set takes a Uint8Array key');
+    assert(value instanceof Uint8Array, 'set takes a Uint8Array value');
+    const hash = hashKey(key);
+    const payloadBytes = key.length + value.length;
+    const found = this.probeOwn(key, hash);
+    if (found === ABSENT) {
+      this.reserveSlot();
+      const offset = arena.allocate(payloadBytes);
+      this.arenaBytes.set(key, offset);
+      this.arenaBytes.set(value, offset + key.length);
+      const table = this.activeTableOwn();
+      const base = this.emptySlotBase(table, hash);
+      table[base + SLOT_HASH] = hash;
+      table[base + SLOT_BLOCK_OFFSET] = offset;
+      table[base + SLOT_KEY_BYTES] = key.length;
+      table[base + SLOT_VALUE_BYTES] = value.length;
+      table[base + SLOT_VERSION] = this.nextVersion();
+      this.control[WORD_ENTRY_COUNT] += 1;
+      return;
+    }
+    const table = this.activeTableOwn();
+    const offsetOld = table[found + SLOT_BLOCK_OFFSET];
+    const payloadBytesOld = key.length + table[found + SLOT_VALUE_BYTES];
+    let offset = offsetOld;
+    if (blockBytesFor(payloadBytesOld) !== blockBytesFor(payloadBytes)) {
+      // Allocate before freeing: a RangeError here leaves the old value in place.
+      offset = arena.allocate(payloadBytes);
+      this.arenaBytes.set(key, offset);
+      arena.free(offsetOld, payloadBytesOld);
+    }
+    this.arenaBytes.set(value, offset + key.length);
+    table[found + SLOT_BLOCK_OFFSET] = offset;
+    table[found + SLOT_VALUE_BYTES] = value.length;
+    table[found + SLOT_VERSION] = this.nextVersion();
+  }
+
+  /**
+   * Writer, inside a write section: removes `key` and frees its block.
+   * @returns whether the key was there.
+   */
+  delete(key: Uint8Array): boolean {
+    const arena = this.assertWriting('delete');
+    assert(key instanceof Uint8Array, 'delete takes a Uint8Array key');
+    const found = this.probeOwn(key, hashKey(key));
+    if (found === ABSENT) return false;
+    const table = this.activeTableOwn();
+    arena.free(table[found + SLOT_BLOCK_OFFSET], table[found + SLOT_KEY_BYTES] + table[found + SLOT_VALUE_BYTES]);
+    this.shiftBackFrom(table, found);
+    this.control[WORD_ENTRY_COUNT] -= 1;
+    return true;
+  }
+
+  /**
+   * Any thread: a copy of the value stored under `key` in the latest published state (on the writer's
+   * handle: its own latest state, open section included), or undefined.
+   * @throws ReadStarvedError (seqlock.ts) if write sections block the read for a very long time.
+   */
+  get(key: Uint8Array): Uint8Array | undefined {
+    const hash = hashKey(key);
+    return this.read(() => {
+      const table = this.activeTable();
+      if (table === torn) return torn;
+      const found = this.probe(table, key, hash);
+      if (found === torn || found === ABSENT) return found === ABSENT ? undefined : torn;
+      const start = table[found + SLOT_BLOCK_OFFSET] + key.length;
+      const end = start + table[found + SLOT_VALUE_BYTES];
+      if (!(start >= 0 && start <= end && end <= this.arenaBytes.length)) return torn;
+      return this.arenaBytes.slice(start, end);
+    });
+  }
+
+  /**
+   * Any thread: the key's version, a positive number that changes with every `set` of the key (and,
+   * barring 2^31 sets in between, never returns to an earlier value); 0 when the key is absent.
+   */
+  version(key: Uint8Array): number {
+    const hash = hashKey(key);
+    return this.read(() => {
+      const table = this.activeTable();
+      if (table === torn) return torn;
+      const found = this.probe(table, key, hash);
+      if (found === torn || found === ABSENT) return found === ABSENT ? 0 : torn;
+      return table[found + SLOT_VERSION];
+    });
+  }
+
+  /**
+   * Any thread: calls `visit` with copies of every entry of one published state, in slot order. The
+   * whole state is copied first (retried as a whole if a write section intervenes), so `visit` runs
+   * once per entry and may do anything, including calls on this index.
+   */
+  forEachEntry(visit: (key: Uint8Array, value: Uint8Array) => void): void {
+    const entries = this.read(() => this.copyEntries());
+    for (let index = 0; index < entries.length; index += 2) visit(entries[index], entries[index + 1]);
+  }
+
+  /** Any thread: entry count, table size and arena occupancy of one published state. */
+  stats(): SharedIndexStats {
+    return this.read(() => {
+      const usage = readArenaUsage(this.control, WORD_ARENA_BASE);
+      return {
+        entries: this.control[WORD_ENTRY_COUNT],
+        slotCount: this.control[WORD_SLOT_COUNT],
+        arenaBytes: this.arenaBytes.length,
+        arenaBytesLive: usage.bytesLive,
+        arenaBytesFree: usage.bytesFree,
+      };
+    });
+  }
+
+  /**
+   * Writer: checks the whole structure (every live key reachable from its home, counts and arena
+   * accounting agree). Expensive; for tests and verify mode.
+   * @internal
+   */
+  assertInvariants(): void {
+    const arena = this.arena;
+    assert(arena !== undefined, 'assertInvariants is called on the writer handle');
+    const table = this.activeTableOwn();
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    let entryCount = 0;
+    let bytesLive = 0;
+    for (let index = 0; index < slotCount; index++) {
+      const base = index * SLOT_WORDS;
+      if (table[base + SLOT_VERSION] === 0) {
+        assert(table.subarray(base, base + SLOT_WORDS).every((word) => word === 0), 'an empty slot is all zero');
+        continue;
+      }
+      const offset = table[base + SLOT_BLOCK_OFFSET];
+      const key = this.arenaBytes.subarray(offset, offset + table[base + SLOT_KEY_BYTES]);
+      assert(table[base + SLOT_HASH] === hashKey(key), 'a slot holds its key hash');
+      assert(this.probe(table, key, table[base + SLOT_HASH]) === base, 'a live key is found from its home');
+      entryCount += 1;
+      bytesLive += blockBytesFor(table[base + SLOT_KEY_BYTES] + table[base + SLOT_VALUE_BYTES]);
+    }
+    const usage = readArenaUsage(this.control, WORD_ARENA_BASE);
+    assert(entryCount === this.control[WORD_ENTRY_COUNT], 'entryCount counts the live slots');
+    assert(entryCount <= entryCountMaxFor(slotCount), 'the table is at most 3/4 full');
+    assert(bytesLive === usage.bytesLive, 'bytesLive counts the live blocks');
+    assert(arena.countFreeBytes() === usage.bytesFree, 'bytesFree counts the free lists');
+    assert(usage.bytesLive + usage.bytesFree === usage.topBytes, 'live and free blocks tile the used arena');
+  }
+
+  /** The arena, after asserting this is the writer's handle with a section open. */
+  private assertWriting(operation: string): ByteArena {
+    assert(this.arena !== undefined, `${operation} is called on the writer handle`);
+    assert(this.writeSectionOpen, `${operation} is called inside a write section`);
+    return this.arena;
+  }
+
+  /**
+   * Runs a read attempt under the sequence lock; on the writer's handle directly, since nothing else
+   * changes the index (and the writer must not wait for its own open section).
+   */
+  private read<T>(attempt: () => T | Torn): T {
+    if (this.arena === undefined) return this.lock.read(attempt);
+    const result = attempt();
+    assert(result !== torn, "the writer's own reads are never torn");
+    return result;
+  }
+
+  /** The active table as a reader checks it: `torn` unless its size is plausible and within the view. */
+  private activeTable(): Int32Array | Torn {
+    const active = this.control[WORD_ACTIVE_TABLE];
+    if (active !== 0 && active !== 1) return torn;
+    const table = this.tables[active];
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    if (!isPowerOfTwo(slotCount) || slotCount * SLOT_WORDS > table.length) return torn;
+    return table;
+  }
+
+  /** The active table on the writer's handle, where it is always consistent. */
+  private activeTableOwn(): Int32Array {
+    const table = this.activeTable();
+    assert(table !== torn, 'the active table is consistent for the writer');
+    return table;
+  }
+
+  private probeOwn(key: Uint8Array, hash: number): number {
+    const found = this.probe(this.activeTableOwn(), key, hash);
+    assert(found !== torn, "the writer's probe is never torn");
+    return found;
+  }
+
+  /**
+   * Linear probe from the key's home: the live slot's first word index, `ABSENT` at the first empty
+   * slot, or `torn` if a whole lap finds no empty slot (no published table is full).
+   */
+  private probe(table: Int32Array, key: Uint8Array, hash: number): number | Torn {
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    if (!isPowerOfTwo(slotCount) || slotCount * SLOT_WORDS > table.length) return torn;
+    const mask = slotCount - 1;
+    // Bounded by one lap of the table.
+    for (let step = 0, index = hash & mask; step < slotCount; step++, index = (index + 1) & mask) {
+      const base = index * SLOT_WORDS;
+      if (table[base + SLOT_VERSION] === 0) return ABSENT;
+      if (table[base + SLOT_HASH] === hash && table[base + SLOT_KEY_BYTES] === key.length
+        && this.arenaHolds(table[base + SLOT_BLOCK_OFFSET], key)) {
+        return base;
+      }
+    }
+    return torn;
+  }
+
+  /** Whether the arena holds `key` at `offset`; false (never a throw) for an offset out of bounds. */
+  private arenaHolds(offset: number, key: Uint8Array): boolean {
+    if (!(offset >= 0 && offset + key.length <= this.arenaBytes.length)) return false;
+    for (let index = 0; index < key.length; index++) {
+      if (this.arenaBytes[offset + index] !== key[index]) return false;
+    }
+    return true;
+  }
+
+  /** Copies of all entries as [key, value, key, value, ...], or `torn`. */
+  private copyEntries(): Uint8Array[] | Torn {
+    const table = this.activeTable();
+    if (table === torn) return torn;
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    const entryCount = this.control[WORD_ENTRY_COUNT];
+    const entries: Uint8Array[] = [];
+    for (let index = 0; index < slotCount; index++) {
+      const base = index * SLOT_WORDS;
+      if (table[base + SLOT_VERSION] === 0) continue;
+      const offset = table[base + SLOT_BLOCK_OFFSET];
+      const keyEnd = offset + table[base + SLOT_KEY_BYTES];
+      const valueEnd = keyEnd + table[base + SLOT_VALUE_BYTES];
+      if (!(offset >= 0 && offset <= keyEnd && keyEnd <= valueEnd && valueEnd <= this.arenaBytes.length)) return torn;
+      entries.push(this.arenaBytes.slice(offset, keyEnd), this.arenaBytes.slice(keyEnd, valueEnd));
+    }
+    return entries.length === 2 * entryCount ? entries : torn;
+  }
+
+  /** First empty slot on the probe path of `hash` (the writer has made sure one exists). */
+  private emptySlotBase(table: Int32Array, hash: number): number {
+    const mask = this.control[WORD_SLOT_COUNT] - 1;
+    // Bounded by one lap; the load limit leaves a quarter of the slots empty.
+    for (let step = 0, index = hash & mask; step <= mask; step++, index = (index + 1) & mask) {
+      if (table[index * SLOT_WORDS + SLOT_VERSION] === 0) return index * SLOT_WORDS;
+    }
+    assert(false, 'a table below 3/4 load has an empty slot');
+  }
+
+  /**
+   * Makes room for one more entry: doubles the table if it would pass 3/4 load.
+   * @throws RangeError at slotCountMax, before anything changes.
+   */
+  private reserveSlot(): void {
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    const entryCount = this.control[WORD_ENTRY_COUNT];
+    if (entryCount + 1 <= entryCountMaxFor(slotCount)) return;
+    const slotCountMax = this.control[WORD_SLOT_COUNT_MAX];
+    if (slotCount === slotCountMax) {
+      throw new RangeError(
+        `shared index full: ${entryCount} entries, at most ${entryCountMaxFor(slotCountMax)} ` +
+        `(3/4 of slotCountMax ${slotCountMax})`,
+      );
+    }
+    this.rehashInto(slotCount * 2);
+  }
+
+  /**
+   * Rehashes every live entry into the other table, sized `slotCountNext`, then publishes that table in
+   * the control words. The old table stays intact: see "Growth" in the header.
+   */
+  private rehashInto(slotCountNext: number): void {
+    const active = this.control[WORD_ACTIVE_TABLE];
+    const source = this.activeTableOwn();
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    const targetBuffer = this.slotBuffers[1 - active];
+    const target = this.tables[1 - active];
+    if (targetBuffer.byteLength < slotCountNext * SLOT_BYTES) targetBuffer.grow(slotCountNext * SLOT_BYTES);
+    // The target still holds the table of two growths ago.
+    target.fill(0, 0, slotCountNext * SLOT_WORDS);
+    const mask = slotCountNext - 1;
+    for (let index = 0; index < slotCount; index++) {
+      const from = index * SLOT_WORDS;
+      if (source[from + SLOT_VERSION] === 0) continue;
+      let slot = source[from + SLOT_HASH] & mask;
+      // Bounded by one lap of a table at most 3/8 full.
+      for (let step = 0; target[slot * SLOT_WORDS + SLOT_VERSION] !== 0; step++) {
+        assert(step < slotCountNext, 'the rehash target has an empty slot');
+        slot = (slot + 1) & mask;
+      }
+      target.set(source.subarray(from, from + SLOT_WORDS), slot * SLOT_WORDS);
+    }
+    // Size first, then the flip: the writer's own probes need both; readers see them together at
+    // endWrite, and an attempt that mixes them is caught by the table-length check or the sequence.
+    this.control[WORD_SLOT_COUNT] = slotCountNext;
+    this.control[WORD_ACTIVE_TABLE] = 1 - active;
+  }
+
+  /**
+   * Empties the slot at `hole` and closes the gap (backward-shift deletion): each later entry of the
+   * cluster whose home does not lie cyclically in (hole, entry] moves into the hole, which moves on.
+   */
+  private shiftBackFrom(table: Int32Array, hole: number): void {
+    const mask = this.control[WORD_SLOT_COUNT] - 1;
+    let holeIndex = hole / SLOT_WORDS;
+    // Bounded by one lap: a cluster is shorter than the table.
+    for (let step = 1, index = (holeIndex + 1) & mask; step <= mask; step++, index = (index + 1) & mask) {
+      const base = index * SLOT_WORDS;
+      if (table[base + SLOT_VERSION] === 0) break;
+      const home = table[base + SLOT_HASH] & mask;
+      // The entry may fill the hole if its distance from home reaches back to the hole.
+      if (((index - home) & mask) >= ((index - holeIndex) & mask)) {
+        table.copyWithin(holeIndex * SLOT_WORDS, base, base + SLOT_WORDS);
+        holeIndex = index;
+      }
+    }
+    table.fill(0, holeIndex * SLOT_WORDS, holeIndex * SLOT_WORDS + SLOT_WORDS);
+  }
+
+  /** Next version from the shared counter: 1, 2, ..., 2^31 - 1, then 1 again. */
+  private nextVersion(): number {
+    const versionLast = this.control[WORD_VERSION_LAST];
+    const version = versionLast >= versionMax ? 1 : versionLast + 1;
+    this.control[WORD_VERSION_LAST] = version;
+    return version;
+  }
+}
