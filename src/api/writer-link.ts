@@ -217,6 +217,8 @@ export class WriterLink {
 
   /** The writer stopped writing: later writes fail at once; calls in flight fail with the cause. */
   private fail(cause: MetaLogError): void {
+    // A writer that dies before it reported READY fails the open itself (settling twice is harmless).
+    if (this.recoveryReport === null) this.settleOpen.reject(cause);
     if (this.readOnlyCause === null) this.readOnlyCause = cause;
     const error = new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${cause.message}`, {}, cause);
     for (const call of this.pending.values()) call.reject(error);

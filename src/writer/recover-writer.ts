@@ -11,6 +11,7 @@ import type { EventCodec } from '../codec/event-codec.js';
 import { EventCodec as Codec } from '../codec/event-codec.js';
 import type { MetaLogConfig } from '../config.js';
 import { CRC32C_PATH } from '../crc32c.js';
+import { MetaLogError } from '../errors.js';
 import { MetadataState } from '../state/metadata-state.js';
 import { damageError, scanWal } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
@@ -105,7 +106,11 @@ function makeTruncationDurable(filePath: string, position: number, storage: Stor
 export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: (record: Buffer) => void): { core: WriterCore; report: RecoveryReport } {
   const startedMs = performance.now();
   const walDir = path.join(config.dir, 'wal');
-  storage.mkdirp(walDir);
+  try {
+    storage.mkdirp(walDir);
+  } catch (error) {
+    throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot use ${walDir} for the WAL: ${(error as Error).message}`, { file: walDir }, error);
+  }
   // The writer validates commands; committed offsets never decide a validation, so it does not keep them.
   const state = new MetadataState({ committedOffsets: false });
   const streamer = new ReplayStreamer(publish);

@@ -193,3 +193,13 @@ test('open rejects bad config with INVALID_CONFIG before touching the directory'
   await rejectsWith(t, MetaLog.open({ dir, durability: 'sometimes' as never }), 'INVALID_CONFIG', 40);
   t.false(fs.existsSync(dir));
 });
+
+test('an open whose recovery cannot even start fails with the writer error, releases the lock, and leaves no thread', async (t) => {
+  const dir = tmpDir(t);
+  fs.writeFileSync(path.join(dir, 'wal'), 'not a directory');
+  const error = (await t.throwsAsync(MetaLog.open({ dir }), { instanceOf: MetaLogError })) as MetaLogError;
+  t.is(error.code, 'KAFKA_STORAGE_ERROR');
+  t.regex(error.message, /EEXIST|ENOTDIR/);
+  t.is(error.details.file, path.join(dir, 'wal'));
+  t.false(fs.existsSync(path.join(dir, 'LOCK')));
+});
