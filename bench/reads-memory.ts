@@ -1,7 +1,8 @@
 /**
  * Synchronous point reads on the caller's thread and the memory the state takes, today served from the
- * handle's own fold (plain Maps). Baseline from the same run: a plain Map holding the same objects, read
- * with the same keys (the limit for any in-process read). Memory is the caller thread's heap growth per
+ * handle's own fold (plain Maps). Baseline from the same run: one plain Map holding the same number of
+ * entries, read with the same keys (the limit for any in-process read; offsets keyed by one composite
+ * string, as a broker without the store might). Memory is the caller thread's heap growth per
  * topic (6 partitions) and per committed offset, measured after a forced GC (node --expose-gc).
  */
 import { MetaLog } from '../src/api/metalog.js';
@@ -43,8 +44,14 @@ export async function benchReadsAndMemory(sizes: { topics: number; offsets: numb
 
     const topicNames = Array.from({ length: Math.min(sizes.topics, 10_000) }, (_, i) => `topic-${i}`);
     const offsetKeys = Array.from({ length: Math.min(offsetCount, 12_000) }, (_, i) => ({ group: `group-${i % groups}`, topic: `topic-${Math.floor(i / groups) % 10}`, partition: Math.floor(i / (groups * 10)) % 6 }));
-    const topicMap = new Map(topicNames.map((name) => [name, log.getTopic(name)]));
-    const offsetMap = new Map(offsetKeys.map((k) => [`${k.group}\u0000${k.topic}\u0000${k.partition}`, log.fetchOffset(k.group, k.topic, k.partition)]));
+    // Baselines hold every entry the store holds (a map's size decides its cache behaviour), keyed as a
+    // broker without the store would key them.
+    const topicMap = new Map(log.listTopics().map((topic) => [topic.name, topic]));
+    const offsetMap = new Map<string, unknown>();
+    for (let g = 0; g < groups; g++) {
+      for (const committed of log.fetchOffsets(`group-${g}`)) offsetMap.set(`group-${g}\u0000${committed.topic}\u0000${committed.partition}`, committed);
+    }
+    check(topicMap.size === sizes.topics && offsetMap.size === offsetCount, 'baselines hold the same entries as the store');
     const mapTopicRate = lookupsPerSecond(topicNames, sizes.lookups, (name) => topicMap.get(name));
     const topicRate = lookupsPerSecond(topicNames, sizes.lookups, (name) => log.getTopic(name));
     const mapOffsetRate = lookupsPerSecond(offsetKeys, sizes.lookups, (k) => offsetMap.get(`${k.group}\u0000${k.topic}\u0000${k.partition}`));
