@@ -183,9 +183,7 @@ export class WriterLink {
         this.settleOpen.resolve();
         return;
       case BATCH_KIND.FATAL: {
-        const error = fromSerialized(decodeControlBody(bytes) as SerializedError);
-        if (this.recoveryReport === null) this.settleOpen.reject(error);
-        this.fail(error);
+        this.fail(fromSerialized(decodeControlBody(bytes) as SerializedError));
         return;
       }
       case BATCH_KIND.CLOSED:
