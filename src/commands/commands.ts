@@ -62,26 +62,34 @@ export interface CommitOffsetsCommand {
 /** A command as queued for the writer. */
 export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand | PartitionLogCommand | TransactionCommand;
 
+type Decider<T extends Command['type']> = (command: Extract<Command, { type: T }>, state: MetadataState) => EventBody;
+
+/** The decider of every command type (the mapped type makes a missing one a compile error). */
+const DECIDERS: { [T in Command['type']]: Decider<T> } = {
+  CommitOffsets: (command, state) => decideCommitOffsets(command.value, state),
+  CreateTopic: decideTopicCommand,
+  AlterTopicConfigs: decideTopicCommand,
+  CreatePartitions: decideTopicCommand,
+  DeleteTopic: decideTopicCommand,
+  ChangePartition: decideTopicCommand,
+  RegisterBroker: decideBrokerCommand,
+  SetBrokerStatus: decideBrokerCommand,
+  UnregisterBroker: decideBrokerCommand,
+  UpsertGroup: decideGroupCommand,
+  DeleteGroup: decideGroupCommand,
+  DeleteOffsets: decideGroupCommand,
+  ResetOffsets: decideGroupCommand,
+  UpdateWatermarks: decidePartitionLogCommand,
+  AddSegment: decidePartitionLogCommand,
+  RemoveSegment: decidePartitionLogCommand,
+  AllocateProducerIds: decideTransactionCommand,
+  InitProducerId: decideTransactionCommand,
+  AddToTxn: decideTransactionCommand,
+  EndTxn: decideTransactionCommand,
+  CompleteTxn: decideTransactionCommand,
+};
+
 /** Decides, against `state`, the event a command becomes; throws the Kafka error that rejects it. */
 export function decide(command: Command, state: MetadataState): EventBody {
-  if (command.type === 'CommitOffsets') return decideCommitOffsets(command.value, state);
-  if (command.type === 'RegisterBroker' || command.type === 'SetBrokerStatus' || command.type === 'UnregisterBroker') {
-    return decideBrokerCommand(command, state);
-  }
-  if (command.type === 'UpsertGroup' || command.type === 'DeleteGroup' || command.type === 'DeleteOffsets' || command.type === 'ResetOffsets') {
-    return decideGroupCommand(command, state);
-  }
-  if (command.type === 'UpdateWatermarks' || command.type === 'AddSegment' || command.type === 'RemoveSegment') {
-    return decidePartitionLogCommand(command, state);
-  }
-  if (
-    command.type === 'AllocateProducerIds' ||
-    command.type === 'InitProducerId' ||
-    command.type === 'AddToTxn' ||
-    command.type === 'EndTxn' ||
-    command.type === 'CompleteTxn'
-  ) {
-    return decideTransactionCommand(command, state);
-  }
-  return decideTopicCommand(command, state);
+  return (DECIDERS[command.type] as Decider<Command['type']>)(command as never, state);
 }
