@@ -93,15 +93,6 @@ export class EventCodec {
     return this.branches.map((branch) => branch.type);
   }
 
-  /** The event type of union branch `typeIndex` (CORRUPT_WAL if the segment's schema has no such branch). */
-  typeAt(typeIndex: number): EventType {
-    const branch = this.branches[typeIndex];
-    if (branch === undefined) {
-      throw new MetaLogError('CORRUPT_WAL', `event type index ${typeIndex} is not in the segment's schema`, {});
-    }
-    return branch.type;
-  }
-
   /**
    * Throws CORRUPT_WAL unless `buffer[start, end)` decodes as branch `typeIndex`, without keeping the
    * value: a fast walk for offset commits under this version's schema, a full decode otherwise.

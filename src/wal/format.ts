@@ -167,15 +167,7 @@ export function readRecord(bytes: Buffer, position: number, end: number): Record
   if (end - position < frameBytes) return 'short';
   const recordEnd = position + frameBytes;
   if (crc32c(bytes, position + 8, recordEnd) !== bytes.readUInt32LE(position + 4)) return 'crc';
-  return {
-    position,
-    end: recordEnd,
-    offset: readU64(bytes, position + 8),
-    timestampMs: bytes.readDoubleLE(position + 16),
-    eventType: bytes.readUInt16LE(position + 24),
-    schemaVersion: bytes.readUInt16LE(position + 26),
-    payloadStart: position + RECORD_HEADER_BYTES,
-  };
+  return frameAt(bytes, position);
 }
 
 /**

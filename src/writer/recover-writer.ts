@@ -7,8 +7,7 @@
  * the open with the error that names the file, byte position and offset.
  */
 import path from 'node:path';
-import type { EventCodec } from '../codec/event-codec.js';
-import { EventCodec as Codec } from '../codec/event-codec.js';
+import { EventCodec } from '../codec/event-codec.js';
 import type { MetaLogConfig } from '../config.js';
 import { CRC32C_PATH } from '../crc32c.js';
 import { MetaLogError } from '../errors.js';
@@ -53,7 +52,7 @@ class ReplayStreamer {
   constructor(private readonly publish: (record: Buffer) => void) {}
 
   add(bytes: Buffer, start: number, end: number, offset: number, codec: EventCodec): void {
-    const schemaJson = codec === Codec.current() ? null : codec.writerSchemaJson;
+    const schemaJson = codec === EventCodec.current() ? null : codec.writerSchemaJson;
     const continues = bytes === this.source && start === this.end && schemaJson === this.schemaJson;
     if (this.count > 0 && (!continues || end - this.start > REPLAY_CHUNK_BYTES)) this.flush();
     if (this.count === 0) {
@@ -134,7 +133,7 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: 
     truncatedTail = { file: segment.name, position: scan.damage.position, bytes: segment.fileBytes - scan.damage.position };
     segment.fileBytes = scan.damage.position;
   }
-  const appender = new WalAppender(storage, walDir, Codec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
+  const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
   const core = new WriterCore(config, state, appender);
   return {
     core,

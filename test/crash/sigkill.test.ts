@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
+import { readRecord } from '../../src/wal/format.js';
 import { foldFromDisk } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -133,9 +134,9 @@ test('canary: the checker notices a lost acknowledged write', async (t) => {
   let lastStart = position;
   // Walk the records to find where the last one starts; bounded by the file length (each step moves on
   // by a record), and stopped by the zero-filled space after the last record.
-  while (position + 4 <= bytes.length && bytes.readUInt32LE(position) > 0) {
+  for (let found = readRecord(bytes, position, bytes.length); typeof found !== 'string'; found = readRecord(bytes, position, bytes.length)) {
     lastStart = position;
-    position += bytes.readUInt32LE(position);
+    position = found.end;
   }
   fs.truncateSync(file, lastStart);
   t.regex(findLostAck(dir, highestAcked) ?? '', /partition 7: acknowledged 15 but the log holds 7/);
