@@ -39,7 +39,7 @@ export async function benchReadsAndMemory(sizes: { topics: number; offsets: numb
       log.commitOffsets(`group-${i % groups}`, [{ topic: `topic-${Math.floor(i / groups) % 10}`, partition: Math.floor(i / (groups * 10)) % 6, offset: i }]),
     );
     const heapOffsets = heapUsedAfterGc();
-    const offsetCount = log.stateForTests().offsetCount();
+    const offsetCount = log.indexStats().offsets.entries;
     check(offsetCount === Math.min(sizes.offsets, groups * 60), `distinct offsets stored (${offsetCount})`);
 
     const topicNames = Array.from({ length: Math.min(sizes.topics, 10_000) }, (_, i) => `topic-${i}`);

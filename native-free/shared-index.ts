@@ -9,7 +9,7 @@
  *
  * Called by: the writer thread through the handle `create` returns (`beginWrite`, `set`, `delete`,
  * `endWrite`; every change happens inside a write section); any thread through a handle `attach` makes
- * from `buffers` (`get`, `version`, `forEachEntry`, `stats`). An attached handle never writes. Growth
+ * from `buffers` (`get`, `lookup`, `getMany`, `version`, `forEachEntry`, `stats`). An attached handle never writes. Growth
  * needs no message: every handle reads the active table and its size from the control words, and its
  * views of growable buffers track their length.
  *
@@ -105,6 +105,10 @@ const slotCountLimit = 2 ** 24;
 const versionMax = 0x7fffffff;
 /** What a probe returns for a key that is not there. */
 const ABSENT = -1;
+const NO_KEY = new Uint8Array(0);
+
+/** What `lookup` returns when the key's version is the one the caller already knows. */
+export const UNCHANGED: unique symbol = Symbol('unchanged');
 
 assert(WORD_ARENA_BASE + ARENA_CONTROL_WORDS <= CONTROL_WORDS, 'the arena words fit the control words');
 
@@ -209,6 +213,28 @@ export class SharedIndex {
   private readonly arena: ByteArena | undefined;
   private writeSectionOpen = false;
 
+  /** The version `lookup` found last (0: absent). */
+  lookupVersion = 0;
+  /** Arguments of the lookup in progress: fields, so a lookup allocates no closure. */
+  private lookupKey: Uint8Array = NO_KEY;
+  private lookupHash = 0;
+  private lookupKnown = 0;
+
+  private readonly lookupAttempt = (): Uint8Array | undefined | typeof UNCHANGED | Torn => {
+    const table = this.activeTable();
+    if (table === torn) return torn;
+    const found = this.probe(table, this.lookupKey, this.lookupHash);
+    if (found === torn) return torn;
+    if (found === ABSENT) {
+      this.lookupVersion = 0;
+      return undefined;
+    }
+    const version = table[found + SLOT_VERSION];
+    this.lookupVersion = version;
+    if (version === this.lookupKnown) return UNCHANGED;
+    return this.copyValueAt(table, found, this.lookupKey.length);
+  };
+
   private constructor(buffers: SharedIndexBuffers, writer: boolean) {
     const control = new Int32Array(buffers.control);
     assert(control.length === CONTROL_WORDS, 'the control buffer has the index control words');
@@ -236,6 +262,15 @@ export class SharedIndex {
    * @throws RingAssertionError when an option is out of range (see `SharedIndexOptions`).
    */
   static create(options: SharedIndexOptions): SharedIndex {
+    return SharedIndex.openWriter(SharedIndex.allocate(options));
+  }
+
+  /**
+   * Allocates and initialises the shared memory of an empty index, for a writer thread to open with
+   * `openWriter` (so the buffers can be made before that thread starts).
+   * @throws RingAssertionError when an option is out of range (see `SharedIndexOptions`).
+   */
+  static allocate(options: SharedIndexOptions): SharedIndexBuffers {
     assertOptions(options);
     const slotTableBytesMax = options.slotCountMax * SLOT_BYTES;
     const buffers: SharedIndexBuffers = {
@@ -253,6 +288,15 @@ export class SharedIndex {
     Atomics.store(control, WORD_SLOT_COUNT_MAX, options.slotCountMax);
     Atomics.store(control, WORD_LAYOUT_VERSION, LAYOUT_VERSION);
     Atomics.store(control, WORD_MAGIC, MAGIC);
+    return buffers;
+  }
+
+  /**
+   * The writer's handle on buffers from `allocate`. Exactly one handle per index may be opened this way,
+   * on the one thread that changes it; nothing here can check that across threads, so the store opens it
+   * only in its writer thread.
+   */
+  static openWriter(buffers: SharedIndexBuffers): SharedIndex {
     return new SharedIndex(buffers, true);
   }
 
@@ -351,12 +395,7 @@ export class SharedIndex {
     return this.read(() => {
       const table = this.activeTable();
       if (table === torn) return torn;
-      const found = this.probe(table, key, hash);
-      if (found === torn || found === ABSENT) return found === ABSENT ? undefined : torn;
-      const start = table[found + SLOT_BLOCK_OFFSET] + key.length;
-      const end = start + table[found + SLOT_VALUE_BYTES];
-      if (!(start >= 0 && start <= end && end <= this.arenaBytes.length)) return torn;
-      return this.arenaBytes.slice(start, end);
+      return this.valueAt(table, key, hash);
     });
   }
 
@@ -372,6 +411,40 @@ export class SharedIndex {
       const found = this.probe(table, key, hash);
       if (found === torn || found === ABSENT) return found === ABSENT ? 0 : torn;
       return table[found + SLOT_VERSION];
+    });
+  }
+
+  /**
+   * Any thread: the value under `key` unless its version is still `knownVersion`, in one consistent
+   * read; for callers that cache decoded values by version. Returns `UNCHANGED` when the version equals
+   * `knownVersion`, undefined when the key is absent, otherwise a copy of the value. Afterwards
+   * `lookupVersion` holds the version found (0 when absent).
+   */
+  lookup(key: Uint8Array, knownVersion: number): Uint8Array | undefined | typeof UNCHANGED {
+    this.lookupKey = key;
+    this.lookupHash = hashKey(key);
+    this.lookupKnown = knownVersion;
+    const result = this.read(this.lookupAttempt);
+    this.lookupKey = NO_KEY;
+    return result;
+  }
+
+  /**
+   * Any thread: copies of the values under each of `keys` (undefined where absent), all from one
+   * published state.
+   */
+  getMany(keys: readonly Uint8Array[]): (Uint8Array | undefined)[] {
+    const hashes = keys.map(hashKey);
+    return this.read(() => {
+      const table = this.activeTable();
+      if (table === torn) return torn;
+      const values: (Uint8Array | undefined)[] = [];
+      for (let index = 0; index < keys.length; index++) {
+        const value = this.valueAt(table, keys[index], hashes[index]);
+        if (value === torn) return torn;
+        values.push(value);
+      }
+      return values;
     });
   }
 
@@ -491,6 +564,21 @@ export class SharedIndex {
       }
     }
     return torn;
+  }
+
+  /** A copy of the value under `key` in `table`, undefined when absent, or `torn`. */
+  private valueAt(table: Int32Array, key: Uint8Array, hash: number): Uint8Array | undefined | Torn {
+    const found = this.probe(table, key, hash);
+    if (found === torn || found === ABSENT) return found === ABSENT ? undefined : torn;
+    return this.copyValueAt(table, found, key.length);
+  }
+
+  /** A copy of the value of the live slot at `base`, or `torn` if its block lies outside the arena. */
+  private copyValueAt(table: Int32Array, base: number, keyBytes: number): Uint8Array | Torn {
+    const start = table[base + SLOT_BLOCK_OFFSET] + keyBytes;
+    const end = start + table[base + SLOT_VALUE_BYTES];
+    if (!(start >= 0 && start <= end && end <= this.arenaBytes.length)) return torn;
+    return this.arenaBytes.slice(start, end);
   }
 
   /** Whether the arena holds `key` at `offset`; false (never a throw) for an offset out of bounds. */

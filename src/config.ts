@@ -18,6 +18,7 @@ export interface MetaLogConfigInput {
   flushIntervalMs?: number;
   maxBatchBytes?: number;
   segmentBytes?: number;
+  readerThreads?: number;
 }
 
 /** A resolved, validated, frozen configuration. */
@@ -75,6 +76,14 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     max: SEGMENT_BYTES_MAX,
     unit: 'bytes',
     doc: 'A WAL segment is sealed and a new one started once the next batch would take it past this size.',
+  },
+  readerThreads: {
+    kind: 'integer',
+    defaultValue: 2,
+    min: 1,
+    max: 64,
+    unit: 'threads',
+    doc: 'Worker threads of the reader pool that serves list, describe and scan queries (started at the first such query).',
   },
 });
 

@@ -2,8 +2,8 @@
  * Writer thread entry point: the only code that appends to the WAL.
  *
  * Loop (the one loop in the store that runs until close): drain the command ring into a batch → validate
- * and encode each command → one write → fdatasync (fsync mode) → apply → publish the BATCH record that
- * acknowledges it on the event ring. While the ring is empty it sleeps in Atomics.wait (it has no event
+ * and encode each command → one write → fdatasync (fsync mode) → apply to the shared index → publish the
+ * BATCH record that acknowledges it on the event ring. While the ring is empty it sleeps in Atomics.wait (it has no event
  * loop work to do), waking early only when an interval fdatasync falls due.
  *
  * Everything that is not plumbing lives in src/writer/.
@@ -13,6 +13,7 @@ import { CommandRing } from '../native-free/command-ring.js';
 import { EventRing } from '../native-free/event-ring.js';
 import { decodeCommand } from '../src/codec/command-codec.js';
 import type { MetaLogConfig } from '../src/config.js';
+import type { StoreIndexBuffers } from '../src/index/store-index.js';
 import { MetaLogError } from '../src/errors.js';
 import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
 import { recoverWriter } from '../src/writer/recover-writer.js';
@@ -24,6 +25,8 @@ export interface WriterWorkerData {
   config: MetaLogConfig;
   commandRing: SharedArrayBuffer;
   eventRing: SharedArrayBuffer;
+  /** The shared index, allocated empty by the opener; this thread is its only writer. */
+  index: StoreIndexBuffers;
   /** Fault switches for tests (see FaultyStorage); absent in production. */
   faults?: SharedArrayBuffer;
 }
@@ -82,7 +85,7 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
 function main(): void {
   let core: WriterCore;
   try {
-    const recovered = recoverWriter(data.config, storage, publish);
+    const recovered = recoverWriter(data.config, storage, data.index);
     core = recovered.core;
     publish(encodeControlRecord(BATCH_KIND.READY, recovered.report));
   } catch (error) {

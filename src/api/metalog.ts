@@ -1,13 +1,14 @@
 /**
  * The `MetaLog` handle: what a broker holds. Writes go to the writer thread through the command ring and
- * resolve when the writer's BATCH record acknowledges them; reads are synchronous, from the state this
- * handle folds from the event ring (the same events, in the same order, as the WAL).
+ * resolve when the writer's BATCH record acknowledges them; point reads are synchronous, from the shared
+ * index (store-index.ts) that the writer keeps; list and scan queries also run in the reader pool.
  *
- * Read-your-writes: a handle folds a batch's events before it settles the promises of that batch, so when
- * a write resolves, every read on this handle already shows it.
+ * Read-your-writes: the writer applies a batch to the shared index before it acknowledges it, so when a
+ * write resolves, every read on every thread of the process already shows it.
  *
  * Threads: the handle lives on the caller's thread and never blocks it; the thread plumbing (rings,
- * writer thread, settling calls) is its WriterLink's.
+ * writer thread, settling calls) is its WriterLink's. `MetaLog.attach(log.handle)` makes another handle
+ * on the same store in another thread of the process, sharing the index and the rings.
  */
 import fs from 'node:fs';
 import { EventCodec } from '../codec/event-codec.js';
@@ -48,32 +49,35 @@ import type { BrokerStatus, PartitionState, SegmentInfo, Watermarks } from '../c
 import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { DirectoryLock } from '../lock.js';
-import { MetadataState, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/metadata-state.js';
+import { canonicalIndexState } from '../index/canonical-index-state.js';
+import { StoreIndexReader } from '../index/store-index.js';
+import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
 import { NodeStorage } from '../wal/storage.js';
-import { BATCH_KIND, type DecodedBatch } from '../writer/batch-record.js';
+import type { DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 import { Watcher, type WatchOptions } from './watcher.js';
-import { WriterLink, type BatchSink, type OpenInternals } from './writer-link.js';
+import { ReaderPool } from './reader-pool.js';
+import { WriterLink, type BatchSink, type EventOf, type OpenInternals, type StoreHandle } from './writer-link.js';
 
-export type { OpenInternals } from './writer-link.js';
+export type { OpenInternals, StoreHandle } from './writer-link.js';
 
 /** An open store. */
 export class MetaLog {
   /** The resolved configuration. */
   readonly config: MetaLogConfig;
-  private readonly state = new MetadataState();
+  private reader!: StoreIndexReader;
+  private pool: ReaderPool | null = null;
   private readonly codecsBySchema = new Map<string, EventCodec>();
   private readonly watchers = new Set<Watcher>();
-  /** Events of the batch being settled, reused from batch to batch. */
-  private readonly batchEvents: LogEvent[] = [];
   private link!: WriterLink;
   private closePromise: Promise<void> | null = null;
 
   private constructor(
     config: MetaLogConfig,
-    private readonly lock: DirectoryLock,
+    /** The directory lock, held by the opener's handle; null on an attached handle. */
+    private readonly lock: DirectoryLock | null,
   ) {
     this.config = config;
   }
@@ -98,7 +102,37 @@ export class MetaLog {
       lock.release();
       throw error;
     }
+    log.reader = new StoreIndexReader(log.link.index);
     return log;
+  }
+
+  /**
+   * A handle on a store that is open in this process, from `log.handle` (posted to a worker thread, or
+   * used on the same one): the same synchronous reads from the same shared index, writes through the
+   * same writer, its own watchers. `close()` on it detaches it (the store stays open); close it before
+   * its thread ends, since the writer waits for every attached handle to consume its acknowledgements.
+   * Throws INVALID_REQUEST when 63 handles are already attached.
+   */
+  static attach(handle: StoreHandle): MetaLog {
+    const log = new MetaLog(handle.config, null);
+    log.link = WriterLink.attach(handle, log.sink);
+    log.reader = new StoreIndexReader(handle.index);
+    return log;
+  }
+
+  /** What `MetaLog.attach` takes in another thread: shared memory and settings, safe to post. */
+  get handle(): StoreHandle {
+    return this.link.handle;
+  }
+
+  /**
+   * The reader pool (piscina worker threads, `readerThreads` of them, started at the first query): list,
+   * describe and scan queries answered from the shared index off the caller's thread.
+   */
+  get readers(): ReaderPool {
+    this.assertOpen();
+    this.pool ??= new ReaderPool(this.link.index, this.config.readerThreads);
+    return this.pool;
   }
 
   /**
@@ -115,9 +149,13 @@ export class MetaLog {
     }
   }
 
-  /** How the link hands batches to this handle: fold them, and end the watchers when the writer is gone. */
+  /** How the link hands batches to this handle: to its watchers; and ends them when the writer is gone. */
   private readonly sink: BatchSink = {
-    fold: (batch) => this.fold(batch),
+    decode: (batch) => this.decode(batch),
+    batch: (_batch, events) => {
+      if (this.watchers.size === 0) return;
+      for (const event of events()) for (const watcher of this.watchers) watcher.push(event);
+    },
     closed: () => {
       for (const watcher of [...this.watchers]) watcher.finish();
     },
@@ -133,22 +171,16 @@ export class MetaLog {
     return codec;
   }
 
-  /** Applies a batch's events to the state and the watchers; returns a BATCH's events in order. */
-  private fold(batch: DecodedBatch): readonly LogEvent[] {
+  /** A batch's events, in order (decoded only when a watcher or a call needs them). */
+  private decode(batch: DecodedBatch): LogEvent[] {
     const codec = this.codecFor(batch.schemaJson);
     const frames = batch.frames;
-    const events = this.batchEvents;
-    events.length = 0;
+    const events: LogEvent[] = [];
     let position = 0;
     for (let i = 0; i < batch.recordCount; i++) {
       const view = frameAt(frames, position);
       const body = codec.decode(view.eventType, frames, view.payloadStart, view.end);
-      const event = { type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent;
-      this.state.apply(event);
-      if (batch.kind === BATCH_KIND.BATCH) {
-        events.push(event);
-        if (this.watchers.size > 0) for (const watcher of this.watchers) watcher.push(event);
-      }
+      events.push({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
       position = view.end;
     }
     return events;
@@ -168,9 +200,12 @@ export class MetaLog {
     return this.link.readOnlyError;
   }
 
-  /** Offset of the last acknowledged event (-1 for an empty store). In fsync mode it is also durable. */
+  /**
+   * Offset of the last event the shared index shows (-1 for an empty store): every acknowledged write is
+   * at or below it. In fsync mode it is also durable.
+   */
   get lastOffset(): number {
-    return this.state.lastOffset;
+    return this.reader.appliedOffset;
   }
 
   /** Offset of the last event known to be fdatasync-ed (lags lastOffset in interval and none modes). */
@@ -184,11 +219,11 @@ export class MetaLog {
    * INVALID_REPLICATION_FACTOR, INVALID_CONFIG, TOPIC_ALREADY_EXISTS or KAFKA_STORAGE_ERROR.
    */
   createTopic(input: CreateTopicInput): Promise<Topic> {
-    return this.command(() => checkCreateTopicInput(input), () => this.state.topics.get(input.name) as Topic);
+    return this.command(() => checkCreateTopicInput(input), () => this.reader.getTopic(input.name) as Topic);
   }
 
   /** Checks a call on this thread (a bad one rejects at once), then queues it for the writer. */
-  private command<T>(check: () => Command, onOk: (event: LogEvent | undefined) => T): Promise<T> {
+  private command<T>(check: () => Command, onOk: (event: EventOf) => T): Promise<T> {
     let command: Command;
     try {
       command = check();
@@ -203,7 +238,7 @@ export class MetaLog {
    * the topic. UNKNOWN_TOPIC_OR_PARTITION for a missing topic.
    */
   alterTopicConfigs(name: string, changes: TopicConfigChanges): Promise<Topic> {
-    return this.command(() => checkAlterTopicConfigsInput(name, changes), () => this.state.topics.get(name) as Topic);
+    return this.command(() => checkAlterTopicConfigsInput(name, changes), () => this.reader.getTopic(name) as Topic);
   }
 
   /**
@@ -211,7 +246,7 @@ export class MetaLog {
    * like createTopic or given in `assignments` (one list per new partition). Resolves to the topic.
    */
   createPartitions(name: string, totalCount: number, assignments?: number[][]): Promise<Topic> {
-    return this.command(() => checkCreatePartitionsInput(name, totalCount, assignments), () => this.state.topics.get(name) as Topic);
+    return this.command(() => checkCreatePartitionsInput(name, totalCount, assignments), () => this.reader.getTopic(name) as Topic);
   }
 
   /** Deletes a topic with its partitions and every committed offset for it, as one event. */
@@ -227,20 +262,20 @@ export class MetaLog {
   changePartition(name: string, partition: number, change: ChangePartitionInput): Promise<Readonly<PartitionState>> {
     return this.command(
       () => checkChangePartitionInput(name, partition, change),
-      () => this.state.topics.get(name)?.partitions[partition] as Readonly<PartitionState>,
+      () => this.reader.getPartition(name, partition) as Readonly<PartitionState>,
     );
   }
 
   /** One partition of a topic, or undefined. Synchronous. */
   getPartition(name: string, partition: number): Readonly<PartitionState> | undefined {
     this.assertOpen();
-    return this.state.topics.get(name)?.partitions[partition];
+    return this.reader.getPartition(name, partition);
   }
 
   /** Every topic, in name order. Synchronous. */
   listTopics(): Topic[] {
     this.assertOpen();
-    return [...this.state.topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.reader.listTopics();
   }
 
   /**
@@ -248,12 +283,12 @@ export class MetaLog {
    * STALE_BROKER_EPOCH, 77). Resolves to the broker.
    */
   registerBroker(input: RegisterBrokerInput): Promise<Broker> {
-    return this.command(() => checkRegisterBrokerInput(input), () => this.state.brokers.get(input.brokerId) as Broker);
+    return this.command(() => checkRegisterBrokerInput(input), () => this.reader.getBroker(input.brokerId) as Broker);
   }
 
   /** Marks a broker ONLINE, FENCED or MAINTENANCE (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
   setBrokerStatus(brokerId: number, status: BrokerStatus): Promise<Broker> {
-    return this.command(() => checkSetBrokerStatusInput(brokerId, status), () => this.state.brokers.get(brokerId) as Broker);
+    return this.command(() => checkSetBrokerStatusInput(brokerId, status), () => this.reader.getBroker(brokerId) as Broker);
   }
 
   /** Removes a broker's registration (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
@@ -277,7 +312,7 @@ export class MetaLog {
   /** A partition's watermarks, or undefined before the first update. Synchronous. */
   getWatermarks(topic: string, partition: number): Readonly<Watermarks> | undefined {
     this.assertOpen();
-    return this.state.watermarks.get(topic)?.get(partition);
+    return this.reader.getWatermarks(topic, partition);
   }
 
   /** Records a log segment of a partition (its id once per partition). */
@@ -293,14 +328,13 @@ export class MetaLog {
   /** The segments of a partition, in base offset order. Synchronous. */
   listSegments(topic: string, partition: number): Readonly<SegmentInfo>[] {
     this.assertOpen();
-    const segments = this.state.segments.get(topic)?.get(partition);
-    return segments === undefined ? [] : [...segments.values()].sort((a, b) => a.baseOffset - b.baseOffset || a.segmentId - b.segmentId);
+    return this.reader.listSegments(topic, partition);
   }
 
   /** Hands out a block of `count` producer ids that no one ever got before (also across restarts). */
   allocateProducerIds(count: number): Promise<{ firstProducerId: number; count: number }> {
     return this.command(() => checkAllocateProducerIdsInput(count), (event) => {
-      const value = (event as Extract<LogEvent, { type: 'ProducerIdsAllocated' }>).value;
+      const value = (event() as Extract<LogEvent, { type: 'ProducerIdsAllocated' }>).value;
       return { firstProducerId: value.firstProducerId, count: value.count };
     });
   }
@@ -311,7 +345,7 @@ export class MetaLog {
    */
   initProducerId(transactionalId: string, timeoutMs: number): Promise<ProducerIdentity> {
     return this.command(() => checkInitProducerIdInput(transactionalId, timeoutMs), (event) => {
-      const value = (event as Extract<LogEvent, { type: 'TransactionChanged' }>).value;
+      const value = (event() as Extract<LogEvent, { type: 'TransactionChanged' }>).value;
       return { producerId: value.producerId, producerEpoch: value.producerEpoch };
     });
   }
@@ -343,11 +377,13 @@ export class MetaLog {
    */
   watch(options: WatchOptions = {}): AsyncIterableIterator<LogEvent> {
     this.assertOpen();
-    const from = options.from ?? this.state.lastOffset + 1;
-    if (!Number.isInteger(from) || from < this.state.lastOffset + 1) {
-      throw new MetaLogError('OFFSET_OUT_OF_RANGE', `watch can start at offset ${this.state.lastOffset + 1} or later; older history is not served yet`, {
+    // From the next batch this handle will see: a watcher gets every event after that, none twice.
+    const next = this.link.seenOffset + 1;
+    const from = options.from ?? next;
+    if (!Number.isInteger(from) || from < next) {
+      throw new MetaLogError('OFFSET_OUT_OF_RANGE', `watch can start at offset ${next} or later; older history is not served yet`, {
         field: 'from',
-        offset: this.state.lastOffset + 1,
+        offset: next,
       });
     }
     const watcher = new Watcher(from, options.types === undefined ? null : new Set(options.types), (w) => this.watchers.delete(w));
@@ -358,25 +394,25 @@ export class MetaLog {
   /** A transaction, or undefined. Synchronous. */
   getTransaction(transactionalId: string): Transaction | undefined {
     this.assertOpen();
-    return this.state.transactions.get(transactionalId);
+    return this.reader.getTransaction(transactionalId);
   }
 
   /** A registered broker, or undefined. Synchronous. */
   getBroker(brokerId: number): Broker | undefined {
     this.assertOpen();
-    return this.state.brokers.get(brokerId);
+    return this.reader.getBroker(brokerId);
   }
 
   /** Every registered broker, in id order. Synchronous. */
   listBrokers(): Broker[] {
     this.assertOpen();
-    return [...this.state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
+    return this.reader.listBrokers();
   }
 
   /** The topic named `name`, or undefined. Synchronous. */
   getTopic(name: string): Topic | undefined {
     this.assertOpen();
-    return this.state.topics.get(name);
+    return this.reader.getTopic(name);
   }
 
   /**
@@ -390,7 +426,7 @@ export class MetaLog {
   /** Every committed offset of a group, in topic then partition order. Synchronous. */
   fetchOffsets(groupId: string): (CommittedOffset & { topic: string; partition: number })[] {
     this.assertOpen();
-    return this.state.fetchOffsets(groupId);
+    return this.reader.fetchOffsets(groupId);
   }
 
   /**
@@ -411,7 +447,7 @@ export class MetaLog {
    * leader and members with their subscription and assignment bytes. Resolves to the group.
    */
   upsertGroup(group: GroupInput): Promise<Group> {
-    return this.command(() => checkUpsertGroupInput(group), () => this.state.groups.get(group.groupId) as Group);
+    return this.command(() => checkUpsertGroupInput(group), () => this.reader.getGroup(group.groupId) as Group);
   }
 
   /** Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members). */
@@ -422,19 +458,19 @@ export class MetaLog {
   /** A consumer group, or undefined. Synchronous. */
   getGroup(groupId: string): Group | undefined {
     this.assertOpen();
-    return this.state.groups.get(groupId);
+    return this.reader.getGroup(groupId);
   }
 
   /** Every stored group, in id order. Synchronous. */
   listGroups(): Group[] {
     this.assertOpen();
-    return [...this.state.groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+    return this.reader.listGroups();
   }
 
   /** The committed offset of (group, topic, partition), or undefined. Synchronous. */
   fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     this.assertOpen();
-    return this.state.fetchOffset(groupId, topic, partition);
+    return this.reader.fetchOffset(groupId, topic, partition);
   }
 
   /** Makes every acknowledged write durable now (fdatasync), whatever the durability mode. */
@@ -452,13 +488,23 @@ export class MetaLog {
   }
 
   private async closeOnce(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
     await this.link.close();
-    this.lock.release();
+    this.lock?.release();
   }
 
+  /**
+   * The served state in canonical form (see `canonicalState`), read from the shared index: what tests
+   * compare with a fold of the WAL. @internal
+   */
+  canonicalState(): string {
+    return canonicalIndexState(this.reader);
+  }
 
-  /** Counts for tests and inspection. @internal */
-  stateForTests(): MetadataState {
-    return this.state;
+  /** Entry counts and bytes of the shared index's tables. */
+  indexStats(): ReturnType<StoreIndexReader['stats']> {
+    return this.reader.stats();
   }
 }

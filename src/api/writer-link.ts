@@ -1,10 +1,12 @@
 /**
- * The link between a handle and the writer thread: it starts the writer, puts commands on the command
- * ring, consumes the event ring, and settles each call when the writer's acknowledgement arrives.
+ * The link between a handle and the writer thread: it starts the writer (or, for a handle attached from
+ * another thread, joins the running one), puts commands on the command ring, consumes the event ring,
+ * and settles each call when the writer's acknowledgement arrives.
  *
- * It owns the thread plumbing only. What a batch means for the state belongs to its `BatchSink` (the
- * `MetaLog` handle), which folds each batch's events before the link settles the batch's calls, so a
- * resolved write is already visible to reads (read-your-writes).
+ * It owns the thread plumbing only. The writer applies each batch to the shared index before it
+ * publishes the acknowledgement, so a resolved write is already visible to reads on every thread
+ * (read-your-writes); the link hands each batch to its `BatchSink` (the `MetaLog` handle, for its
+ * watchers) before it settles the batch's calls.
  *
  * Never blocks the caller's thread: it waits for the event ring with Atomics.waitAsync and for command
  * ring space with a queue and Atomics.waitAsync.
@@ -18,8 +20,10 @@ import type { Command } from '../commands/commands.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
+import { allocateStoreIndex, IndexControl, type StoreIndexBuffers } from '../index/store-index.js';
 import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
+import type { WriterWorkerData } from '../../workers/writer.js';
 
 /** Test-only hooks of `open`. @internal */
 export interface OpenInternals {
@@ -29,17 +33,34 @@ export interface OpenInternals {
 
 /** What a link hands each batch to, and tells when the writer is gone. @internal */
 export interface BatchSink {
-  /** Applies a batch's events to the state; returns a BATCH's events in order (REPLAY: none needed). */
-  fold(batch: DecodedBatch): readonly LogEvent[];
+  /** Decodes a batch's events, in order. */
+  decode(batch: DecodedBatch): LogEvent[];
+  /** A committed batch, before its calls settle; `events` decodes it (once) if anyone needs its events. */
+  batch(batch: DecodedBatch, events: () => readonly LogEvent[]): void;
   /** The writer closed or died: end whatever waits on the store. */
   closed(): void;
 }
 
+/**
+ * What another thread needs to attach to an open store: its shared memory and what open found. Plain
+ * data and SharedArrayBuffers, so it can be posted to a worker thread.
+ */
+export interface StoreHandle {
+  readonly config: MetaLogConfig;
+  readonly commandRing: SharedArrayBuffer;
+  readonly eventRing: SharedArrayBuffer;
+  readonly index: StoreIndexBuffers;
+  readonly recovery: RecoveryReport;
+}
+
+/** The event of a settled call, decoded on demand (undefined when the call wrote none). */
+export type EventOf = () => LogEvent | undefined;
+
 interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (error: MetaLogError) => void;
-  /** Builds the resolved value; gets the event the call's command became, when it became one. */
-  onOk: (event: LogEvent | undefined) => unknown;
+  /** Builds the resolved value; may ask for the event the call's command became. */
+  onOk: (event: EventOf) => unknown;
 }
 
 const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
@@ -47,8 +68,11 @@ const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
 const CONSUME_RECORDS_PER_TURN = 1024;
 /** Commands of one burst after which the writer is woken without waiting for the burst to end. */
 const EARLY_WAKE_COMMANDS = 8;
-/** The opener's handle id in result tables. */
+/** The opener's handle id in result tables; attached handles take theirs from the index's control words. */
 const OPENER_HANDLE_ID = 0;
+/** Handle ids are u16 in result tables. */
+const HANDLE_ID_MAX = 0xffff;
+const NO_EVENT: EventOf = () => undefined;
 
 /** A running writer thread and the rings to it. @internal */
 export class WriterLink {
@@ -67,13 +91,22 @@ export class WriterLink {
   private settleOpen!: { resolve: () => void; reject: (error: MetaLogError) => void };
   private settleClosed!: () => void;
   private readonly closedSignal = new Promise<void>((resolve) => (this.settleClosed = resolve));
+  /** Offset of the last event this link has seen acknowledged (where a watch from now starts). */
+  private seenOffsetValue = -1;
+  private detached = false;
 
   private constructor(
     private readonly sink: BatchSink,
     private readonly commandRing: CommandRing,
     private readonly cursor: EventCursor,
-    private readonly worker: Worker,
+    /** The writer thread, on the opener's link; null on an attached link. */
+    private readonly worker: Worker | null,
     private readonly workerExited: Promise<void>,
+    private readonly handleId: number,
+    /** What another thread needs to attach (the opener's link builds it once the writer is READY). */
+    private handleValue: StoreHandle | null,
+    private readonly indexBuffers: StoreIndexBuffers,
+    private readonly config: MetaLogConfig,
   ) {}
 
   /**
@@ -84,18 +117,18 @@ export class WriterLink {
   static async start(config: MetaLogConfig, sink: BatchSink, internals: OpenInternals): Promise<WriterLink> {
     const commandRing = CommandRing.create(COMMAND_RING_BYTES);
     const eventRing = EventRing.create(eventRingBytesFor(config.maxBatchBytes), HANDLES_MAX);
+    const index = allocateStoreIndex();
     const cursor = eventRing.openCursor();
     let worker: Worker;
     try {
-      worker = new Worker(WRITER_URL, {
-        workerData: { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, faults: internals.faults },
-      });
+      const workerData: WriterWorkerData = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, faults: internals.faults };
+      worker = new Worker(WRITER_URL, { workerData });
     } catch (error) {
       cursor.close();
       throw error;
     }
     const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    const link = new WriterLink(sink, commandRing, cursor, worker, workerExited);
+    const link = new WriterLink(sink, commandRing, cursor, worker, workerExited, OPENER_HANDLE_ID, null, index, config);
     const opened = new Promise<void>((resolve, reject) => (link.settleOpen = { resolve, reject }));
     link.watchWorker();
     void link.consume();
@@ -106,7 +139,52 @@ export class WriterLink {
       cursor.close();
       throw error;
     }
+    link.handleValue = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, recovery: link.recovery };
     return link;
+  }
+
+  /**
+   * Joins the writer of a store opened elsewhere in this process (usually on another thread): its own
+   * cursor on the event ring and its own handle id, the same command ring.
+   * @throws STORE_CLOSED when every cursor is taken (HANDLES_MAX) or the store is closing.
+   */
+  static attach(handle: StoreHandle, sink: BatchSink): WriterLink {
+    const eventRing = EventRing.attach(handle.eventRing);
+    let cursor: EventCursor;
+    try {
+      cursor = eventRing.openCursor();
+    } catch (error) {
+      throw new MetaLogError('INVALID_REQUEST', `cannot attach: ${(error as Error).message}`, {}, error);
+    }
+    const control = new IndexControl(handle.index.control);
+    const handleId = (control.takeHandleId() % HANDLE_ID_MAX) + 1;
+    const link = new WriterLink(sink, CommandRing.attach(handle.commandRing), cursor, null, Promise.resolve(), handleId, handle, handle.index, handle.config);
+    link.recoveryReport = handle.recovery;
+    link.seenOffsetValue = control.appliedOffset;
+    link.durableOffsetValue = Math.min(handle.recovery.lastOffset, control.appliedOffset);
+    link.settleOpen = { resolve: () => undefined, reject: () => undefined };
+    void link.consume();
+    return link;
+  }
+
+  /** What another thread passes to `MetaLog.attach`. */
+  get handle(): StoreHandle {
+    return this.handleValue as StoreHandle;
+  }
+
+  /** The shared index's buffers. */
+  get index(): StoreIndexBuffers {
+    return this.indexBuffers;
+  }
+
+  /** The store's configuration. */
+  get storeConfig(): MetaLogConfig {
+    return this.config;
+  }
+
+  /** Offset of the last event this link has seen acknowledged. */
+  get seenOffset(): number {
+    return this.seenOffsetValue;
   }
 
   /** True once the writer has closed (or died). */
@@ -130,6 +208,7 @@ export class WriterLink {
   }
 
   private watchWorker(): void {
+    if (this.worker === null) return;
     this.worker.on('error', (error) => {
       this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread failed: ${error.message}`, {}, error));
     });
@@ -147,9 +226,10 @@ export class WriterLink {
   /** Consumes the event ring until the writer reports CLOSED (or dies). */
   private async consume(): Promise<void> {
     const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
-    // Ends when the writer publishes CLOSED or exits; each pass either consumes records or waits.
+    // Ends when the writer publishes CLOSED or exits (or this attached link detaches); each pass either
+    // consumes records or waits.
     let consumedSinceYield = 0;
-    while (!this.closedValue) {
+    while (!this.closedValue && !this.detached) {
       const consumed = this.cursor.poll(onRecord, 64);
       if (consumed === 0) {
         consumedSinceYield = 0;
@@ -174,12 +254,12 @@ export class WriterLink {
   private onRecord(bytes: Uint8Array): void {
     switch (recordKind(bytes)) {
       case BATCH_KIND.BATCH:
-      case BATCH_KIND.REPLAY:
         this.onBatch(decodeBatch(bytes));
         return;
       case BATCH_KIND.READY:
         this.recoveryReport = decodeControlBody(bytes) as RecoveryReport;
         this.durableOffsetValue = this.recoveryReport.lastOffset;
+        this.seenOffsetValue = this.recoveryReport.lastOffset;
         this.settleOpen.resolve();
         return;
       case BATCH_KIND.FATAL: {
@@ -193,17 +273,20 @@ export class WriterLink {
   }
 
   private onBatch(batch: DecodedBatch): void {
-    const events = this.sink.fold(batch);
-    if (batch.kind === BATCH_KIND.BATCH) this.durableOffsetValue = batch.durableOffset;
+    let decoded: LogEvent[] | null = null;
+    const events = (): LogEvent[] => (decoded ??= this.sink.decode(batch));
+    this.durableOffsetValue = batch.durableOffset;
+    if (batch.recordCount > 0) this.seenOffsetValue = batch.firstOffset + batch.recordCount - 1;
+    this.sink.batch(batch, events);
     let eventIndex = 0;
     for (const result of batch.results) {
-      const event = result.wroteEvent ? events[eventIndex++] : undefined;
-      if (result.handleId !== OPENER_HANDLE_ID) continue;
+      const index = result.wroteEvent ? eventIndex++ : -1;
+      if (result.handleId !== this.handleId) continue;
       const call = this.pending.get(result.seq);
       if (call === undefined) continue;
       this.pending.delete(result.seq);
       if (result.error === null) {
-        call.resolve(call.onOk(event));
+        call.resolve(call.onOk(index < 0 ? NO_EVENT : () => events()[index]));
         continue;
       }
       const error = fromSerialized(result.error);
@@ -235,7 +318,7 @@ export class WriterLink {
   }
 
   /** Queues a command (or `sync`) for the writer; resolves with `onOk(event)` once it is acknowledged. */
-  submit<T>(command: Command | 'sync' | 'close', onOk: (event: LogEvent | undefined) => T): Promise<T> {
+  submit<T>(command: Command | 'sync' | 'close', onOk: (event: EventOf) => T): Promise<T> {
     if (this.closing || this.closedValue) {
       return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
     }
@@ -246,7 +329,7 @@ export class WriterLink {
     this.nextSeq = (this.nextSeq + 1) >>> 0 || 1;
     let length: number;
     try {
-      length = encodeCommand(OPENER_HANDLE_ID, seq, command, this.scratch);
+      length = encodeCommand(this.handleId, seq, command, this.scratch);
     } catch (error) {
       // Input checks run first, so only a value outside what the check knows can land here.
       return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command cannot be encoded: ${(error as Error).message}`, {}, error));
@@ -305,6 +388,10 @@ export class WriterLink {
    * the thread has exited. Idempotent.
    */
   async close(): Promise<void> {
+    if (this.worker === null) {
+      await this.detach();
+      return;
+    }
     if (!this.closedValue) {
       void this.submit('close', () => undefined).catch(() => undefined);
       this.closing = true;
@@ -312,5 +399,25 @@ export class WriterLink {
     }
     await this.workerExited;
     this.cursor.close();
+  }
+
+  /**
+   * An attached link leaves the store: it waits for its own calls in flight, stops consuming and
+   * releases its cursor (so the writer no longer waits for it). The store stays open.
+   */
+  private async detach(): Promise<void> {
+    if (this.detached) return;
+    if (!this.closedValue && this.pending.size > 0) {
+      await this.submit('sync', () => undefined).catch(() => undefined);
+    }
+    this.closing = true;
+    this.detached = true;
+    this.cursor.close();
+    const error = new MetaLogError('STORE_CLOSED', 'this handle was closed', {});
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+    this.closedValue = true;
+    this.sink.closed();
+    this.settleClosed();
   }
 }

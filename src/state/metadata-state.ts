@@ -453,9 +453,11 @@ export function canonicalState(state: MetadataState): string {
   const groups = [...state.groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
   const byKey = (a: [string | number, unknown], b: [string | number, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
   const watermarks = [...state.watermarks].sort(byKey).map(([topic, partitions]) => [topic, [...partitions].sort(byKey)]);
+  // A partition whose segments were all removed has none, like one that never had any.
   const segments = [...state.segments]
     .sort(byKey)
-    .map(([topic, partitions]) => [topic, [...partitions].sort(byKey).map(([p, list]) => [p, [...list].sort(byKey)])]);
+    .map(([topic, partitions]) => [topic, [...partitions].filter(([, list]) => list.size > 0).sort(byKey).map(([p, list]) => [p, [...list].sort(byKey)])])
+    .filter(([, partitions]) => (partitions as unknown[]).length > 0);
   const transactions = [...state.transactions].sort(byKey);
   return JSON.stringify({
     lastOffset: state.lastOffset, topics, brokers, groups, offsets, watermarks, segments, transactions, nextProducerId: state.nextProducerId,

@@ -1,7 +1,7 @@
 /**
  * What the writer publishes on the event ring (writer thread → every handle's cursor).
  *
- * BATCH (a committed group commit) and REPLAY (records read back at open) share one layout:
+ * BATCH (a committed group commit):
  * ```
  *  0      4            8            16           20          24             32            36
  *  +------+------------+------------+------------+-----------+--------------+-------------+--------------+
@@ -21,9 +21,9 @@ import type { SerializedError } from '../errors.js';
 import { ERROR_BYTES_MAX } from '../limits.js';
 
 /** Kinds of event ring records. */
-export const BATCH_KIND = Object.freeze({ BATCH: 1, REPLAY: 2, READY: 3, FATAL: 4, CLOSED: 5 });
+export const BATCH_KIND = Object.freeze({ BATCH: 1, READY: 3, FATAL: 4, CLOSED: 5 });
 
-/** Bytes of the fixed part of a BATCH or REPLAY record. */
+/** Bytes of the fixed part of a BATCH record. */
 export const BATCH_HEADER_BYTES = 40;
 
 /** One command's outcome. */
@@ -35,9 +35,9 @@ export interface CommandResult {
   wroteEvent: boolean;
 }
 
-/** A decoded BATCH or REPLAY record; `frames` is a view into the record bytes. */
+/** A decoded BATCH record; `frames` is a view into the record bytes. */
 export interface DecodedBatch {
-  kind: typeof BATCH_KIND.BATCH | typeof BATCH_KIND.REPLAY;
+  kind: typeof BATCH_KIND.BATCH;
   firstOffset: number;
   recordCount: number;
   durableOffset: number;
@@ -69,7 +69,7 @@ export function writeResult(table: Buffer, position: number, handleId: number, s
   return position + 12 + errorJson.length;
 }
 
-/** Writes the fixed header of a BATCH or REPLAY record at the start of `out`. */
+/** Writes the fixed header of a BATCH record at the start of `out`. */
 export function writeBatchHeader(
   out: Buffer,
   kind: DecodedBatch['kind'],
@@ -104,11 +104,11 @@ export function decodeControlBody(bytes: Uint8Array): unknown {
   return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8', 4));
 }
 
-/** Decodes a BATCH or REPLAY record. Results are copied; `frames` stays a view of `bytes`. */
+/** Decodes a BATCH record. Results are copied; `frames` stays a view of `bytes`. */
 export function decodeBatch(bytes: Uint8Array): DecodedBatch {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const kind = buffer.readUInt32LE(0);
-  assert(kind === BATCH_KIND.BATCH || kind === BATCH_KIND.REPLAY, 'record is a batch');
+  assert(kind === BATCH_KIND.BATCH, 'record is a batch');
   const resultCount = buffer.readUInt32LE(4);
   const framesBytes = buffer.readUInt32LE(20);
   const resultsBytes = buffer.readUInt32LE(32);

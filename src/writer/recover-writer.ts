@@ -1,6 +1,6 @@
 /**
- * Opening the writer: recover the WAL, rebuild the state, stream the verified records to the handles,
- * and leave an appender positioned after the last good record.
+ * Opening the writer: recover the WAL, rebuild the writer's state and the shared index from it, and
+ * leave an appender positioned after the last good record.
  *
  * The decisions about damage are recovery.ts's table; this module carries them out: a torn tail is cut
  * off (and the cut made durable) before anything new is appended; corruption or an unknown format stops
@@ -15,7 +15,9 @@ import { MetadataState } from '../state/metadata-state.js';
 import { damageError, scanWal } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
 import { WalAppender } from '../wal/wal-appender.js';
-import { BATCH_HEADER_BYTES, BATCH_KIND, writeBatchHeader } from './batch-record.js';
+import { assert } from '../assert.js';
+import { IndexWriter } from '../index/index-writer.js';
+import type { StoreIndexBuffers } from '../index/store-index.js';
 import { WriterCore } from './writer-core.js';
 
 /** What open found and did; returned to the caller of `MetaLog.open` as `log.recovery`. */
@@ -34,60 +36,6 @@ export interface RecoveryReport {
   crc32cPath: 'native' | 'js';
 }
 
-/** Frames of REPLAY records are sent in chunks of about this size. */
-const REPLAY_CHUNK_BYTES = 1024 * 1024;
-
-/**
- * Accumulates verified records into REPLAY records for the handles. Records of a segment lie back to
- * back in the file buffer, so a chunk is just a range of it, copied once when the chunk is published.
- */
-class ReplayStreamer {
-  private source: Buffer | null = null;
-  private start = 0;
-  private end = 0;
-  private firstOffset = 0;
-  private count = 0;
-  private schemaJson: string | null = null;
-
-  constructor(private readonly publish: (record: Buffer) => void) {}
-
-  add(bytes: Buffer, start: number, end: number, offset: number, codec: EventCodec): void {
-    const schemaJson = codec === EventCodec.current() ? null : codec.writerSchemaJson;
-    const continues = bytes === this.source && start === this.end && schemaJson === this.schemaJson;
-    if (this.count > 0 && (!continues || end - this.start > REPLAY_CHUNK_BYTES)) this.flush();
-    if (this.count === 0) {
-      this.source = bytes;
-      this.start = start;
-      this.firstOffset = offset;
-      this.schemaJson = schemaJson;
-    }
-    this.end = end;
-    this.count++;
-  }
-
-  flush(): void {
-    if (this.count === 0 || this.source === null) return;
-    const schema = this.schemaJson === null ? null : Buffer.from(this.schemaJson, 'utf8');
-    const schemaBytes = schema?.length ?? 0;
-    const framesBytes = this.end - this.start;
-    const record = Buffer.allocUnsafe(BATCH_HEADER_BYTES + schemaBytes + framesBytes);
-    writeBatchHeader(record, BATCH_KIND.REPLAY, {
-      resultCount: 0,
-      firstOffset: this.firstOffset,
-      recordCount: this.count,
-      framesBytes,
-      durableOffset: this.firstOffset + this.count - 1,
-      resultsBytes: 0,
-      schemaBytes,
-    });
-    schema?.copy(record, BATCH_HEADER_BYTES);
-    this.source.copy(record, BATCH_HEADER_BYTES + schemaBytes, this.start, this.end);
-    this.publish(record);
-    this.source = null;
-    this.count = 0;
-  }
-}
-
 function makeTruncationDurable(filePath: string, position: number, storage: Storage): void {
   storage.truncate(filePath, position);
   const fd = storage.openForWrite(filePath);
@@ -99,10 +47,11 @@ function makeTruncationDurable(filePath: string, position: number, storage: Stor
 }
 
 /**
- * Recovers the WAL in `config.dir`, publishing REPLAY records as it goes. Throws CORRUPT_WAL or
- * UNSUPPORTED_FORMAT when the log cannot be opened as it is.
+ * Recovers the WAL in `config.dir` into a writer state and the shared index in `indexBuffers` (no
+ * reader sees the index before the writer reports READY). Throws CORRUPT_WAL or UNSUPPORTED_FORMAT
+ * when the log cannot be opened as it is.
  */
-export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: (record: Buffer) => void): { core: WriterCore; report: RecoveryReport } {
+export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuffers: StoreIndexBuffers): { core: WriterCore; report: RecoveryReport } {
   const startedMs = performance.now();
   const walDir = path.join(config.dir, 'wal');
   try {
@@ -110,20 +59,21 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: 
   } catch (error) {
     throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot use ${walDir} for the WAL: ${(error as Error).message}`, { file: walDir }, error);
   }
-  // The writer validates commands; committed offsets never decide a validation, so it does not keep them.
+  // The writer validates commands; committed offsets never decide a validation, so its state does not
+  // keep them: they go to the index only.
   const state = new MetadataState({ committedOffsets: false });
-  const streamer = new ReplayStreamer(publish);
+  const index = new IndexWriter(indexBuffers, state);
   const scan = scanWal(
     storage,
     walDir,
-    (event, bytes, view, codec) => {
-      if (event === null) state.skip(view.offset);
-      else state.apply(event);
-      streamer.add(bytes, view.position, view.end, view.offset, codec);
+    (event) => {
+      assert(event !== null, 'recovery decodes every event');
+      state.apply(event);
+      index.applyEvent(event);
     },
-    { removeTempFiles: true, decodes: (type) => state.needs(type) },
+    { removeTempFiles: true, decodes: () => true },
   );
-  streamer.flush();
+  index.publish();
   let truncatedTail: RecoveryReport['truncatedTail'] = null;
   if (scan.damage !== null) {
     if (scan.damage.kind !== 'torn') throw damageError(walDir, scan.damage);
@@ -134,7 +84,7 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, publish: 
     segment.fileBytes = scan.damage.position;
   }
   const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
-  const core = new WriterCore(config, state, appender);
+  const core = new WriterCore(config, state, appender, index);
   return {
     core,
     report: {

@@ -4,6 +4,8 @@
  * durability mode, and produce the record that acknowledges it on the event ring.
  *
  * Runs on the writer thread only (workers/writer.ts drives it). Invariants:
+ * - a batch reaches the shared index after it is written (and fdatasync-ed in fsync mode) and before the
+ *   record that acknowledges it, so a resolved write is visible to every thread that reads afterwards;
  * - records in a batch carry dense offsets starting at the appender's next offset;
  * - a command's result is "ok" only if its event is in the WAL and, in fsync mode, fdatasync-ed;
  * - if the append fails, every event of the batch is rolled back out of the state and its command fails:
@@ -18,6 +20,7 @@ import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
 import type { MetaLogConfig } from '../config.js';
 import { MetaLogError, type SerializedError } from '../errors.js';
 import { BATCH_COMMANDS_MAX, ERROR_BYTES_MAX, RECORD_BYTES_MAX } from '../limits.js';
+import type { IndexWriter } from '../index/index-writer.js';
 import { MetadataState, rollback, type UndoLog } from '../state/metadata-state.js';
 import { RECORD_HEADER_BYTES, sealRecord } from '../wal/format.js';
 import { isFatal, WalAppender } from '../wal/wal-appender.js';
@@ -63,10 +66,14 @@ export class WriterCore {
   /** Set once the writer may no longer write; the cause of every later rejection. */
   private readOnlyCause: MetaLogError | null = null;
 
+  /** Events of the batch being built, applied to the shared index once the batch is written. */
+  private readonly batchEvents: LogEvent[] = [];
+
   constructor(
     private readonly config: MetaLogConfig,
     readonly state: MetadataState,
     private readonly appender: WalAppender,
+    private readonly index: IndexWriter,
   ) {
     assert(appender.nextOffset === state.lastOffset + 1, 'the appender continues where the state ends');
     this.durableOffset = state.lastOffset;
@@ -115,6 +122,7 @@ export class WriterCore {
       return;
     }
     this.state.apply(event, this.undo);
+    this.batchEvents.push(event);
     this.framesBytes = end;
     this.recordCount++;
     this.addResult(handleId, seq, true, null);
@@ -159,6 +167,12 @@ export class WriterCore {
     // dirty pages and cleared the error, so a retry could report success for data that is gone.
     const mustSync = this.readOnlyCause === null && this.dirty && (this.config.durability === 'fsync' || this.syncRequested);
     if (mustSync) this.syncNowOrFail();
+    // Written (and in fsync mode durable): show it to every thread before acknowledging it.
+    if (this.batchEvents.length > 0) {
+      for (const event of this.batchEvents) this.index.applyEvent(event);
+      this.index.publish();
+      this.batchEvents.length = 0;
+    }
     this.undo.length = 0;
     const record = this.encodeBatchRecord();
     this.framesBytes = 0;
@@ -199,6 +213,7 @@ export class WriterCore {
 
   private failBatch(error: unknown): void {
     rollback(this.undo);
+    this.batchEvents.length = 0;
     const failure = serialize(error);
     for (const result of this.results) {
       if (result.wroteEvent) {

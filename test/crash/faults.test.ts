@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
 import { MetaLogError } from '../../src/errors.js';
-import { canonicalState } from '../../src/state/metadata-state.js';
 import { FAULT_WORD_COUNT, FAULT_WORDS } from '../../src/wal/storage.js';
 import { closeAndVerify, foldFromDisk, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -38,7 +37,7 @@ test('ENOSPC: the batch is rejected with KAFKA_STORAGE_ERROR (56), cut back, not
   const log = await openStore(t, { dir }, { faults: faults.buffer });
   await log.createTopic({ name: 't', partitions: 2 });
   await log.commitOffsets('g', [{ topic: 't', partition: 0, offset: 1 }]);
-  const stateBefore = canonicalState(log.stateForTests());
+  const stateBefore = log.canonicalState();
   const bytesBefore = walBytes(dir);
 
   Atomics.store(faults.words, FAULT_WORDS.DISK_FULL, 1);
@@ -55,7 +54,7 @@ test('ENOSPC: the batch is rejected with KAFKA_STORAGE_ERROR (56), cut back, not
     t.true(error.retriable);
     t.is((error.cause as NodeJS.ErrnoException).code, 'ENOSPC');
   }
-  t.is(canonicalState(log.stateForTests()), stateBefore, 'nothing of the failed batch is applied');
+  t.is(log.canonicalState(), stateBefore, 'nothing of the failed batch is applied');
   t.is(walBytes(dir), bytesBefore, 'the partial write was cut back');
   t.is(log.readOnlyError, null, 'a full disk is not fatal');
 

@@ -5,7 +5,6 @@
  */
 import test from 'ava';
 import type { MetaLog } from '../../src/api/metalog.js';
-import { canonicalState } from '../../src/state/metadata-state.js';
 import { rejectsWith } from '../helpers/reject.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -134,10 +133,10 @@ test('deleteTopic removes the topic and its offsets at once; a new topic of that
   const second = await log.createTopic({ name: 't', partitions: 1 });
   t.not(second.topicId, first.topicId);
   t.is(log.fetchOffset('g', 't', 0), undefined);
-  const served = canonicalState(log.stateForTests());
+  const served = log.canonicalState();
   await closeAndVerify(log);
   log = await openStore(t, { dir });
-  t.is(canonicalState(log.stateForTests()), served, 'a restart folds to the same state');
+  t.is(log.canonicalState(), served, 'a restart folds to the same state');
   t.deepEqual(log.listTopics().map((topic) => topic.name), ['kept', 't']);
 });
 
@@ -148,10 +147,10 @@ test('brokers, assignments and partition changes survive a restart', async (t) =
   await log.setBrokerStatus(2, 'MAINTENANCE');
   const topic = await log.createTopic({ name: 't', partitions: 3, replicationFactor: 2, configs: { 'segment.bytes': '1048576' } });
   await log.changePartition('t', 1, { expectedPartitionEpoch: 0, leader: topic.partitions[1].replicas[1], isr: [topic.partitions[1].replicas[1]] });
-  const served = canonicalState(log.stateForTests());
+  const served = log.canonicalState();
   await closeAndVerify(log);
   log = await openStore(t, { dir });
-  t.is(canonicalState(log.stateForTests()), served);
+  t.is(log.canonicalState(), served);
   t.is(log.getBroker(2)?.status, 'MAINTENANCE');
   t.is(log.getPartition('t', 1)?.partitionEpoch, 1);
 });

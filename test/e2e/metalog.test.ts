@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
 import { MetaLogError, type ErrorCode } from '../../src/errors.js';
-import { canonicalState } from '../../src/state/metadata-state.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -55,14 +54,14 @@ test('a restart keeps every topic (same topicId) and offset', async (t) => {
   const commits: Promise<void>[] = [];
   for (let i = 0; i < 500; i++) commits.push(log.commitOffsets(`g${i % 7}`, [{ topic: 'a.b_c-1', partition: i % 2, offset: i }]));
   await Promise.all(commits);
-  const served = canonicalState(log.stateForTests());
+  const served = log.canonicalState();
   await closeAndVerify(log);
   log = await openStore(t, { dir });
   t.is(log.recovery.replayedEvents, 501);
   t.is(log.recovery.truncatedTail, null);
   t.is(log.getTopic('a.b_c-1')?.topicId, created.topicId);
   t.is(log.fetchOffset('g6', 'a.b_c-1', 1)?.offset, 489, 'the last i < 500 with i % 7 = 6 and i odd');
-  t.is(canonicalState(log.stateForTests()), served);
+  t.is(log.canonicalState(), served);
   t.is(log.lastOffset, 500);
 });
 
@@ -87,13 +86,13 @@ const BAD_TOPICS: [string, unknown, ErrorCode, number][] = [
 test('every bad createTopic is rejected with its Kafka code and leaves no trace', async (t) => {
   const log = await openStore(t, { dir: tmpDir(t) });
   await log.createTopic({ name: 'existing', partitions: 1 });
-  const before = canonicalState(log.stateForTests());
+  const before = log.canonicalState();
   for (const [what, input, code, kafkaCode] of BAD_TOPICS) {
     const error = await rejectsWith(t, log.createTopic(input as never), code, kafkaCode);
     t.truthy(error.details.field ?? error.details.entity, `${what}: the error names the field`);
   }
   await rejectsWith(t, log.createTopic({ name: 'existing', partitions: 3 }), 'TOPIC_ALREADY_EXISTS', 36);
-  t.is(canonicalState(log.stateForTests()), before);
+  t.is(log.canonicalState(), before);
   t.is(log.lastOffset, 0);
 });
 
@@ -101,7 +100,7 @@ test('every bad commitOffsets is rejected with its Kafka code, atomically, and l
   const log = await openStore(t, { dir: tmpDir(t) });
   await log.createTopic({ name: 'orders', partitions: 2 });
   await log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 1 }]);
-  const before = canonicalState(log.stateForTests());
+  const before = log.canonicalState();
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 5 }, { topic: 'nope', partition: 0, offset: 5 }]), 'UNKNOWN_TOPIC_OR_PARTITION', 3);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 2, offset: 5 }]), 'UNKNOWN_TOPIC_OR_PARTITION', 3);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: -1, offset: 5 }]), 'UNKNOWN_TOPIC_OR_PARTITION', 3);
@@ -112,7 +111,7 @@ test('every bad commitOffsets is rejected with its Kafka code, atomically, and l
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 3, metadata: 'm'.repeat(4097) }]), 'OFFSET_METADATA_TOO_LARGE', 12);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'orders', partition: 0, offset: 3 }, { topic: 'orders', partition: 0, offset: 4 }]), 'INVALID_REQUEST', 42);
   await rejectsWith(t, log.commitOffsets('g', [{ topic: 'bad name', partition: 0, offset: 3 }]), 'INVALID_TOPIC_EXCEPTION', 17);
-  t.is(canonicalState(log.stateForTests()), before);
+  t.is(log.canonicalState(), before);
   t.is(log.fetchOffset('g', 'orders', 0)?.offset, 1);
 });
 

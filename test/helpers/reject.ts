@@ -2,14 +2,13 @@
 import type { ExecutionContext } from 'ava';
 import type { MetaLog } from '../../src/api/metalog.js';
 import { MetaLogError, type ErrorCode } from '../../src/errors.js';
-import { canonicalState } from '../../src/state/metadata-state.js';
 
 /** Awaits `promise`, expects a MetaLogError with `code` (and `kafkaCode`), and the state of `log` unchanged. */
 export async function rejectsWith(t: ExecutionContext, log: MetaLog, promise: Promise<unknown>, code: ErrorCode, kafkaCode?: number): Promise<MetaLogError> {
-  const before = canonicalState(log.stateForTests());
+  const before = log.canonicalState();
   const error = (await t.throwsAsync(promise, { instanceOf: MetaLogError })) as MetaLogError;
   t.is(error.code, code, error.message);
   if (kafkaCode !== undefined) t.is(error.kafkaCode, kafkaCode);
-  t.is(canonicalState(log.stateForTests()), before, `${code}: the state is unchanged`);
+  t.is(log.canonicalState(), before, `${code}: the state is unchanged`);
   return error;
 }

@@ -30,7 +30,7 @@ export async function closeAndVerify(log: MetaLog): Promise<void> {
   checked.add(log);
   await log.close();
   if (log.readOnlyError !== null) return;
-  const served = canonicalState(log.stateForTests());
+  const served = log.canonicalState();
   const onDisk = canonicalState(foldFromDisk(log.config.dir));
   if (onDisk !== served) throw new Error(`served state differs from the WAL on disk:\nserved ${served.slice(0, 400)}\ndisk   ${onDisk.slice(0, 400)}`);
 }

@@ -11,6 +11,7 @@ test('defaults fill every option and the result is frozen', (t) => {
     flushIntervalMs: 100,
     maxBatchBytes: 4 * 1024 * 1024,
     segmentBytes: 64 * 1024 * 1024,
+    readerThreads: 2,
   });
   t.true(Object.isFrozen(config));
 });

@@ -1,0 +1,103 @@
+/**
+ * The reader pool: piscina worker threads that answer list, describe and scan queries from the shared
+ * index, so a large listing never runs on the broker's thread. Each thread attaches the index once;
+ * a query and its answer cross by structured clone (answers arrive as plain, unfrozen copies).
+ *
+ * Point reads do not belong here: a thread hop costs tens of microseconds, a synchronous read of the
+ * index well under one. Batch them (`getTopics`, `fetchOffsetBatch`) when they must run off-thread.
+ */
+import { Piscina } from 'piscina';
+import type { SegmentInfo } from '../codec/event-schema.js';
+import { MetaLogError } from '../errors.js';
+import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, TopicFilter } from '../index/reader-queries.js';
+import type { ListedOffset, StoreIndexBuffers } from '../index/store-index.js';
+import type { Broker, CommittedOffset, Group, Topic } from '../state/metadata-state.js';
+import type { ReaderWorkerData } from '../../workers/reader.js';
+
+export type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-queries.js';
+
+const READER_URL = new URL('../../workers/reader.js', import.meta.url);
+
+/** Queries answered in worker threads; every method resolves with a copy of one read of the index. */
+export class ReaderPool {
+  private readonly pool: Piscina;
+  private closed = false;
+
+  constructor(index: StoreIndexBuffers, threads: number) {
+    const workerData: ReaderWorkerData = { index };
+    this.pool = new Piscina({
+      filename: READER_URL.href,
+      workerData,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+    });
+  }
+
+  private run<K extends QueryKind>(query: ReaderQuery & { kind: K }): Promise<ReaderQueries[K]['answer']> {
+    if (this.closed) return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
+    return this.pool.run(query) as Promise<ReaderQueries[K]['answer']>;
+  }
+
+  /** Every topic, in name order. */
+  listTopics(): Promise<Topic[]> {
+    return this.run({ kind: 'listTopics' });
+  }
+
+  /** Every topic name, in order (no topic is decoded). */
+  listTopicNames(): Promise<string[]> {
+    return this.run({ kind: 'listTopicNames' });
+  }
+
+  /** Topics by name, in the order asked (null where there is none): a batch of point reads. */
+  getTopics(names: string[]): Promise<(Topic | null)[]> {
+    return this.run({ kind: 'getTopics', names });
+  }
+
+  /** Topics matching `filter`, in name order. */
+  scanTopics(filter: TopicFilter): Promise<Topic[]> {
+    return this.run({ kind: 'scanTopics', filter });
+  }
+
+  /** Every registered broker, in id order. */
+  listBrokers(): Promise<Broker[]> {
+    return this.run({ kind: 'listBrokers' });
+  }
+
+  /** Every stored group, in id order. */
+  listGroups(): Promise<Group[]> {
+    return this.run({ kind: 'listGroups' });
+  }
+
+  /** Groups by id, in the order asked (null where there is none): Kafka's DescribeGroups. */
+  describeGroups(groupIds: string[]): Promise<(Group | null)[]> {
+    return this.run({ kind: 'describeGroups', groupIds });
+  }
+
+  /** Groups matching `filter`, in id order. */
+  scanGroups(filter: GroupFilter): Promise<Group[]> {
+    return this.run({ kind: 'scanGroups', filter });
+  }
+
+  /** Every committed offset of a group, in topic then partition order (Kafka's OffsetFetch for all). */
+  fetchOffsets(groupId: string): Promise<ListedOffset[]> {
+    return this.run({ kind: 'fetchOffsets', groupId });
+  }
+
+  /** Committed offsets by key, in the order asked (null where there is none): a batch of point reads. */
+  fetchOffsetBatch(keys: OffsetKey[]): Promise<(CommittedOffset | null)[]> {
+    return this.run({ kind: 'fetchOffsetBatch', keys });
+  }
+
+  /** The segments of a partition, in base offset order. */
+  listSegments(topic: string, partition: number): Promise<Readonly<SegmentInfo>[]> {
+    return this.run({ kind: 'listSegments', topic, partition });
+  }
+
+  /** Stops the threads after the queries in flight. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The writer's side of the shared index: applies committed batches to it.
+ *
+ * Owns: turning events into index changes. Entities the writer's state already holds (topics, brokers,
+ * groups, watermarks, segments, transactions) are written from that state: each event marks the keys it
+ * touched, and the batch writes their final values (or deletes them) once. Committed offsets, which the
+ * writer's state does not keep, are written straight from the events, in order, with each group's
+ * offset directory (the topics and partitions it has offsets for: what `fetchOffsets` and the deletes
+ * that cascade need, since a hash index cannot list keys by prefix).
+ *
+ * Called by: the writer thread only, after a batch is durable (per the durability mode) and before the
+ * record that acknowledges it is published; and by recovery, for the whole log, before any reader.
+ * Must never: run for a batch that was rolled back; leave a table's write section open.
+ */
+import { SharedIndex } from '../../native-free/shared-index.js';
+import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
+import type { MetadataState } from '../state/metadata-state.js';
+import { KeyEncoder } from './index-keys.js';
+import {
+  encodeBroker,
+  encodeGroup,
+  encodeOffsetDirectory,
+  encodeSegments,
+  encodeTopic,
+  encodeTransaction,
+  encodeWatermarks,
+  OffsetValueEncoder,
+} from './index-values.js';
+import { FAMILIES, IndexControl, type Family, type StoreIndexBuffers } from './store-index.js';
+
+/** Partitions by topic. */
+type PartitionsByTopic = Map<string, Set<number>>;
+
+function addPartition(byTopic: PartitionsByTopic, topic: string, partition: number): boolean {
+  let partitions = byTopic.get(topic);
+  if (partitions === undefined) {
+    partitions = new Set();
+    byTopic.set(topic, partitions);
+  }
+  if (partitions.has(partition)) return false;
+  partitions.add(partition);
+  return true;
+}
+
+/** Applies committed events to the shared index; the only code that changes it. */
+export class IndexWriter {
+  private readonly tables: Record<Family, SharedIndex>;
+  private readonly control: IndexControl;
+  private readonly keys = new KeyEncoder();
+  private readonly offsetValues = new OffsetValueEncoder();
+  /** Offset keys each group has in the index: its directory, kept here as well so the writer never decodes it. */
+  private readonly offsetKeys = new Map<string, PartitionsByTopic>();
+  /** Partitions with watermarks / segments in the index, by topic: what a topic delete removes. */
+  private readonly watermarkKeys: PartitionsByTopic = new Map();
+  private readonly segmentKeys: PartitionsByTopic = new Map();
+  /** Keys marked by the events of the batch being applied, written from the state when it ends. */
+  private readonly dirtyTopics = new Set<string>();
+  private readonly dirtyBrokers = new Set<number>();
+  private readonly dirtyGroups = new Set<string>();
+  private readonly dirtyTransactions = new Set<string>();
+  private readonly dirtyWatermarks: PartitionsByTopic = new Map();
+  private readonly dirtySegments: PartitionsByTopic = new Map();
+  private readonly dirtyDirectories = new Set<string>();
+  private readonly open = new Set<Family>();
+
+  constructor(
+    buffers: StoreIndexBuffers,
+    private readonly state: MetadataState,
+  ) {
+    const tables = {} as Record<Family, SharedIndex>;
+    for (const family of FAMILIES) tables[family] = SharedIndex.openWriter(buffers.tables[family]);
+    this.tables = tables;
+    this.control = new IndexControl(buffers.control);
+  }
+
+  /**
+   * Applies events that the writer's state has already applied (a whole batch, or a stretch of the log
+   * during recovery), in offset order. Offsets are written as they come; the other entities are marked
+   * and written from the state by `publish`.
+   */
+  applyEvent(event: LogEvent): void {
+    switch (event.type) {
+      case 'TopicCreated':
+      case 'TopicConfigsAltered':
+      case 'PartitionsCreated':
+      case 'PartitionChanged':
+        this.dirtyTopics.add(event.value.name);
+        return;
+      case 'TopicDeleted':
+        this.deleteTopic(event.value.name);
+        return;
+      case 'BrokerRegistered':
+      case 'BrokerStatusChanged':
+      case 'BrokerUnregistered':
+        this.dirtyBrokers.add(event.value.brokerId);
+        return;
+      case 'GroupUpserted':
+        this.dirtyGroups.add(event.value.groupId);
+        return;
+      case 'GroupDeleted':
+        this.dirtyGroups.add(event.value.groupId);
+        this.deleteGroupOffsets(event.value.groupId);
+        return;
+      case 'OffsetsCommitted':
+        this.commitOffsets(event.value, event.timestampMs);
+        return;
+      case 'OffsetsDeleted':
+        for (const { topic, partition } of event.value.partitions) this.deleteOffset(event.value.groupId, topic, partition);
+        return;
+      case 'WatermarksUpdated':
+        addPartition(this.dirtyWatermarks, event.value.topic, event.value.partition);
+        return;
+      case 'SegmentAdded':
+      case 'SegmentRemoved':
+        addPartition(this.dirtySegments, event.value.topic, event.value.partition);
+        return;
+      case 'TransactionChanged':
+        this.dirtyTransactions.add(event.value.transactionalId);
+        return;
+      case 'ProducerIdsAllocated':
+        return;
+    }
+  }
+
+  /**
+   * Writes everything marked since the last publish from the state, closes every write section, and
+   * stores the applied offset: from here on every thread reads the state up to `state.lastOffset`.
+   */
+  publish(): void {
+    const { topics, brokers, groups, transactions, watermarks, segments } = this.state;
+    for (const name of this.dirtyTopics) {
+      const topic = topics.get(name);
+      this.write('topics', this.keys.topic(name), topic === undefined ? undefined : encodeTopic(topic));
+    }
+    for (const brokerId of this.dirtyBrokers) {
+      const broker = brokers.get(brokerId);
+      this.write('brokers', this.keys.broker(brokerId), broker === undefined ? undefined : encodeBroker(broker));
+    }
+    for (const groupId of this.dirtyGroups) {
+      const group = groups.get(groupId);
+      this.write('groups', this.keys.group(groupId), group === undefined ? undefined : encodeGroup(group));
+    }
+    for (const transactionalId of this.dirtyTransactions) {
+      const transaction = transactions.get(transactionalId);
+      this.write('transactions', this.keys.transaction(transactionalId), transaction === undefined ? undefined : encodeTransaction(transaction));
+    }
+    for (const [topic, partitions] of this.dirtyWatermarks) {
+      for (const partition of partitions) {
+        const value = watermarks.get(topic)?.get(partition);
+        if (value !== undefined) addPartition(this.watermarkKeys, topic, partition);
+        this.write('watermarks', this.keys.topicPartition(topic, partition), value === undefined ? undefined : encodeWatermarks(value));
+      }
+    }
+    for (const [topic, partitions] of this.dirtySegments) {
+      for (const partition of partitions) {
+        const list = segments.get(topic)?.get(partition);
+        const sorted = list === undefined || list.size === 0 ? undefined : [...list.values()].sort((a, b) => a.baseOffset - b.baseOffset || a.segmentId - b.segmentId);
+        if (sorted !== undefined) addPartition(this.segmentKeys, topic, partition);
+        this.write('segments', this.keys.topicPartition(topic, partition), sorted === undefined ? undefined : encodeSegments(sorted));
+      }
+    }
+    for (const groupId of this.dirtyDirectories) {
+      const byTopic = this.offsetKeys.get(groupId);
+      const entries = byTopic === undefined ? [] : [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+      this.write('offsetDirectories', this.keys.group(groupId), entries.length === 0 ? undefined : encodeOffsetDirectory(entries));
+    }
+    this.clearDirty();
+    for (const family of this.open) this.tables[family].endWrite();
+    this.open.clear();
+    this.control.nextProducerId = this.state.nextProducerId;
+    this.control.appliedOffset = this.state.lastOffset;
+  }
+
+  private clearDirty(): void {
+    this.dirtyTopics.clear();
+    this.dirtyBrokers.clear();
+    this.dirtyGroups.clear();
+    this.dirtyTransactions.clear();
+    this.dirtyWatermarks.clear();
+    this.dirtySegments.clear();
+    this.dirtyDirectories.clear();
+  }
+
+  /** The table of `family`, with a write section open on it. */
+  private writing(family: Family): SharedIndex {
+    const table = this.tables[family];
+    if (!this.open.has(family)) {
+      table.beginWrite();
+      this.open.add(family);
+    }
+    return table;
+  }
+
+  private write(family: Family, key: Uint8Array, value: Uint8Array | undefined): void {
+    const table = this.writing(family);
+    if (value === undefined) table.delete(key);
+    else table.set(key, value);
+  }
+
+  private commitOffsets(value: OffsetsCommitted, timestampMs: number): void {
+    const table = this.writing('offsets');
+    let byTopic = this.offsetKeys.get(value.groupId);
+    if (byTopic === undefined) {
+      byTopic = new Map();
+      this.offsetKeys.set(value.groupId, byTopic);
+    }
+    for (const entry of value.entries) {
+      if (addPartition(byTopic, entry.topic, entry.partition)) this.dirtyDirectories.add(value.groupId);
+      table.set(
+        this.keys.offset(value.groupId, entry.topic, entry.partition),
+        this.offsetValues.encode(entry.offset, entry.leaderEpoch, timestampMs, entry.metadata),
+      );
+    }
+  }
+
+  private deleteOffset(groupId: string, topic: string, partition: number): void {
+    const byTopic = this.offsetKeys.get(groupId);
+    const partitions = byTopic?.get(topic);
+    if (byTopic === undefined || partitions === undefined || !partitions.delete(partition)) return;
+    if (partitions.size === 0) byTopic.delete(topic);
+    if (byTopic.size === 0) this.offsetKeys.delete(groupId);
+    this.dirtyDirectories.add(groupId);
+    this.writing('offsets').delete(this.keys.offset(groupId, topic, partition));
+  }
+
+  private deleteGroupOffsets(groupId: string): void {
+    const byTopic = this.offsetKeys.get(groupId);
+    if (byTopic === undefined) return;
+    for (const [topic, partitions] of [...byTopic]) {
+      for (const partition of [...partitions]) this.deleteOffset(groupId, topic, partition);
+    }
+  }
+
+  /** A deleted topic takes its watermarks, segments and every group's offsets for it along. */
+  private deleteTopic(name: string): void {
+    this.dirtyTopics.add(name);
+    for (const [keys, dirty] of [[this.watermarkKeys, this.dirtyWatermarks], [this.segmentKeys, this.dirtySegments]]) {
+      const partitions = keys.get(name);
+      if (partitions === undefined) continue;
+      for (const partition of partitions) addPartition(dirty, name, partition);
+      keys.delete(name);
+    }
+    for (const [groupId, byTopic] of [...this.offsetKeys]) {
+      const partitions = byTopic.get(name);
+      if (partitions === undefined) continue;
+      for (const partition of [...partitions]) this.deleteOffset(groupId, name, partition);
+    }
+  }
+}

@@ -1,0 +1,343 @@
+/**
+ * The store's shared index: the whole current state, once, in SharedArrayBuffers that every thread of
+ * the process reads synchronously.
+ *
+ * Owns: which tables exist (one `SharedIndex` per entity family, so a scan of one family never walks
+ * another's entries and a write touches only the tables it changes), their sizes, the control words
+ * (applied offset, next producer id, handle ids), and `StoreIndexReader`, the typed read side used by
+ * `MetaLog` handles on any thread and by the reader pool. The writer side is index-writer.ts.
+ *
+ * Consistency: each read of one entity comes from one published state of its table (the table's
+ * seqlock). A group's offsets are read together from one state of the offsets table, checked against
+ * the group's offset directory. Reads of different entities are not one snapshot: a read that follows
+ * another may see a later batch, never an earlier one (the writer only moves forward).
+ *
+ * Visibility: the writer applies a batch to every table it touches and stores the applied offset before
+ * it acknowledges the batch, so a resolved write is visible to every thread that reads afterwards.
+ *
+ * Control words (BigInt64 words of `control`): w0 applied offset (-1: empty), w1 next producer id,
+ * w2 handle ids handed out (attach takes the next).
+ */
+import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions } from '../../native-free/shared-index.js';
+import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
+import { GROUP_ID_LENGTH_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
+import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
+import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, KeyEncoder } from './index-keys.js';
+import {
+  decodeBroker,
+  decodeCommittedOffset,
+  decodeGroup,
+  decodeOffsetDirectory,
+  decodeSegments,
+  decodeTopic,
+  decodeTransaction,
+  decodeWatermarks,
+} from './index-values.js';
+
+/** The tables of the index, one per entity family. */
+export const FAMILIES = ['topics', 'brokers', 'groups', 'offsets', 'offsetDirectories', 'watermarks', 'segments', 'transactions'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+const MiB = 1024 * 1024;
+
+/**
+ * Sizes of each table. Initial sizes are small (an empty store takes about 1 MiB); the maxima are
+ * address space reserved by growable SharedArrayBuffers, not memory: pages are used as tables grow.
+ */
+export const TABLE_SIZES: Readonly<Record<Family, SharedIndexOptions>> = {
+  topics: { slotCountInitial: 256, slotCountMax: 2 ** 21, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
+  brokers: { slotCountInitial: 16, slotCountMax: 2 ** 16, arenaBytesInitial: 4 * 1024, arenaBytesMax: 64 * MiB },
+  groups: { slotCountInitial: 256, slotCountMax: 2 ** 21, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
+  offsets: { slotCountInitial: 1024, slotCountMax: 2 ** 24, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
+  offsetDirectories: { slotCountInitial: 256, slotCountMax: 2 ** 21, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
+  watermarks: { slotCountInitial: 1024, slotCountMax: 2 ** 23, arenaBytesInitial: 64 * 1024, arenaBytesMax: 512 * MiB },
+  segments: { slotCountInitial: 256, slotCountMax: 2 ** 23, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
+  transactions: { slotCountInitial: 64, slotCountMax: 2 ** 21, arenaBytesInitial: 16 * 1024, arenaBytesMax: 512 * MiB },
+};
+
+/** The shared memory of a store's index: post it to another thread and attach there. */
+export interface StoreIndexBuffers {
+  readonly tables: Readonly<Record<Family, SharedIndexBuffers>>;
+  readonly control: SharedArrayBuffer;
+}
+
+const WORD_APPLIED_OFFSET = 0;
+const WORD_NEXT_PRODUCER_ID = 1;
+const WORD_HANDLES = 2;
+const CONTROL_WORDS = 8;
+
+/** Allocates an empty index (before the writer thread starts, which opens it as the writer). */
+export function allocateStoreIndex(): StoreIndexBuffers {
+  const tables = {} as Record<Family, SharedIndexBuffers>;
+  for (const family of FAMILIES) tables[family] = SharedIndex.allocate(TABLE_SIZES[family]);
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 8);
+  Atomics.store(new BigInt64Array(control), WORD_APPLIED_OFFSET, -1n);
+  return { tables, control };
+}
+
+/** The control words of an index. @internal */
+export class IndexControl {
+  private readonly words: BigInt64Array;
+
+  constructor(control: SharedArrayBuffer) {
+    this.words = new BigInt64Array(control);
+  }
+
+  get appliedOffset(): number {
+    return Number(Atomics.load(this.words, WORD_APPLIED_OFFSET));
+  }
+
+  set appliedOffset(offset: number) {
+    Atomics.store(this.words, WORD_APPLIED_OFFSET, BigInt(offset));
+  }
+
+  get nextProducerId(): number {
+    return Number(Atomics.load(this.words, WORD_NEXT_PRODUCER_ID));
+  }
+
+  set nextProducerId(id: number) {
+    Atomics.store(this.words, WORD_NEXT_PRODUCER_ID, BigInt(id));
+  }
+
+  /** A handle id no other handle of this store got (the opener has 0). */
+  takeHandleId(): number {
+    return Number(Atomics.add(this.words, WORD_HANDLES, 1n)) + 1;
+  }
+}
+
+/** Entries kept per family in a reader's cache of decoded values; past it the cache starts over. */
+const DECODED_CACHE_ENTRIES_MAX = 1 << 17;
+
+interface Decoded<T> {
+  version: number;
+  value: T;
+}
+
+/**
+ * Caches decoded values by key and index version. A cached value is handed out only while the index
+ * still holds the same version of its key, so it is never stale; it saves the decoding, not the read.
+ */
+class DecodedCache<K, T> {
+  private readonly entries = new Map<K, Decoded<T>>();
+
+  constructor(private readonly decode: (bytes: Uint8Array) => T) {}
+
+  /** The value under `key` in `table` (encoded as `encodedKey`), decoded at most once per version. */
+  read(table: SharedIndex, key: K, encodedKey: Uint8Array): T | undefined {
+    const cached = this.entries.get(key);
+    const found = table.lookup(encodedKey, cached === undefined ? 0 : cached.version);
+    if (found === UNCHANGED) return (cached as Decoded<T>).value;
+    if (found === undefined) {
+      if (cached !== undefined) this.entries.delete(key);
+      return undefined;
+    }
+    const value = this.decode(found);
+    if (cached !== undefined) {
+      cached.version = table.lookupVersion;
+      cached.value = value;
+    } else {
+      if (this.entries.size >= DECODED_CACHE_ENTRIES_MAX) this.entries.clear();
+      this.entries.set(key, { version: table.lookupVersion, value });
+    }
+    return value;
+  }
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A committed offset with its topic and partition, as `fetchOffsets` lists them. */
+export type ListedOffset = CommittedOffset & { topic: string; partition: number };
+
+/** Attempts of `fetchOffsets` before it gives up on a group whose directory keeps changing. */
+const DIRECTORY_READ_ATTEMPTS_MAX = 1000;
+
+/**
+ * Typed, synchronous reads of a store's index from any thread. Never writes. Values are frozen and
+ * may be shared between calls (decoded once per version).
+ */
+export class StoreIndexReader {
+  readonly buffers: StoreIndexBuffers;
+  readonly control: IndexControl;
+  private readonly tables: Record<Family, SharedIndex>;
+  private readonly keys = new KeyEncoder();
+  private readonly topicCache = new DecodedCache<string, Topic>(decodeTopic);
+  private readonly groupCache = new DecodedCache<string, Group>(decodeGroup);
+  private readonly brokerCache = new DecodedCache<number, Broker>(decodeBroker);
+  private readonly transactionCache = new DecodedCache<string, Transaction>(decodeTransaction);
+
+  constructor(buffers: StoreIndexBuffers) {
+    this.buffers = buffers;
+    this.control = new IndexControl(buffers.control);
+    const tables = {} as Record<Family, SharedIndex>;
+    for (const family of FAMILIES) tables[family] = SharedIndex.attach(buffers.tables[family]);
+    this.tables = tables;
+  }
+
+  /** Offset of the last event the index shows (-1: none). */
+  get appliedOffset(): number {
+    return this.control.appliedOffset;
+  }
+
+  /** The first producer id never handed out. */
+  get nextProducerId(): number {
+    return this.control.nextProducerId;
+  }
+
+  getTopic(name: string): Topic | undefined {
+    if (typeof name !== 'string' || name.length > TOPIC_NAME_LENGTH_MAX) return undefined;
+    return this.topicCache.read(this.tables.topics, name, this.keys.topic(name));
+  }
+
+  getPartition(name: string, partition: number): Readonly<PartitionState> | undefined {
+    return this.getTopic(name)?.partitions[partition];
+  }
+
+  getBroker(brokerId: number): Broker | undefined {
+    if (!Number.isInteger(brokerId) || brokerId < 0 || brokerId > 0x7fffffff) return undefined;
+    return this.brokerCache.read(this.tables.brokers, brokerId, this.keys.broker(brokerId));
+  }
+
+  getGroup(groupId: string): Group | undefined {
+    if (typeof groupId !== 'string' || groupId.length > GROUP_ID_LENGTH_MAX) return undefined;
+    return this.groupCache.read(this.tables.groups, groupId, this.keys.group(groupId));
+  }
+
+  getTransaction(transactionalId: string): Transaction | undefined {
+    if (typeof transactionalId !== 'string' || transactionalId.length > GROUP_ID_LENGTH_MAX) return undefined;
+    return this.transactionCache.read(this.tables.transactions, transactionalId, this.keys.transaction(transactionalId));
+  }
+
+  fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    if (!isGroupId(groupId) || !isTopicPartition(topic, partition)) return undefined;
+    const bytes = this.tables.offsets.get(this.keys.offset(groupId, topic, partition));
+    return bytes === undefined ? undefined : decodeCommittedOffset(bytes);
+  }
+
+  getWatermarks(topic: string, partition: number): Readonly<Watermarks> | undefined {
+    if (!isTopicPartition(topic, partition)) return undefined;
+    const bytes = this.tables.watermarks.get(this.keys.topicPartition(topic, partition));
+    return bytes === undefined ? undefined : decodeWatermarks(bytes);
+  }
+
+  /** The segments of a partition, in base offset order. */
+  listSegments(topic: string, partition: number): Readonly<SegmentInfo>[] {
+    if (!isTopicPartition(topic, partition)) return [];
+    const bytes = this.tables.segments.get(this.keys.topicPartition(topic, partition));
+    return bytes === undefined ? [] : decodeSegments(bytes);
+  }
+
+  /** Every committed offset of a group, in topic then partition order, from one state of the index. */
+  fetchOffsets(groupId: string): ListedOffset[] {
+    if (!isGroupId(groupId)) return [];
+    const groupKey = this.keys.group(groupId).slice();
+    const directories = this.tables.offsetDirectories;
+    // Bounded: each retry means the writer changed this group's directory during the read.
+    for (let attempt = 0; attempt < DIRECTORY_READ_ATTEMPTS_MAX; attempt++) {
+      const version = directories.version(groupKey);
+      if (version === 0) return [];
+      const directoryBytes = directories.get(groupKey);
+      if (directoryBytes === undefined) continue;
+      const directory = decodeOffsetDirectory(directoryBytes).sort((a, b) => byString(a.topic, b.topic));
+      const keys: Uint8Array[] = [];
+      const listed: { topic: string; partition: number }[] = [];
+      for (const { topic, partitions } of directory) {
+        for (const partition of [...partitions].sort((a, b) => a - b)) {
+          keys.push(this.keys.offset(groupId, topic, partition).slice());
+          listed.push({ topic, partition });
+        }
+      }
+      const values = this.tables.offsets.getMany(keys);
+      if (directories.version(groupKey) !== version) continue;
+      const offsets: ListedOffset[] = [];
+      for (let index = 0; index < listed.length; index++) {
+        const bytes = values[index];
+        if (bytes !== undefined) offsets.push({ ...listed[index], ...decodeCommittedOffset(bytes) });
+      }
+      return offsets;
+    }
+    throw new Error(`fetchOffsets(${groupId}): the group's offsets kept changing for ${DIRECTORY_READ_ATTEMPTS_MAX} attempts`);
+  }
+
+  /** Every topic, in name order. */
+  listTopics(): Topic[] {
+    const topics: Topic[] = [];
+    this.tables.topics.forEachEntry((_key, value) => topics.push(decodeTopic(value)));
+    return topics.sort((a, b) => byString(a.name, b.name));
+  }
+
+  /** Names of every topic, in order; without decoding the topics. */
+  listTopicNames(): string[] {
+    const names: string[] = [];
+    this.tables.topics.forEachEntry((key) => names.push(decodeStringKey(key)));
+    return names.sort(byString);
+  }
+
+  /** Every registered broker, in id order. */
+  listBrokers(): Broker[] {
+    const brokers: Broker[] = [];
+    this.tables.brokers.forEachEntry((_key, value) => brokers.push(decodeBroker(value)));
+    return brokers.sort((a, b) => a.brokerId - b.brokerId);
+  }
+
+  /** Ids of every registered broker, in order. */
+  listBrokerIds(): number[] {
+    const ids: number[] = [];
+    this.tables.brokers.forEachEntry((key) => ids.push(decodeBrokerKey(key)));
+    return ids.sort((a, b) => a - b);
+  }
+
+  /** Every stored group, in id order. */
+  listGroups(): Group[] {
+    const groups: Group[] = [];
+    this.tables.groups.forEachEntry((_key, value) => groups.push(decodeGroup(value)));
+    return groups.sort((a, b) => byString(a.groupId, b.groupId));
+  }
+
+  /** Ids of every group that has a record or committed offsets, in order. */
+  listGroupIds(): string[] {
+    const ids = new Set<string>();
+    this.tables.groups.forEachEntry((key) => ids.add(decodeStringKey(key)));
+    this.tables.offsetDirectories.forEachEntry((key) => ids.add(decodeStringKey(key)));
+    return [...ids].sort(byString);
+  }
+
+  /** Every transaction, in transactional id order. */
+  listTransactions(): Transaction[] {
+    const transactions: Transaction[] = [];
+    this.tables.transactions.forEachEntry((_key, value) => transactions.push(decodeTransaction(value)));
+    return transactions.sort((a, b) => byString(a.transactionalId, b.transactionalId));
+  }
+
+  /** Every partition's watermarks, in topic then partition order. */
+  listWatermarks(): { topic: string; partition: number; watermarks: Readonly<Watermarks> }[] {
+    const all: { topic: string; partition: number; watermarks: Readonly<Watermarks> }[] = [];
+    this.tables.watermarks.forEachEntry((key, value) => all.push({ ...decodeTopicPartitionKey(key), watermarks: decodeWatermarks(value) }));
+    return all.sort((a, b) => byString(a.topic, b.topic) || a.partition - b.partition);
+  }
+
+  /** Every partition's segments, in topic then partition order. */
+  listAllSegments(): { topic: string; partition: number; segments: Readonly<SegmentInfo>[] }[] {
+    const all: { topic: string; partition: number; segments: Readonly<SegmentInfo>[] }[] = [];
+    this.tables.segments.forEachEntry((key, value) => all.push({ ...decodeTopicPartitionKey(key), segments: decodeSegments(value) }));
+    return all.sort((a, b) => byString(a.topic, b.topic) || a.partition - b.partition);
+  }
+
+  /** Entry counts and bytes of every table. */
+  stats(): Record<Family, ReturnType<SharedIndex['stats']> & { slotBytes: number }> {
+    const all = {} as Record<Family, ReturnType<SharedIndex['stats']> & { slotBytes: number }>;
+    for (const family of FAMILIES) {
+      const buffers = this.buffers.tables[family];
+      all[family] = { ...this.tables[family].stats(), slotBytes: buffers.slots0.byteLength + buffers.slots1.byteLength };
+    }
+    return all;
+  }
+}
+
+function isGroupId(groupId: unknown): groupId is string {
+  return typeof groupId === 'string' && groupId.length <= GROUP_ID_LENGTH_MAX;
+}
+
+function isTopicPartition(topic: unknown, partition: unknown): boolean {
+  return typeof topic === 'string' && topic.length <= TOPIC_NAME_LENGTH_MAX && Number.isInteger(partition) && (partition as number) >= 0
+    && (partition as number) <= 0x7fffffff;
+}
