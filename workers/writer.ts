@@ -13,7 +13,7 @@ import { CommandRing } from '../native-free/command-ring.js';
 import { EventRing } from '../native-free/event-ring.js';
 import { decodeCommand } from '../src/codec/command-codec.js';
 import type { MetaLogConfig } from '../src/config.js';
-import type { StoreIndexBuffers } from '../src/index/store-index.js';
+import { IndexControl, type StoreIndexBuffers } from '../src/index/store-index.js';
 import { MetaLogError } from '../src/errors.js';
 import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
 import { recoverWriter } from '../src/writer/recover-writer.js';
@@ -100,6 +100,7 @@ function main(): void {
     publish(encodeControlRecord(BATCH_KIND.FATAL, serializeUnknown(error)));
   }
   core.close();
+  new IndexControl(data.index.control).markStoreClosed();
   const readOnly = core.readOnlyError;
   publish(encodeControlRecord(BATCH_KIND.CLOSED, { readOnly: readOnly === null ? null : readOnly.toJSON() }));
 }

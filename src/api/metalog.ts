@@ -377,6 +377,7 @@ export class MetaLog {
    */
   watch(options: WatchOptions = {}): AsyncIterableIterator<LogEvent> {
     this.assertOpen();
+    this.link.ensureCursor();
     // From the next batch this handle will see: a watcher gets every event after that, none twice.
     const next = this.link.seenOffset + 1;
     const from = options.from ?? next;

@@ -85,6 +85,8 @@ export class WriterLink {
   private readOnlyCause: MetaLogError | null = null;
   private closing = false;
   private closedValue = false;
+  /** The index's control words, on an attached link (whose writer may close without telling it). */
+  private control: IndexControl | null = null;
   private draining = false;
   private wakeScheduled = false;
   private commandsSinceWake = 0;
@@ -98,7 +100,8 @@ export class WriterLink {
   private constructor(
     private readonly sink: BatchSink,
     private readonly commandRing: CommandRing,
-    private readonly cursor: EventCursor,
+    /** This link's cursor on the event ring: an attached link opens it at its first write or watch. */
+    private cursor: EventCursor | null,
     /** The writer thread, on the opener's link; null on an attached link. */
     private readonly worker: Worker | null,
     private readonly workerExited: Promise<void>,
@@ -131,7 +134,7 @@ export class WriterLink {
     const link = new WriterLink(sink, commandRing, cursor, worker, workerExited, OPENER_HANDLE_ID, null, index, config);
     const opened = new Promise<void>((resolve, reject) => (link.settleOpen = { resolve, reject }));
     link.watchWorker();
-    void link.consume();
+    void link.consume(cursor);
     try {
       await opened;
     } catch (error) {
@@ -144,28 +147,48 @@ export class WriterLink {
   }
 
   /**
-   * Joins the writer of a store opened elsewhere in this process (usually on another thread): its own
-   * cursor on the event ring and its own handle id, the same command ring.
-   * @throws STORE_CLOSED when every cursor is taken (HANDLES_MAX) or the store is closing.
+   * Joins the writer of a store opened elsewhere in this process (usually on another thread), with its
+   * own handle id and the same command ring. Its cursor on the event ring (which the writer then waits
+   * for) is opened only at its first write or watch: a handle that only reads holds no cursor.
+   * @throws STORE_CLOSED when the store is closed.
    */
   static attach(handle: StoreHandle, sink: BatchSink): WriterLink {
-    const eventRing = EventRing.attach(handle.eventRing);
-    let cursor: EventCursor;
-    try {
-      cursor = eventRing.openCursor();
-    } catch (error) {
-      throw new MetaLogError('INVALID_REQUEST', `cannot attach: ${(error as Error).message}`, {}, error);
-    }
     const control = new IndexControl(handle.index.control);
+    if (control.storeClosed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
     const handleId = (control.takeHandleId() % HANDLE_ID_MAX) + 1;
-    const link = new WriterLink(sink, CommandRing.attach(handle.commandRing), cursor, null, Promise.resolve(), handleId, handle, handle.index, handle.config);
+    const link = new WriterLink(sink, CommandRing.attach(handle.commandRing), null, null, Promise.resolve(), handleId, handle, handle.index, handle.config);
     link.recoveryReport = handle.recovery;
     link.seenOffsetValue = control.appliedOffset;
     link.durableOffsetValue = Math.min(handle.recovery.lastOffset, control.appliedOffset);
     link.settleOpen = { resolve: () => undefined, reject: () => undefined };
-    void link.consume();
+    link.control = control;
     return link;
   }
+
+  /**
+   * Opens this attached link's cursor (at the ring's current end) and starts consuming, if not yet done.
+   * @throws INVALID_REQUEST when every cursor is taken (HANDLES_MAX handles write or watch at once).
+   */
+  ensureCursor(): void {
+    if (this.cursor !== null || this.closedValue) return;
+    let cursor: EventCursor;
+    try {
+      cursor = EventRing.attach((this.handleValue as StoreHandle).eventRing).openCursor();
+    } catch (error) {
+      throw new MetaLogError('INVALID_REQUEST', `cannot follow the store's acknowledgements: ${(error as Error).message}`, {}, error);
+    }
+    this.cursor = cursor;
+    // Everything already applied was published before this cursor's start or is on its way: a watch
+    // from now starts after what the index shows.
+    this.seenOffsetValue = Math.max(this.seenOffsetValue, (this.control as IndexControl).appliedOffset);
+    // A thread that ends without closing its handle must not leave the writer waiting for this cursor.
+    process.once('exit', this.releaseCursorAtExit);
+    void this.consume(cursor);
+  }
+
+  private readonly releaseCursorAtExit = (): void => {
+    this.cursor?.close();
+  };
 
   /** What another thread passes to `MetaLog.attach`. */
   get handle(): StoreHandle {
@@ -187,9 +210,9 @@ export class WriterLink {
     return this.seenOffsetValue;
   }
 
-  /** True once the writer has closed (or died). */
+  /** True once the writer has closed (or died), or this attached link was closed. */
   get closed(): boolean {
-    return this.closedValue;
+    return this.closedValue || (this.control !== null && this.control.storeClosed);
   }
 
   /** What the writer's recovery found. */
@@ -224,16 +247,16 @@ export class WriterLink {
   }
 
   /** Consumes the event ring until the writer reports CLOSED (or dies). */
-  private async consume(): Promise<void> {
+  private async consume(cursor: EventCursor): Promise<void> {
     const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
     // Ends when the writer publishes CLOSED or exits (or this attached link detaches); each pass either
     // consumes records or waits.
     let consumedSinceYield = 0;
     while (!this.closedValue && !this.detached) {
-      const consumed = this.cursor.poll(onRecord, 64);
+      const consumed = cursor.poll(onRecord, 64);
       if (consumed === 0) {
         consumedSinceYield = 0;
-        await this.cursor.waitAsync(1000);
+        await cursor.waitAsync(1000);
       } else if ((consumedSinceYield += consumed) >= CONSUME_RECORDS_PER_TURN) {
         // A long replay must not starve the caller's event loop: give it a turn now and then.
         consumedSinceYield = 0;
@@ -246,7 +269,7 @@ export class WriterLink {
   private drainEventRing(): void {
     const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
     // Bounded: the writer has exited, so nothing more is published while this runs.
-    while (!this.closedValue && this.cursor.poll(onRecord, 64) > 0) {
+    while (!this.closedValue && this.cursor !== null && this.cursor.poll(onRecord, 64) > 0) {
       /* consume */
     }
   }
@@ -310,6 +333,8 @@ export class WriterLink {
   private finishClosed(): void {
     if (this.closedValue) return;
     this.closedValue = true;
+    // Tell attached handles too (the writer does this itself unless it died).
+    if (this.worker !== null) new IndexControl(this.indexBuffers.control).markStoreClosed();
     this.sink.closed();
     const error = new MetaLogError('STORE_CLOSED', 'the store was closed before this call was acknowledged', {});
     for (const call of this.pending.values()) call.reject(error);
@@ -319,8 +344,13 @@ export class WriterLink {
 
   /** Queues a command (or `sync`) for the writer; resolves with `onOk(event)` once it is acknowledged. */
   submit<T>(command: Command | 'sync' | 'close', onOk: (event: EventOf) => T): Promise<T> {
-    if (this.closing || this.closedValue) {
+    if (this.closing || this.closed) {
       return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
+    }
+    try {
+      this.ensureCursor();
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (this.readOnlyCause !== null && command !== 'close') {
       return Promise.reject(new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${this.readOnlyCause.message}`, {}, this.readOnlyCause));
@@ -398,7 +428,7 @@ export class WriterLink {
       await this.closedSignal;
     }
     await this.workerExited;
-    this.cursor.close();
+    this.cursor?.close();
   }
 
   /**
@@ -412,7 +442,8 @@ export class WriterLink {
     }
     this.closing = true;
     this.detached = true;
-    this.cursor.close();
+    this.cursor?.close();
+    process.removeListener('exit', this.releaseCursorAtExit);
     const error = new MetaLogError('STORE_CLOSED', 'this handle was closed', {});
     for (const call of this.pending.values()) call.reject(error);
     this.pending.clear();

@@ -3,122 +3,312 @@
  * objects the API returns.
  *
  * Owns: one codec per family. Whole entities (topics with their partitions, groups with their members,
- * brokers, transactions, a partition's segment list, a group's offset directory) are Avro records
- * (avsc), decoded only when their version changes (readers cache them). The two values read on every
- * fetch or produce are fixed layouts, decoded without avsc:
+ * brokers, transactions, a partition's segment list, a group's offset directory) are written field by
+ * field in a fixed order (u8/i32/f64 little-endian, strings and byte strings as u32 length + bytes,
+ * nullable strings with length 0xffffffff for null, lists as u32 count + items) and decoded into plain
+ * frozen objects, only when their version changes (readers cache them). The two values read on every
+ * fetch or produce are fixed layouts:
  *
  *   committed offset   f64 offset | i32 leader epoch | f64 commit timestamp ms | metadata (UTF-8, to the end)
  *   watermarks         f64 high watermark | f64 log start offset
  *
  * In memory only: the index is rebuilt from the WAL at every open, so this layout may change freely.
  */
-import avro from 'avsc';
-import type { BrokerStatus, PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
+import type { BrokerStatus, GroupMember, GroupState, PartitionState, SegmentInfo, TransactionState, Watermarks } from '../codec/event-schema.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
 
-const partitionState = {
-  type: 'record',
-  name: 'PartitionState',
-  fields: [
-    { name: 'partition', type: 'int' },
-    { name: 'leader', type: 'int' },
-    { name: 'replicas', type: { type: 'array', items: 'int' } },
-    { name: 'isr', type: { type: 'array', items: 'int' } },
-    { name: 'leaderEpoch', type: 'int' },
-    { name: 'partitionEpoch', type: 'int' },
-  ],
-};
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const NULL_LENGTH = 0xffffffff;
 
-const topicType = avro.Type.forSchema({
-  type: 'record',
-  name: 'IndexTopic',
-  fields: [
-    { name: 'topicId', type: 'string' },
-    { name: 'name', type: 'string' },
-    { name: 'replicationFactor', type: 'int' },
-    { name: 'partitions', type: { type: 'array', items: partitionState } },
-    { name: 'configs', type: { type: 'map', values: 'string' } },
-  ],
-} as avro.Schema, { wrapUnions: 'auto' });
+/** Appends fields to a growing buffer; `finish` returns a copy of what was written. */
+class ValueWriter {
+  private bytes = new Uint8Array(1024);
+  private view = new DataView(this.bytes.buffer);
+  private length = 0;
 
-const brokerType = avro.Type.forSchema({
-  type: 'record',
-  name: 'IndexBroker',
-  fields: [
-    { name: 'brokerId', type: 'int' },
-    { name: 'host', type: 'string' },
-    { name: 'port', type: 'int' },
-    { name: 'rack', type: ['null', 'string'] },
-    { name: 'brokerEpoch', type: 'long' },
-    { name: 'status', type: { type: 'enum', name: 'BrokerStatus', symbols: ['ONLINE', 'FENCED', 'MAINTENANCE'] } },
-  ],
-} as avro.Schema, { wrapUnions: 'auto' });
+  start(): this {
+    this.length = 0;
+    return this;
+  }
 
-const groupType = avro.Type.forSchema({
-  type: 'record',
-  name: 'IndexGroup',
-  fields: [
-    { name: 'groupId', type: 'string' },
-    { name: 'state', type: 'string' },
-    { name: 'protocolType', type: 'string' },
-    { name: 'protocol', type: ['null', 'string'] },
-    { name: 'generation', type: 'int' },
-    { name: 'leader', type: ['null', 'string'] },
-    {
-      name: 'members',
-      type: {
-        type: 'array',
-        items: {
-          type: 'record',
-          name: 'GroupMember',
-          fields: [
-            { name: 'memberId', type: 'string' },
-            { name: 'groupInstanceId', type: ['null', 'string'] },
-            { name: 'clientId', type: 'string' },
-            { name: 'clientHost', type: 'string' },
-            { name: 'sessionTimeoutMs', type: 'int' },
-            { name: 'rebalanceTimeoutMs', type: 'int' },
-            { name: 'topics', type: { type: 'array', items: 'string' } },
-            { name: 'subscription', type: 'bytes' },
-            { name: 'assignment', type: 'bytes' },
-          ],
-        },
-      },
-    },
-  ],
-} as avro.Schema, { wrapUnions: 'auto' });
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+    this.view = new DataView(grown.buffer);
+  }
 
-const topicPartition = { type: 'record', name: 'TopicPartition', fields: [{ name: 'topic', type: 'string' }, { name: 'partition', type: 'int' }] };
+  u8(value: number): this {
+    this.reserve(1);
+    this.bytes[this.length++] = value;
+    return this;
+  }
 
-const transactionType = avro.Type.forSchema({
-  type: 'record',
-  name: 'IndexTransaction',
-  fields: [
-    { name: 'transactionalId', type: 'string' },
-    { name: 'producerId', type: 'long' },
-    { name: 'producerEpoch', type: 'int' },
-    { name: 'state', type: 'string' },
-    { name: 'timeoutMs', type: 'int' },
-    { name: 'partitions', type: { type: 'array', items: topicPartition } },
-    { name: 'groupIds', type: { type: 'array', items: 'string' } },
-  ],
-} as avro.Schema, { wrapUnions: 'auto' });
+  u32(value: number): this {
+    this.reserve(4);
+    this.view.setUint32(this.length, value, true);
+    this.length += 4;
+    return this;
+  }
 
-const segmentsType = avro.Type.forSchema({
-  type: 'array',
-  items: {
-    type: 'record',
-    name: 'SegmentInfo',
-    fields: [
-      { name: 'segmentId', type: 'long' },
-      { name: 'baseOffset', type: 'long' },
-      { name: 'lastOffset', type: 'long' },
-      { name: 'sizeBytes', type: 'long' },
-      { name: 'recordCount', type: 'long' },
-      { name: 'path', type: 'string' },
-    ],
-  },
-} as avro.Schema);
+  i32(value: number): this {
+    this.reserve(4);
+    this.view.setInt32(this.length, value, true);
+    this.length += 4;
+    return this;
+  }
+
+  f64(value: number): this {
+    this.reserve(8);
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
+    return this;
+  }
+
+  string(value: string): this {
+    this.reserve(4 + 3 * value.length);
+    const written = utf8.encodeInto(value, this.bytes.subarray(this.length + 4)).written;
+    this.view.setUint32(this.length, written, true);
+    this.length += 4 + written;
+    return this;
+  }
+
+  nullableString(value: string | null): this {
+    return value === null ? this.u32(NULL_LENGTH) : this.string(value);
+  }
+
+  byteString(value: Uint8Array): this {
+    this.u32(value.length);
+    this.reserve(value.length);
+    this.bytes.set(value, this.length);
+    this.length += value.length;
+    return this;
+  }
+
+  i32List(values: readonly number[]): this {
+    this.u32(values.length);
+    for (const value of values) this.i32(value);
+    return this;
+  }
+
+  stringList(values: readonly string[]): this {
+    this.u32(values.length);
+    for (const value of values) this.string(value);
+    return this;
+  }
+
+  finish(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+}
+
+/** Reads fields in the order `ValueWriter` wrote them. */
+class ValueReader {
+  private readonly view: DataView;
+  private position = 0;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  u8(): number {
+    return this.bytes[this.position++];
+  }
+
+  u32(): number {
+    const value = this.view.getUint32(this.position, true);
+    this.position += 4;
+    return value;
+  }
+
+  i32(): number {
+    const value = this.view.getInt32(this.position, true);
+    this.position += 4;
+    return value;
+  }
+
+  f64(): number {
+    const value = this.view.getFloat64(this.position, true);
+    this.position += 8;
+    return value;
+  }
+
+  string(): string {
+    const length = this.u32();
+    const value = utf8Decoder.decode(this.bytes.subarray(this.position, this.position + length));
+    this.position += length;
+    return value;
+  }
+
+  nullableString(): string | null {
+    if (this.view.getUint32(this.position, true) === NULL_LENGTH) {
+      this.position += 4;
+      return null;
+    }
+    return this.string();
+  }
+
+  /** A Buffer over a copy of the bytes (the API's byte fields are Buffers). */
+  byteString(): Buffer {
+    const length = this.u32();
+    const value = Buffer.from(this.bytes.subarray(this.position, this.position + length));
+    this.position += length;
+    return value;
+  }
+
+  i32List(): number[] {
+    const count = this.u32();
+    const values = new Array<number>(count);
+    for (let index = 0; index < count; index++) values[index] = this.i32();
+    return values;
+  }
+
+  stringList(): string[] {
+    const count = this.u32();
+    const values = new Array<string>(count);
+    for (let index = 0; index < count; index++) values[index] = this.string();
+    return values;
+  }
+}
+
+const writer = new ValueWriter();
+
+const BROKER_STATUSES: readonly BrokerStatus[] = ['ONLINE', 'FENCED', 'MAINTENANCE'];
+const GROUP_STATES: readonly GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
+const TRANSACTION_STATES: readonly TransactionState[] = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort'];
+
+export function encodeTopic(topic: Topic): Uint8Array {
+  const out = writer.start().string(topic.topicId).string(topic.name).i32(topic.replicationFactor).u32(topic.partitions.length);
+  for (const partition of topic.partitions) {
+    out.i32(partition.partition).i32(partition.leader).i32List(partition.replicas).i32List(partition.isr).i32(partition.leaderEpoch).i32(partition.partitionEpoch);
+  }
+  const configs = Object.entries(topic.configs);
+  out.u32(configs.length);
+  for (const [key, value] of configs) out.string(key).string(value);
+  return out.finish();
+}
+
+export function decodeTopic(bytes: Uint8Array): Topic {
+  const input = new ValueReader(bytes);
+  const topicId = input.string();
+  const name = input.string();
+  const replicationFactor = input.i32();
+  const partitions = new Array<Readonly<PartitionState>>(input.u32());
+  for (let index = 0; index < partitions.length; index++) {
+    partitions[index] = Object.freeze({
+      partition: input.i32(),
+      leader: input.i32(),
+      replicas: Object.freeze(input.i32List()) as number[],
+      isr: Object.freeze(input.i32List()) as number[],
+      leaderEpoch: input.i32(),
+      partitionEpoch: input.i32(),
+    });
+  }
+  const configs: Record<string, string> = {};
+  for (let count = input.u32(); count > 0; count--) {
+    const key = input.string();
+    configs[key] = input.string();
+  }
+  return Object.freeze({ topicId, name, replicationFactor, partitions: Object.freeze(partitions), configs: Object.freeze(configs) });
+}
+
+export function encodeBroker(broker: Broker): Uint8Array {
+  return writer.start().i32(broker.brokerId).string(broker.host).i32(broker.port).nullableString(broker.rack).f64(broker.brokerEpoch)
+    .u8(BROKER_STATUSES.indexOf(broker.status)).finish();
+}
+
+export function decodeBroker(bytes: Uint8Array): Broker {
+  const input = new ValueReader(bytes);
+  return Object.freeze({
+    brokerId: input.i32(),
+    host: input.string(),
+    port: input.i32(),
+    rack: input.nullableString(),
+    brokerEpoch: input.f64(),
+    status: BROKER_STATUSES[input.u8()],
+  });
+}
+
+export function encodeGroup(group: Group): Uint8Array {
+  const out = writer.start().string(group.groupId).u8(GROUP_STATES.indexOf(group.state)).string(group.protocolType).nullableString(group.protocol)
+    .i32(group.generation).nullableString(group.leader).u32(group.members.length);
+  for (const member of group.members) {
+    out.string(member.memberId).nullableString(member.groupInstanceId).string(member.clientId).string(member.clientHost)
+      .i32(member.sessionTimeoutMs).i32(member.rebalanceTimeoutMs).stringList(member.topics).byteString(member.subscription).byteString(member.assignment);
+  }
+  return out.finish();
+}
+
+export function decodeGroup(bytes: Uint8Array): Group {
+  const input = new ValueReader(bytes);
+  const groupId = input.string();
+  const state = GROUP_STATES[input.u8()];
+  const protocolType = input.string();
+  const protocol = input.nullableString();
+  const generation = input.i32();
+  const leader = input.nullableString();
+  const members = new Array<Readonly<GroupMember>>(input.u32());
+  for (let index = 0; index < members.length; index++) {
+    members[index] = Object.freeze({
+      memberId: input.string(),
+      groupInstanceId: input.nullableString(),
+      clientId: input.string(),
+      clientHost: input.string(),
+      sessionTimeoutMs: input.i32(),
+      rebalanceTimeoutMs: input.i32(),
+      topics: Object.freeze(input.stringList()) as string[],
+      subscription: input.byteString(),
+      assignment: input.byteString(),
+    });
+  }
+  return Object.freeze({ groupId, state, protocolType, protocol, generation, leader, members: Object.freeze(members) });
+}
+
+export function encodeTransaction(transaction: Transaction): Uint8Array {
+  const out = writer.start().string(transaction.transactionalId).f64(transaction.producerId).i32(transaction.producerEpoch)
+    .u8(TRANSACTION_STATES.indexOf(transaction.state)).i32(transaction.timeoutMs).u32(transaction.partitions.length);
+  for (const { topic, partition } of transaction.partitions) out.string(topic).i32(partition);
+  return out.stringList(transaction.groupIds).finish();
+}
+
+export function decodeTransaction(bytes: Uint8Array): Transaction {
+  const input = new ValueReader(bytes);
+  const transactionalId = input.string();
+  const producerId = input.f64();
+  const producerEpoch = input.i32();
+  const state = TRANSACTION_STATES[input.u8()];
+  const timeoutMs = input.i32();
+  const partitions = new Array<{ topic: string; partition: number }>(input.u32());
+  for (let index = 0; index < partitions.length; index++) partitions[index] = Object.freeze({ topic: input.string(), partition: input.i32() });
+  const groupIds = Object.freeze(input.stringList()) as string[];
+  return Object.freeze({ transactionalId, producerId, producerEpoch, state, timeoutMs, partitions: Object.freeze(partitions) as { topic: string; partition: number }[], groupIds });
+}
+
+export function encodeSegments(segments: readonly SegmentInfo[]): Uint8Array {
+  const out = writer.start().u32(segments.length);
+  for (const segment of segments) {
+    out.f64(segment.segmentId).f64(segment.baseOffset).f64(segment.lastOffset).f64(segment.sizeBytes).f64(segment.recordCount).string(segment.path);
+  }
+  return out.finish();
+}
+
+export function decodeSegments(bytes: Uint8Array): Readonly<SegmentInfo>[] {
+  const input = new ValueReader(bytes);
+  const segments = new Array<Readonly<SegmentInfo>>(input.u32());
+  for (let index = 0; index < segments.length; index++) {
+    segments[index] = Object.freeze({
+      segmentId: input.f64(),
+      baseOffset: input.f64(),
+      lastOffset: input.f64(),
+      sizeBytes: input.f64(),
+      recordCount: input.f64(),
+      path: input.string(),
+    });
+  }
+  return segments;
+}
 
 /** A group's offset directory: the (topic, partitions) it has committed offsets for. */
 export interface OffsetDirectoryEntry {
@@ -126,87 +316,20 @@ export interface OffsetDirectoryEntry {
   readonly partitions: readonly number[];
 }
 
-const offsetDirectoryType = avro.Type.forSchema({
-  type: 'array',
-  items: {
-    type: 'record',
-    name: 'OffsetDirectoryEntry',
-    fields: [
-      { name: 'topic', type: 'string' },
-      { name: 'partitions', type: { type: 'array', items: 'int' } },
-    ],
-  },
-} as avro.Schema);
-
-function bytesOf(buffer: Buffer): Uint8Array {
-  return buffer;
+export function encodeOffsetDirectory(entries: readonly OffsetDirectoryEntry[]): Uint8Array {
+  const out = writer.start().u32(entries.length);
+  for (const { topic, partitions } of entries) out.string(topic).i32List(partitions);
+  return out.finish();
 }
-
-function bufferOf(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function freezePartition(partition: PartitionState): Readonly<PartitionState> {
-  Object.freeze(partition.replicas);
-  Object.freeze(partition.isr);
-  return Object.freeze(partition);
-}
-
-export const encodeTopic = (topic: Topic): Uint8Array => bytesOf(topicType.toBuffer(topic));
-
-export function decodeTopic(bytes: Uint8Array): Topic {
-  const topic = topicType.fromBuffer(bufferOf(bytes)) as { -readonly [K in keyof Topic]: Topic[K] };
-  topic.partitions.forEach(freezePartition);
-  Object.freeze(topic.partitions);
-  // avsc builds maps on plain objects; keys come from validated config names.
-  Object.freeze(topic.configs);
-  return Object.freeze(topic);
-}
-
-export const encodeBroker = (broker: Broker): Uint8Array => bytesOf(brokerType.toBuffer(broker));
-
-export function decodeBroker(bytes: Uint8Array): Broker {
-  const broker = brokerType.fromBuffer(bufferOf(bytes)) as Broker & { status: BrokerStatus };
-  return Object.freeze(broker);
-}
-
-export const encodeGroup = (group: Group): Uint8Array => bytesOf(groupType.toBuffer(group));
-
-export function decodeGroup(bytes: Uint8Array): Group {
-  const group = groupType.fromBuffer(bufferOf(bytes)) as Group;
-  for (const member of group.members) {
-    Object.freeze(member.topics);
-    Object.freeze(member);
-  }
-  Object.freeze(group.members);
-  return Object.freeze(group);
-}
-
-export const encodeTransaction = (transaction: Transaction): Uint8Array => bytesOf(transactionType.toBuffer(transaction));
-
-export function decodeTransaction(bytes: Uint8Array): Transaction {
-  const transaction = transactionType.fromBuffer(bufferOf(bytes)) as Transaction;
-  transaction.partitions.forEach((partition) => Object.freeze(partition));
-  Object.freeze(transaction.partitions);
-  Object.freeze(transaction.groupIds);
-  return Object.freeze(transaction);
-}
-
-export const encodeSegments = (segments: readonly SegmentInfo[]): Uint8Array => bytesOf(segmentsType.toBuffer(segments));
-
-export function decodeSegments(bytes: Uint8Array): Readonly<SegmentInfo>[] {
-  return (segmentsType.fromBuffer(bufferOf(bytes)) as SegmentInfo[]).map((segment) => Object.freeze(segment));
-}
-
-export const encodeOffsetDirectory = (entries: readonly OffsetDirectoryEntry[]): Uint8Array => bytesOf(offsetDirectoryType.toBuffer(entries));
 
 export function decodeOffsetDirectory(bytes: Uint8Array): OffsetDirectoryEntry[] {
-  return offsetDirectoryType.fromBuffer(bufferOf(bytes)) as OffsetDirectoryEntry[];
+  const input = new ValueReader(bytes);
+  const entries = new Array<OffsetDirectoryEntry>(input.u32());
+  for (let index = 0; index < entries.length; index++) entries[index] = { topic: input.string(), partitions: input.i32List() };
+  return entries;
 }
 
 const OFFSET_FIXED_BYTES = 20;
-const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 /**
  * Encodes committed offsets into one reusable buffer (the writer encodes one per committed partition;

@@ -16,7 +16,8 @@
  * it acknowledges the batch, so a resolved write is visible to every thread that reads afterwards.
  *
  * Control words (BigInt64 words of `control`): w0 applied offset (-1: empty), w1 next producer id,
- * w2 handle ids handed out (attach takes the next).
+ * w2 handle ids handed out (attach takes the next), w3 closed (1 once the writer stopped: the index
+ * stays readable but no longer changes).
  */
 import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions } from '../../native-free/shared-index.js';
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
@@ -64,6 +65,7 @@ export interface StoreIndexBuffers {
 const WORD_APPLIED_OFFSET = 0;
 const WORD_NEXT_PRODUCER_ID = 1;
 const WORD_HANDLES = 2;
+const WORD_CLOSED = 3;
 const CONTROL_WORDS = 8;
 
 /** Allocates an empty index (before the writer thread starts, which opens it as the writer). */
@@ -97,6 +99,15 @@ export class IndexControl {
 
   set nextProducerId(id: number) {
     Atomics.store(this.words, WORD_NEXT_PRODUCER_ID, BigInt(id));
+  }
+
+  /** True once the writer has stopped (closed or died). */
+  get storeClosed(): boolean {
+    return Atomics.load(this.words, WORD_CLOSED) !== 0n;
+  }
+
+  markStoreClosed(): void {
+    Atomics.store(this.words, WORD_CLOSED, 1n);
   }
 
   /** A handle id no other handle of this store got (the opener has 0). */
