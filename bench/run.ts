@@ -14,22 +14,26 @@ import { benchRecovery } from './recovery.js';
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const json = process.argv.includes('--json');
+  // `--only reads` (or commits, sweep, recovery) runs one group of workloads.
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+  const runs = (name: string): boolean => only === undefined || only === name;
   const rows: BenchRow[] = [];
   const progress = (message: string): void => {
     process.stderr.write(`[bench] ${message}\n`);
   };
   progress(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, crc32c ${CRC32C_PATH}`);
-  progress('commitOffsets (fsync)…');
-  rows.push(...(await benchCommitOffsets(quick ? { inFlightCommits: 50_000, sequentialCommits: 2_000 } : { inFlightCommits: 300_000, sequentialCommits: 10_000 })));
-  progress('durability sweep (fsync, interval 1/10/100 ms, none)…');
-  rows.push(...(await benchDurabilitySweep(quick ? { inFlightCommits: 20_000, sequentialCommits: 1_000 } : { inFlightCommits: 100_000, sequentialCommits: 5_000 })));
-  for (const events of quick ? [100_000] : [100_000, 1_000_000]) {
+  if (runs('commits')) progress('commitOffsets (fsync)…');
+  if (runs('commits')) rows.push(...(await benchCommitOffsets(quick ? { inFlightCommits: 50_000, sequentialCommits: 2_000 } : { inFlightCommits: 300_000, sequentialCommits: 10_000 })));
+  if (runs('sweep')) progress('durability sweep (fsync, interval 1/10/100 ms, none)…');
+  if (runs('sweep')) rows.push(...(await benchDurabilitySweep(quick ? { inFlightCommits: 20_000, sequentialCommits: 1_000 } : { inFlightCommits: 100_000, sequentialCommits: 5_000 })));
+  for (const events of !runs('recovery') ? [] : quick ? [100_000] : [100_000, 1_000_000]) {
     progress(`replay of ${events} events…`);
     rows.push(...(await benchRecovery(events)));
   }
   // Last: it leaves the largest heap behind, which would slow the workloads after it.
-  progress('point reads and memory…');
-  rows.push(...(await benchReadsAndMemory(quick ? { topics: 10_000, offsets: 120_000, lookups: 1_000_000 } : { topics: 100_000, offsets: 1_000_000, lookups: 5_000_000 })));
+  if (runs('reads')) progress('point reads, reader pool, mixed load and memory…');
+  if (runs('reads')) rows.push(...(await benchReadsAndMemory(quick ? { topics: 10_000, offsets: 120_000, lookups: 1_000_000 } : { topics: 100_000, offsets: 1_000_000, lookups: 5_000_000 })));
   if (json) {
     process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, crc32cPath: CRC32C_PATH, rows }, null, 2)}\n`);
   } else {

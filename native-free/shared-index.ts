@@ -7,11 +7,11 @@
  * `ByteArena` (byte-arena.ts: blocks, free lists, reclamation policy); consistency comes from a
  * `SequenceLock` (seqlock.ts: the section protocol, the memory-order argument, the retry bounds).
  *
- * Called by: the writer thread through the handle `create` returns (`beginWrite`, `set`, `delete`,
- * `endWrite`; every change happens inside a write section); any thread through a handle `attach` makes
- * from `buffers` (`get`, `lookup`, `getMany`, `version`, `forEachEntry`, `stats`). An attached handle never writes. Growth
- * needs no message: every handle reads the active table and its size from the control words, and its
- * views of growable buffers track their length.
+ * Called by: the writer thread through the handle `create` (or `openWriter`) returns (`beginWrite`,
+ * `set`, `delete`, `endWrite`; every change happens inside a write section); any thread through a
+ * handle `attach` makes from `buffers` (`get`, `lookup`, `getMany`, `version`, `forEachEntry`, `stats`).
+ * An attached handle never writes. Growth needs no message: every handle reads the active table and
+ * its size from the control words, and remakes its views when a buffer's length has changed.
  *
  * Invariants (in every published state, i.e. whenever the sequence word is even):
  * - slotCount is a power of two in [slotCountInitial, slotCountMax]; entryCount <= 3/4 * slotCount, so a
@@ -106,6 +106,7 @@ const versionMax = 0x7fffffff;
 /** What a probe returns for a key that is not there. */
 const ABSENT = -1;
 const NO_KEY = new Uint8Array(0);
+const NO_VERSIONS: ArrayLike<number> = [];
 
 /** What `lookup` returns when the key's version is the one the caller already knows. */
 export const UNCHANGED: unique symbol = Symbol('unchanged');
@@ -167,6 +168,16 @@ export function hashKey(key: Uint8Array): number {
   return (hash ^ (hash >>> 16)) | 0;
 }
 
+/** A fixed-length Int32 view of a growable buffer's current length. */
+function fixedWords(buffer: GrowableSharedArrayBuffer): Int32Array {
+  return new Int32Array(buffer, 0, buffer.byteLength >> 2);
+}
+
+/** A fixed-length byte view of a growable buffer's current length. */
+function fixedBytes(buffer: GrowableSharedArrayBuffer): Uint8Array {
+  return new Uint8Array(buffer, 0, buffer.byteLength);
+}
+
 function isPowerOfTwo(count: number): boolean {
   return Number.isInteger(count) && count > 0 && (count & (count - 1)) === 0;
 }
@@ -204,10 +215,14 @@ export class SharedIndex {
 
   private readonly control: Int32Array;
   private readonly slotBuffers: readonly [GrowableSharedArrayBuffer, GrowableSharedArrayBuffer];
-  /** Length-tracking views of slots0 and slots1. */
-  private readonly tables: readonly [Int32Array, Int32Array];
-  /** Length-tracking view of the arena, for reads. */
-  private readonly arenaBytes: Uint8Array;
+  private readonly arenaBuffer: GrowableSharedArrayBuffer;
+  /**
+   * Fixed-length views of slots0 and slots1, and of the arena, remade when their buffer has grown
+   * (`tableView`, `arenaView`). Not length-tracking views: on Node 20 an element access through a
+   * length-tracking view of a growable buffer is about 8 times slower than through a fixed-length one.
+   */
+  private tables: [Int32Array, Int32Array];
+  private arenaBytes: Uint8Array;
   private readonly lock: SequenceLock;
   /** The allocator: only on the writer's handle. */
   private readonly arena: ByteArena | undefined;
@@ -215,10 +230,12 @@ export class SharedIndex {
 
   /** The version `lookup` found last (0: absent). */
   lookupVersion = 0;
+  /** The slot where `lookup` found its key last (-1: absent). */
+  lookupSlot = -1;
   /** Arguments of the lookup in progress: fields, so a lookup allocates no closure. */
   private lookupKey: Uint8Array = NO_KEY;
   private lookupHash = 0;
-  private lookupKnown = 0;
+  private lookupKnown: ArrayLike<number> = NO_VERSIONS;
 
   private readonly lookupAttempt = (): Uint8Array | undefined | typeof UNCHANGED | Torn => {
     const table = this.activeTable();
@@ -227,12 +244,36 @@ export class SharedIndex {
     if (found === torn) return torn;
     if (found === ABSENT) {
       this.lookupVersion = 0;
+      this.lookupSlot = -1;
       return undefined;
     }
     const version = table[found + SLOT_VERSION];
+    const slot = found / SLOT_WORDS;
     this.lookupVersion = version;
-    if (version === this.lookupKnown) return UNCHANGED;
+    this.lookupSlot = slot;
+    if (version === this.lookupKnown[slot]) return UNCHANGED;
     return this.copyValueAt(table, found, this.lookupKey.length);
+  };
+
+  private readTarget: Uint8Array = NO_KEY;
+
+  private readonly readIntoAttempt = (): number | Torn => {
+    const table = this.activeTable();
+    if (table === torn) return torn;
+    const key = this.lookupKey;
+    const found = this.probe(table, key, this.lookupHash);
+    if (found === torn) return torn;
+    if (found === ABSENT) return -1;
+    const start = table[found + SLOT_BLOCK_OFFSET] + key.length;
+    const length = table[found + SLOT_VALUE_BYTES];
+    const arenaBytes = this.arenaBytesTo(start + length);
+    if (!(start >= 0 && length >= 0 && start + length <= arenaBytes.length)) return torn;
+    const target = this.readTarget;
+    if (length > target.length) return length;
+    // A short loop beats set(subarray) for the few bytes of a hot value (no view allocated).
+    if (length <= 64) for (let index = 0; index < length; index++) target[index] = arenaBytes[start + index];
+    else target.set(arenaBytes.subarray(start, start + length));
+    return length;
   };
 
   private constructor(buffers: SharedIndexBuffers, writer: boolean) {
@@ -251,8 +292,9 @@ export class SharedIndex {
     this.buffers = buffers;
     this.slotBuffers = slotBuffers;
     this.control = control;
-    this.tables = [new Int32Array(buffers.slots0), new Int32Array(buffers.slots1)];
-    this.arenaBytes = new Uint8Array(buffers.arena);
+    this.tables = [fixedWords(slotBuffers[0]), fixedWords(slotBuffers[1])];
+    this.arenaBuffer = asGrowable(buffers.arena);
+    this.arenaBytes = fixedBytes(this.arenaBuffer);
     this.lock = new SequenceLock(control, WORD_SEQUENCE, WORD_READERS_WAITING);
     this.arena = writer ? new ByteArena(asGrowable(buffers.arena), control, WORD_ARENA_BASE) : undefined;
   }
@@ -341,8 +383,9 @@ export class SharedIndex {
     if (found === ABSENT) {
       this.reserveSlot();
       const offset = arena.allocate(payloadBytes);
-      this.arenaBytes.set(key, offset);
-      this.arenaBytes.set(value, offset + key.length);
+      const arenaBytes = this.arenaView();
+      arenaBytes.set(key, offset);
+      arenaBytes.set(value, offset + key.length);
       const table = this.activeTableOwn();
       const base = this.emptySlotBase(table, hash);
       table[base + SLOT_HASH] = hash;
@@ -360,10 +403,10 @@ export class SharedIndex {
     if (blockBytesFor(payloadBytesOld) !== blockBytesFor(payloadBytes)) {
       // Allocate before freeing: a RangeError here leaves the old value in place.
       offset = arena.allocate(payloadBytes);
-      this.arenaBytes.set(key, offset);
+      this.arenaView().set(key, offset);
       arena.free(offsetOld, payloadBytesOld);
     }
-    this.arenaBytes.set(value, offset + key.length);
+    this.arenaView().set(value, offset + key.length);
     table[found + SLOT_BLOCK_OFFSET] = offset;
     table[found + SLOT_VALUE_BYTES] = value.length;
     table[found + SLOT_VERSION] = this.nextVersion();
@@ -415,18 +458,37 @@ export class SharedIndex {
   }
 
   /**
-   * Any thread: the value under `key` unless its version is still `knownVersion`, in one consistent
-   * read; for callers that cache decoded values by version. Returns `UNCHANGED` when the version equals
-   * `knownVersion`, undefined when the key is absent, otherwise a copy of the value. Afterwards
-   * `lookupVersion` holds the version found (0 when absent).
+   * Any thread: the value under `key`, in one consistent read, unless the caller already holds it:
+   * for callers that cache decoded values by slot. `knownVersionBySlot[i]` is the version the caller
+   * holds for slot i (anything else where it holds none). Returns `UNCHANGED` when the key's slot holds
+   * that version, undefined when the key is absent, otherwise a copy of the value. Afterwards
+   * `lookupSlot` and `lookupVersion` say where the key was and its version (-1 and 0 when absent).
+   * Versions are unique across the keys of one index (one counter), so a version met at a slot
+   * always belongs to the value the caller decoded from it, even after keys moved between slots.
    */
-  lookup(key: Uint8Array, knownVersion: number): Uint8Array | undefined | typeof UNCHANGED {
+  lookup(key: Uint8Array, knownVersionBySlot: ArrayLike<number>): Uint8Array | undefined | typeof UNCHANGED {
     this.lookupKey = key;
     this.lookupHash = hashKey(key);
-    this.lookupKnown = knownVersion;
+    this.lookupKnown = knownVersionBySlot;
     const result = this.read(this.lookupAttempt);
     this.lookupKey = NO_KEY;
+    this.lookupKnown = NO_VERSIONS;
     return result;
+  }
+
+  /**
+   * Any thread: copies the value under `key` into `target`, in one consistent read, and returns its
+   * length; -1 when the key is absent. A value longer than `target` is not copied (its length is
+   * returned: call again with a target that large). Allocates nothing: for the hottest point reads.
+   */
+  readInto(key: Uint8Array, target: Uint8Array): number {
+    this.lookupKey = key;
+    this.lookupHash = hashKey(key);
+    this.readTarget = target;
+    const length = this.read(this.readIntoAttempt);
+    this.lookupKey = NO_KEY;
+    this.readTarget = NO_KEY;
+    return length;
   }
 
   /**
@@ -465,7 +527,7 @@ export class SharedIndex {
       return {
         entries: this.control[WORD_ENTRY_COUNT],
         slotCount: this.control[WORD_SLOT_COUNT],
-        arenaBytes: this.arenaBytes.length,
+        arenaBytes: this.arenaBuffer.byteLength,
         arenaBytesLive: usage.bytesLive,
         arenaBytesFree: usage.bytesFree,
       };
@@ -491,7 +553,7 @@ export class SharedIndex {
         continue;
       }
       const offset = table[base + SLOT_BLOCK_OFFSET];
-      const key = this.arenaBytes.subarray(offset, offset + table[base + SLOT_KEY_BYTES]);
+      const key = this.arenaView().subarray(offset, offset + table[base + SLOT_KEY_BYTES]);
       assert(table[base + SLOT_HASH] === hashKey(key), 'a slot holds its key hash');
       assert(this.probe(table, key, table[base + SLOT_HASH]) === base, 'a live key is found from its home');
       entryCount += 1;
@@ -527,9 +589,13 @@ export class SharedIndex {
   private activeTable(): Int32Array | Torn {
     const active = this.control[WORD_ACTIVE_TABLE];
     if (active !== 0 && active !== 1) return torn;
-    const table = this.tables[active];
     const slotCount = this.control[WORD_SLOT_COUNT];
-    if (!isPowerOfTwo(slotCount) || slotCount * SLOT_WORDS > table.length) return torn;
+    if (!isPowerOfTwo(slotCount)) return torn;
+    let table = this.tables[active];
+    // Remake the view only when the table outgrew it (reading a growable buffer's length costs more
+    // than this comparison, and growth is rare).
+    if (slotCount * SLOT_WORDS > table.length) table = this.tableView(active);
+    if (slotCount * SLOT_WORDS > table.length) return torn;
     return table;
   }
 
@@ -577,17 +643,37 @@ export class SharedIndex {
   private copyValueAt(table: Int32Array, base: number, keyBytes: number): Uint8Array | Torn {
     const start = table[base + SLOT_BLOCK_OFFSET] + keyBytes;
     const end = start + table[base + SLOT_VALUE_BYTES];
-    if (!(start >= 0 && start <= end && end <= this.arenaBytes.length)) return torn;
-    return this.arenaBytes.slice(start, end);
+    const arenaBytes = this.arenaBytesTo(end);
+    if (!(start >= 0 && start <= end && end <= arenaBytes.length)) return torn;
+    return arenaBytes.slice(start, end);
   }
 
   /** Whether the arena holds `key` at `offset`; false (never a throw) for an offset out of bounds. */
   private arenaHolds(offset: number, key: Uint8Array): boolean {
-    if (!(offset >= 0 && offset + key.length <= this.arenaBytes.length)) return false;
+    const arenaBytes = this.arenaBytesTo(offset + key.length);
+    if (!(offset >= 0 && offset + key.length <= arenaBytes.length)) return false;
     for (let index = 0; index < key.length; index++) {
-      if (this.arenaBytes[offset + index] !== key[index]) return false;
+      if (arenaBytes[offset + index] !== key[index]) return false;
     }
     return true;
+  }
+
+  /** The arena view, remade first if it ends before `end` and the arena has grown since it was made. */
+  private arenaBytesTo(end: number): Uint8Array {
+    return end <= this.arenaBytes.length ? this.arenaBytes : this.arenaView();
+  }
+
+  /** The arena view, remade first if the arena grew since it was made. */
+  private arenaView(): Uint8Array {
+    if (this.arenaBytes.length !== this.arenaBuffer.byteLength) this.arenaBytes = fixedBytes(this.arenaBuffer);
+    return this.arenaBytes;
+  }
+
+  /** A view of slot table `which`, remade first if that table grew since it was made. */
+  private tableView(which: 0 | 1): Int32Array {
+    const buffer = this.slotBuffers[which];
+    if (this.tables[which].byteLength !== buffer.byteLength) this.tables[which] = fixedWords(buffer);
+    return this.tables[which];
   }
 
   /** Copies of all entries as [key, value, key, value, ...], or `torn`. */
@@ -596,6 +682,7 @@ export class SharedIndex {
     if (table === torn) return torn;
     const slotCount = this.control[WORD_SLOT_COUNT];
     const entryCount = this.control[WORD_ENTRY_COUNT];
+    const arenaBytes = this.arenaView();
     const entries: Uint8Array[] = [];
     for (let index = 0; index < slotCount; index++) {
       const base = index * SLOT_WORDS;
@@ -603,8 +690,8 @@ export class SharedIndex {
       const offset = table[base + SLOT_BLOCK_OFFSET];
       const keyEnd = offset + table[base + SLOT_KEY_BYTES];
       const valueEnd = keyEnd + table[base + SLOT_VALUE_BYTES];
-      if (!(offset >= 0 && offset <= keyEnd && keyEnd <= valueEnd && valueEnd <= this.arenaBytes.length)) return torn;
-      entries.push(this.arenaBytes.slice(offset, keyEnd), this.arenaBytes.slice(keyEnd, valueEnd));
+      if (!(offset >= 0 && offset <= keyEnd && keyEnd <= valueEnd && valueEnd <= arenaBytes.length)) return torn;
+      entries.push(arenaBytes.slice(offset, keyEnd), arenaBytes.slice(keyEnd, valueEnd));
     }
     return entries.length === 2 * entryCount ? entries : torn;
   }
@@ -646,8 +733,8 @@ export class SharedIndex {
     const source = this.activeTableOwn();
     const slotCount = this.control[WORD_SLOT_COUNT];
     const targetBuffer = this.slotBuffers[1 - active];
-    const target = this.tables[1 - active];
     if (targetBuffer.byteLength < slotCountNext * SLOT_BYTES) targetBuffer.grow(slotCountNext * SLOT_BYTES);
+    const target = this.tableView(active === 0 ? 1 : 0);
     // The target still holds the table of two growths ago.
     target.fill(0, 0, slotCountNext * SLOT_WORDS);
     const mask = slotCountNext - 1;

@@ -29,11 +29,17 @@ export class KeyEncoder {
   private readonly bytes = new Uint8Array(KEY_BYTES_MAX + 8);
   private readonly view = new DataView(this.bytes.buffer);
   private length = 0;
+  /** One view of the scratch buffer per key length, made once: a point read then allocates no key. */
+  private readonly views: Uint8Array[] = [];
+
+  private key(length: number): Uint8Array {
+    return (this.views[length] ??= this.bytes.subarray(0, length));
+  }
 
   topic(name: string): Uint8Array {
     this.length = 0;
     this.putString(name);
-    return this.bytes.subarray(0, this.length);
+    return this.key(this.length);
   }
 
   group(groupId: string): Uint8Array {
@@ -46,7 +52,7 @@ export class KeyEncoder {
 
   broker(brokerId: number): Uint8Array {
     this.view.setUint32(0, brokerId >>> 0);
-    return this.bytes.subarray(0, 4);
+    return this.key(4);
   }
 
   offset(groupId: string, topic: string, partition: number): Uint8Array {
@@ -54,13 +60,13 @@ export class KeyEncoder {
     this.putString(groupId);
     this.view.setUint16(0, this.length - 2);
     this.putTopicPartition(topic, partition);
-    return this.bytes.subarray(0, this.length);
+    return this.key(this.length);
   }
 
   topicPartition(topic: string, partition: number): Uint8Array {
     this.length = 0;
     this.putTopicPartition(topic, partition);
-    return this.bytes.subarray(0, this.length);
+    return this.key(this.length);
   }
 
   private putTopicPartition(topic: string, partition: number): void {

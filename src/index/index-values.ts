@@ -9,7 +9,7 @@
  * frozen objects, only when their version changes (readers cache them). The two values read on every
  * fetch or produce are fixed layouts:
  *
- *   committed offset   f64 offset | i32 leader epoch | f64 commit timestamp ms | metadata (UTF-8, to the end)
+ *   committed offset   f64 offset | f64 commit timestamp ms | i32 leader epoch | metadata (UTF-8, to the end)
  *   watermarks         f64 high watermark | f64 log start offset
  *
  * In memory only: the index is rebuilt from the WAL at every open, so this layout may change freely.
@@ -330,36 +330,57 @@ export function decodeOffsetDirectory(bytes: Uint8Array): OffsetDirectoryEntry[]
 }
 
 const OFFSET_FIXED_BYTES = 20;
+/** Largest committed-offset value: the fixed part and 4,096 characters of metadata as UTF-8. */
+export const OFFSET_VALUE_BYTES_MAX = OFFSET_FIXED_BYTES + 3 * 4096;
 
 /**
  * Encodes committed offsets into one reusable buffer (the writer encodes one per committed partition;
  * the index copies the bytes in). A returned value is valid until the next call.
  */
 export class OffsetValueEncoder {
-  private bytes = new Uint8Array(OFFSET_FIXED_BYTES + 64);
-  private view = new DataView(this.bytes.buffer);
+  private readonly bytes = new Uint8Array(OFFSET_VALUE_BYTES_MAX);
+  private readonly view = new DataView(this.bytes.buffer);
 
   encode(offset: number, leaderEpoch: number, commitTimestamp: number, metadata: string): Uint8Array {
-    if (this.bytes.length < OFFSET_FIXED_BYTES + 3 * metadata.length) {
-      this.bytes = new Uint8Array(OFFSET_FIXED_BYTES + 3 * metadata.length);
-      this.view = new DataView(this.bytes.buffer);
-    }
     this.view.setFloat64(0, offset, true);
-    this.view.setInt32(8, leaderEpoch, true);
-    this.view.setFloat64(12, commitTimestamp, true);
+    this.view.setFloat64(8, commitTimestamp, true);
+    this.view.setInt32(16, leaderEpoch, true);
     const metadataBytes = metadata.length === 0 ? 0 : utf8.encodeInto(metadata, this.bytes.subarray(OFFSET_FIXED_BYTES)).written;
     return this.bytes.subarray(0, OFFSET_FIXED_BYTES + metadataBytes);
   }
 }
 
+/**
+ * Decodes committed offsets from a reusable buffer that `SharedIndex.readInto` fills: typed views at
+ * fixed, aligned positions, no DataView and no copy. Returns fresh, unfrozen objects (nothing shares
+ * them, so a caller's change cannot reach the store).
+ */
+export class OffsetValueDecoder {
+  /** Where `readInto` copies a value. */
+  readonly bytes = new Uint8Array(OFFSET_VALUE_BYTES_MAX + 4);
+  private readonly floats = new Float64Array(this.bytes.buffer, 0, 2);
+  private readonly ints = new Int32Array(this.bytes.buffer, 16, 1);
+
+  /** The offset whose `length` bytes `readInto` just copied into `bytes`. */
+  decode(length: number): CommittedOffset {
+    return {
+      offset: this.floats[0],
+      leaderEpoch: this.ints[0],
+      metadata: length === OFFSET_FIXED_BYTES ? '' : utf8Decoder.decode(this.bytes.subarray(OFFSET_FIXED_BYTES, length)),
+      commitTimestamp: this.floats[1],
+    };
+  }
+}
+
+/** Decodes one committed offset value (for reads of many at once; point reads use `OffsetValueDecoder`). */
 export function decodeCommittedOffset(bytes: Uint8Array): CommittedOffset {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Object.freeze({
+  return {
     offset: view.getFloat64(0, true),
-    leaderEpoch: view.getInt32(8, true),
+    leaderEpoch: view.getInt32(16, true),
     metadata: bytes.length === OFFSET_FIXED_BYTES ? '' : utf8Decoder.decode(bytes.subarray(OFFSET_FIXED_BYTES)),
-    commitTimestamp: view.getFloat64(12, true),
-  });
+    commitTimestamp: view.getFloat64(8, true),
+  };
 }
 
 export function encodeWatermarks(watermarks: Watermarks): Uint8Array {
@@ -372,5 +393,5 @@ export function encodeWatermarks(watermarks: Watermarks): Uint8Array {
 
 export function decodeWatermarks(bytes: Uint8Array): Readonly<Watermarks> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Object.freeze({ highWatermark: view.getFloat64(0, true), logStartOffset: view.getFloat64(8, true) });
+  return { highWatermark: view.getFloat64(0, true), logStartOffset: view.getFloat64(8, true) };
 }

@@ -33,6 +33,7 @@ import {
   decodeTopic,
   decodeTransaction,
   decodeWatermarks,
+  OffsetValueDecoder,
 } from './index-values.js';
 
 /** The tables of the index, one per entity family. */
@@ -116,40 +117,31 @@ export class IndexControl {
   }
 }
 
-/** Entries kept per family in a reader's cache of decoded values; past it the cache starts over. */
-const DECODED_CACHE_ENTRIES_MAX = 1 << 17;
-
-interface Decoded<T> {
-  version: number;
-  value: T;
-}
-
 /**
- * Caches decoded values by key and index version. A cached value is handed out only while the index
- * still holds the same version of its key, so it is never stale; it saves the decoding, not the read.
+ * Caches decoded values by index slot and version: a value is handed out again only while its slot
+ * still holds the same version, so it is never stale, and a hit costs one array read instead of a map
+ * lookup. It saves the decoding, not the read. At most one value per slot of the table is kept.
  */
-class DecodedCache<K, T> {
-  private readonly entries = new Map<K, Decoded<T>>();
+class DecodedCache<T> {
+  private readonly versions: number[] = [];
+  private readonly values: T[] = [];
 
   constructor(private readonly decode: (bytes: Uint8Array) => T) {}
 
-  /** The value under `key` in `table` (encoded as `encodedKey`), decoded at most once per version. */
-  read(table: SharedIndex, key: K, encodedKey: Uint8Array): T | undefined {
-    const cached = this.entries.get(key);
-    const found = table.lookup(encodedKey, cached === undefined ? 0 : cached.version);
-    if (found === UNCHANGED) return (cached as Decoded<T>).value;
-    if (found === undefined) {
-      if (cached !== undefined) this.entries.delete(key);
-      return undefined;
-    }
+  /** The value under `encodedKey` in `table`, decoded at most once per version. */
+  read(table: SharedIndex, encodedKey: Uint8Array): T | undefined {
+    const found = table.lookup(encodedKey, this.versions);
+    if (found === UNCHANGED) return this.values[table.lookupSlot];
+    if (found === undefined) return undefined;
     const value = this.decode(found);
-    if (cached !== undefined) {
-      cached.version = table.lookupVersion;
-      cached.value = value;
-    } else {
-      if (this.entries.size >= DECODED_CACHE_ENTRIES_MAX) this.entries.clear();
-      this.entries.set(key, { version: table.lookupVersion, value });
+    const slot = table.lookupSlot;
+    // Fill any gap below the slot so the arrays stay dense (holes make every read slower).
+    for (let index = this.versions.length; index < slot; index++) {
+      this.versions.push(0);
+      this.values.push(value);
     }
+    this.versions[slot] = table.lookupVersion;
+    this.values[slot] = value;
     return value;
   }
 }
@@ -163,18 +155,20 @@ export type ListedOffset = CommittedOffset & { topic: string; partition: number 
 const DIRECTORY_READ_ATTEMPTS_MAX = 1000;
 
 /**
- * Typed, synchronous reads of a store's index from any thread. Never writes. Values are frozen and
- * may be shared between calls (decoded once per version).
+ * Typed, synchronous reads of a store's index from any thread. Never writes. Entities (topics, groups,
+ * brokers, transactions, segments) come frozen and may be shared between calls (decoded once per
+ * version); committed offsets and watermarks come as fresh objects for each call.
  */
 export class StoreIndexReader {
   readonly buffers: StoreIndexBuffers;
   readonly control: IndexControl;
   private readonly tables: Record<Family, SharedIndex>;
   private readonly keys = new KeyEncoder();
-  private readonly topicCache = new DecodedCache<string, Topic>(decodeTopic);
-  private readonly groupCache = new DecodedCache<string, Group>(decodeGroup);
-  private readonly brokerCache = new DecodedCache<number, Broker>(decodeBroker);
-  private readonly transactionCache = new DecodedCache<string, Transaction>(decodeTransaction);
+  private readonly offsetDecoder = new OffsetValueDecoder();
+  private readonly topicCache = new DecodedCache<Topic>(decodeTopic);
+  private readonly groupCache = new DecodedCache<Group>(decodeGroup);
+  private readonly brokerCache = new DecodedCache<Broker>(decodeBroker);
+  private readonly transactionCache = new DecodedCache<Transaction>(decodeTransaction);
 
   constructor(buffers: StoreIndexBuffers) {
     this.buffers = buffers;
@@ -196,7 +190,7 @@ export class StoreIndexReader {
 
   getTopic(name: string): Topic | undefined {
     if (typeof name !== 'string' || name.length > TOPIC_NAME_LENGTH_MAX) return undefined;
-    return this.topicCache.read(this.tables.topics, name, this.keys.topic(name));
+    return this.topicCache.read(this.tables.topics, this.keys.topic(name));
   }
 
   getPartition(name: string, partition: number): Readonly<PartitionState> | undefined {
@@ -205,23 +199,24 @@ export class StoreIndexReader {
 
   getBroker(brokerId: number): Broker | undefined {
     if (!Number.isInteger(brokerId) || brokerId < 0 || brokerId > 0x7fffffff) return undefined;
-    return this.brokerCache.read(this.tables.brokers, brokerId, this.keys.broker(brokerId));
+    return this.brokerCache.read(this.tables.brokers, this.keys.broker(brokerId));
   }
 
   getGroup(groupId: string): Group | undefined {
     if (typeof groupId !== 'string' || groupId.length > GROUP_ID_LENGTH_MAX) return undefined;
-    return this.groupCache.read(this.tables.groups, groupId, this.keys.group(groupId));
+    return this.groupCache.read(this.tables.groups, this.keys.group(groupId));
   }
 
   getTransaction(transactionalId: string): Transaction | undefined {
     if (typeof transactionalId !== 'string' || transactionalId.length > GROUP_ID_LENGTH_MAX) return undefined;
-    return this.transactionCache.read(this.tables.transactions, transactionalId, this.keys.transaction(transactionalId));
+    return this.transactionCache.read(this.tables.transactions, this.keys.transaction(transactionalId));
   }
 
   fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     if (!isGroupId(groupId) || !isTopicPartition(topic, partition)) return undefined;
-    const bytes = this.tables.offsets.get(this.keys.offset(groupId, topic, partition));
-    return bytes === undefined ? undefined : decodeCommittedOffset(bytes);
+    const decoder = this.offsetDecoder;
+    const length = this.tables.offsets.readInto(this.keys.offset(groupId, topic, partition), decoder.bytes);
+    return length < 0 ? undefined : decoder.decode(length);
   }
 
   getWatermarks(topic: string, partition: number): Readonly<Watermarks> | undefined {
