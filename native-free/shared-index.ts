@@ -9,7 +9,7 @@
  *
  * Called by: the writer thread through the handle `create` (or `openWriter`) returns (`beginWrite`,
  * `set`, `delete`, `endWrite`; every change happens inside a write section); any thread through a
- * handle `attach` makes from `buffers` (`get`, `lookup`, `getMany`, `version`, `forEachEntry`, `stats`).
+ * handle `attach` makes from `buffers` (`get`, `lookup`, `readInto`, `getMany`, `version`, `scan`, `forEachEntry`, `stats`).
  * An attached handle never writes. Growth needs no message: every handle reads the active table and
  * its size from the control words, and remakes its views when a buffer's length has changed.
  *
@@ -137,6 +137,14 @@ export interface SharedIndexOptions {
   readonly arenaBytesInitial: number;
   /** Most arena bytes, up to 1 GiB. */
   readonly arenaBytesMax: number;
+}
+
+/** What `scan` returns: parallel arrays, one element per live entry, in slot order. */
+export interface SlotScan {
+  slots: number[];
+  versions: number[];
+  /** A copy of the value, or undefined where the caller said it holds that version. */
+  values: (Uint8Array | undefined)[];
 }
 
 /** Occupancy of an index, read consistently. */
@@ -507,6 +515,38 @@ export class SharedIndex {
         values.push(value);
       }
       return values;
+    });
+  }
+
+  /**
+   * Any thread: every live entry of one published state, by slot, for callers that cache decoded values
+   * by slot (see `lookup`): its slot, its version, and a copy of its value unless
+   * `knownVersionBySlot[slot]` is that version (then undefined: the caller holds it).
+   */
+  scan(knownVersionBySlot: ArrayLike<number>): SlotScan {
+    return this.read((): SlotScan | Torn => {
+      const table = this.activeTable();
+      if (table === torn) return torn;
+      const slotCount = this.control[WORD_SLOT_COUNT];
+      const entryCount = this.control[WORD_ENTRY_COUNT];
+      const arenaBytes = this.arenaView();
+      const result: SlotScan = { slots: [], versions: [], values: [] };
+      for (let slot = 0; slot < slotCount; slot++) {
+        const base = slot * SLOT_WORDS;
+        const version = table[base + SLOT_VERSION];
+        if (version === 0) continue;
+        result.slots.push(slot);
+        result.versions.push(version);
+        if (version === knownVersionBySlot[slot]) {
+          result.values.push(undefined);
+          continue;
+        }
+        const start = table[base + SLOT_BLOCK_OFFSET] + table[base + SLOT_KEY_BYTES];
+        const end = start + table[base + SLOT_VALUE_BYTES];
+        if (!(start >= 0 && start <= end && end <= arenaBytes.length)) return torn;
+        result.values.push(arenaBytes.slice(start, end));
+      }
+      return result.slots.length === entryCount ? result : torn;
     });
   }
 

@@ -1,7 +1,9 @@
 /**
  * The reader pool: piscina worker threads that answer list, describe and scan queries from the shared
- * index, so a large listing never runs on the broker's thread. Each thread attaches the index once;
- * a query and its answer cross by structured clone (answers arrive as plain, unfrozen copies).
+ * index, so scanning and filtering never run on the broker's thread. Each thread attaches the index
+ * once. Topics, groups and committed offsets come back in the index's own encoding, in one transferred
+ * buffer, and are decoded here into the same frozen objects the synchronous reads return (decoding is
+ * several times cheaper than the structured clone of the objects); the rest comes by structured clone.
  *
  * Point reads do not belong here: a thread hop costs tens of microseconds, a synchronous read of the
  * index well under one. Batch them (`getTopics`, `fetchOffsetBatch`) when they must run off-thread.
@@ -10,6 +12,7 @@ import { Piscina } from 'piscina';
 import type { SegmentInfo } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, TopicFilter } from '../index/reader-queries.js';
+import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackValues } from '../index/index-values.js';
 import type { ListedOffset, StoreIndexBuffers } from '../index/store-index.js';
 import type { Broker, CommittedOffset, Group, Topic } from '../state/metadata-state.js';
 import type { ReaderWorkerData } from '../../workers/reader.js';
@@ -39,9 +42,16 @@ export class ReaderPool {
     return this.pool.run(query) as Promise<ReaderQueries[K]['answer']>;
   }
 
+  /** Runs a query whose answer comes packed (its buffer transferred), and decodes it here. */
+  private async runPacked<T>(query: ReaderQuery, decode: (bytes: Uint8Array) => T): Promise<(T | null)[]> {
+    if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
+    const packed = (await this.pool.run(query)) as Uint8Array;
+    return unpackValues(packed, decode);
+  }
+
   /** Every topic, in name order. */
-  listTopics(): Promise<Topic[]> {
-    return this.run({ kind: 'listTopics' });
+  async listTopics(): Promise<Topic[]> {
+    return (await this.runPacked({ kind: 'listTopics' }, decodeTopic)) as Topic[];
   }
 
   /** Every topic name, in order (no topic is decoded). */
@@ -51,12 +61,12 @@ export class ReaderPool {
 
   /** Topics by name, in the order asked (null where there is none): a batch of point reads. */
   getTopics(names: string[]): Promise<(Topic | null)[]> {
-    return this.run({ kind: 'getTopics', names });
+    return this.runPacked({ kind: 'getTopics', names }, decodeTopic);
   }
 
   /** Topics matching `filter`, in name order. */
-  scanTopics(filter: TopicFilter): Promise<Topic[]> {
-    return this.run({ kind: 'scanTopics', filter });
+  async scanTopics(filter: TopicFilter): Promise<Topic[]> {
+    return (await this.runPacked({ kind: 'scanTopics', filter }, decodeTopic)) as Topic[];
   }
 
   /** Every registered broker, in id order. */
@@ -65,18 +75,18 @@ export class ReaderPool {
   }
 
   /** Every stored group, in id order. */
-  listGroups(): Promise<Group[]> {
-    return this.run({ kind: 'listGroups' });
+  async listGroups(): Promise<Group[]> {
+    return (await this.runPacked({ kind: 'listGroups' }, decodeGroup)) as Group[];
   }
 
   /** Groups by id, in the order asked (null where there is none): Kafka's DescribeGroups. */
   describeGroups(groupIds: string[]): Promise<(Group | null)[]> {
-    return this.run({ kind: 'describeGroups', groupIds });
+    return this.runPacked({ kind: 'describeGroups', groupIds }, decodeGroup);
   }
 
   /** Groups matching `filter`, in id order. */
-  scanGroups(filter: GroupFilter): Promise<Group[]> {
-    return this.run({ kind: 'scanGroups', filter });
+  async scanGroups(filter: GroupFilter): Promise<Group[]> {
+    return (await this.runPacked({ kind: 'scanGroups', filter }, decodeGroup)) as Group[];
   }
 
   /** Every committed offset of a group, in topic then partition order (Kafka's OffsetFetch for all). */
@@ -86,7 +96,7 @@ export class ReaderPool {
 
   /** Committed offsets by key, in the order asked (null where there is none): a batch of point reads. */
   fetchOffsetBatch(keys: OffsetKey[]): Promise<(CommittedOffset | null)[]> {
-    return this.run({ kind: 'fetchOffsetBatch', keys });
+    return this.runPacked({ kind: 'fetchOffsetBatch', keys }, decodeCommittedOffset);
   }
 
   /** The segments of a partition, in base offset order. */

@@ -1,11 +1,11 @@
 /**
  * The queries the reader pool answers: list, describe, batched point reads and filtered scans, each run
  * against the shared index by a `StoreIndexReader` in a pool thread. Declared as plain data (filters
- * are fields, not functions) because a query crosses threads by structured clone; results cross back
- * the same way, so they arrive as plain (unfrozen) copies.
+ * are fields, not functions) because a query crosses threads by structured clone.
  */
 import type { GroupState, SegmentInfo } from '../codec/event-schema.js';
-import type { Broker, CommittedOffset, Group, Topic } from '../state/metadata-state.js';
+import type { Broker, Group, Topic } from '../state/metadata-state.js';
+import { packValues } from './index-values.js';
 import type { ListedOffset, StoreIndexReader } from './store-index.js';
 
 /** Which topics a scan returns; every given field must match. */
@@ -36,19 +36,28 @@ export interface OffsetKey {
   partition: number;
 }
 
-/** Every query, by kind, with what it answers. */
+/**
+ * Every query, by kind: what it asks, and what the pool thread sends back. Topics, groups and committed
+ * offsets come back packed in the index's own encoding (`packValues`: one transferable buffer instead of
+ * a structured clone of an object graph) and are decoded by the caller; the rest as plain data.
+ */
 export interface ReaderQueries {
-  listTopics: { query: {}; answer: Topic[] };
+  listTopics: { query: {}; answer: Packed };
   listTopicNames: { query: {}; answer: string[] };
-  getTopics: { query: { names: string[] }; answer: (Topic | null)[] };
-  scanTopics: { query: { filter: TopicFilter }; answer: Topic[] };
+  getTopics: { query: { names: string[] }; answer: Packed };
+  scanTopics: { query: { filter: TopicFilter }; answer: Packed };
   listBrokers: { query: {}; answer: Broker[] };
-  listGroups: { query: {}; answer: Group[] };
-  describeGroups: { query: { groupIds: string[] }; answer: (Group | null)[] };
-  scanGroups: { query: { filter: GroupFilter }; answer: Group[] };
+  listGroups: { query: {}; answer: Packed };
+  describeGroups: { query: { groupIds: string[] }; answer: Packed };
+  scanGroups: { query: { filter: GroupFilter }; answer: Packed };
   fetchOffsets: { query: { groupId: string }; answer: ListedOffset[] };
-  fetchOffsetBatch: { query: { keys: OffsetKey[] }; answer: (CommittedOffset | null)[] };
+  fetchOffsetBatch: { query: { keys: OffsetKey[] }; answer: Packed };
   listSegments: { query: { topic: string; partition: number }; answer: Readonly<SegmentInfo>[] };
+}
+
+/** Values packed by `packValues`. */
+export interface Packed {
+  packed: Uint8Array;
 }
 
 export type QueryKind = keyof ReaderQueries;
@@ -70,43 +79,44 @@ function matchesGroup(group: Group, filter: GroupFilter): boolean {
   return true;
 }
 
-function limited<T>(items: T[], limit: number | undefined): T[] {
-  return limit === undefined ? items : items.slice(0, Math.max(0, limit));
-}
+const packed = (values: readonly (Uint8Array | undefined)[]): Packed => ({ packed: packValues(values) });
 
-/** Answers one query from `reader`. */
+/** Answers one query from `reader` (in a pool thread). */
 export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unknown {
   switch (query.kind) {
     case 'listTopics':
-      return reader.listTopics();
+      return packed(reader.rawTopicList());
     case 'listTopicNames':
       return reader.listTopicNames();
     case 'getTopics':
-      return query.names.map((name) => reader.getTopic(name) ?? null);
+      return packed(reader.rawTopics(query.names));
     case 'scanTopics': {
       const { filter } = query;
-      // A prefix narrows by name first, so only matching topics are decoded.
+      // A prefix narrows by name first, so only candidate topics are read and decoded.
       const names = reader.listTopicNames().filter((name) => filter.namePrefix === undefined || name.startsWith(filter.namePrefix));
-      const topics: Topic[] = [];
+      const matching: string[] = [];
       for (const name of names) {
         const topic = reader.getTopic(name);
-        if (topic !== undefined && matchesTopic(topic, filter)) topics.push(topic);
-        if (filter.limit !== undefined && topics.length >= filter.limit) break;
+        if (topic !== undefined && matchesTopic(topic, filter)) matching.push(name);
+        if (filter.limit !== undefined && matching.length >= filter.limit) break;
       }
-      return topics;
+      return packed(reader.rawTopics(matching));
     }
     case 'listBrokers':
       return reader.listBrokers();
     case 'listGroups':
-      return reader.listGroups();
+      return packed(reader.rawGroupList());
     case 'describeGroups':
-      return query.groupIds.map((groupId) => reader.getGroup(groupId) ?? null);
-    case 'scanGroups':
-      return limited(reader.listGroups().filter((group) => matchesGroup(group, query.filter)), query.filter.limit);
+      return packed(reader.rawGroups(query.groupIds));
+    case 'scanGroups': {
+      const matching = reader.listGroups().filter((group) => matchesGroup(group, query.filter)).map((group) => group.groupId);
+      const limit = query.filter.limit;
+      return packed(reader.rawGroups(limit === undefined ? matching : matching.slice(0, Math.max(0, limit))));
+    }
     case 'fetchOffsets':
       return reader.fetchOffsets(query.groupId);
     case 'fetchOffsetBatch':
-      return query.keys.map(({ groupId, topic, partition }) => reader.fetchOffset(groupId, topic, partition) ?? null);
+      return packed(reader.rawOffsets(query.keys));
     case 'listSegments':
       return reader.listSegments(query.topic, query.partition);
   }

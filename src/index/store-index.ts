@@ -135,14 +135,36 @@ class DecodedCache<T> {
     if (found === undefined) return undefined;
     const value = this.decode(found);
     const slot = table.lookupSlot;
+    this.remember(slot, table.lookupVersion, value);
+    return value;
+  }
+
+  /** Every value in `table`, from one published state, in slot order; decodes only what changed. */
+  all(table: SharedIndex): T[] {
+    const { slots, versions, values } = table.scan(this.versions);
+    const all = new Array<T>(slots.length);
+    for (let index = 0; index < slots.length; index++) {
+      const bytes = values[index];
+      const slot = slots[index];
+      if (bytes === undefined) {
+        all[index] = this.values[slot];
+        continue;
+      }
+      const value = this.decode(bytes);
+      this.remember(slot, versions[index], value);
+      all[index] = value;
+    }
+    return all;
+  }
+
+  private remember(slot: number, version: number, value: T): void {
     // Fill any gap below the slot so the arrays stay dense (holes make every read slower).
     for (let index = this.versions.length; index < slot; index++) {
       this.versions.push(0);
       this.values.push(value);
     }
-    this.versions[slot] = table.lookupVersion;
+    this.versions[slot] = version;
     this.values[slot] = value;
-    return value;
   }
 }
 
@@ -266,9 +288,7 @@ export class StoreIndexReader {
 
   /** Every topic, in name order. */
   listTopics(): Topic[] {
-    const topics: Topic[] = [];
-    this.tables.topics.forEachEntry((_key, value) => topics.push(decodeTopic(value)));
-    return topics.sort((a, b) => byString(a.name, b.name));
+    return this.topicCache.all(this.tables.topics).sort((a, b) => byString(a.name, b.name));
   }
 
   /** Names of every topic, in order; without decoding the topics. */
@@ -280,9 +300,7 @@ export class StoreIndexReader {
 
   /** Every registered broker, in id order. */
   listBrokers(): Broker[] {
-    const brokers: Broker[] = [];
-    this.tables.brokers.forEachEntry((_key, value) => brokers.push(decodeBroker(value)));
-    return brokers.sort((a, b) => a.brokerId - b.brokerId);
+    return this.brokerCache.all(this.tables.brokers).sort((a, b) => a.brokerId - b.brokerId);
   }
 
   /** Ids of every registered broker, in order. */
@@ -294,9 +312,7 @@ export class StoreIndexReader {
 
   /** Every stored group, in id order. */
   listGroups(): Group[] {
-    const groups: Group[] = [];
-    this.tables.groups.forEachEntry((_key, value) => groups.push(decodeGroup(value)));
-    return groups.sort((a, b) => byString(a.groupId, b.groupId));
+    return this.groupCache.all(this.tables.groups).sort((a, b) => byString(a.groupId, b.groupId));
   }
 
   /** Ids of every group that has a record or committed offsets, in order. */
@@ -309,9 +325,37 @@ export class StoreIndexReader {
 
   /** Every transaction, in transactional id order. */
   listTransactions(): Transaction[] {
-    const transactions: Transaction[] = [];
-    this.tables.transactions.forEachEntry((_key, value) => transactions.push(decodeTransaction(value)));
-    return transactions.sort((a, b) => byString(a.transactionalId, b.transactionalId));
+    return this.transactionCache.all(this.tables.transactions).sort((a, b) => byString(a.transactionalId, b.transactionalId));
+  }
+
+  /**
+   * The stored encodings of topics (undefined where there is none), each read consistently: what the
+   * reader pool sends back (see `packValues`).
+   */
+  rawTopics(names: readonly string[]): (Uint8Array | undefined)[] {
+    return names.map((name) => (typeof name === 'string' && name.length <= TOPIC_NAME_LENGTH_MAX ? this.tables.topics.get(this.keys.topic(name)) : undefined));
+  }
+
+  /** The stored encodings of groups (undefined where there is none). */
+  rawGroups(groupIds: readonly string[]): (Uint8Array | undefined)[] {
+    return groupIds.map((groupId) => (isGroupId(groupId) ? this.tables.groups.get(this.keys.group(groupId)) : undefined));
+  }
+
+  /** The stored encodings of committed offsets (undefined where there is none). */
+  rawOffsets(keys: readonly { groupId: string; topic: string; partition: number }[]): (Uint8Array | undefined)[] {
+    return keys.map(({ groupId, topic, partition }) =>
+      isGroupId(groupId) && isTopicPartition(topic, partition) ? this.tables.offsets.get(this.keys.offset(groupId, topic, partition)) : undefined,
+    );
+  }
+
+  /** Every topic's stored encoding, from one published state, in name order. */
+  rawTopicList(): Uint8Array[] {
+    return rawSortedByKey(this.tables.topics);
+  }
+
+  /** Every group's stored encoding, from one published state, in id order. */
+  rawGroupList(): Uint8Array[] {
+    return rawSortedByKey(this.tables.groups);
   }
 
   /** Every partition's watermarks, in topic then partition order. */
@@ -337,6 +381,13 @@ export class StoreIndexReader {
     }
     return all;
   }
+}
+
+/** Values of a table whose keys are ids, in id order (the order the synchronous lists use). */
+function rawSortedByKey(table: SharedIndex): Uint8Array[] {
+  const entries: { key: string; value: Uint8Array }[] = [];
+  table.forEachEntry((key, value) => entries.push({ key: decodeStringKey(key), value }));
+  return entries.sort((a, b) => byString(a.key, b.key)).map((entry) => entry.value);
 }
 
 function isGroupId(groupId: unknown): groupId is string {
