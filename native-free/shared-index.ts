@@ -9,9 +9,9 @@
  *
  * Called by: the writer thread through the handle `create` (or `openWriter`) returns (`beginWrite`,
  * `set`, `delete`, `endWrite`; every change happens inside a write section); any thread through a
- * handle `attach` makes from `buffers` (`get`, `lookup`, `readInto`, `getMany`, `version`, `scan`, `forEachEntry`, `stats`).
- * An attached handle never writes. Growth needs no message: every handle reads the active table and
- * its size from the control words, and remakes its views when a buffer's length has changed.
+ * handle `attach` makes from `buffers` (`get`, `lookup`, `readInto`, `getMany`, `version`, `scan`,
+ * `forEachEntry`, `stats`). An attached handle never writes. Growth needs no message: every handle
+ * reads the slot count from the control words, and remakes its views when a buffer's length changed.
  *
  * Invariants (in every published state, i.e. whenever the sequence word is even):
  * - slotCount is a power of two in [slotCountInitial, slotCountMax]; entryCount <= 3/4 * slotCount, so a
@@ -23,14 +23,15 @@
  * - A version is never reused by a key while the counter (int31, wrapping to 1) has not gone round, so a
  *   reader may cache a decoded value under (key, version).
  *
- * Growth: at 3/4 load the writer rehashes, inside the write section, into the other slot table (grown to
- * twice the current count and zeroed first), then stores the new slotCount and flips activeTable. The
- * table readers were using is left as it was, so a reader that loaded the old activeTable walks a whole,
- * stale table, and its sequence re-check sends it round again; it never meets a half-rehashed table. The
- * two tables alternate (A: n, B: 2n, A: 4n, ...), so slot memory is at most 1.5 times the active table.
+ * Growth: at 3/4 load the writer doubles the slot table in place, inside the write section: it copies
+ * the live slots aside, grows the buffer to twice the slots, zeroes it, stores the new slotCount and
+ * inserts the saved slots again. Readers retry while the section is open (as for any section), and an
+ * attempt that overlapped it may have walked a half-rebuilt table, which is why every attempt is
+ * bounded and checked (below) and its result discarded by the sequence re-check. One table, not two
+ * alternating ones: slot memory is exactly 20 bytes per slot, and the slot table is 3/8 to 3/4 full.
  *
  * Reads during a write section may see any bytes. Every read attempt therefore checks what it uses
- * before it uses it (activeTable is 0 or 1, slotCount a power of two within the table's current length,
+ * before it uses it (slotCount a power of two within the table's current length,
  * blocks inside the arena's current length, lengths non-negative), bounds every loop by slotCount, and
  * returns `torn` instead of throwing: the sequence lock retries it.
  *
@@ -46,12 +47,12 @@
  *   +- line 1 ------------------------------------------------------------------------------------+
  *   | w16 sequence (odd while writing) | w17 readersWaiting               (seqlock.ts)             |
  *   +- line 2 ------------------------------------------------------------------------------------+
- *   | w32 activeTable (0 = slots0, 1 = slots1) | w33 slotCount | w34 entryCount | w35 versionLast  |
+ *   | w32 (unused)                             | w33 slotCount | w34 entryCount | w35 versionLast  |
  *   +- line 3 ------------------------------------------------------------------------------------+
  *   | w48 arena topBytes | w49 bytesLive | w50 bytesFree | w51..w77 free-list heads (byte-arena.ts) |
  *   +---------------------------------------------------------------------------------------------+
  *
- *   buffers.slots0 / buffers.slots1 (growable, up to slotCountMax * 20 bytes): slot i at word 5 * i
+ *   buffers.slots (growable, up to slotCountMax * 20 bytes, always slotCount * 20): slot i at word 5 * i
  *   +-------------+-------------+-------------------+-------------+---------------+
  *   | w0 version  | w1 hash     | w2 blockOffset    | w3 keyBytes | w4 valueBytes |   0 0 0 0 0 = empty
  *   +-------------+-------------+-------------------+-------------+---------------+
@@ -75,7 +76,7 @@ import {
 import { SequenceLock, torn, type Torn } from './seqlock.js';
 
 const MAGIC = 0x53494458; // 'SIDX'
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 const WORD_MAGIC = 0;
 const WORD_LAYOUT_VERSION = 1;
@@ -83,7 +84,6 @@ const WORD_SLOT_COUNT_INITIAL = 2;
 const WORD_SLOT_COUNT_MAX = 3;
 const WORD_SEQUENCE = 16;
 const WORD_READERS_WAITING = 17;
-const WORD_ACTIVE_TABLE = 32;
 const WORD_SLOT_COUNT = 33;
 const WORD_ENTRY_COUNT = 34;
 const WORD_VERSION_LAST = 35;
@@ -117,12 +117,10 @@ assert(WORD_ARENA_BASE + ARENA_CONTROL_WORDS <= CONTROL_WORDS, 'the arena words 
  * The shared memory of one index: post it to another thread and `SharedIndex.attach` it there.
  */
 export interface SharedIndexBuffers {
-  /** Control words: layout, sequence lock, active table, counts, arena accounting. */
+  /** Control words: layout, sequence lock, slot count, counts, arena accounting. */
   readonly control: SharedArrayBuffer;
-  /** Slot table 0 (growable). */
-  readonly slots0: SharedArrayBuffer;
-  /** Slot table 1 (growable): the rehash target while table 0 is active, and the other way round. */
-  readonly slots1: SharedArrayBuffer;
+  /** The slot table (growable). */
+  readonly slots: SharedArrayBuffer;
   /** Keys and values (growable). */
   readonly arena: SharedArrayBuffer;
 }
@@ -151,7 +149,7 @@ export interface SlotScan {
 export interface SharedIndexStats {
   /** Live keys. */
   readonly entries: number;
-  /** Slots in the active table. */
+  /** Slots in the table. */
   readonly slotCount: number;
   /** Current length of the arena buffer. */
   readonly arenaBytes: number;
@@ -222,14 +220,14 @@ export class SharedIndex {
   readonly buffers: SharedIndexBuffers;
 
   private readonly control: Int32Array;
-  private readonly slotBuffers: readonly [GrowableSharedArrayBuffer, GrowableSharedArrayBuffer];
+  private readonly slotBuffer: GrowableSharedArrayBuffer;
   private readonly arenaBuffer: GrowableSharedArrayBuffer;
   /**
-   * Fixed-length views of slots0 and slots1, and of the arena, remade when their buffer has grown
+   * Fixed-length views of the slot table and of the arena, remade when their buffer has grown
    * (`tableView`, `arenaView`). Not length-tracking views: on Node 20 an element access through a
    * length-tracking view of a growable buffer is about 8 times slower than through a fixed-length one.
    */
-  private tables: [Int32Array, Int32Array];
+  private slotWords: Int32Array;
   private arenaBytes: Uint8Array;
   private readonly lock: SequenceLock;
   /** The allocator: only on the writer's handle. */
@@ -246,7 +244,7 @@ export class SharedIndex {
   private lookupKnown: ArrayLike<number> = NO_VERSIONS;
 
   private readonly lookupAttempt = (): Uint8Array | undefined | typeof UNCHANGED | Torn => {
-    const table = this.activeTable();
+    const table = this.slotTable();
     if (table === torn) return torn;
     const found = this.probe(table, this.lookupKey, this.lookupHash);
     if (found === torn) return torn;
@@ -266,7 +264,7 @@ export class SharedIndex {
   private readTarget: Uint8Array = NO_KEY;
 
   private readonly readIntoAttempt = (): number | Torn => {
-    const table = this.activeTable();
+    const table = this.slotTable();
     if (table === torn) return torn;
     const key = this.lookupKey;
     const found = this.probe(table, key, this.lookupHash);
@@ -290,17 +288,12 @@ export class SharedIndex {
     assert(Atomics.load(control, WORD_MAGIC) === MAGIC, 'the buffers hold a shared index');
     assert(Atomics.load(control, WORD_LAYOUT_VERSION) === LAYOUT_VERSION, 'the layout version is known');
     const slotCountMax = Atomics.load(control, WORD_SLOT_COUNT_MAX);
-    const slotBuffers: [GrowableSharedArrayBuffer, GrowableSharedArrayBuffer] = [
-      asGrowable(buffers.slots0),
-      asGrowable(buffers.slots1),
-    ];
-    for (const slots of slotBuffers) {
-      assert(slots.maxByteLength === slotCountMax * SLOT_BYTES, 'a slot table can grow to slotCountMax slots');
-    }
+    const slotBuffer = asGrowable(buffers.slots);
+    assert(slotBuffer.maxByteLength === slotCountMax * SLOT_BYTES, 'the slot table can grow to slotCountMax slots');
     this.buffers = buffers;
-    this.slotBuffers = slotBuffers;
+    this.slotBuffer = slotBuffer;
     this.control = control;
-    this.tables = [fixedWords(slotBuffers[0]), fixedWords(slotBuffers[1])];
+    this.slotWords = fixedWords(slotBuffer);
     this.arenaBuffer = asGrowable(buffers.arena);
     this.arenaBytes = fixedBytes(this.arenaBuffer);
     this.lock = new SequenceLock(control, WORD_SEQUENCE, WORD_READERS_WAITING);
@@ -325,8 +318,7 @@ export class SharedIndex {
     const slotTableBytesMax = options.slotCountMax * SLOT_BYTES;
     const buffers: SharedIndexBuffers = {
       control: new SharedArrayBuffer(CONTROL_WORDS * 4),
-      slots0: createGrowableBuffer(options.slotCountInitial * SLOT_BYTES, slotTableBytesMax),
-      slots1: createGrowableBuffer(0, slotTableBytesMax),
+      slots: createGrowableBuffer(options.slotCountInitial * SLOT_BYTES, slotTableBytesMax),
       arena: createGrowableBuffer(options.arenaBytesInitial, options.arenaBytesMax),
     };
     const control = new Int32Array(buffers.control);
@@ -394,7 +386,7 @@ export class SharedIndex {
       const arenaBytes = this.arenaView();
       arenaBytes.set(key, offset);
       arenaBytes.set(value, offset + key.length);
-      const table = this.activeTableOwn();
+      const table = this.slotTableOwn();
       const base = this.emptySlotBase(table, hash);
       table[base + SLOT_HASH] = hash;
       table[base + SLOT_BLOCK_OFFSET] = offset;
@@ -404,7 +396,7 @@ export class SharedIndex {
       this.control[WORD_ENTRY_COUNT] += 1;
       return;
     }
-    const table = this.activeTableOwn();
+    const table = this.slotTableOwn();
     const offsetOld = table[found + SLOT_BLOCK_OFFSET];
     const payloadBytesOld = key.length + table[found + SLOT_VALUE_BYTES];
     let offset = offsetOld;
@@ -429,7 +421,7 @@ export class SharedIndex {
     assert(key instanceof Uint8Array, 'delete takes a Uint8Array key');
     const found = this.probeOwn(key, hashKey(key));
     if (found === ABSENT) return false;
-    const table = this.activeTableOwn();
+    const table = this.slotTableOwn();
     arena.free(table[found + SLOT_BLOCK_OFFSET], table[found + SLOT_KEY_BYTES] + table[found + SLOT_VALUE_BYTES]);
     this.shiftBackFrom(table, found);
     this.control[WORD_ENTRY_COUNT] -= 1;
@@ -444,7 +436,7 @@ export class SharedIndex {
   get(key: Uint8Array): Uint8Array | undefined {
     const hash = hashKey(key);
     return this.read(() => {
-      const table = this.activeTable();
+      const table = this.slotTable();
       if (table === torn) return torn;
       return this.valueAt(table, key, hash);
     });
@@ -457,7 +449,7 @@ export class SharedIndex {
   version(key: Uint8Array): number {
     const hash = hashKey(key);
     return this.read(() => {
-      const table = this.activeTable();
+      const table = this.slotTable();
       if (table === torn) return torn;
       const found = this.probe(table, key, hash);
       if (found === torn || found === ABSENT) return found === ABSENT ? 0 : torn;
@@ -506,7 +498,7 @@ export class SharedIndex {
   getMany(keys: readonly Uint8Array[]): (Uint8Array | undefined)[] {
     const hashes = keys.map(hashKey);
     return this.read(() => {
-      const table = this.activeTable();
+      const table = this.slotTable();
       if (table === torn) return torn;
       const values: (Uint8Array | undefined)[] = [];
       for (let index = 0; index < keys.length; index++) {
@@ -525,7 +517,7 @@ export class SharedIndex {
    */
   scan(knownVersionBySlot: ArrayLike<number>): SlotScan {
     return this.read((): SlotScan | Torn => {
-      const table = this.activeTable();
+      const table = this.slotTable();
       if (table === torn) return torn;
       const slotCount = this.control[WORD_SLOT_COUNT];
       const entryCount = this.control[WORD_ENTRY_COUNT];
@@ -582,7 +574,7 @@ export class SharedIndex {
   assertInvariants(): void {
     const arena = this.arena;
     assert(arena !== undefined, 'assertInvariants is called on the writer handle');
-    const table = this.activeTableOwn();
+    const table = this.slotTableOwn();
     const slotCount = this.control[WORD_SLOT_COUNT];
     let entryCount = 0;
     let bytesLive = 0;
@@ -625,29 +617,27 @@ export class SharedIndex {
     return result;
   }
 
-  /** The active table as a reader checks it: `torn` unless its size is plausible and within the view. */
-  private activeTable(): Int32Array | Torn {
-    const active = this.control[WORD_ACTIVE_TABLE];
-    if (active !== 0 && active !== 1) return torn;
+  /** The slot table as a reader checks it: `torn` unless its size is plausible and within the view. */
+  private slotTable(): Int32Array | Torn {
     const slotCount = this.control[WORD_SLOT_COUNT];
     if (!isPowerOfTwo(slotCount)) return torn;
-    let table = this.tables[active];
+    let table = this.slotWords;
     // Remake the view only when the table outgrew it (reading a growable buffer's length costs more
     // than this comparison, and growth is rare).
-    if (slotCount * SLOT_WORDS > table.length) table = this.tableView(active);
+    if (slotCount * SLOT_WORDS > table.length) table = this.tableView();
     if (slotCount * SLOT_WORDS > table.length) return torn;
     return table;
   }
 
-  /** The active table on the writer's handle, where it is always consistent. */
-  private activeTableOwn(): Int32Array {
-    const table = this.activeTable();
-    assert(table !== torn, 'the active table is consistent for the writer');
+  /** The slot table on the writer's handle, where it is always consistent. */
+  private slotTableOwn(): Int32Array {
+    const table = this.slotTable();
+    assert(table !== torn, 'the slot table is consistent for the writer');
     return table;
   }
 
   private probeOwn(key: Uint8Array, hash: number): number {
-    const found = this.probe(this.activeTableOwn(), key, hash);
+    const found = this.probe(this.slotTableOwn(), key, hash);
     assert(found !== torn, "the writer's probe is never torn");
     return found;
   }
@@ -710,15 +700,14 @@ export class SharedIndex {
   }
 
   /** A view of slot table `which`, remade first if that table grew since it was made. */
-  private tableView(which: 0 | 1): Int32Array {
-    const buffer = this.slotBuffers[which];
-    if (this.tables[which].byteLength !== buffer.byteLength) this.tables[which] = fixedWords(buffer);
-    return this.tables[which];
+  private tableView(): Int32Array {
+    if (this.slotWords.byteLength !== this.slotBuffer.byteLength) this.slotWords = fixedWords(this.slotBuffer);
+    return this.slotWords;
   }
 
   /** Copies of all entries as [key, value, key, value, ...], or `torn`. */
   private copyEntries(): Uint8Array[] | Torn {
-    const table = this.activeTable();
+    const table = this.slotTable();
     if (table === torn) return torn;
     const slotCount = this.control[WORD_SLOT_COUNT];
     const entryCount = this.control[WORD_ENTRY_COUNT];
@@ -765,34 +754,37 @@ export class SharedIndex {
   }
 
   /**
-   * Rehashes every live entry into the other table, sized `slotCountNext`, then publishes that table in
-   * the control words. The old table stays intact: see "Growth" in the header.
+   * Doubles the slot table in place to `slotCountNext` slots: saves the live slots, grows and zeroes the
+   * table, stores the new slotCount, and inserts the saved slots again (see "Growth" in the header).
    */
   private rehashInto(slotCountNext: number): void {
-    const active = this.control[WORD_ACTIVE_TABLE];
-    const source = this.activeTableOwn();
     const slotCount = this.control[WORD_SLOT_COUNT];
-    const targetBuffer = this.slotBuffers[1 - active];
-    if (targetBuffer.byteLength < slotCountNext * SLOT_BYTES) targetBuffer.grow(slotCountNext * SLOT_BYTES);
-    const target = this.tableView(active === 0 ? 1 : 0);
-    // The target still holds the table of two growths ago.
-    target.fill(0, 0, slotCountNext * SLOT_WORDS);
-    const mask = slotCountNext - 1;
+    const entryCount = this.control[WORD_ENTRY_COUNT];
+    const old = this.slotTableOwn();
+    const saved = new Int32Array(entryCount * SLOT_WORDS);
+    let savedCount = 0;
     for (let index = 0; index < slotCount; index++) {
       const from = index * SLOT_WORDS;
-      if (source[from + SLOT_VERSION] === 0) continue;
-      let slot = source[from + SLOT_HASH] & mask;
+      if (old[from + SLOT_VERSION] === 0) continue;
+      saved.set(old.subarray(from, from + SLOT_WORDS), savedCount * SLOT_WORDS);
+      savedCount++;
+    }
+    assert(savedCount === entryCount, 'the table holds entryCount live slots');
+    this.slotBuffer.grow(slotCountNext * SLOT_BYTES);
+    const table = this.tableView();
+    table.fill(0, 0, slotCount * SLOT_WORDS);
+    this.control[WORD_SLOT_COUNT] = slotCountNext;
+    const mask = slotCountNext - 1;
+    for (let index = 0; index < savedCount; index++) {
+      const from = index * SLOT_WORDS;
+      let slot = saved[from + SLOT_HASH] & mask;
       // Bounded by one lap of a table at most 3/8 full.
-      for (let step = 0; target[slot * SLOT_WORDS + SLOT_VERSION] !== 0; step++) {
-        assert(step < slotCountNext, 'the rehash target has an empty slot');
+      for (let step = 0; table[slot * SLOT_WORDS + SLOT_VERSION] !== 0; step++) {
+        assert(step < slotCountNext, 'the grown table has an empty slot');
         slot = (slot + 1) & mask;
       }
-      target.set(source.subarray(from, from + SLOT_WORDS), slot * SLOT_WORDS);
+      table.set(saved.subarray(from, from + SLOT_WORDS), slot * SLOT_WORDS);
     }
-    // Size first, then the flip: the writer's own probes need both; readers see them together at
-    // endWrite, and an attempt that mixes them is caught by the table-length check or the sequence.
-    this.control[WORD_SLOT_COUNT] = slotCountNext;
-    this.control[WORD_ACTIVE_TABLE] = 1 - active;
   }
 
   /**

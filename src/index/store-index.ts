@@ -377,7 +377,7 @@ export class StoreIndexReader {
     const all = {} as Record<Family, ReturnType<SharedIndex['stats']> & { slotBytes: number }>;
     for (const family of FAMILIES) {
       const buffers = this.buffers.tables[family];
-      all[family] = { ...this.tables[family].stats(), slotBytes: buffers.slots0.byteLength + buffers.slots1.byteLength };
+      all[family] = { ...this.tables[family].stats(), slotBytes: buffers.slots.byteLength };
     }
     return all;
   }

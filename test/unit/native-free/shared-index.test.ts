@@ -16,8 +16,8 @@
  *   of varying sizes reuses the arena" fails ("round 11: arena used 53936 B, buffer 65536 B");
  * - `free` not called when a replaced value changes size class: five tests fail, through
  *   assertInvariants ("bytesLive counts the live blocks") and the model property;
- * - rehash without zeroing the target table: "growth of slots and arena" and four more fail ("a live key
- *   is found from its home": stale slots of the table two growths back);
+ * - growth without zeroing the old half of the table before inserting the saved slots again: six tests
+ *   fail (stale slots left where the rebuilt table expects empty ones);
  * - `nextVersion` handing out the previous version again: "versions change on every set" fails
  *   ("round 1: a set gives a new version").
  */
