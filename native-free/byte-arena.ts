@@ -2,24 +2,27 @@
  * Byte arena: the writer's allocator of blocks in one growable SharedArrayBuffer, for the shared hash
  * index's keys and values.
  *
- * Owns: block placement (a bump position plus one free list per power-of-two size class), the arena's
- * growth, and its accounting words. It does not know what a block holds, and it does not publish
+ * Owns: block placement (a bump position plus one free list per size class), the arena's growth, and
+ * its accounting words. It does not know what a block holds, and it does not publish
  * anything: the caller (`SharedIndex`) changes the arena only inside a write section of its sequence
  * lock, so readers never act on a half-made change.
  *
- * Reclamation policy: a block's size is its payload rounded up to a power of two, at least 16 bytes.
- * A freed block goes on its size class's free list and is handed out again, first, for the next
- * payload of the same class. Blocks are never split, merged or moved, and the arena never shrinks.
- * Waste bound, a worked example: a block wastes under half of itself (a 33-byte payload gets 64 bytes).
- * A freed block waits only for its own class, so with K keys whose payloads never exceed E bytes, at
- * most K + 1 blocks of each class up to blockBytes(E) ever exist at once (K live, one being replaced),
- * and the bump position stays below (K + 1) * 2 * blockBytes(E): the sum 16 + 32 + ... + blockBytes(E)
- * is below 2 * blockBytes(E). Replacing values of varying sizes therefore cannot grow the arena without
- * bound; it can leave up to that much space parked on free lists of classes no longer used.
+ * Reclamation policy: size classes are the multiples of 16 bytes up to 512 (16, 32, 48, ..., 512), then
+ * the powers of two up to 1 GiB; a block's size is the smallest class that holds its payload. Small
+ * values (the store's committed offsets, watermarks, most topics) thus waste under 16 bytes each, and a
+ * large block wastes under half of itself (a 513-byte payload gets 1,024 bytes). A freed block goes on
+ * its class's free list and is handed out again, first, for the next payload of the same class. Blocks
+ * are never split, merged or moved, and the arena never shrinks.
+ * Waste bound: a freed block waits only for its own class, so with K keys whose payloads never exceed
+ * E bytes, at most K + 1 blocks of each class up to blockBytes(E) ever exist at once (K live, one being
+ * replaced), and the bump position stays below (K + 1) * S(E), S(E) the sum of the class sizes up to
+ * blockBytes(E) (for E > 512: 8,448 + 2 * blockBytes(E)). Replacing values of varying sizes therefore
+ * cannot grow the arena without bound; it can leave up to that much space parked on free lists of
+ * classes no longer used.
  *
  * Invariants:
- * - Every block starts at a multiple of 16 and is a power of two from 16 B to 1 GiB long; blocks never
- *   overlap; [0, topBytes) is exactly live blocks plus free-listed blocks.
+ * - Every block starts at a multiple of 16 and is one class long (16 B to 1 GiB); blocks never overlap;
+ *   [0, topBytes) is exactly live blocks plus free-listed blocks.
  * - bytesLive + bytesFree = topBytes <= buffer.byteLength <= buffer.maxByteLength, all multiples of 16.
  * - A free block's first word is the offset of the next free block of its class, or -1.
  *
@@ -36,7 +39,7 @@
  *
  *   control words from wordBase:
  *   +----------+-----------+-----------+----------------------------------------------------------+
- *   | topBytes | bytesLive | bytesFree | freeHead[0..26]: first free block of 16 B, 32 B .. 1 GiB  |
+ *   | topBytes | bytesLive | bytesFree | freeHead[0..52]: first free block of 16 B, 32 B .. 1 GiB  |
  *   +----------+-----------+-----------+----------------------------------------------------------+
  */
 import { assert } from './assert.js';
@@ -46,11 +49,16 @@ const WORD_BYTES_LIVE = 1;
 const WORD_BYTES_FREE = 2;
 const WORD_FREE_HEAD_FIRST = 3;
 
-/** log2 of the smallest block: 16 bytes keep every block aligned for its free-list word. */
-const blockBitsMin = 4;
+/** The step of the small classes: 16 bytes keep every block aligned for its free-list word. */
+const classStepBytes = 16;
+/** The largest small class; above it, classes are powers of two. */
+const smallClassBytesMax = 512;
+const smallClassCount = smallClassBytesMax / classStepBytes;
+/** log2 of the smallest power-of-two class, the one after the largest small class. */
+const largeClassBitsMin = 10;
 /** log2 of the largest block (and of the largest arena): offsets stay far below 2^31. */
 const blockBitsMax = 30;
-const classCount = blockBitsMax - blockBitsMin + 1;
+const classCount = smallClassCount + blockBitsMax - largeClassBitsMin + 1;
 const FREE_NONE = -1;
 
 /**
@@ -100,17 +108,26 @@ export function asGrowable(buffer: SharedArrayBuffer): GrowableSharedArrayBuffer
 }
 
 /**
- * Bytes of the block that holds `payloadBytes`: the next power of two, at least 16.
+ * Bytes of the block that holds `payloadBytes`: the next multiple of 16 up to 512 (at least 16), the
+ * next power of two above.
  * @internal
  */
 export function blockBytesFor(payloadBytes: number): number {
-  if (payloadBytes <= 2 ** blockBitsMin) return 2 ** blockBitsMin;
+  if (payloadBytes <= classStepBytes) return classStepBytes;
+  if (payloadBytes <= smallClassBytesMax) return Math.ceil(payloadBytes / classStepBytes) * classStepBytes;
   return 2 ** (32 - Math.clz32(payloadBytes - 1));
 }
 
-/** Size class of a block of `blockBytes` (a power of two from 16 B to 1 GiB). */
+/** Size class of a block of `blockBytes` (a class size, see `blockBytesFor`). */
 function classOf(blockBytes: number): number {
-  return 31 - Math.clz32(blockBytes) - blockBitsMin;
+  if (blockBytes <= smallClassBytesMax) return blockBytes / classStepBytes - 1;
+  return smallClassCount + (31 - Math.clz32(blockBytes)) - largeClassBitsMin;
+}
+
+/** Block size of class `classIndex`. */
+function classBytes(classIndex: number): number {
+  if (classIndex < smallClassCount) return (classIndex + 1) * classStepBytes;
+  return 2 ** (classIndex - smallClassCount + largeClassBitsMin);
 }
 
 /**
@@ -225,7 +242,7 @@ export class ByteArena {
     const top = this.control[this.wordBase + WORD_TOP_BYTES];
     let freeBytes = 0;
     for (let classIndex = 0; classIndex < classCount; classIndex++) {
-      const blockBytes = 2 ** (classIndex + blockBitsMin);
+      const blockBytes = classBytes(classIndex);
       let offset = this.control[this.wordBase + WORD_FREE_HEAD_FIRST + classIndex];
       // Bounded: a list without a cycle has at most top / blockBytes blocks.
       for (let steps = 0; offset !== FREE_NONE; steps++) {

@@ -16,10 +16,11 @@
  * Invariants (in every published state, i.e. whenever the sequence word is even):
  * - slotCount is a power of two in [slotCountInitial, slotCountMax]; entryCount <= 3/4 * slotCount, so a
  *   probe always meets an empty slot.
- * - A slot is empty (all five words 0) or live (version > 0). Each live key sits in the first slot from
+ * - A slot is empty (all four words 0) or live (version > 0). Each live key sits in the first slot from
  *   its home (hash & (slotCount - 1)) that holds it, with no empty slot between home and there: deletion
  *   shifts later entries back instead of leaving tombstones.
- * - Each live slot owns one arena block of blockBytes(keyBytes + valueBytes): key bytes, then value bytes.
+ * - Each live slot owns one arena block of blockBytes(2 + keyBytes + valueBytes): the key's length (u16),
+ *   its bytes, then the value's bytes.
  * - A version is never reused by a key while the counter (int31, wrapping to 1) has not gone round, so a
  *   reader may cache a decoded value under (key, version).
  *
@@ -28,7 +29,7 @@
  * inserts the saved slots again. Readers retry while the section is open (as for any section), and an
  * attempt that overlapped it may have walked a half-rebuilt table, which is why every attempt is
  * bounded and checked (below) and its result discarded by the sequence re-check. One table, not two
- * alternating ones: slot memory is exactly 20 bytes per slot, and the slot table is 3/8 to 3/4 full.
+ * alternating ones: slot memory is exactly 16 bytes per slot, and the slot table is 3/8 to 3/4 full.
  *
  * Reads during a write section may see any bytes. Every read attempt therefore checks what it uses
  * before it uses it (slotCount a power of two within the table's current length,
@@ -52,14 +53,14 @@
  *   | w48 arena topBytes | w49 bytesLive | w50 bytesFree | w51..w77 free-list heads (byte-arena.ts) |
  *   +---------------------------------------------------------------------------------------------+
  *
- *   buffers.slots (growable, up to slotCountMax * 20 bytes, always slotCount * 20): slot i at word 5 * i
- *   +-------------+-------------+-------------------+-------------+---------------+
- *   | w0 version  | w1 hash     | w2 blockOffset    | w3 keyBytes | w4 valueBytes |   0 0 0 0 0 = empty
- *   +-------------+-------------+-------------------+-------------+---------------+
+ *   buffers.slots (growable, up to slotCountMax * 16 bytes, always slotCount * 16): slot i at word 4 * i
+ *   +-------------+-------------+-------------------+---------------+
+ *   | w0 version  | w1 hash     | w2 blockOffset    | w3 valueBytes |   0 0 0 0 = empty
+ *   +-------------+-------------+-------------------+---------------+
  *
  *   buffers.arena (growable, up to arenaBytesMax): at blockOffset
  *   +------------------+--------------------+-------------------------------------+
- *   | key (keyBytes)   | value (valueBytes) | unused to the block's power of two   |
+ *   | keyBytes (u16 LE) | key | value (valueBytes) | unused to the block's size class |
  *   +------------------+--------------------+-------------------------------------+
  */
 import { assert } from './assert.js';
@@ -90,17 +91,20 @@ const WORD_VERSION_LAST = 35;
 const WORD_ARENA_BASE = 48;
 const CONTROL_WORDS = 128;
 
-const SLOT_WORDS = 5;
+const SLOT_WORDS = 4;
 const SLOT_BYTES = SLOT_WORDS * 4;
 const SLOT_VERSION = 0;
 const SLOT_HASH = 1;
 const SLOT_BLOCK_OFFSET = 2;
-const SLOT_KEY_BYTES = 3;
-const SLOT_VALUE_BYTES = 4;
+const SLOT_VALUE_BYTES = 3;
+/** Bytes before a block's key: its length, u16 little-endian (so a slot needs no key-length word). */
+const KEY_PREFIX_BYTES = 2;
+/** Longest key. */
+const KEY_BYTES_MAX = 0xffff;
 
 /** Fewest slots: a table of 4 holds 3 entries. */
 const slotCountMin = 4;
-/** Most slots: 16 Mi slots are 320 MiB per table, and 12 Mi entries is far beyond metadata sizes. */
+/** Most slots: 16 Mi slots are 256 MiB, and 12 Mi entries is far beyond metadata sizes. */
 const slotCountLimit = 2 ** 24;
 const versionMax = 0x7fffffff;
 /** What a probe returns for a key that is not there. */
@@ -172,6 +176,11 @@ export function hashKey(key: Uint8Array): number {
   hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
   hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
   return (hash ^ (hash >>> 16)) | 0;
+}
+
+/** The key length stored at the start of the block at `offset` (u16 little-endian). */
+function keyBytesAt(arenaBytes: Uint8Array, offset: number): number {
+  return arenaBytes[offset] | (arenaBytes[offset + 1] << 8);
 }
 
 /** A fixed-length Int32 view of a growable buffer's current length. */
@@ -270,7 +279,7 @@ export class SharedIndex {
     const found = this.probe(table, key, this.lookupHash);
     if (found === torn) return torn;
     if (found === ABSENT) return -1;
-    const start = table[found + SLOT_BLOCK_OFFSET] + key.length;
+    const start = table[found + SLOT_BLOCK_OFFSET] + KEY_PREFIX_BYTES + key.length;
     const length = table[found + SLOT_VALUE_BYTES];
     const arenaBytes = this.arenaBytesTo(start + length);
     if (!(start >= 0 && length >= 0 && start + length <= arenaBytes.length)) return torn;
@@ -377,20 +386,19 @@ export class SharedIndex {
     const arena = this.assertWriting('set');
     assert(key instanceof Uint8Array, 'set takes a Uint8Array key');
     assert(value instanceof Uint8Array, 'set takes a Uint8Array value');
+    assert(key.length <= KEY_BYTES_MAX, `a key is at most ${KEY_BYTES_MAX} bytes`);
     const hash = hashKey(key);
-    const payloadBytes = key.length + value.length;
+    const payloadBytes = KEY_PREFIX_BYTES + key.length + value.length;
     const found = this.probeOwn(key, hash);
     if (found === ABSENT) {
       this.reserveSlot();
       const offset = arena.allocate(payloadBytes);
-      const arenaBytes = this.arenaView();
-      arenaBytes.set(key, offset);
-      arenaBytes.set(value, offset + key.length);
+      this.writeKey(offset, key);
+      this.arenaView().set(value, offset + KEY_PREFIX_BYTES + key.length);
       const table = this.slotTableOwn();
       const base = this.emptySlotBase(table, hash);
       table[base + SLOT_HASH] = hash;
       table[base + SLOT_BLOCK_OFFSET] = offset;
-      table[base + SLOT_KEY_BYTES] = key.length;
       table[base + SLOT_VALUE_BYTES] = value.length;
       table[base + SLOT_VERSION] = this.nextVersion();
       this.control[WORD_ENTRY_COUNT] += 1;
@@ -398,15 +406,15 @@ export class SharedIndex {
     }
     const table = this.slotTableOwn();
     const offsetOld = table[found + SLOT_BLOCK_OFFSET];
-    const payloadBytesOld = key.length + table[found + SLOT_VALUE_BYTES];
+    const payloadBytesOld = KEY_PREFIX_BYTES + key.length + table[found + SLOT_VALUE_BYTES];
     let offset = offsetOld;
     if (blockBytesFor(payloadBytesOld) !== blockBytesFor(payloadBytes)) {
       // Allocate before freeing: a RangeError here leaves the old value in place.
       offset = arena.allocate(payloadBytes);
-      this.arenaView().set(key, offset);
+      this.writeKey(offset, key);
       arena.free(offsetOld, payloadBytesOld);
     }
-    this.arenaView().set(value, offset + key.length);
+    this.arenaView().set(value, offset + KEY_PREFIX_BYTES + key.length);
     table[found + SLOT_BLOCK_OFFSET] = offset;
     table[found + SLOT_VALUE_BYTES] = value.length;
     table[found + SLOT_VERSION] = this.nextVersion();
@@ -422,7 +430,7 @@ export class SharedIndex {
     const found = this.probeOwn(key, hashKey(key));
     if (found === ABSENT) return false;
     const table = this.slotTableOwn();
-    arena.free(table[found + SLOT_BLOCK_OFFSET], table[found + SLOT_KEY_BYTES] + table[found + SLOT_VALUE_BYTES]);
+    arena.free(table[found + SLOT_BLOCK_OFFSET], KEY_PREFIX_BYTES + key.length + table[found + SLOT_VALUE_BYTES]);
     this.shiftBackFrom(table, found);
     this.control[WORD_ENTRY_COUNT] -= 1;
     return true;
@@ -533,9 +541,11 @@ export class SharedIndex {
           result.values.push(undefined);
           continue;
         }
-        const start = table[base + SLOT_BLOCK_OFFSET] + table[base + SLOT_KEY_BYTES];
+        const offset = table[base + SLOT_BLOCK_OFFSET];
+        if (!(offset >= 0 && offset + KEY_PREFIX_BYTES <= arenaBytes.length)) return torn;
+        const start = offset + KEY_PREFIX_BYTES + keyBytesAt(arenaBytes, offset);
         const end = start + table[base + SLOT_VALUE_BYTES];
-        if (!(start >= 0 && start <= end && end <= arenaBytes.length)) return torn;
+        if (!(start <= end && end <= arenaBytes.length)) return torn;
         result.values.push(arenaBytes.slice(start, end));
       }
       return result.slots.length === entryCount ? result : torn;
@@ -585,11 +595,13 @@ export class SharedIndex {
         continue;
       }
       const offset = table[base + SLOT_BLOCK_OFFSET];
-      const key = this.arenaView().subarray(offset, offset + table[base + SLOT_KEY_BYTES]);
+      const arenaBytes = this.arenaView();
+      const keyBytes = keyBytesAt(arenaBytes, offset);
+      const key = arenaBytes.subarray(offset + KEY_PREFIX_BYTES, offset + KEY_PREFIX_BYTES + keyBytes);
       assert(table[base + SLOT_HASH] === hashKey(key), 'a slot holds its key hash');
       assert(this.probe(table, key, table[base + SLOT_HASH]) === base, 'a live key is found from its home');
       entryCount += 1;
-      bytesLive += blockBytesFor(table[base + SLOT_KEY_BYTES] + table[base + SLOT_VALUE_BYTES]);
+      bytesLive += blockBytesFor(KEY_PREFIX_BYTES + keyBytes + table[base + SLOT_VALUE_BYTES]);
     }
     const usage = readArenaUsage(this.control, WORD_ARENA_BASE);
     assert(entryCount === this.control[WORD_ENTRY_COUNT], 'entryCount counts the live slots');
@@ -654,8 +666,7 @@ export class SharedIndex {
     for (let step = 0, index = hash & mask; step < slotCount; step++, index = (index + 1) & mask) {
       const base = index * SLOT_WORDS;
       if (table[base + SLOT_VERSION] === 0) return ABSENT;
-      if (table[base + SLOT_HASH] === hash && table[base + SLOT_KEY_BYTES] === key.length
-        && this.arenaHolds(table[base + SLOT_BLOCK_OFFSET], key)) {
+      if (table[base + SLOT_HASH] === hash && this.arenaHolds(table[base + SLOT_BLOCK_OFFSET], key)) {
         return base;
       }
     }
@@ -671,21 +682,35 @@ export class SharedIndex {
 
   /** A copy of the value of the live slot at `base`, or `torn` if its block lies outside the arena. */
   private copyValueAt(table: Int32Array, base: number, keyBytes: number): Uint8Array | Torn {
-    const start = table[base + SLOT_BLOCK_OFFSET] + keyBytes;
+    const start = table[base + SLOT_BLOCK_OFFSET] + KEY_PREFIX_BYTES + keyBytes;
     const end = start + table[base + SLOT_VALUE_BYTES];
     const arenaBytes = this.arenaBytesTo(end);
     if (!(start >= 0 && start <= end && end <= arenaBytes.length)) return torn;
     return arenaBytes.slice(start, end);
   }
 
-  /** Whether the arena holds `key` at `offset`; false (never a throw) for an offset out of bounds. */
+  /**
+   * Whether the block at `offset` holds `key` (its length prefix and bytes); false (never a throw) for
+   * a block out of bounds.
+   */
   private arenaHolds(offset: number, key: Uint8Array): boolean {
-    const arenaBytes = this.arenaBytesTo(offset + key.length);
-    if (!(offset >= 0 && offset + key.length <= arenaBytes.length)) return false;
+    const end = offset + KEY_PREFIX_BYTES + key.length;
+    const arenaBytes = this.arenaBytesTo(end);
+    if (!(offset >= 0 && end <= arenaBytes.length)) return false;
+    if (keyBytesAt(arenaBytes, offset) !== key.length) return false;
+    const start = offset + KEY_PREFIX_BYTES;
     for (let index = 0; index < key.length; index++) {
-      if (arenaBytes[offset + index] !== key[index]) return false;
+      if (arenaBytes[start + index] !== key[index]) return false;
     }
     return true;
+  }
+
+  /** Writer: the key's length prefix and bytes at the start of the block at `offset`. */
+  private writeKey(offset: number, key: Uint8Array): void {
+    const arenaBytes = this.arenaView();
+    arenaBytes[offset] = key.length & 0xff;
+    arenaBytes[offset + 1] = key.length >>> 8;
+    arenaBytes.set(key, offset + KEY_PREFIX_BYTES);
   }
 
   /** The arena view, remade first if it ends before `end` and the arena has grown since it was made. */
@@ -717,10 +742,12 @@ export class SharedIndex {
       const base = index * SLOT_WORDS;
       if (table[base + SLOT_VERSION] === 0) continue;
       const offset = table[base + SLOT_BLOCK_OFFSET];
-      const keyEnd = offset + table[base + SLOT_KEY_BYTES];
+      if (!(offset >= 0 && offset + KEY_PREFIX_BYTES <= arenaBytes.length)) return torn;
+      const keyStart = offset + KEY_PREFIX_BYTES;
+      const keyEnd = keyStart + keyBytesAt(arenaBytes, offset);
       const valueEnd = keyEnd + table[base + SLOT_VALUE_BYTES];
-      if (!(offset >= 0 && offset <= keyEnd && keyEnd <= valueEnd && valueEnd <= arenaBytes.length)) return torn;
-      entries.push(arenaBytes.slice(offset, keyEnd), arenaBytes.slice(keyEnd, valueEnd));
+      if (!(keyEnd <= valueEnd && valueEnd <= arenaBytes.length)) return torn;
+      entries.push(arenaBytes.slice(keyStart, keyEnd), arenaBytes.slice(keyEnd, valueEnd));
     }
     return entries.length === 2 * entryCount ? entries : torn;
   }

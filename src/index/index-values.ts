@@ -299,12 +299,26 @@ export function decodeTransaction(bytes: Uint8Array): Transaction {
   return Object.freeze({ transactionalId, producerId, producerEpoch, state, timeoutMs, partitions: Object.freeze(partitions) as { topic: string; partition: number }[], groupIds });
 }
 
+/**
+ * Values that grow a little at a time (a partition's segments, a group's offset directory) are padded to
+ * a power of two: the arena keeps a free list per size class and never merges blocks, so a value that
+ * crossed every 16-byte class on its way up would leave a block parked in each; padded, it changes
+ * class only when it doubles. Their decoders read a count first and ignore the padding.
+ */
+function paddedToPowerOfTwo(bytes: Uint8Array): Uint8Array {
+  const length = Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, bytes.length))));
+  if (length === bytes.length) return bytes;
+  const padded = new Uint8Array(length);
+  padded.set(bytes);
+  return padded;
+}
+
 export function encodeSegments(segments: readonly SegmentInfo[]): Uint8Array {
   const out = writer.start().u32(segments.length);
   for (const segment of segments) {
     out.f64(segment.segmentId).f64(segment.baseOffset).f64(segment.lastOffset).f64(segment.sizeBytes).f64(segment.recordCount).string(segment.path);
   }
-  return out.finish();
+  return paddedToPowerOfTwo(out.finish());
 }
 
 export function decodeSegments(bytes: Uint8Array): Readonly<SegmentInfo>[] {
@@ -329,16 +343,31 @@ export interface OffsetDirectoryEntry {
   readonly partitions: readonly number[];
 }
 
+/** A directory's partitions of one topic are a bitset (bit p set: partition p has an offset). */
 export function encodeOffsetDirectory(entries: readonly OffsetDirectoryEntry[]): Uint8Array {
   const out = writer.start().u32(entries.length);
-  for (const { topic, partitions } of entries) out.string(topic).i32List(partitions);
-  return out.finish();
+  for (const { topic, partitions } of entries) {
+    let partitionMax = 0;
+    for (const partition of partitions) partitionMax = Math.max(partitionMax, partition);
+    const bitset = new Uint8Array((partitionMax >> 3) + 1);
+    for (const partition of partitions) bitset[partition >> 3] |= 1 << (partition & 7);
+    out.string(topic).byteString(bitset);
+  }
+  return paddedToPowerOfTwo(out.finish());
 }
 
 export function decodeOffsetDirectory(bytes: Uint8Array): OffsetDirectoryEntry[] {
   const input = new ValueReader(bytes);
   const entries = new Array<OffsetDirectoryEntry>(input.u32());
-  for (let index = 0; index < entries.length; index++) entries[index] = { topic: input.string(), partitions: input.i32List() };
+  for (let index = 0; index < entries.length; index++) {
+    const topic = input.string();
+    const bitset = input.byteString();
+    const partitions: number[] = [];
+    for (let byte = 0; byte < bitset.length; byte++) {
+      for (let bit = 0; bit < 8; bit++) if ((bitset[byte] & (1 << bit)) !== 0) partitions.push(byte * 8 + bit);
+    }
+    entries[index] = { topic, partitions };
+  }
   return entries;
 }
 

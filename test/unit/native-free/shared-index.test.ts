@@ -165,9 +165,10 @@ test('replacing values of varying sizes reuses the arena within the stated bound
   const random = createRandom(7);
   const keyCount = 50;
   const valueBytesMax = 300;
-  // Bound from byte-arena.ts: top < (K + 1) * 2 * blockBytes(E), with E = key + value bytes <= 308, so
-  // blockBytes(E) = 512; the buffer itself is at most twice its top (it grows by doubling).
-  const topBytesBound = (keyCount + 1) * 2 * 512;
+  // Bound from byte-arena.ts: top < (K + 1) * S(E), with E = 2 + key + value bytes <= 310, so
+  // blockBytes(E) = 320 and S(E) = 16 + 32 + ... + 320 = 3,360; the buffer itself is at most twice its
+  // top (it grows by doubling).
+  const topBytesBound = (keyCount + 1) * 3360;
   for (let round = 0; round < 400; round++) {
     section(index, () => {
       for (let step = 0; step < 25; step++) {
