@@ -164,15 +164,21 @@ export interface SharedIndexStats {
 }
 
 /**
- * Hash of a key's bytes: 32-bit FNV-1a, then the murmur3 finalizer so the low bits (the home slot) mix
- * all input bits. Returned as an int32, as the slot stores it.
+ * Hash of a key's bytes: FNV-1a over 32-bit little-endian words (then the last 0-3 bytes one by one),
+ * then the murmur3 finalizer so the low bits (the home slot) mix all input bits. Returned as an int32,
+ * as the slot stores it. Words, not bytes: the multiply chain is what a hash loop waits on, and it is
+ * four times shorter (a 25-byte offset key hashes in about a third of the time).
  * @internal
  */
 export function hashKey(key: Uint8Array): number {
   let hash = 0x811c9dc5;
-  for (let index = 0; index < key.length; index++) {
-    hash = Math.imul(hash ^ key[index], 0x01000193);
+  const wordsEnd = key.length & ~3;
+  let index = 0;
+  for (; index < wordsEnd; index += 4) {
+    const word = key[index] | (key[index + 1] << 8) | (key[index + 2] << 16) | (key[index + 3] << 24);
+    hash = Math.imul(hash ^ word, 0x01000193);
   }
+  for (; index < key.length; index++) hash = Math.imul(hash ^ key[index], 0x01000193);
   hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
   hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
   return (hash ^ (hash >>> 16)) | 0;
@@ -191,6 +197,11 @@ function fixedWords(buffer: GrowableSharedArrayBuffer): Int32Array {
 /** A fixed-length byte view of a growable buffer's current length. */
 function fixedBytes(buffer: GrowableSharedArrayBuffer): Uint8Array {
   return new Uint8Array(buffer, 0, buffer.byteLength);
+}
+
+/** `isPowerOfTwo` for a value read from an Int32 word (always an integer): the reader's hot check. */
+function isSlotCount(count: number): boolean {
+  return count > 0 && (count & (count - 1)) === 0;
 }
 
 function isPowerOfTwo(count: number): boolean {
@@ -632,7 +643,7 @@ export class SharedIndex {
   /** The slot table as a reader checks it: `torn` unless its size is plausible and within the view. */
   private slotTable(): Int32Array | Torn {
     const slotCount = this.control[WORD_SLOT_COUNT];
-    if (!isPowerOfTwo(slotCount)) return torn;
+    if (!isSlotCount(slotCount)) return torn;
     let table = this.slotWords;
     // Remake the view only when the table outgrew it (reading a growable buffer's length costs more
     // than this comparison, and growth is rare).
@@ -660,7 +671,7 @@ export class SharedIndex {
    */
   private probe(table: Int32Array, key: Uint8Array, hash: number): number | Torn {
     const slotCount = this.control[WORD_SLOT_COUNT];
-    if (!isPowerOfTwo(slotCount) || slotCount * SLOT_WORDS > table.length) return torn;
+    if (!isSlotCount(slotCount) || slotCount * SLOT_WORDS > table.length) return torn;
     const mask = slotCount - 1;
     // Bounded by one lap of the table.
     for (let step = 0, index = hash & mask; step < slotCount; step++, index = (index + 1) & mask) {
