@@ -390,10 +390,11 @@ export class SharedIndex {
   /**
    * Writer, inside a write section: inserts `key` or replaces its value, giving it a new version. Both
    * arrays are copied in; the caller may reuse them.
+   * @returns true when the key was new (inserted), false when its value was replaced.
    * @throws RangeError when the index already holds 3/4 of slotCountMax keys, or the entry does not fit
    *   the arena at arenaBytesMax; the index is unchanged then.
    */
-  set(key: Uint8Array, value: Uint8Array): void {
+  set(key: Uint8Array, value: Uint8Array): boolean {
     const arena = this.assertWriting('set');
     assert(key instanceof Uint8Array, 'set takes a Uint8Array key');
     assert(value instanceof Uint8Array, 'set takes a Uint8Array value');
@@ -413,7 +414,7 @@ export class SharedIndex {
       table[base + SLOT_VALUE_BYTES] = value.length;
       table[base + SLOT_VERSION] = this.nextVersion();
       this.control[WORD_ENTRY_COUNT] += 1;
-      return;
+      return true;
     }
     const table = this.slotTableOwn();
     const offsetOld = table[found + SLOT_BLOCK_OFFSET];
@@ -429,6 +430,7 @@ export class SharedIndex {
     table[found + SLOT_BLOCK_OFFSET] = offset;
     table[found + SLOT_VALUE_BYTES] = value.length;
     table[found + SLOT_VERSION] = this.nextVersion();
+    return false;
   }
 
   /**

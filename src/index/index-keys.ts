@@ -63,6 +63,24 @@ export class KeyEncoder {
     return this.key(this.length);
   }
 
+  /**
+   * The key of `offset(groupId, topic, partition)` from the ids' UTF-8 bytes where they lie in `source`
+   * (a WAL record being replayed), without making strings of them.
+   */
+  offsetFromBytes(source: Uint8Array, groupStart: number, groupBytes: number, topicStart: number, topicBytes: number, partition: number): Uint8Array {
+    const bytes = this.bytes;
+    assert(2 + groupBytes + 1 + topicBytes + 4 <= KEY_BYTES_MAX, 'an index key fits the key scratch buffer');
+    this.view.setUint16(0, groupBytes);
+    bytes.set(source.subarray(groupStart, groupStart + groupBytes), 2);
+    let length = 2 + groupBytes;
+    bytes[length] = topicBytes;
+    bytes.set(source.subarray(topicStart, topicStart + topicBytes), length + 1);
+    length += 1 + topicBytes;
+    this.view.setUint32(length, partition >>> 0);
+    this.length = length + 4;
+    return this.key(this.length);
+  }
+
   topicPartition(topic: string, partition: number): Uint8Array {
     this.length = 0;
     this.putTopicPartition(topic, partition);

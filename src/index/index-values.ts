@@ -390,6 +390,15 @@ export class OffsetValueEncoder {
     const metadataBytes = metadata.length === 0 ? 0 : utf8.encodeInto(metadata, this.bytes.subarray(OFFSET_FIXED_BYTES)).written;
     return this.bytes.subarray(0, OFFSET_FIXED_BYTES + metadataBytes);
   }
+
+  /** `encode` with the metadata given as its UTF-8 bytes in `source` (a WAL record being replayed). */
+  encodeFromBytes(offset: number, leaderEpoch: number, commitTimestamp: number, source: Uint8Array, metadataStart: number, metadataBytes: number): Uint8Array {
+    this.view.setFloat64(0, offset, true);
+    this.view.setFloat64(8, commitTimestamp, true);
+    this.view.setInt32(16, leaderEpoch, true);
+    if (metadataBytes > 0) this.bytes.set(source.subarray(metadataStart, metadataStart + metadataBytes), OFFSET_FIXED_BYTES);
+    return this.bytes.subarray(0, OFFSET_FIXED_BYTES + metadataBytes);
+  }
 }
 
 /**

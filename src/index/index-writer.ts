@@ -13,6 +13,8 @@
  * Must never: run for a batch that was rolled back; leave a table's write section open.
  */
 import { SharedIndex } from '../../native-free/shared-index.js';
+import { assert } from '../assert.js';
+import { BinaryReader } from '../codec/binary-reader.js';
 import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { KeyEncoder } from './index-keys.js';
@@ -62,6 +64,7 @@ export class IndexWriter {
   private readonly dirtySegments: PartitionsByTopic = new Map();
   private readonly dirtyDirectories = new Set<string>();
   private readonly open = new Set<Family>();
+  private readonly payloadReader = new BinaryReader();
 
   constructor(
     buffers: StoreIndexBuffers,
@@ -199,18 +202,67 @@ export class IndexWriter {
 
   private commitOffsets(value: OffsetsCommitted, timestampMs: number): void {
     const table = this.writing('offsets');
-    let byTopic = this.offsetKeys.get(value.groupId);
-    if (byTopic === undefined) {
-      byTopic = new Map();
-      this.offsetKeys.set(value.groupId, byTopic);
-    }
+    const groupId = value.groupId;
     for (const entry of value.entries) {
-      if (addPartition(byTopic, entry.topic, entry.partition)) this.dirtyDirectories.add(value.groupId);
-      table.set(
-        this.keys.offset(value.groupId, entry.topic, entry.partition),
+      const inserted = table.set(
+        this.keys.offset(groupId, entry.topic, entry.partition),
         this.offsetValues.encode(entry.offset, entry.leaderEpoch, timestampMs, entry.metadata),
       );
+      // Most commits replace an offset the group already had: only a new key changes its directory.
+      if (inserted) this.addToDirectory(groupId, entry.topic, entry.partition);
     }
+  }
+
+  /**
+   * Recovery's fast path for the bulk of a log: applies an OffsetsCommitted record straight from its Avro
+   * payload `bytes[start, end)`, written under this build's schema and already checked by the scan,
+   * making strings only for the keys that are new to the index.
+   */
+  applyOffsetsCommittedPayload(bytes: Buffer, start: number, end: number, timestampMs: number): void {
+    const table = this.writing('offsets');
+    const reader = this.payloadReader;
+    reader.reset(bytes, start, end);
+    const groupBytes = reader.readLong();
+    const groupStart = reader.position;
+    reader.position += groupBytes;
+    let groupId: string | null = null;
+    // Avro array blocks: a count (negative: followed by the block's byte size), items, a zero count.
+    for (let count = reader.readLong(); count !== 0; count = reader.readLong()) {
+      if (count < 0) {
+        count = -count;
+        reader.readLong();
+      }
+      for (let item = 0; item < count; item++) {
+        const topicBytes = reader.readLong();
+        const topicStart = reader.position;
+        reader.position += topicBytes;
+        const partition = reader.readLong();
+        const offset = reader.readLong();
+        const leaderEpoch = reader.readLong();
+        const metadataBytes = reader.readLong();
+        const metadataStart = reader.position;
+        reader.position += metadataBytes;
+        const inserted = table.set(
+          this.keys.offsetFromBytes(bytes, groupStart, groupBytes, topicStart, topicBytes, partition),
+          this.offsetValues.encodeFromBytes(offset, leaderEpoch, timestampMs, bytes, metadataStart, metadataBytes),
+        );
+        if (inserted) {
+          groupId ??= bytes.toString('utf8', groupStart, groupStart + groupBytes);
+          this.addToDirectory(groupId, bytes.toString('utf8', topicStart, topicStart + topicBytes), partition);
+        }
+      }
+    }
+    assert(reader.position === end, 'a checked OffsetsCommitted payload is read to its end');
+  }
+
+  private addToDirectory(groupId: string, topic: string, partition: number): void {
+    let byTopic = this.offsetKeys.get(groupId);
+    if (byTopic === undefined) {
+      byTopic = new Map();
+      this.offsetKeys.set(groupId, byTopic);
+    }
+    addPartition(byTopic, topic, partition);
+    this.dirtyDirectories.add(groupId);
   }
 
   private deleteOffset(groupId: string, topic: string, partition: number): void {

@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { EventCodec } from '../codec/event-codec.js';
+import type { LogEvent } from '../codec/event-schema.js';
 import type { MetaLogConfig } from '../config.js';
 import { CRC32C_PATH } from '../crc32c.js';
 import { MetaLogError } from '../errors.js';
@@ -63,15 +64,28 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuff
   // keep them: they go to the index only.
   const state = new MetadataState({ committedOffsets: false });
   const index = new IndexWriter(indexBuffers, state);
+  const current = EventCodec.current();
   const scan = scanWal(
     storage,
     walDir,
-    (event) => {
-      assert(event !== null, 'recovery decodes every event');
-      state.apply(event);
-      index.applyEvent(event);
+    (event, bytes, view, codec) => {
+      if (event !== null) {
+        state.apply(event);
+        index.applyEvent(event);
+        return;
+      }
+      // Offset commits, the bulk of a log, are not decoded by the scan (only checked): the index takes
+      // them from the payload bytes; records under an older schema are decoded here instead.
+      state.skip(view.offset);
+      if (codec === current) {
+        index.applyOffsetsCommittedPayload(bytes, view.payloadStart, view.end, view.timestampMs);
+      } else {
+        const body = codec.decode(view.eventType, bytes, view.payloadStart, view.end);
+        assert(body.type === 'OffsetsCommitted', 'only offset commits are left undecoded');
+        index.applyEvent({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
+      }
     },
-    { removeTempFiles: true, decodes: () => true },
+    { removeTempFiles: true, decodes: (type) => type !== 'OffsetsCommitted' },
   );
   index.publish();
   let truncatedTail: RecoveryReport['truncatedTail'] = null;
