@@ -7,17 +7,26 @@
  *
  *   topic, group, transaction   the id's UTF-8 bytes
  *   broker                      broker id, u32 big-endian
- *   committed offset            u16 group bytes | group | u8 topic bytes | topic | u32 partition
+ *   committed offset            u32 group number | u32 topic number | u16 partition  (big-endian)
+ *   ids                         u8 kind (1 group, 2 topic) | the id's UTF-8 bytes
  *   watermarks, segments        u8 topic bytes | topic | u32 partition
  *
- * Topic names are at most 249 ASCII characters (one length byte); group ids at most 1,024 characters
- * (3,072 UTF-8 bytes: two length bytes). Each family has its own table, so keys of different entities
- * never meet.
+ * Committed offsets, by far the most numerous entries, are keyed by numbers the writer gives each group
+ * and topic that has offsets (the `ids` table maps names to them): a key is 10 bytes, so key and value
+ * fit a 32-byte block. Partitions are below 20,000 (two bytes). Topic names are at most 249 ASCII
+ * characters (one length byte); group ids at most 1,024 characters. Each family has its own table, so
+ * keys of different entities never meet.
  */
 import { assert } from '../assert.js';
 
-/** Largest key: an offset key with the longest group id and topic name. */
-const KEY_BYTES_MAX = 2 + 3 * 1024 + 1 + 249 + 4;
+/** Largest key: an `ids` key of the longest group id. */
+const KEY_BYTES_MAX = 1 + 3 * 1024;
+/** Bytes of a committed offset's key. */
+const OFFSET_KEY_BYTES = 10;
+
+/** What an `ids` key names. */
+export const ID_KIND = Object.freeze({ GROUP: 1, TOPIC: 2 });
+export type IdKind = (typeof ID_KIND)[keyof typeof ID_KIND];
 
 const utf8 = new TextEncoder();
 
@@ -55,29 +64,22 @@ export class KeyEncoder {
     return this.key(4);
   }
 
-  offset(groupId: string, topic: string, partition: number): Uint8Array {
-    this.length = 2;
-    this.putString(groupId);
-    this.view.setUint16(0, this.length - 2);
-    this.putTopicPartition(topic, partition);
-    return this.key(this.length);
+  /**
+   * A committed offset's key: the group's and the topic's numbers (see the `ids` table) and the
+   * partition, 10 bytes whatever the names' lengths.
+   */
+  offset(groupNumber: number, topicNumber: number, partition: number): Uint8Array {
+    this.view.setUint32(0, groupNumber);
+    this.view.setUint32(4, topicNumber);
+    this.view.setUint16(8, partition);
+    return this.key(OFFSET_KEY_BYTES);
   }
 
-  /**
-   * The key of `offset(groupId, topic, partition)` from the ids' UTF-8 bytes where they lie in `source`
-   * (a WAL record being replayed), without making strings of them.
-   */
-  offsetFromBytes(source: Uint8Array, groupStart: number, groupBytes: number, topicStart: number, topicBytes: number, partition: number): Uint8Array {
-    const bytes = this.bytes;
-    assert(2 + groupBytes + 1 + topicBytes + 4 <= KEY_BYTES_MAX, 'an index key fits the key scratch buffer');
-    this.view.setUint16(0, groupBytes);
-    bytes.set(source.subarray(groupStart, groupStart + groupBytes), 2);
-    let length = 2 + groupBytes;
-    bytes[length] = topicBytes;
-    bytes.set(source.subarray(topicStart, topicStart + topicBytes), length + 1);
-    length += 1 + topicBytes;
-    this.view.setUint32(length, partition >>> 0);
-    this.length = length + 4;
+  /** The `ids` key of a group id (kind 1) or a topic name (kind 2). */
+  id(kind: IdKind, name: string): Uint8Array {
+    this.bytes[0] = kind;
+    this.length = 1;
+    this.putString(name);
     return this.key(this.length);
   }
 

@@ -6,7 +6,8 @@
  * touched, and the batch writes their final values (or deletes them) once. Committed offsets, which the
  * writer's state does not keep, are written straight from the events, in order, with each group's
  * offset directory (the topics and partitions it has offsets for: what `fetchOffsets` and the deletes
- * that cascade need, since a hash index cannot list keys by prefix).
+ * that cascade need, since a hash index cannot list keys by prefix) and the group and topic numbers
+ * their keys are made of (the `ids` table; never reused, retired with the id epoch bumped first).
  *
  * Called by: the writer thread only, after a batch is durable (per the durability mode) and before the
  * record that acknowledges it is published; and by recovery, for the whole log, before any reader.
@@ -17,7 +18,7 @@ import { assert } from '../assert.js';
 import { BinaryReader } from '../codec/binary-reader.js';
 import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
-import { KeyEncoder } from './index-keys.js';
+import { ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
   encodeBroker,
   encodeGroup,
@@ -44,6 +45,13 @@ function addPartition(byTopic: PartitionsByTopic, topic: string, partition: numb
   return true;
 }
 
+/** The `ids` value of a number: u32 little-endian (what readers view through a Uint32Array). */
+function numberValue(number: number): Uint8Array {
+  const value = new Uint8Array(4);
+  new DataView(value.buffer).setUint32(0, number, true);
+  return value;
+}
+
 /** Applies committed events to the shared index; the only code that changes it. */
 export class IndexWriter {
   private readonly tables: Record<Family, SharedIndex>;
@@ -64,6 +72,11 @@ export class IndexWriter {
   private readonly dirtySegments: PartitionsByTopic = new Map();
   private readonly dirtyDirectories = new Set<string>();
   private readonly open = new Set<Family>();
+  /** Numbers of the groups and topics that have (or had, for topics) offsets: see index-keys.ts. */
+  private readonly groupNumbers = new Map<string, number>();
+  private readonly topicNumbers = new Map<string, number>();
+  private nextGroupNumber = 1;
+  private nextTopicNumber = 1;
   private readonly payloadReader = new BinaryReader();
 
   constructor(
@@ -203,9 +216,10 @@ export class IndexWriter {
   private commitOffsets(value: OffsetsCommitted, timestampMs: number): void {
     const table = this.writing('offsets');
     const groupId = value.groupId;
+    const groupNumber = this.groupNumber(groupId);
     for (const entry of value.entries) {
       const inserted = table.set(
-        this.keys.offset(groupId, entry.topic, entry.partition),
+        this.keys.offset(groupNumber, this.topicNumber(entry.topic), entry.partition),
         this.offsetValues.encode(entry.offset, entry.leaderEpoch, timestampMs, entry.metadata),
       );
       // Most commits replace an offset the group already had: only a new key changes its directory.
@@ -216,16 +230,14 @@ export class IndexWriter {
   /**
    * Recovery's fast path for the bulk of a log: applies an OffsetsCommitted record straight from its Avro
    * payload `bytes[start, end)`, written under this build's schema and already checked by the scan,
-   * making strings only for the keys that are new to the index.
+   * without building the event (ids are read as interned strings; metadata is copied as bytes).
    */
   applyOffsetsCommittedPayload(bytes: Buffer, start: number, end: number, timestampMs: number): void {
     const table = this.writing('offsets');
     const reader = this.payloadReader;
     reader.reset(bytes, start, end);
-    const groupBytes = reader.readLong();
-    const groupStart = reader.position;
-    reader.position += groupBytes;
-    let groupId: string | null = null;
+    const groupId = reader.readString();
+    const groupNumber = this.groupNumber(groupId);
     // Avro array blocks: a count (negative: followed by the block's byte size), items, a zero count.
     for (let count = reader.readLong(); count !== 0; count = reader.readLong()) {
       if (count < 0) {
@@ -233,9 +245,7 @@ export class IndexWriter {
         reader.readLong();
       }
       for (let item = 0; item < count; item++) {
-        const topicBytes = reader.readLong();
-        const topicStart = reader.position;
-        reader.position += topicBytes;
+        const topic = reader.readString();
         const partition = reader.readLong();
         const offset = reader.readLong();
         const leaderEpoch = reader.readLong();
@@ -243,16 +253,45 @@ export class IndexWriter {
         const metadataStart = reader.position;
         reader.position += metadataBytes;
         const inserted = table.set(
-          this.keys.offsetFromBytes(bytes, groupStart, groupBytes, topicStart, topicBytes, partition),
+          this.keys.offset(groupNumber, this.topicNumber(topic), partition),
           this.offsetValues.encodeFromBytes(offset, leaderEpoch, timestampMs, bytes, metadataStart, metadataBytes),
         );
-        if (inserted) {
-          groupId ??= bytes.toString('utf8', groupStart, groupStart + groupBytes);
-          this.addToDirectory(groupId, bytes.toString('utf8', topicStart, topicStart + topicBytes), partition);
-        }
+        if (inserted) this.addToDirectory(groupId, topic, partition);
       }
     }
     assert(reader.position === end, 'a checked OffsetsCommitted payload is read to its end');
+  }
+
+  /** The number offsets of `groupId` are keyed by, given (and published in `ids`) at its first offset. */
+  private groupNumber(groupId: string): number {
+    let number = this.groupNumbers.get(groupId);
+    if (number === undefined) {
+      number = this.nextGroupNumber++;
+      this.groupNumbers.set(groupId, number);
+      this.writing('ids').set(this.keys.id(ID_KIND.GROUP, groupId), numberValue(number));
+    }
+    return number;
+  }
+
+  /** The number offsets for `topic` are keyed by, given at the first offset committed for it. */
+  private topicNumber(topic: string): number {
+    let number = this.topicNumbers.get(topic);
+    if (number === undefined) {
+      number = this.nextTopicNumber++;
+      this.topicNumbers.set(topic, number);
+      this.writing('ids').set(this.keys.id(ID_KIND.TOPIC, topic), numberValue(number));
+    }
+    return number;
+  }
+
+  /**
+   * Retires a group's or a topic's number: bumps the id epoch first (readers that cached the number
+   * then retry; see `IdNumbers` in store-index.ts), then removes it from `ids`. Numbers are never reused.
+   */
+  private retireNumber(numbers: Map<string, number>, kind: IdKind, name: string): void {
+    if (!numbers.delete(name)) return;
+    this.control.bumpIdEpoch();
+    this.writing('ids').delete(this.keys.id(kind, name));
   }
 
   private addToDirectory(groupId: string, topic: string, partition: number): void {
@@ -269,10 +308,16 @@ export class IndexWriter {
     const byTopic = this.offsetKeys.get(groupId);
     const partitions = byTopic?.get(topic);
     if (byTopic === undefined || partitions === undefined || !partitions.delete(partition)) return;
-    if (partitions.size === 0) byTopic.delete(topic);
-    if (byTopic.size === 0) this.offsetKeys.delete(groupId);
+    const groupNumber = this.groupNumbers.get(groupId);
+    const topicNumber = this.topicNumbers.get(topic);
+    assert(groupNumber !== undefined && topicNumber !== undefined, 'a group and topic with offsets have numbers');
+    this.writing('offsets').delete(this.keys.offset(groupNumber, topicNumber, partition));
     this.dirtyDirectories.add(groupId);
-    this.writing('offsets').delete(this.keys.offset(groupId, topic, partition));
+    if (partitions.size === 0) byTopic.delete(topic);
+    if (byTopic.size === 0) {
+      this.offsetKeys.delete(groupId);
+      this.retireNumber(this.groupNumbers, ID_KIND.GROUP, groupId);
+    }
   }
 
   private deleteGroupOffsets(groupId: string): void {
@@ -297,5 +342,7 @@ export class IndexWriter {
       if (partitions === undefined) continue;
       for (const partition of [...partitions]) this.deleteOffset(groupId, name, partition);
     }
+    // A topic created again under this name gets a new number.
+    this.retireNumber(this.topicNumbers, ID_KIND.TOPIC, name);
   }
 }

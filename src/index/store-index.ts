@@ -17,13 +17,14 @@
  *
  * Control words (BigInt64 words of `control`): w0 applied offset (-1: empty), w1 next producer id,
  * w2 handle ids handed out (attach takes the next), w3 closed (1 once the writer stopped: the index
- * stays readable but no longer changes).
+ * stays readable but no longer changes); then Int32 word 16: the id epoch, which the writer bumps
+ * whenever a group or topic number stops naming its group or topic (see `IdNumbers`).
  */
 import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions } from '../../native-free/shared-index.js';
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
-import { GROUP_ID_LENGTH_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
+import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
-import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, KeyEncoder } from './index-keys.js';
+import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
   decodeBroker,
   decodeCommittedOffset,
@@ -37,7 +38,7 @@ import {
 } from './index-values.js';
 
 /** The tables of the index, one per entity family. */
-export const FAMILIES = ['topics', 'brokers', 'groups', 'offsets', 'offsetDirectories', 'watermarks', 'segments', 'transactions'] as const;
+export const FAMILIES = ['topics', 'brokers', 'groups', 'offsets', 'ids', 'offsetDirectories', 'watermarks', 'segments', 'transactions'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 const MiB = 1024 * 1024;
@@ -51,6 +52,7 @@ export const TABLE_SIZES: Readonly<Record<Family, SharedIndexOptions>> = {
   brokers: { slotCountInitial: 16, slotCountMax: 2 ** 16, arenaBytesInitial: 4 * 1024, arenaBytesMax: 64 * MiB },
   groups: { slotCountInitial: 256, slotCountMax: 2 ** 21, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
   offsets: { slotCountInitial: 1024, slotCountMax: 2 ** 24, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
+  ids: { slotCountInitial: 256, slotCountMax: 2 ** 22, arenaBytesInitial: 16 * 1024, arenaBytesMax: 512 * MiB },
   offsetDirectories: { slotCountInitial: 256, slotCountMax: 2 ** 21, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
   watermarks: { slotCountInitial: 1024, slotCountMax: 2 ** 23, arenaBytesInitial: 64 * 1024, arenaBytesMax: 512 * MiB },
   segments: { slotCountInitial: 256, slotCountMax: 2 ** 23, arenaBytesInitial: 64 * 1024, arenaBytesMax: 1024 * MiB },
@@ -68,12 +70,15 @@ const WORD_NEXT_PRODUCER_ID = 1;
 const WORD_HANDLES = 2;
 const WORD_CLOSED = 3;
 const CONTROL_WORDS = 8;
+/** Int32 word of the id epoch, after the BigInt64 words. */
+const WORD_ID_EPOCH = 16;
+const CONTROL_BYTES = CONTROL_WORDS * 8 + 64;
 
 /** Allocates an empty index (before the writer thread starts, which opens it as the writer). */
 export function allocateStoreIndex(): StoreIndexBuffers {
   const tables = {} as Record<Family, SharedIndexBuffers>;
   for (const family of FAMILIES) tables[family] = SharedIndex.allocate(TABLE_SIZES[family]);
-  const control = new SharedArrayBuffer(CONTROL_WORDS * 8);
+  const control = new SharedArrayBuffer(CONTROL_BYTES);
   Atomics.store(new BigInt64Array(control), WORD_APPLIED_OFFSET, -1n);
   return { tables, control };
 }
@@ -81,9 +86,21 @@ export function allocateStoreIndex(): StoreIndexBuffers {
 /** The control words of an index. @internal */
 export class IndexControl {
   private readonly words: BigInt64Array;
+  private readonly ints: Int32Array;
 
   constructor(control: SharedArrayBuffer) {
-    this.words = new BigInt64Array(control);
+    this.words = new BigInt64Array(control, 0, CONTROL_WORDS);
+    this.ints = new Int32Array(control);
+  }
+
+  /** Changes whenever a group or topic number is retired (never reused, so a cached one may be stale). */
+  get idEpoch(): number {
+    return Atomics.load(this.ints, WORD_ID_EPOCH);
+  }
+
+  /** Writer: before a retired number's offsets disappear from the offsets table. */
+  bumpIdEpoch(): void {
+    Atomics.add(this.ints, WORD_ID_EPOCH, 1);
   }
 
   get appliedOffset(): number {
@@ -168,6 +185,65 @@ class DecodedCache<T> {
   }
 }
 
+/**
+ * A reader's cache of group and topic numbers (the names committed offsets are keyed by). The writer
+ * never reuses a number; when one is retired (its group or topic lost its last offset, or the topic was
+ * deleted) it bumps the id epoch first, so a cache that still has the epoch it was filled under is
+ * valid, and a read that saw the epoch unchanged from before to after it used no stale number. Names
+ * without a number are not cached (a new number does not bump the epoch).
+ */
+class IdNumbers {
+  private readonly groups = new Map<string, number>();
+  private readonly topics = new Map<string, number>();
+  private epoch = -1;
+  private readonly scratch = new Uint8Array(8);
+  private readonly scratchWords = new Uint32Array(this.scratch.buffer, 0, 1);
+
+  constructor(
+    private readonly ids: SharedIndex,
+    private readonly control: IndexControl,
+    private readonly keys: KeyEncoder,
+  ) {}
+
+  /** The current id epoch, after dropping every cached number if it moved. */
+  begin(): number {
+    const epoch = this.control.idEpoch;
+    if (epoch !== this.epoch) {
+      this.groups.clear();
+      this.topics.clear();
+      this.epoch = epoch;
+    }
+    return epoch;
+  }
+
+  /** True when the epoch is still `epoch` (the numbers used since `begin` were valid throughout). */
+  stillValid(epoch: number): boolean {
+    return this.control.idEpoch === epoch;
+  }
+
+  group(groupId: string): number {
+    return this.numberOf(this.groups, ID_KIND.GROUP, groupId);
+  }
+
+  topic(name: string): number {
+    return this.numberOf(this.topics, ID_KIND.TOPIC, name);
+  }
+
+  /** The number of `name`, or -1 when it has none (no offsets). */
+  private numberOf(cache: Map<string, number>, kind: IdKind, name: string): number {
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached;
+    const length = this.ids.readInto(this.keys.id(kind, name), this.scratch);
+    if (length !== 4) return -1;
+    const number = this.scratchWords[0];
+    cache.set(name, number);
+    return number;
+  }
+}
+
+/** Attempts of a read whose group or topic numbers were retired while it ran, before it gives up. */
+const ID_EPOCH_ATTEMPTS_MAX = 1000;
+
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A committed offset with its topic and partition, as `fetchOffsets` lists them. */
@@ -187,6 +263,7 @@ export class StoreIndexReader {
   private readonly tables: Record<Family, SharedIndex>;
   private readonly keys = new KeyEncoder();
   private readonly offsetDecoder = new OffsetValueDecoder();
+  private readonly numbers: IdNumbers;
   private readonly topicCache = new DecodedCache<Topic>(decodeTopic);
   private readonly groupCache = new DecodedCache<Group>(decodeGroup);
   private readonly brokerCache = new DecodedCache<Broker>(decodeBroker);
@@ -198,6 +275,7 @@ export class StoreIndexReader {
     const tables = {} as Record<Family, SharedIndex>;
     for (const family of FAMILIES) tables[family] = SharedIndex.attach(buffers.tables[family]);
     this.tables = tables;
+    this.numbers = new IdNumbers(tables.ids, this.control, this.keys);
   }
 
   /** Offset of the last event the index shows (-1: none). */
@@ -236,9 +314,18 @@ export class StoreIndexReader {
 
   fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
     if (!isGroupId(groupId) || !isTopicPartition(topic, partition)) return undefined;
+    const numbers = this.numbers;
     const decoder = this.offsetDecoder;
-    const length = this.tables.offsets.readInto(this.keys.offset(groupId, topic, partition), decoder.bytes);
-    return length < 0 ? undefined : decoder.decode(length);
+    // Bounded: each retry means a group or topic number was retired during the read.
+    for (let attempt = 0; attempt < ID_EPOCH_ATTEMPTS_MAX; attempt++) {
+      const epoch = numbers.begin();
+      const groupNumber = numbers.group(groupId);
+      const topicNumber = groupNumber < 0 ? -1 : numbers.topic(topic);
+      const length = topicNumber < 0 ? -1 : this.tables.offsets.readInto(this.keys.offset(groupNumber, topicNumber, partition), decoder.bytes);
+      if (!numbers.stillValid(epoch)) continue;
+      return length < 0 ? undefined : decoder.decode(length);
+    }
+    throw new Error(`fetchOffset: ids kept being retired for ${ID_EPOCH_ATTEMPTS_MAX} attempts`);
   }
 
   getWatermarks(topic: string, partition: number): Readonly<Watermarks> | undefined {
@@ -266,16 +353,20 @@ export class StoreIndexReader {
       const directoryBytes = directories.get(groupKey);
       if (directoryBytes === undefined) continue;
       const directory = decodeOffsetDirectory(directoryBytes).sort((a, b) => byString(a.topic, b.topic));
+      const epoch = this.numbers.begin();
+      const groupNumber = this.numbers.group(groupId);
       const keys: Uint8Array[] = [];
       const listed: { topic: string; partition: number }[] = [];
       for (const { topic, partitions } of directory) {
+        const topicNumber = this.numbers.topic(topic);
+        if (groupNumber < 0 || topicNumber < 0) continue;
         for (const partition of [...partitions].sort((a, b) => a - b)) {
-          keys.push(this.keys.offset(groupId, topic, partition).slice());
+          keys.push(this.keys.offset(groupNumber, topicNumber, partition).slice());
           listed.push({ topic, partition });
         }
       }
       const values = this.tables.offsets.getMany(keys);
-      if (directories.version(groupKey) !== version) continue;
+      if (directories.version(groupKey) !== version || !this.numbers.stillValid(epoch)) continue;
       const offsets: ListedOffset[] = [];
       for (let index = 0; index < listed.length; index++) {
         const bytes = values[index];
@@ -343,9 +434,18 @@ export class StoreIndexReader {
 
   /** The stored encodings of committed offsets (undefined where there is none). */
   rawOffsets(keys: readonly { groupId: string; topic: string; partition: number }[]): (Uint8Array | undefined)[] {
-    return keys.map(({ groupId, topic, partition }) =>
-      isGroupId(groupId) && isTopicPartition(topic, partition) ? this.tables.offsets.get(this.keys.offset(groupId, topic, partition)) : undefined,
-    );
+    // Bounded: each retry means a group or topic number was retired during the reads.
+    for (let attempt = 0; attempt < ID_EPOCH_ATTEMPTS_MAX; attempt++) {
+      const epoch = this.numbers.begin();
+      const values = keys.map(({ groupId, topic, partition }) => {
+        if (!isGroupId(groupId) || !isTopicPartition(topic, partition)) return undefined;
+        const groupNumber = this.numbers.group(groupId);
+        const topicNumber = groupNumber < 0 ? -1 : this.numbers.topic(topic);
+        return topicNumber < 0 ? undefined : this.tables.offsets.get(this.keys.offset(groupNumber, topicNumber, partition));
+      });
+      if (this.numbers.stillValid(epoch)) return values;
+    }
+    throw new Error(`fetchOffsetBatch: ids kept being retired for ${ID_EPOCH_ATTEMPTS_MAX} attempts`);
   }
 
   /** Every topic's stored encoding, from one published state, in name order. */
@@ -394,7 +494,8 @@ function isGroupId(groupId: unknown): groupId is string {
   return typeof groupId === 'string' && groupId.length <= GROUP_ID_LENGTH_MAX;
 }
 
+/** A topic name and partition the store could hold (keys have room for exactly those). */
 function isTopicPartition(topic: unknown, partition: unknown): boolean {
   return typeof topic === 'string' && topic.length <= TOPIC_NAME_LENGTH_MAX && Number.isInteger(partition) && (partition as number) >= 0
-    && (partition as number) <= 0x7fffffff;
+    && (partition as number) < PARTITIONS_MAX;
 }
