@@ -52,9 +52,16 @@ function serializeUnknown(error: unknown): ReturnType<MetaLogError['toJSON']> {
   return new MetaLogError('INTERNAL_ERROR', `writer failed: ${(error as Error)?.message ?? String(error)}`, {}, error).toJSON();
 }
 
+/** Thrown by the ring visitor to stop a read when the batch is full; the record stays for the next batch. */
+const BATCH_FULL = Symbol('batch full');
+
 function runBatches(core: WriterCore, maxBatchBytes: number): void {
   let closing = false;
   const visit = (bytes: Uint8Array): void => {
+    // Checked before every command, not only between ring reads: one read can hold many commands, and
+    // an event can be much larger than its command (a topic's partitions), so only this keeps a batch
+    // within maxBatchBytes plus one record, the room the writer's batch buffer has.
+    if (core.batchFull()) throw BATCH_FULL;
     const message = decodeCommand(bytes);
     if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command);
     else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
@@ -65,7 +72,15 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
     core.startBatch();
     let read = 0;
     while (!closing && !core.batchFull()) {
-      const count = commandRing.read(visit, READ_CHUNK_RECORDS, maxBatchBytes);
+      let count: number;
+      try {
+        count = commandRing.read(visit, READ_CHUNK_RECORDS, maxBatchBytes);
+      } catch (error) {
+        if (error !== BATCH_FULL) throw error;
+        // The commands before the stop were consumed and are in the batch.
+        read += 1;
+        break;
+      }
       if (count === 0) break;
       read += count;
     }

@@ -205,3 +205,13 @@ test('an open whose recovery cannot even start fails with the writer error, rele
   t.is(error.details.file, path.join(dir, 'wal'));
   t.false(fs.existsSync(path.join(dir, 'LOCK')));
 });
+
+test('a batch closes at maxBatchBytes even when small commands make large events (one ring read holds many)', async (t) => {
+  // 30 topics of 20,000 partitions: each command is a few bytes, each event about 160 KB, so one read of
+  // the command ring holds about 5 MB of events against 1 MiB batches (and a batch buffer of 2 MiB).
+  const log = await openStore(t, { dir: tmpDir(t), durability: 'none', maxBatchBytes: 1024 * 1024 });
+  const created = await Promise.all(Array.from({ length: 30 }, (_, i) => log.createTopic({ name: `wide-${i}`, partitions: 20_000 })));
+  t.is(created.length, 30);
+  t.is(log.readOnlyError, null);
+  t.is(log.getTopic('wide-29')?.partitions.length, 20_000);
+});

@@ -137,3 +137,20 @@ test('attached handles on the same thread: shared state, own calls, detach, and 
   await rejectsWith(t, log, reader.createTopic({ name: 'x', partitions: 1 }), 'STORE_CLOSED');
   t.throws(() => MetaLog.attach(log.handle), { message: /closed/ });
 });
+
+test('a thread that dies without closing its handle does not leave the writer waiting for its cursor', async (t) => {
+  // A small event ring (1 MiB batches): the commits below wrap it several times, which would block the
+  // writer for good if the ended thread's cursor were still counted.
+  const log = await openStore(t, { dir: tmpDir(t), durability: 'none', maxBatchBytes: 1024 * 1024 });
+  await log.createTopic({ name: 't', partitions: 1 });
+  const worker = startWorker(log, 'write-and-crash');
+  const died = new Promise<Error>((resolve) => worker.once('error', resolve));
+  t.is((await once(worker, 'message'))[0], 'wrote');
+  t.regex((await died).message, /dies with its handle open/);
+  const metadata = 'm'.repeat(4000);
+  const commits: Promise<void>[] = [];
+  for (let i = 0; i < 6000; i++) commits.push(log.commitOffsets('g', [{ topic: 't', partition: 0, offset: i, metadata }]));
+  await Promise.all(commits);
+  t.is(log.fetchOffset('g', 't', 0)?.offset, 5999);
+  t.truthy(log.getTopic('left-behind'));
+});

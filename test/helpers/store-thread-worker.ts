@@ -12,8 +12,10 @@
  * Tasks (workerData.task):
  * - 'check': read those values until `stop` word 0 is set, then post the counts;
  * - 'echo': answer messages: { write: name } creates topic `name` here and replies once it resolved;
- *   { read: name } replies whether `getTopic(name)` is there, read synchronously on arrival.
- * Either way the handle is closed (detached) before the thread ends.
+ *   { read: name } replies whether `getTopic(name)` is there, read synchronously on arrival;
+ * - 'write-and-crash': create topic 'left-behind' (which opens this handle's event cursor), post
+ *   'wrote', and die of an uncaught error without closing the handle.
+ * The first two close (detach) the handle before the thread ends.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { MetaLog, type StoreHandle } from '../../src/index.js';
@@ -23,7 +25,7 @@ export const CHECK_GROUP = 'checked-group';
 export const CHECK_PARTITIONS = 6;
 
 export interface StoreThreadTask {
-  task: 'check' | 'echo';
+  task: 'check' | 'echo' | 'write-and-crash';
   handle: StoreHandle;
   /** Int32 word 0: set to 1 to stop a 'check' task. */
   stop: SharedArrayBuffer;
@@ -109,7 +111,13 @@ if (!isMainThread && parentPort !== null) {
   const port = parentPort;
   const { task, handle, stop } = workerData as StoreThreadTask;
   const log = MetaLog.attach(handle);
-  if (task === 'check') {
+  if (task === 'write-and-crash') {
+    await log.createTopic({ name: 'left-behind', partitions: 1 });
+    port.postMessage('wrote');
+    setImmediate(() => {
+      throw new Error('the thread dies with its handle open');
+    });
+  } else if (task === 'check') {
     let counts: CheckCounts;
     try {
       counts = await check(log, new Int32Array(stop));
