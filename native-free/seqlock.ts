@@ -132,6 +132,22 @@ export class SequenceLock {
   }
 
   /**
+   * Any thread, the first half of one read attempt made by the caller itself (for a hot read that should
+   * not go through a closure): the sequence to pass to `validate`, or -1 while a section is open. Then
+   * read the data once, without side effects, and keep the result only if `validate` says so; otherwise
+   * fall back to `read`, which retries and sleeps.
+   */
+  begin(): number {
+    const sequence = Atomics.load(this.words, this.wordSequence);
+    return (sequence & 1) === 0 ? sequence : -1;
+  }
+
+  /** Any thread: true when no write section opened or closed since `begin` returned `sequence`. */
+  validate(sequence: number): boolean {
+    return sequence !== -1 && Atomics.load(this.words, this.wordSequence) === sequence;
+  }
+
+  /**
    * Any thread: runs `attempt` until one run overlaps no write section, and returns its result. The
    * attempt must be free of side effects other threads can see (it may run many times), must not throw
    * on garbage, and returns `torn` for what cannot be a published state.

@@ -505,6 +505,18 @@ export class SharedIndex {
     this.lookupKey = key;
     this.lookupHash = hashKey(key);
     this.lookupKnown = knownVersionBySlot;
+    // One attempt inline, as in `readInto`.
+    if (this.arena === undefined) {
+      const sequence = this.lock.begin();
+      if (sequence !== -1) {
+        const result = this.lookupAttempt();
+        if (this.lock.validate(sequence) && result !== torn) {
+          this.lookupKey = NO_KEY;
+          this.lookupKnown = NO_VERSIONS;
+          return result;
+        }
+      }
+    }
     const result = this.read(this.lookupAttempt);
     this.lookupKey = NO_KEY;
     this.lookupKnown = NO_VERSIONS;
@@ -520,6 +532,19 @@ export class SharedIndex {
     this.lookupKey = key;
     this.lookupHash = hashKey(key);
     this.readTarget = target;
+    // One attempt inline (no closure call: this is the hottest read), the general loop if it overlapped
+    // a write section.
+    if (this.arena === undefined) {
+      const sequence = this.lock.begin();
+      if (sequence !== -1) {
+        const length = this.readIntoAttempt();
+        if (this.lock.validate(sequence) && length !== torn) {
+          this.lookupKey = NO_KEY;
+          this.readTarget = NO_KEY;
+          return length;
+        }
+      }
+    }
     const length = this.read(this.readIntoAttempt);
     this.lookupKey = NO_KEY;
     this.readTarget = NO_KEY;

@@ -131,7 +131,7 @@ export class MetaLog {
    */
   get readers(): ReaderPool {
     this.assertOpen();
-    this.pool ??= new ReaderPool(this.link.index, this.config.readerThreads);
+    this.pool ??= new ReaderPool(this.reader, this.config.readerThreads);
     return this.pool;
   }
 

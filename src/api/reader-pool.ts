@@ -12,8 +12,8 @@ import { Piscina } from 'piscina';
 import type { SegmentInfo } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, TopicFilter } from '../index/reader-queries.js';
-import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackValues } from '../index/index-values.js';
-import type { ListedOffset, StoreIndexBuffers } from '../index/store-index.js';
+import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackScan, unpackValues } from '../index/index-values.js';
+import type { ListedOffset, StoreIndexReader } from '../index/store-index.js';
 import type { Broker, CommittedOffset, Group, Topic } from '../state/metadata-state.js';
 import type { ReaderWorkerData } from '../../workers/reader.js';
 
@@ -26,8 +26,14 @@ export class ReaderPool {
   private readonly pool: Piscina;
   private closed = false;
 
-  constructor(index: StoreIndexBuffers, threads: number) {
-    const workerData: ReaderWorkerData = { index };
+  /**
+   * @param reader the handle's own reader: the pool reuses the topics it has decoded.
+   */
+  constructor(
+    private readonly reader: StoreIndexReader,
+    threads: number,
+  ) {
+    const workerData: ReaderWorkerData = { index: reader.buffers };
     this.pool = new Piscina({
       filename: READER_URL.href,
       workerData,
@@ -50,8 +56,15 @@ export class ReaderPool {
   }
 
   /** Every topic, in name order. */
+  /**
+   * Every topic, in name order. The pool thread scans the topic table and sends back only the topics
+   * this handle has not decoded in their current version; the others are reused from its cache.
+   */
   async listTopics(): Promise<Topic[]> {
-    return (await this.runPacked({ kind: 'listTopics' }, decodeTopic)) as Topic[];
+    if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
+    const known = this.reader.knownTopicVersions();
+    const packed = (await this.pool.run({ kind: 'listTopics', known })) as Uint8Array;
+    return this.reader.topicsFromScan(unpackScan(packed), known);
   }
 
   /** Every topic name, in order (no topic is decoded). */

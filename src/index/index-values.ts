@@ -487,3 +487,38 @@ export function unpackValues<T>(packed: Uint8Array, decode: (bytes: Uint8Array) 
   }
   return values;
 }
+
+/** A slot scan (see `SharedIndex.scan`) as parallel arrays, like `SlotScan`. */
+interface ScanArrays {
+  slots: number[];
+  versions: number[];
+  values: (Uint8Array | undefined)[];
+}
+
+/** Packs a slot scan into one buffer: u32 count, then (u32 slot, i32 version) each, then `packValues`. */
+export function packScan(scan: ScanArrays): Uint8Array {
+  const values = packValues(scan.values);
+  const packed = new Uint8Array(4 + 8 * scan.slots.length + values.length);
+  const view = new DataView(packed.buffer);
+  view.setUint32(0, scan.slots.length, true);
+  for (let index = 0; index < scan.slots.length; index++) {
+    view.setUint32(4 + 8 * index, scan.slots[index], true);
+    view.setInt32(8 + 8 * index, scan.versions[index], true);
+  }
+  packed.set(values, 4 + 8 * scan.slots.length);
+  return packed;
+}
+
+/** The slot scan `packScan` packed (values absent where the scan did not copy them). */
+export function unpackScan(packed: Uint8Array): ScanArrays {
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const count = view.getUint32(0, true);
+  const slots = new Array<number>(count);
+  const versions = new Array<number>(count);
+  for (let index = 0; index < count; index++) {
+    slots[index] = view.getUint32(4 + 8 * index, true);
+    versions[index] = view.getInt32(8 + 8 * index, true);
+  }
+  const values = unpackValues(packed.subarray(4 + 8 * count), (bytes) => bytes).map((value) => value ?? undefined);
+  return { slots, versions, values };
+}

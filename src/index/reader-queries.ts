@@ -5,7 +5,7 @@
  */
 import type { GroupState, SegmentInfo } from '../codec/event-schema.js';
 import type { Broker, Group, Topic } from '../state/metadata-state.js';
-import { packValues } from './index-values.js';
+import { packScan, packValues } from './index-values.js';
 import type { ListedOffset, StoreIndexReader } from './store-index.js';
 
 /** Which topics a scan returns; every given field must match. */
@@ -42,7 +42,7 @@ export interface OffsetKey {
  * a structured clone of an object graph) and are decoded by the caller; the rest as plain data.
  */
 export interface ReaderQueries {
-  listTopics: { query: {}; answer: Packed };
+  listTopics: { query: { known: Int32Array }; answer: Packed };
   listTopicNames: { query: {}; answer: string[] };
   getTopics: { query: { names: string[] }; answer: Packed };
   scanTopics: { query: { filter: TopicFilter }; answer: Packed };
@@ -85,7 +85,8 @@ const packed = (values: readonly (Uint8Array | undefined)[]): Packed => ({ packe
 export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unknown {
   switch (query.kind) {
     case 'listTopics':
-      return packed(reader.rawTopicList());
+      // Only the topics the caller has not decoded in their current version are copied back.
+      return { packed: packScan(reader.scanTopicTable(query.known)) };
     case 'listTopicNames':
       return reader.listTopicNames();
     case 'getTopics':

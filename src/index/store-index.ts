@@ -20,7 +20,7 @@
  * stays readable but no longer changes); then Int32 word 16: the id epoch, which the writer bumps
  * whenever a group or topic number stops naming its group or topic (see `IdNumbers`).
  */
-import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions } from '../../native-free/shared-index.js';
+import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions, type SlotScan } from '../../native-free/shared-index.js';
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
@@ -158,12 +158,28 @@ class DecodedCache<T> {
 
   /** Every value in `table`, from one published state, in slot order; decodes only what changed. */
   all(table: SharedIndex): T[] {
-    const { slots, versions, values } = table.scan(this.versions);
+    const all = this.fromScan(table.scan(this.versions), null);
+    return all as T[];
+  }
+
+  /** The versions this cache holds, by slot: what a scan elsewhere (the reader pool) is told. */
+  knownVersions(): Int32Array {
+    return Int32Array.from(this.versions);
+  }
+
+  /**
+   * The values of a scan made against `known` (a `knownVersions()` copy; null: against this cache
+   * itself), decoding what the scan copied. Null if this cache no longer holds a version the scan relied
+   * on (it moved on since `known` was taken): the caller reads again.
+   */
+  fromScan(scan: SlotScan, known: Int32Array | null): T[] | null {
+    const { slots, versions, values } = scan;
     const all = new Array<T>(slots.length);
     for (let index = 0; index < slots.length; index++) {
       const bytes = values[index];
       const slot = slots[index];
       if (bytes === undefined) {
+        if (known !== null && this.versions[slot] !== known[slot]) return null;
         all[index] = this.values[slot];
         continue;
       }
@@ -382,6 +398,29 @@ export class StoreIndexReader {
     return this.topicCache.all(this.tables.topics).sort((a, b) => byString(a.name, b.name));
   }
 
+  /**
+   * Pool side of `listTopics`: one consistent scan of the topic table that copies only the values whose
+   * version differs from `known` (the caller's `knownTopicVersions()`).
+   */
+  scanTopicTable(known: Int32Array): SlotScan {
+    return this.tables.topics.scan(known);
+  }
+
+  /** The topic versions this reader has decoded, by slot, for a `scanTopicTable` elsewhere. */
+  knownTopicVersions(): Int32Array {
+    return this.topicCache.knownVersions();
+  }
+
+  /**
+   * Caller side of the pool's `listTopics`: every topic of `scan` (made against `known`), in name
+   * order, reusing the decoded topics it did not copy; a fresh synchronous list if this reader's cache
+   * moved on in between.
+   */
+  topicsFromScan(scan: SlotScan, known: Int32Array): Topic[] {
+    const topics = this.topicCache.fromScan(scan, known) ?? this.topicCache.all(this.tables.topics);
+    return topics.sort((a, b) => byString(a.name, b.name));
+  }
+
   /** Names of every topic, in order; without decoding the topics. */
   listTopicNames(): string[] {
     const names: string[] = [];
@@ -446,11 +485,6 @@ export class StoreIndexReader {
       if (this.numbers.stillValid(epoch)) return values;
     }
     throw new Error(`fetchOffsetBatch: ids kept being retired for ${ID_EPOCH_ATTEMPTS_MAX} attempts`);
-  }
-
-  /** Every topic's stored encoding, from one published state, in name order. */
-  rawTopicList(): Uint8Array[] {
-    return rawSortedByKey(this.tables.topics);
   }
 
   /** Every group's stored encoding, from one published state, in id order. */

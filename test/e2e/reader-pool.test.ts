@@ -70,7 +70,13 @@ test('pool queries answer what the synchronous reads answer', async (t) => {
   t.deepEqual((await readers.scanGroups({ states: ['Empty'] })).map((group) => group.groupId), log.listGroups().filter((group) => group.state === 'Empty').map((group) => group.groupId));
   t.deepEqual((await readers.scanGroups({ idPrefix: 'group-1', limit: 3 })).map((group) => group.groupId), ['group-1', 'group-10', 'group-11']);
 
-  // A write that resolved before a query is in its answer.
+  // A write that resolved before a query is in its answer, also where the handle had the old value
+  // decoded (the pool copies back only topics whose version the handle does not hold).
+  await log.alterTopicConfigs('orders-2', { set: { 'retention.ms': '1000' } });
+  const relisted = await readers.listTopics();
+  t.is(relisted.find((topic) => topic.name === 'orders-2')?.configs['retention.ms'], '1000');
+  t.deepEqual(relisted, log.listTopics());
+  t.is(relisted.find((topic) => topic.name === 'orders-4'), log.getTopic('orders-4'), 'an unchanged topic is the handle\'s decoded one');
   await log.deleteTopic('orders-0');
   t.false((await readers.listTopicNames()).includes('orders-0'));
   t.deepEqual(await readers.listSegments('orders-0', 0), []);
