@@ -144,9 +144,13 @@ test('a thread that dies without closing its handle does not leave the writer wa
   const log = await openStore(t, { dir: tmpDir(t), durability: 'none', maxBatchBytes: 1024 * 1024 });
   await log.createTopic({ name: 't', partitions: 1 });
   const worker = startWorker(log, 'write-and-crash');
+  // Plain listeners: events.once would reject on the 'error', which may come before the message.
   const died = new Promise<Error>((resolve) => worker.once('error', resolve));
-  t.is((await once(worker, 'message'))[0], 'wrote');
+  const wrote = new Promise<unknown>((resolve) => worker.once('message', resolve));
+  const exited = new Promise<unknown>((resolve) => worker.once('exit', resolve));
   t.regex((await died).message, /dies with its handle open/);
+  t.is(await wrote, 'wrote');
+  await exited;
   const metadata = 'm'.repeat(4000);
   const commits: Promise<void>[] = [];
   for (let i = 0; i < 6000; i++) commits.push(log.commitOffsets('g', [{ topic: 't', partition: 0, offset: i, metadata }]));
