@@ -505,19 +505,7 @@ export class SharedIndex {
     this.lookupKey = key;
     this.lookupHash = hashKey(key);
     this.lookupKnown = knownVersionBySlot;
-    // One attempt inline, as in `readInto`.
-    if (this.arena === undefined) {
-      const sequence = this.lock.begin();
-      if (sequence !== -1) {
-        const result = this.lookupAttempt();
-        if (this.lock.validate(sequence) && result !== torn) {
-          this.lookupKey = NO_KEY;
-          this.lookupKnown = NO_VERSIONS;
-          return result;
-        }
-      }
-    }
-    const result = this.read(this.lookupAttempt);
+    const result = this.readHot(this.lookupAttempt);
     this.lookupKey = NO_KEY;
     this.lookupKnown = NO_VERSIONS;
     return result;
@@ -532,20 +520,7 @@ export class SharedIndex {
     this.lookupKey = key;
     this.lookupHash = hashKey(key);
     this.readTarget = target;
-    // One attempt inline (no closure call: this is the hottest read), the general loop if it overlapped
-    // a write section.
-    if (this.arena === undefined) {
-      const sequence = this.lock.begin();
-      if (sequence !== -1) {
-        const length = this.readIntoAttempt();
-        if (this.lock.validate(sequence) && length !== torn) {
-          this.lookupKey = NO_KEY;
-          this.readTarget = NO_KEY;
-          return length;
-        }
-      }
-    }
-    const length = this.read(this.readIntoAttempt);
+    const length = this.readHot(this.readIntoAttempt);
     this.lookupKey = NO_KEY;
     this.readTarget = NO_KEY;
     return length;
@@ -679,6 +654,22 @@ export class SharedIndex {
     const result = attempt();
     assert(result !== torn, "the writer's own reads are never torn");
     return result;
+  }
+
+  /**
+   * `read` for the hottest reads: the first attempt runs here, between `begin` and `validate`, and only
+   * an attempt that overlapped a write section goes to the lock's retry loop. The lock's loop calls
+   * every read's attempt from one call site, which the JIT then cannot inline; this one sees two.
+   */
+  private readHot<T>(attempt: () => T | Torn): T {
+    if (this.arena === undefined) {
+      const sequence = this.lock.begin();
+      if (sequence !== -1) {
+        const result = attempt();
+        if (this.lock.validate(sequence) && result !== torn) return result;
+      }
+    }
+    return this.read(attempt);
   }
 
   /** The slot table as a reader checks it: `torn` unless its size is plausible and within the view. */

@@ -45,6 +45,12 @@ function addPartition(byTopic: PartitionsByTopic, topic: string, partition: numb
   return true;
 }
 
+/** Numbers given to names (groups or topics): never reused, so `next` only grows. */
+interface Numbering {
+  readonly byName: Map<string, number>;
+  next: number;
+}
+
 /** The `ids` value of a number: u32 little-endian (what readers view through a Uint32Array). */
 function numberValue(number: number): Uint8Array {
   const value = new Uint8Array(4);
@@ -73,10 +79,8 @@ export class IndexWriter {
   private readonly dirtyDirectories = new Set<string>();
   private readonly open = new Set<Family>();
   /** Numbers of the groups and topics that have (or had, for topics) offsets: see index-keys.ts. */
-  private readonly groupNumbers = new Map<string, number>();
-  private readonly topicNumbers = new Map<string, number>();
-  private nextGroupNumber = 1;
-  private nextTopicNumber = 1;
+  private readonly groupNumbers: Numbering = { byName: new Map(), next: 1 };
+  private readonly topicNumbers: Numbering = { byName: new Map(), next: 1 };
   private readonly payloadReader = new BinaryReader();
 
   constructor(
@@ -264,22 +268,20 @@ export class IndexWriter {
 
   /** The number offsets of `groupId` are keyed by, given (and published in `ids`) at its first offset. */
   private groupNumber(groupId: string): number {
-    let number = this.groupNumbers.get(groupId);
-    if (number === undefined) {
-      number = this.nextGroupNumber++;
-      this.groupNumbers.set(groupId, number);
-      this.writing('ids').set(this.keys.id(ID_KIND.GROUP, groupId), numberValue(number));
-    }
-    return number;
+    return this.numberOf(this.groupNumbers, ID_KIND.GROUP, groupId);
   }
 
   /** The number offsets for `topic` are keyed by, given at the first offset committed for it. */
   private topicNumber(topic: string): number {
-    let number = this.topicNumbers.get(topic);
+    return this.numberOf(this.topicNumbers, ID_KIND.TOPIC, topic);
+  }
+
+  private numberOf(numbering: Numbering, kind: IdKind, name: string): number {
+    let number = numbering.byName.get(name);
     if (number === undefined) {
-      number = this.nextTopicNumber++;
-      this.topicNumbers.set(topic, number);
-      this.writing('ids').set(this.keys.id(ID_KIND.TOPIC, topic), numberValue(number));
+      number = numbering.next++;
+      numbering.byName.set(name, number);
+      this.writing('ids').set(this.keys.id(kind, name), numberValue(number));
     }
     return number;
   }
@@ -288,8 +290,8 @@ export class IndexWriter {
    * Retires a group's or a topic's number: bumps the id epoch first (readers that cached the number
    * then retry; see `IdNumbers` in store-index.ts), then removes it from `ids`. Numbers are never reused.
    */
-  private retireNumber(numbers: Map<string, number>, kind: IdKind, name: string): void {
-    if (!numbers.delete(name)) return;
+  private retireNumber(numbering: Numbering, kind: IdKind, name: string): void {
+    if (!numbering.byName.delete(name)) return;
     this.control.bumpIdEpoch();
     this.writing('ids').delete(this.keys.id(kind, name));
   }
@@ -308,8 +310,8 @@ export class IndexWriter {
     const byTopic = this.offsetKeys.get(groupId);
     const partitions = byTopic?.get(topic);
     if (byTopic === undefined || partitions === undefined || !partitions.delete(partition)) return;
-    const groupNumber = this.groupNumbers.get(groupId);
-    const topicNumber = this.topicNumbers.get(topic);
+    const groupNumber = this.groupNumbers.byName.get(groupId);
+    const topicNumber = this.topicNumbers.byName.get(topic);
     assert(groupNumber !== undefined && topicNumber !== undefined, 'a group and topic with offsets have numbers');
     this.writing('offsets').delete(this.keys.offset(groupNumber, topicNumber, partition));
     this.dirtyDirectories.add(groupId);
