@@ -20,11 +20,11 @@ export async function benchCommitOffsets(sizes: { inFlightCommits: number; seque
     await drive(2000, 64, commit);
 
     const firstOffset = log.lastOffset + 1;
-    const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i));
+    const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i), 'commitOffsets, 64 in flight');
     check(log.lastOffset === firstOffset + sizes.inFlightCommits - 1, 'every commit is one event');
     check(log.durableOffset === log.lastOffset, 'fsync mode: everything acknowledged is durable');
     const inFlightRate = sizes.inFlightCommits / seconds;
-    const wideSeconds = await drive(sizes.inFlightCommits, 256, (i) => commit(500_000 + i));
+    const wideSeconds = await drive(sizes.inFlightCommits, 256, (i) => commit(500_000 + i), 'commitOffsets, 256 in flight');
     const wideRate = sizes.inFlightCommits / wideSeconds;
 
     const histogram = latencyHistogram();

@@ -26,7 +26,7 @@ export async function benchDurabilitySweep(sizes: { inFlightCommits: number; seq
       await log.createTopic({ name: 'bench', partitions: 1 });
       const commit = (offset: number): Promise<void> => log.commitOffsets('sweep', [{ topic: 'bench', partition: 0, offset }]);
       await drive(1000, 64, commit);
-      const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i));
+      const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i), `sweep ${setting.label}, 64 in flight`);
       const histogram = latencyHistogram();
       for (let i = 0; i < sizes.sequentialCommits; i++) {
         const started = process.hrtime.bigint();

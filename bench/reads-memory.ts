@@ -137,7 +137,7 @@ export async function benchReadsAndMemory(sizes: { topics: number; offsets: numb
     const heapBefore = heapUsedAfterGc();
     const smallTopics = Math.min(10_000, sizes.topics);
     const createTopics = (from: number, to: number): Promise<number> =>
-      drive(to - from, 256, (i) => log.createTopic({ name: `topic-${from + i}`, partitions: 6, configs: { 'retention.ms': '604800000' } }));
+      drive(to - from, 256, (i) => log.createTopic({ name: `topic-${from + i}`, partitions: 6, configs: { 'retention.ms': '604800000' } }), 'reads: creating topics');
     await createTopics(0, smallTopics);
 
     // At the targets' sizes: 10,000 topics; 12,000 offsets (200 groups × 10 topics × 6 partitions).
@@ -190,10 +190,15 @@ export async function benchReadsAndMemory(sizes: { topics: number; offsets: numb
     await createTopics(smallTopics, sizes.topics);
     const heapTopics = heapUsedAfterGc();
     const groups = Math.max(1, Math.floor(sizes.offsets / 60));
-    await drive(sizes.offsets, 256, (i) => {
-      const key = offsetKeyAt(i, groups);
-      return log.commitOffsets(`big-${key.groupId}`, [{ topic: key.topic, partition: key.partition, offset: i }]);
-    });
+    await drive(
+      sizes.offsets,
+      256,
+      (i) => {
+        const key = offsetKeyAt(i, groups);
+        return log.commitOffsets(`big-${key.groupId}`, [{ topic: key.topic, partition: key.partition, offset: i }]);
+      },
+      'reads: committing offsets',
+    );
     const offsetCount = log.indexStats().offsets.entries;
     check(offsetCount === smallOffsets + Math.min(sizes.offsets, groups * 60), `distinct offsets stored (${offsetCount})`);
     const allTopics = Array.from({ length: sizes.topics }, (_, i) => `topic-${i}`);

@@ -30,8 +30,11 @@ export async function benchRecovery(events: number): Promise<BenchRow[]> {
     let log = await MetaLog.open({ dir, durability: 'none' });
     for (let t = 0; t < TOPICS; t++) await log.createTopic({ name: `topic-${t}`, partitions: PARTITIONS });
     const commits = events - TOPICS;
-    await drive(commits, 256, (i) =>
-      log.commitOffsets(`group-${i % GROUPS}`, [{ topic: `topic-${i % TOPICS}`, partition: i % PARTITIONS, offset: i }]),
+    await drive(
+      commits,
+      256,
+      (i) => log.commitOffsets(`group-${i % GROUPS}`, [{ topic: `topic-${i % TOPICS}`, partition: i % PARTITIONS, offset: i }]),
+      `recovery: writing ${events.toLocaleString('en-US')} events`,
     );
     await log.close();
 

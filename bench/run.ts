@@ -10,11 +10,13 @@ import { benchDurabilitySweep } from './durability-sweep.js';
 import { benchReadsAndMemory } from './reads-memory.js';
 import { renderTable, type BenchRow } from './lib.js';
 import { benchRecovery } from './recovery.js';
+import { benchMetadataOps } from './metadata-ops.js';
+import { benchRings } from './ring-throughput.js';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const json = process.argv.includes('--json');
-  // `--only reads` (or commits, sweep, recovery) runs one group of workloads.
+  // `--only reads` (or commits, sweep, metadata, rings, recovery) runs one group of workloads.
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   const runs = (name: string): boolean => only === undefined || only === name;
@@ -27,7 +29,15 @@ async function main(): Promise<void> {
   if (runs('commits')) rows.push(...(await benchCommitOffsets(quick ? { inFlightCommits: 50_000, sequentialCommits: 2_000 } : { inFlightCommits: 300_000, sequentialCommits: 10_000 })));
   if (runs('sweep')) progress('durability sweep (fsync, interval 1/10/100 ms, none)…');
   if (runs('sweep')) rows.push(...(await benchDurabilitySweep(quick ? { inFlightCommits: 20_000, sequentialCommits: 1_000 } : { inFlightCommits: 100_000, sequentialCommits: 5_000 })));
-  for (const events of !runs('recovery') ? [] : quick ? [100_000] : [100_000, 1_000_000]) {
+  if (runs('metadata')) {
+    progress('topics, lookups, commits, groups (fsync)…');
+    rows.push(...(await benchMetadataOps(quick ? { topicCreates: 2_000, lookups: 1_000_000, commits: 20_000, groupUpserts: 2_000 } : { topicCreates: 10_000, lookups: 1_000_000, commits: 100_000, groupUpserts: 10_000 })));
+  }
+  if (runs('rings')) {
+    progress('ring throughput between threads…');
+    rows.push(...(await benchRings(quick ? 1_000_000 : 5_000_000)));
+  }
+  for (const events of !runs('recovery') ? [] : quick ? [1_000, 100_000] : [1_000, 100_000, 1_000_000]) {
     progress(`replay of ${events} events…`);
     rows.push(...(await benchRecovery(events)));
   }

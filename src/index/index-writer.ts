@@ -45,6 +45,14 @@ function addPartition(byTopic: PartitionsByTopic, topic: string, partition: numb
   return true;
 }
 
+/** An entity write encoded ahead of its section. */
+interface PendingWrite {
+  family: Family;
+  key: Uint8Array;
+  /** Undefined: delete the key. */
+  value: Uint8Array | undefined;
+}
+
 /** Numbers given to names (groups or topics): never reused, so `next` only grows. */
 interface Numbering {
   readonly byName: Map<string, number>;
@@ -78,6 +86,8 @@ export class IndexWriter {
   private readonly dirtySegments: PartitionsByTopic = new Map();
   private readonly dirtyDirectories = new Set<string>();
   private readonly open = new Set<Family>();
+  /** Events of the batch that change committed offsets, in order, applied by `publish`. */
+  private readonly offsetEvents: LogEvent[] = [];
   /** Numbers of the groups and topics that have (or had, for topics) offsets: see index-keys.ts. */
   private readonly groupNumbers: Numbering = { byName: new Map(), next: 1 };
   private readonly topicNumbers: Numbering = { byName: new Map(), next: 1 };
@@ -94,9 +104,9 @@ export class IndexWriter {
   }
 
   /**
-   * Applies events that the writer's state has already applied (a whole batch, or a stretch of the log
-   * during recovery), in offset order. Offsets are written as they come; the other entities are marked
-   * and written from the state by `publish`.
+   * Takes events that the writer's state has already applied (a whole batch, or a stretch of the log
+   * during recovery), in offset order. Nothing is written yet: entities are marked, to be written from
+   * the state by `publish`, and the events that change committed offsets are kept, in order, for it.
    */
   applyEvent(event: LogEvent): void {
     switch (event.type) {
@@ -107,7 +117,8 @@ export class IndexWriter {
         this.dirtyTopics.add(event.value.name);
         return;
       case 'TopicDeleted':
-        this.deleteTopic(event.value.name);
+        this.markTopicDeleted(event.value.name);
+        this.offsetEvents.push(event);
         return;
       case 'BrokerRegistered':
       case 'BrokerStatusChanged':
@@ -119,13 +130,11 @@ export class IndexWriter {
         return;
       case 'GroupDeleted':
         this.dirtyGroups.add(event.value.groupId);
-        this.deleteGroupOffsets(event.value.groupId);
+        this.offsetEvents.push(event);
         return;
       case 'OffsetsCommitted':
-        this.commitOffsets(event.value, event.timestampMs);
-        return;
       case 'OffsetsDeleted':
-        for (const { topic, partition } of event.value.partitions) this.deleteOffset(event.value.groupId, topic, partition);
+        this.offsetEvents.push(event);
         return;
       case 'WatermarksUpdated':
         addPartition(this.dirtyWatermarks, event.value.topic, event.value.partition);
@@ -143,32 +152,58 @@ export class IndexWriter {
   }
 
   /**
-   * Writes everything marked since the last publish from the state, closes every write section, and
-   * stores the applied offset: from here on every thread reads the state up to `state.lastOffset`.
+   * Writes everything taken since the last publish, closes every write section, and stores the applied
+   * offset: from here on every thread reads the state up to `state.lastOffset`.
+   *
+   * Readers wait while a section is open, so sections hold only copying: entity values are encoded
+   * before any section opens; then the offset changes are applied in event order (their values are
+   * fixed-size), the changed offset directories encoded and written (the directory section opens before
+   * the offset section closes, which is what lets `fetchOffsets` see a batch whole), then the entities.
    */
   publish(): void {
+    const pending = this.encodeDirtyEntities();
+    this.applyKeptOffsetEvents();
+    for (const groupId of this.dirtyDirectories) {
+      const byTopic = this.offsetKeys.get(groupId);
+      const entries = byTopic === undefined ? [] : [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+      this.write('offsetDirectories', this.keys.group(groupId), entries.length === 0 ? undefined : encodeOffsetDirectory(entries));
+    }
+    for (const { family, key, value } of pending) this.write(family, key, value);
+    this.clearDirty();
+    for (const family of this.open) this.tables[family].endWrite();
+    this.open.clear();
+    this.control.nextProducerId = this.state.nextProducerId;
+    this.control.appliedOffset = this.state.lastOffset;
+  }
+
+  /** The writes of every marked entity, encoded from the state (keys copied): no section opens here. */
+  private encodeDirtyEntities(): PendingWrite[] {
     const { topics, brokers, groups, transactions, watermarks, segments } = this.state;
+    const pending: PendingWrite[] = [];
+    const add = (family: Family, key: Uint8Array, value: Uint8Array | undefined): void => {
+      pending.push({ family, key: key.slice(), value });
+    };
     for (const name of this.dirtyTopics) {
       const topic = topics.get(name);
-      this.write('topics', this.keys.topic(name), topic === undefined ? undefined : encodeTopic(topic));
+      add('topics', this.keys.topic(name), topic === undefined ? undefined : encodeTopic(topic));
     }
     for (const brokerId of this.dirtyBrokers) {
       const broker = brokers.get(brokerId);
-      this.write('brokers', this.keys.broker(brokerId), broker === undefined ? undefined : encodeBroker(broker));
+      add('brokers', this.keys.broker(brokerId), broker === undefined ? undefined : encodeBroker(broker));
     }
     for (const groupId of this.dirtyGroups) {
       const group = groups.get(groupId);
-      this.write('groups', this.keys.group(groupId), group === undefined ? undefined : encodeGroup(group));
+      add('groups', this.keys.group(groupId), group === undefined ? undefined : encodeGroup(group));
     }
     for (const transactionalId of this.dirtyTransactions) {
       const transaction = transactions.get(transactionalId);
-      this.write('transactions', this.keys.transaction(transactionalId), transaction === undefined ? undefined : encodeTransaction(transaction));
+      add('transactions', this.keys.transaction(transactionalId), transaction === undefined ? undefined : encodeTransaction(transaction));
     }
     for (const [topic, partitions] of this.dirtyWatermarks) {
       for (const partition of partitions) {
         const value = watermarks.get(topic)?.get(partition);
         if (value !== undefined) addPartition(this.watermarkKeys, topic, partition);
-        this.write('watermarks', this.keys.topicPartition(topic, partition), value === undefined ? undefined : encodeWatermarks(value));
+        add('watermarks', this.keys.topicPartition(topic, partition), value === undefined ? undefined : encodeWatermarks(value));
       }
     }
     for (const [topic, partitions] of this.dirtySegments) {
@@ -176,19 +211,35 @@ export class IndexWriter {
         const list = segments.get(topic)?.get(partition);
         const sorted = list === undefined || list.size === 0 ? undefined : [...list.values()].sort((a, b) => a.baseOffset - b.baseOffset || a.segmentId - b.segmentId);
         if (sorted !== undefined) addPartition(this.segmentKeys, topic, partition);
-        this.write('segments', this.keys.topicPartition(topic, partition), sorted === undefined ? undefined : encodeSegments(sorted));
+        add('segments', this.keys.topicPartition(topic, partition), sorted === undefined ? undefined : encodeSegments(sorted));
       }
     }
-    for (const groupId of this.dirtyDirectories) {
-      const byTopic = this.offsetKeys.get(groupId);
-      const entries = byTopic === undefined ? [] : [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
-      this.write('offsetDirectories', this.keys.group(groupId), entries.length === 0 ? undefined : encodeOffsetDirectory(entries));
+    return pending;
+  }
+
+  private applyKeptOffsetEvents(): void {
+    for (const event of this.offsetEvents) this.applyOffsetEvent(event);
+    this.offsetEvents.length = 0;
+  }
+
+  /** Applies one event that changes committed offsets (kept in order by `applyEvent`). */
+  private applyOffsetEvent(event: LogEvent): void {
+    switch (event.type) {
+      case 'OffsetsCommitted':
+        this.commitOffsets(event.value, event.timestampMs);
+        return;
+      case 'OffsetsDeleted':
+        for (const { topic, partition } of event.value.partitions) this.deleteOffset(event.value.groupId, topic, partition);
+        return;
+      case 'GroupDeleted':
+        this.deleteGroupOffsets(event.value.groupId);
+        return;
+      case 'TopicDeleted':
+        this.deleteTopicOffsets(event.value.name);
+        return;
+      default:
+        assert(false, `${event.type} does not change committed offsets`);
     }
-    this.clearDirty();
-    for (const family of this.open) this.tables[family].endWrite();
-    this.open.clear();
-    this.control.nextProducerId = this.state.nextProducerId;
-    this.control.appliedOffset = this.state.lastOffset;
   }
 
   private clearDirty(): void {
@@ -237,6 +288,8 @@ export class IndexWriter {
    * without building the event (ids are read as interned strings; metadata is copied as bytes).
    */
   applyOffsetsCommittedPayload(bytes: Buffer, start: number, end: number, timestampMs: number): void {
+    // Offset changes kept from earlier events come first: they are older than this record.
+    this.applyKeptOffsetEvents();
     const table = this.writing('offsets');
     const reader = this.payloadReader;
     reader.reset(bytes, start, end);
@@ -330,8 +383,8 @@ export class IndexWriter {
     }
   }
 
-  /** A deleted topic takes its watermarks, segments and every group's offsets for it along. */
-  private deleteTopic(name: string): void {
+  /** A deleted topic takes its watermarks and segments along (and its offsets: `deleteTopicOffsets`). */
+  private markTopicDeleted(name: string): void {
     this.dirtyTopics.add(name);
     for (const [keys, dirty] of [[this.watermarkKeys, this.dirtyWatermarks], [this.segmentKeys, this.dirtySegments]]) {
       const partitions = keys.get(name);
@@ -339,6 +392,10 @@ export class IndexWriter {
       for (const partition of partitions) addPartition(dirty, name, partition);
       keys.delete(name);
     }
+  }
+
+  /** Every group's offsets for a deleted topic go, and the topic's number is retired. */
+  private deleteTopicOffsets(name: string): void {
     for (const [groupId, byTopic] of [...this.offsetKeys]) {
       const partitions = byTopic.get(name);
       if (partitions === undefined) continue;

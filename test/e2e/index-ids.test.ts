@@ -50,3 +50,22 @@ test('a group that lost its offsets and commits again is read correctly through 
   for (const reader of [log, other]) t.is(reader.fetchOffset('h', 'a', 0)?.offset, 1);
   t.is(log.fetchOffset('h', 'a', 70_000), undefined, 'a partition no topic can have');
 });
+
+test('replay keeps offset changes in log order: a commit after a group delete survives a reopen', async (t) => {
+  const dir = tmpDir(t);
+  let log = await openStore(t, { dir, durability: 'none' });
+  await log.createTopic({ name: 'a', partitions: 2 });
+  await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 1 }, { topic: 'a', partition: 1, offset: 1 }]);
+  await log.deleteGroup('g');
+  await log.commitOffsets('g', [{ topic: 'a', partition: 1, offset: 2 }]);
+  await log.deleteOffsets('g', [{ topic: 'a', partition: 1 }]);
+  await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 3 }]);
+  await log.deleteTopic('a');
+  await log.createTopic({ name: 'a', partitions: 2 });
+  await log.commitOffsets('g', [{ topic: 'a', partition: 1, offset: 4 }]);
+  const served = log.canonicalState();
+  await log.close();
+  log = await openStore(t, { dir, durability: 'none' });
+  t.is(log.canonicalState(), served);
+  t.deepEqual(log.fetchOffsets('g').map((o) => [o.topic, o.partition, o.offset]), [['a', 1, 4]]);
+});
