@@ -3,11 +3,13 @@
  * other (never two at once: the machine's cores are shared), and prints a table with every figure beside
  * its same-run baseline. `--quick` uses small sizes; `--json` prints the rows as JSON instead.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { CRC32C_PATH } from '../src/crc32c.js';
 import { benchCommitOffsets } from './commit-offsets.js';
 import { benchDurabilitySweep } from './durability-sweep.js';
 import { benchReadsAndMemory } from './reads-memory.js';
+import { renderHtml, type BenchRun } from './html-report.js';
 import { renderTable, type BenchRow } from './lib.js';
 import { benchRecovery } from './recovery.js';
 import { benchMetadataOps } from './metadata-ops.js';
@@ -44,8 +46,25 @@ async function main(): Promise<void> {
   // Last: it leaves the largest heap behind, which would slow the workloads after it.
   if (runs('reads')) progress('point reads, reader pool, mixed load and memory…');
   if (runs('reads')) rows.push(...(await benchReadsAndMemory(quick ? { topics: 10_000, offsets: 120_000, lookups: 1_000_000 } : { topics: 100_000, offsets: 1_000_000, lookups: 5_000_000 })));
+  const run: BenchRun = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    crc32cPath: CRC32C_PATH,
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
+    command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    rows,
+  };
+  // `--html FILE` also writes the run as a self-contained page.
+  const htmlAt = process.argv.indexOf('--html');
+  if (htmlAt >= 0) {
+    const file = process.argv[htmlAt + 1];
+    if (file === undefined || file.startsWith('--')) throw new Error('--html needs a file name');
+    fs.writeFileSync(file, renderHtml(run));
+    progress(`report written to ${file}`);
+  }
   if (json) {
-    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, crc32cPath: CRC32C_PATH, rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   } else {
     process.stdout.write(`${renderTable(rows)}\n`);
   }
