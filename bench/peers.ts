@@ -1,0 +1,333 @@
+/**
+ * `npm run bench:peers`: the same workloads against the stores a broker could embed instead, installed
+ * into bench/peers/ (its own package.json, not the project's dependencies), with chronik-metalog in the
+ * same run and every peer figure as a ratio to it.
+ *
+ * Workloads (each store holds the same keys and values and every read is checked):
+ * - durable single-record writes, one at a time (latency) and with 64 outstanding (throughput): an offset
+ *   commit (20-byte value under a group/topic/partition key);
+ * - point reads: random offsets (12,000 keys) and random topics (10,000 topics of 6 partitions, each
+ *   decoded into an object: JSON for SQLite and LevelDB, msgpack for lmdb, the index's own encoding here).
+ *
+ * Durability, the same for every row unless the table says otherwise: every acknowledged write is on
+ * disk (fdatasync or fsync) before the next one is counted. lmdb: a transaction commit with sync on;
+ * classic-level (LevelDB): `put` with `sync: true`; better-sqlite3: WAL with `synchronous = FULL` (and a
+ * row with NORMAL, which does not sync each commit in WAL mode: marked). SQLite's API is synchronous, so
+ * its "64 outstanding" is 64 writes per transaction (group commit done by the caller).
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MetaLog } from '../src/api/metalog.js';
+import { drive } from './drive.js';
+import { benchDir, check, latencyHistogram, percentilesMs, recordSince } from './lib.js';
+import { startProgress, stopProgress } from './progress.js';
+
+const requireFromPeers = createRequire(new URL('../../bench/peers/package.json', import.meta.url));
+
+async function importPeer<T>(name: string): Promise<T> {
+  let resolved: string;
+  try {
+    resolved = requireFromPeers.resolve(name);
+  } catch {
+    throw new Error(`${name} is not installed in bench/peers: run npm run bench:peers (it installs them)`);
+  }
+  return (await import(pathToFileURL(resolved).href)) as T;
+}
+
+/** One store under test, reduced to what the workloads need. */
+interface Store {
+  name: string;
+  durability: string;
+  write(key: string, value: Uint8Array): Promise<void>;
+  /** Writes many records as the store groups them best (SQLite: one transaction). */
+  writeMany?(entries: [string, Uint8Array][]): Promise<void>;
+  readOffset(key: string): unknown;
+  readTopic(name: string): unknown;
+  loadTopics(topics: { name: string; value: unknown }[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface LmdbModule {
+  open(options: { path: string; compression?: boolean; noSync?: boolean; encoding?: string }): {
+    put(key: string, value: unknown): Promise<boolean>;
+    get(key: string): unknown;
+    transaction<T>(action: () => T): Promise<T>;
+    close(): Promise<void>;
+  };
+}
+interface SqliteDatabase {
+  pragma(text: string): unknown;
+  exec(sql: string): void;
+  prepare(sql: string): { run(...args: unknown[]): unknown; get(...args: unknown[]): { v: Buffer | string } | undefined };
+  transaction<A extends unknown[]>(run: (...args: A) => void): (...args: A) => void;
+  close(): void;
+}
+interface ClassicLevelModule {
+  ClassicLevel: new (location: string, options: { keyEncoding: string; valueEncoding: string }) => {
+    open(): Promise<void>;
+    put(key: string, value: Uint8Array | string, options?: { sync?: boolean }): Promise<void>;
+    get(key: string): Promise<Uint8Array | string | undefined>;
+    batch(operations: { type: 'put'; key: string; value: Uint8Array | string }[], options?: { sync?: boolean }): Promise<void>;
+    close(): Promise<void>;
+  };
+}
+
+async function lmdbStore(dir: string): Promise<Store> {
+  const { open } = await importPeer<LmdbModule>('lmdb');
+  const db = open({ path: path.join(dir, 'lmdb'), compression: false });
+  return {
+    name: 'lmdb (lmdb-js)',
+    durability: 'sync commit',
+    write: async (key, value) => void (await db.put(key, value)),
+    readOffset: (key) => db.get(key),
+    readTopic: (name) => db.get(`topic:${name}`),
+    loadTopics: async (topics) => void (await db.transaction(() => topics.forEach((topic) => db.put(`topic:${topic.name}`, topic.value)))),
+    close: () => db.close(),
+  };
+}
+
+async function sqliteStore(dir: string, synchronous: 'FULL' | 'NORMAL'): Promise<Store> {
+  const Database = (await importPeer<{ default: new (file: string) => SqliteDatabase }>('better-sqlite3')).default;
+  const db = new Database(path.join(dir, `sqlite-${synchronous}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID');
+  const put = db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
+  const get = db.prepare('SELECT v FROM kv WHERE k = ?');
+  const putMany = db.transaction((entries: [string, Uint8Array | string][]) => {
+    for (const [key, value] of entries) put.run(key, value);
+  });
+  return {
+    name: `better-sqlite3, WAL, synchronous=${synchronous}`,
+    durability: synchronous === 'FULL' ? 'fsync per commit' : 'no fsync per commit (WAL NORMAL): not durable per write',
+    write: async (key, value) => void put.run(key, value),
+    writeMany: async (entries) => putMany(entries),
+    readOffset: (key) => get.get(key)?.v,
+    readTopic: (name) => {
+      const row = get.get(`topic:${name}`);
+      return row === undefined ? undefined : JSON.parse(String(row.v));
+    },
+    loadTopics: async (topics) => putMany(topics.map((topic) => [`topic:${topic.name}`, JSON.stringify(topic.value)])),
+    close: async () => db.close(),
+  };
+}
+
+async function levelStore(dir: string): Promise<{ store: Store; level: InstanceType<ClassicLevelModule['ClassicLevel']> }> {
+  const { ClassicLevel } = await importPeer<ClassicLevelModule>('classic-level');
+  const level = new ClassicLevel(path.join(dir, 'level'), { keyEncoding: 'utf8', valueEncoding: 'view' });
+  await level.open();
+  // LevelDB reads are asynchronous only; the read workloads await each one.
+  return {
+    level,
+    store: {
+      name: 'classic-level (LevelDB)',
+      durability: 'sync put',
+      write: (key, value) => level.put(key, value, { sync: true }),
+      readOffset: () => undefined,
+      readTopic: () => undefined,
+      loadTopics: (topics) => level.batch(topics.map((topic) => ({ type: 'put' as const, key: `topic:${topic.name}`, value: new TextEncoder().encode(JSON.stringify(topic.value)) })), { sync: true }),
+      close: () => level.close(),
+    },
+  };
+}
+
+interface PeerRow {
+  workload: string;
+  store: string;
+  durability: string;
+  value: number;
+  unit: string;
+  higherIsBetter: boolean;
+}
+
+const OFFSET_KEYS = 12_000;
+const TOPICS = 10_000;
+const offsetKey = (i: number): string => `offset:group-${i % 200}/topic-${Math.floor(i / 200) % 10}/${Math.floor(i / 2000) % 6}`;
+const offsetValue = (i: number): Uint8Array => {
+  const value = new Uint8Array(20);
+  new DataView(value.buffer).setFloat64(0, i, true);
+  return value;
+};
+
+async function measureWrites(store: Store, sizes: { sequential: number; inFlight: number }, rows: PeerRow[]): Promise<void> {
+  const histogram = latencyHistogram();
+  startProgress(`${store.name}: writes, 1 at a time`, sizes.sequential);
+  for (let i = 0; i < sizes.sequential; i++) {
+    const started = process.hrtime.bigint();
+    await store.write(offsetKey(i), offsetValue(i));
+    recordSince(histogram, started);
+  }
+  stopProgress();
+  const latency = percentilesMs(histogram);
+  let seconds: number;
+  if (store.writeMany !== undefined) {
+    const writeMany = store.writeMany;
+    const started = performance.now();
+    for (let first = 0; first < sizes.inFlight; first += 64) {
+      await writeMany(Array.from({ length: Math.min(64, sizes.inFlight - first) }, (_, j) => [offsetKey(first + j), offsetValue(first + j)] as [string, Uint8Array]));
+    }
+    seconds = (performance.now() - started) / 1000;
+  } else {
+    seconds = await drive(sizes.inFlight, 64, (i) => store.write(offsetKey(i), offsetValue(i)), `${store.name}: writes, 64 outstanding`);
+  }
+  const base = { store: store.name, durability: store.durability };
+  rows.push(
+    { ...base, workload: 'durable write, 1 at a time: p50', value: latency.p50, unit: 'ms', higherIsBetter: false },
+    { ...base, workload: 'durable write, 1 at a time: p99', value: latency.p99, unit: 'ms', higherIsBetter: false },
+    { ...base, workload: store.writeMany === undefined ? 'durable writes, 64 outstanding' : 'durable writes, 64 outstanding (64 per transaction)', value: sizes.inFlight / seconds, unit: 'writes/s', higherIsBetter: true },
+  );
+}
+
+function readRate(lookups: number, keys: number, read: (i: number) => unknown): number {
+  for (let i = 0; i < keys; i++) check(read(i) !== undefined, 'a peer read finds its key');
+  const started = performance.now();
+  let found = 0;
+  for (let i = 0; i < lookups; i++) if (read((i * 7919) % keys) !== undefined) found++;
+  check(found === lookups, 'every peer read finds its key');
+  return lookups / ((performance.now() - started) / 1000);
+}
+
+async function asyncReadRate(lookups: number, keys: number, read: (i: number) => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  let found = 0;
+  for (let i = 0; i < lookups; i++) if ((await read((i * 7919) % keys)) !== undefined) found++;
+  check(found === lookups, 'every peer read finds its key');
+  return lookups / ((performance.now() - started) / 1000);
+}
+
+function topicValue(i: number): unknown {
+  return {
+    topicId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    name: `topic-${i}`,
+    replicationFactor: 3,
+    partitions: Array.from({ length: 6 }, (_, p) => ({ partition: p, leader: 1 + ((i + p) % 3), replicas: [1, 2, 3], isr: [1, 2, 3], leaderEpoch: 0, partitionEpoch: 0 })),
+    configs: { 'retention.ms': '604800000' },
+  };
+}
+
+async function runPeers(quick: boolean): Promise<PeerRow[]> {
+  const sizes = quick ? { sequential: 500, inFlight: 5_000, lookups: 200_000 } : { sequential: 2_000, inFlight: 30_000, lookups: 1_000_000 };
+  const rows: PeerRow[] = [];
+  const topics = Array.from({ length: TOPICS }, (_, i) => ({ name: `topic-${i}`, value: topicValue(i) }));
+
+  // chronik-metalog, in the same run.
+  {
+    const { dir, cleanup } = benchDir('peers-metalog');
+    try {
+      const log = await MetaLog.open({ dir, durability: 'fsync' });
+      for (let b = 1; b <= 3; b++) await log.registerBroker({ brokerId: b, host: `broker-${b}`, port: 9092, rack: null, brokerEpoch: 1 });
+      for (let t = 0; t < 10; t++) await log.createTopic({ name: `topic-${t}`, partitions: 6, replicationFactor: 3 });
+      const commit = (i: number): Promise<void> => log.commitOffsets(`group-${i % 200}`, [{ topic: `topic-${Math.floor(i / 200) % 10}`, partition: Math.floor(i / 2000) % 6, offset: i }]);
+      const metalog: Store = {
+        name: 'chronik-metalog',
+        durability: 'fsync (fdatasync per batch)',
+        write: (key) => commit(Number(key)),
+        readOffset: () => undefined,
+        readTopic: () => undefined,
+        loadTopics: async () => undefined,
+        close: () => log.close(),
+      };
+      // Keys are the commit index here; the store derives the same group/topic/partition as offsetKey.
+      await drive(OFFSET_KEYS, 64, (i) => commit(i));
+      const histogram = latencyHistogram();
+      for (let i = 0; i < sizes.sequential; i++) {
+        const started = process.hrtime.bigint();
+        await commit(i);
+        recordSince(histogram, started);
+      }
+      const latency = percentilesMs(histogram);
+      const seconds = await drive(sizes.inFlight, 64, commit, 'chronik-metalog: commits, 64 in flight');
+      const base = { store: metalog.name, durability: metalog.durability };
+      rows.push(
+        { ...base, workload: 'durable write, 1 at a time: p50', value: latency.p50, unit: 'ms', higherIsBetter: false },
+        { ...base, workload: 'durable write, 1 at a time: p99', value: latency.p99, unit: 'ms', higherIsBetter: false },
+        { ...base, workload: 'durable writes, 64 outstanding', value: sizes.inFlight / seconds, unit: 'writes/s', higherIsBetter: true },
+      );
+      await drive(TOPICS, 256, (i) => log.createTopic({ name: `t-${i}`, partitions: 6, replicationFactor: 3, configs: { 'retention.ms': '604800000' } }), 'chronik-metalog: loading topics');
+      const offsetKeys = Array.from({ length: OFFSET_KEYS }, (_, i) => ({ g: `group-${i % 200}`, t: `topic-${Math.floor(i / 200) % 10}`, p: Math.floor(i / 2000) % 6 }));
+      rows.push({ ...base, workload: 'point read, offset (12,000 keys)', value: readRate(sizes.lookups, OFFSET_KEYS, (i) => log.fetchOffset(offsetKeys[i].g, offsetKeys[i].t, offsetKeys[i].p)), unit: 'reads/s', higherIsBetter: true });
+      const topicNames = Array.from({ length: TOPICS }, (_, i) => `t-${i}`);
+      rows.push({ ...base, workload: 'point read, topic decoded (10,000 topics)', value: readRate(sizes.lookups, TOPICS, (i) => log.getTopic(topicNames[i])), unit: 'reads/s', higherIsBetter: true });
+      await metalog.close();
+    } finally {
+      cleanup();
+    }
+  }
+
+  const makers: ((dir: string) => Promise<Store>)[] = [lmdbStore, (dir) => sqliteStore(dir, 'FULL'), (dir) => sqliteStore(dir, 'NORMAL')];
+  for (const make of makers) {
+    const { dir, cleanup } = benchDir('peers');
+    try {
+      const store = await make(dir);
+      await measureWrites(store, sizes, rows);
+      for (let i = 0; i < OFFSET_KEYS; i++) await store.write(offsetKey(i), offsetValue(i));
+      await store.loadTopics(topics);
+      const keys = Array.from({ length: OFFSET_KEYS }, (_, i) => offsetKey(i));
+      const base = { store: store.name, durability: store.durability };
+      rows.push({ ...base, workload: 'point read, offset (12,000 keys)', value: readRate(sizes.lookups, OFFSET_KEYS, (i) => store.readOffset(keys[i])), unit: 'reads/s', higherIsBetter: true });
+      rows.push({ ...base, workload: 'point read, topic decoded (10,000 topics)', value: readRate(sizes.lookups, TOPICS, (i) => store.readTopic(topics[i].name)), unit: 'reads/s', higherIsBetter: true });
+      await store.close();
+    } finally {
+      cleanup();
+    }
+  }
+
+  {
+    const { dir, cleanup } = benchDir('peers-level');
+    try {
+      const { store, level } = await levelStore(dir);
+      await measureWrites(store, sizes, rows);
+      for (let first = 0; first < OFFSET_KEYS; first += 1000) {
+        await level.batch(Array.from({ length: 1000 }, (_, j) => ({ type: 'put' as const, key: offsetKey(first + j), value: offsetValue(first + j) })), { sync: true });
+      }
+      await store.loadTopics(topics);
+      const decoder = new TextDecoder();
+      const base = { store: store.name, durability: store.durability };
+      const lookups = Math.floor(sizes.lookups / 5);
+      rows.push({ ...base, workload: 'point read, offset (12,000 keys)', value: await asyncReadRate(lookups, OFFSET_KEYS, (i) => level.get(offsetKey(i))), unit: 'reads/s', higherIsBetter: true });
+      rows.push({
+        ...base,
+        workload: 'point read, topic decoded (10,000 topics)',
+        value: await asyncReadRate(lookups, TOPICS, async (i) => {
+          const bytes = await level.get(`topic:topic-${i}`);
+          return bytes === undefined ? undefined : JSON.parse(decoder.decode(bytes as Uint8Array));
+        }),
+        unit: 'reads/s',
+        higherIsBetter: true,
+      });
+      await store.close();
+    } finally {
+      cleanup();
+    }
+  }
+  return rows;
+}
+
+function renderPeerTable(rows: PeerRow[]): string {
+  const ours = new Map(rows.filter((row) => row.store === 'chronik-metalog').map((row) => [row.workload.replace(/ \(64 per transaction\)$/, ''), row]));
+  const header = ['workload', 'store', 'durability', 'value', 'chronik-metalog', 'ratio'];
+  const format = (value: number): string => (value >= 100 ? Math.round(value).toLocaleString('en-US') : value >= 1 ? value.toFixed(2) : value.toFixed(3));
+  const lines = rows.map((row) => {
+    const mine = ours.get(row.workload.replace(/ \(64 per transaction\)$/, ''));
+    const ratio = mine === undefined || row.store === 'chronik-metalog' ? '' : `${(row.higherIsBetter ? row.value / mine.value : mine.value / row.value).toFixed(2)}x`;
+    return [row.workload, row.store, row.durability, `${format(row.value)} ${row.unit}`, mine === undefined ? '' : `${format(mine.value)} ${mine.unit}`, ratio];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+  const render = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  return [render(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...lines.map(render)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  process.stderr.write(`[bench:peers] ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+  const rows = await runPeers(quick);
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
+  else process.stdout.write(`${renderPeerTable(rows)}\n(ratio: the peer's figure against chronik-metalog's in the same run; above 1 the peer is better)\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:peers failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});
