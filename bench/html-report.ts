@@ -16,11 +16,11 @@ export interface BenchRun {
   rows: BenchRow[];
 }
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function format(value: number): string {
+export function format(value: number): string {
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
   if (value >= 1) return value.toFixed(2);
   return value.toFixed(3);
@@ -35,7 +35,7 @@ const COLORS = ['#3b6ea5', '#e08a2c', '#5a9e4b', '#b04a5a'];
  * A horizontal bar chart: one group per label, one bar per series, linear from 0 to the largest value.
  * Values are written beside the bars, so the chart reads without a scale.
  */
-function barChart(title: string, unit: string, series: string[], groups: { label: string; values: (number | undefined)[] }[]): string {
+export function barChart(title: string, unit: string, series: string[], groups: { label: string; values: (number | undefined)[] }[]): string {
   const barsWidth = CHART_WIDTH - LABEL_WIDTH - 120;
   const max = Math.max(...groups.flatMap((group) => group.values.filter((value): value is number => value !== undefined)), 1e-9);
   const groupHeight = series.length * BAR_HEIGHT + 10;
@@ -123,11 +123,10 @@ function table(rows: BenchRow[]): string {
   return `<table><thead><tr><th>workload</th><th>metric</th><th>value</th><th>baseline (same run)</th><th>ratio</th><th>note</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
-/** The whole page. */
-export function renderHtml(run: BenchRun): string {
-  const charts = [...latencyCharts(run.rows), sweepChart(run.rows), ratioChart(run.rows)].filter((chart): chart is string => chart !== null);
+/** A page around `body`, with the report's style. */
+export function page(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>chronik-metalog bench ${escape(run.date)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #222; }
 table { border-collapse: collapse; margin: 16px 0; }
@@ -137,11 +136,20 @@ svg { display: block; margin: 20px 0; }
 svg .title { font: bold 14px system-ui, sans-serif; }
 svg .label, svg .value { font: 12px system-ui, sans-serif; fill: #333; }
 </style></head><body>
-<h1>chronik-metalog load test</h1>
+${body}
+</body></html>
+`;
+}
+
+/** The whole page. */
+export function renderHtml(run: BenchRun): string {
+  const charts = [...latencyCharts(run.rows), sweepChart(run.rows), ratioChart(run.rows)].filter((chart): chart is string => chart !== null);
+  return page(
+    `chronik-metalog bench ${run.date}`,
+    `<h1>chronik-metalog load test</h1>
 <p>${escape(run.date)} · ${escape(run.machine)} · Node ${escape(run.node)} · CRC32C ${escape(run.crc32cPath)} · <code>${escape(run.command)}</code></p>
 <p>Every figure is measured beside a baseline in the same run; on a shared machine only those ratios compare across runs.</p>
 ${table(run.rows)}
-${charts.join('\n')}
-</body></html>
-`;
+${charts.join('\n')}`,
+  );
 }

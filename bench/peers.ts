@@ -15,6 +15,7 @@
  * row with NORMAL, which does not sync each commit in WAL mode: marked). SQLite's API is synchronous, so
  * its "64 outstanding" is 64 writes per transaction (group commit done by the caller).
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { MetaLog } from '../src/api/metalog.js';
 import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, percentilesMs, recordSince } from './lib.js';
+import { barChart, escape, format, page } from './html-report.js';
 import { startProgress, stopProgress } from './progress.js';
 
 const requireFromPeers = createRequire(new URL('../../bench/peers/package.json', import.meta.url));
@@ -319,10 +321,36 @@ function renderPeerTable(rows: PeerRow[]): string {
   return [render(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...lines.map(render)].join('\n');
 }
 
+/** The peers side by side: the table and one chart per workload. */
+function renderPeersHtml(rows: PeerRow[], heading: string): string {
+  const workloads = [...new Set(rows.map((row) => row.workload.replace(/ \(64 per transaction\)$/, '')))];
+  const charts = workloads.map((workload) => {
+    const group = rows.filter((row) => row.workload.replace(/ \(64 per transaction\)$/, '') === workload);
+    return barChart(workload, group[0].unit, ['value'], group.map((row) => ({ label: `${row.store}${row.durability.startsWith('no fsync') ? ' (not durable per write)' : ''}`, values: [row.value] })));
+  });
+  const body = rows
+    .map((row) => `<tr><td>${escape(row.workload)}</td><td>${escape(row.store)}</td><td>${escape(row.durability)}</td><td class="num">${format(row.value)} ${escape(row.unit)}</td></tr>`)
+    .join('\n');
+  return page(
+    'chronik-metalog and embedded peers',
+    `<h1>chronik-metalog beside embedded peers</h1><p>${escape(heading)}</p>
+<table><thead><tr><th>workload</th><th>store</th><th>durability</th><th>value</th></tr></thead><tbody>${body}</tbody></table>
+${charts.join('\n')}`,
+  );
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  process.stderr.write(`[bench:peers] ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+  const heading = `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} · Node ${process.version}`;
+  process.stderr.write(`[bench:peers] ${heading}\n`);
   const rows = await runPeers(quick);
+  // `--html FILE` also writes the peers side by side as a page with charts.
+  const htmlAt = process.argv.indexOf('--html');
+  if (htmlAt >= 0) {
+    const file = process.argv[htmlAt + 1];
+    if (file === undefined || file.startsWith('--')) throw new Error('--html needs a file name');
+    fs.writeFileSync(file, renderPeersHtml(rows, heading));
+  }
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
   else process.stdout.write(`${renderPeerTable(rows)}\n(ratio: the peer's figure against chronik-metalog's in the same run; above 1 the peer is better)\n`);
 }
