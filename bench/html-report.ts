@@ -14,6 +14,8 @@ export interface BenchRun {
   machine: string;
   command: string;
   rows: BenchRow[];
+  /** The peers section (`run.js --peers`), already rendered. */
+  peersHtml?: string;
 }
 
 export function escape(text: string): string {
@@ -150,6 +152,7 @@ export function renderHtml(run: BenchRun): string {
 <p>${escape(run.date)} · ${escape(run.machine)} · Node ${escape(run.node)} · CRC32C ${escape(run.crc32cPath)} · <code>${escape(run.command)}</code></p>
 <p>Every figure is measured beside a baseline in the same run; on a shared machine only those ratios compare across runs.</p>
 ${table(run.rows)}
-${charts.join('\n')}`,
+${charts.join('\n')}
+${run.peersHtml ?? ''}`,
   );
 }

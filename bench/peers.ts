@@ -1,5 +1,6 @@
 /**
- * `npm run bench:peers`: the same workloads against the stores a broker could embed instead, installed
+ * The same workloads against the stores a broker could embed instead (`npm run bench:peers`, or
+ * `run.js --peers`), installed
  * into bench/peers/ (its own package.json, not the project's dependencies), with chronik-metalog in the
  * same run and every peer figure as a ratio to it.
  *
@@ -15,15 +16,13 @@
  * row with NORMAL, which does not sync each commit in WAL mode: marked). SQLite's API is synchronous, so
  * its "64 outstanding" is 64 writes per transaction (group commit done by the caller).
  */
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MetaLog } from '../src/api/metalog.js';
 import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, percentilesMs, recordSince } from './lib.js';
-import { barChart, escape, format, page } from './html-report.js';
+import { barChart, escape, format } from './html-report.js';
 import { startProgress, stopProgress } from './progress.js';
 
 const requireFromPeers = createRequire(new URL('../../bench/peers/package.json', import.meta.url));
@@ -135,7 +134,7 @@ async function levelStore(dir: string): Promise<{ store: Store; level: InstanceT
   };
 }
 
-interface PeerRow {
+export interface PeerRow {
   workload: string;
   store: string;
   durability: string;
@@ -209,7 +208,7 @@ function topicValue(i: number): unknown {
   };
 }
 
-async function runPeers(quick: boolean): Promise<PeerRow[]> {
+export async function runPeers(quick: boolean): Promise<PeerRow[]> {
   const sizes = quick ? { sequential: 500, inFlight: 5_000, lookups: 200_000 } : { sequential: 2_000, inFlight: 30_000, lookups: 1_000_000 };
   const rows: PeerRow[] = [];
   const topics = Array.from({ length: TOPICS }, (_, i) => ({ name: `topic-${i}`, value: topicValue(i) }));
@@ -307,7 +306,7 @@ async function runPeers(quick: boolean): Promise<PeerRow[]> {
   return rows;
 }
 
-function renderPeerTable(rows: PeerRow[]): string {
+export function renderPeerTable(rows: PeerRow[]): string {
   const ours = new Map(rows.filter((row) => row.store === 'chronik-metalog').map((row) => [row.workload.replace(/ \(64 per transaction\)$/, ''), row]));
   const header = ['workload', 'store', 'durability', 'value', 'chronik-metalog', 'ratio'];
   const format = (value: number): string => (value >= 100 ? Math.round(value).toLocaleString('en-US') : value >= 1 ? value.toFixed(2) : value.toFixed(3));
@@ -321,8 +320,8 @@ function renderPeerTable(rows: PeerRow[]): string {
   return [render(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...lines.map(render)].join('\n');
 }
 
-/** The peers side by side: the table and one chart per workload. */
-function renderPeersHtml(rows: PeerRow[], heading: string): string {
+/** The peers side by side for an HTML page: the table and one chart per workload. */
+export function peersHtmlSection(rows: PeerRow[]): string {
   const workloads = [...new Set(rows.map((row) => row.workload.replace(/ \(64 per transaction\)$/, '')))];
   const charts = workloads.map((workload) => {
     const group = rows.filter((row) => row.workload.replace(/ \(64 per transaction\)$/, '') === workload);
@@ -331,31 +330,7 @@ function renderPeersHtml(rows: PeerRow[], heading: string): string {
   const body = rows
     .map((row) => `<tr><td>${escape(row.workload)}</td><td>${escape(row.store)}</td><td>${escape(row.durability)}</td><td class="num">${format(row.value)} ${escape(row.unit)}</td></tr>`)
     .join('\n');
-  return page(
-    'chronik-metalog and embedded peers',
-    `<h1>chronik-metalog beside embedded peers</h1><p>${escape(heading)}</p>
+  return `<h2>Beside embedded peers</h2>
 <table><thead><tr><th>workload</th><th>store</th><th>durability</th><th>value</th></tr></thead><tbody>${body}</tbody></table>
-${charts.join('\n')}`,
-  );
+${charts.join('\n')}`;
 }
-
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const heading = `${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} · Node ${process.version}`;
-  process.stderr.write(`[bench:peers] ${heading}\n`);
-  const rows = await runPeers(quick);
-  // `--html FILE` also writes the peers side by side as a page with charts.
-  const htmlAt = process.argv.indexOf('--html');
-  if (htmlAt >= 0) {
-    const file = process.argv[htmlAt + 1];
-    if (file === undefined || file.startsWith('--')) throw new Error('--html needs a file name');
-    fs.writeFileSync(file, renderPeersHtml(rows, heading));
-  }
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
-  else process.stdout.write(`${renderPeerTable(rows)}\n(ratio: the peer's figure against chronik-metalog's in the same run; above 1 the peer is better)\n`);
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`bench:peers failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exitCode = 1;
-});

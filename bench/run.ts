@@ -10,6 +10,7 @@ import { benchCommitOffsets } from './commit-offsets.js';
 import { benchDurabilitySweep } from './durability-sweep.js';
 import { benchReadsAndMemory } from './reads-memory.js';
 import { renderHtml, type BenchRun } from './html-report.js';
+import { peersHtmlSection, renderPeerTable, runPeers, type PeerRow } from './peers.js';
 import { renderTable, type BenchRow } from './lib.js';
 import { benchRecovery } from './recovery.js';
 import { benchMetadataOps } from './metadata-ops.js';
@@ -46,6 +47,12 @@ async function main(): Promise<void> {
   // Last: it leaves the largest heap behind, which would slow the workloads after it.
   if (runs('reads')) progress('point reads, reader pool, mixed load and memory…');
   if (runs('reads')) rows.push(...(await benchReadsAndMemory(quick ? { topics: 10_000, offsets: 120_000, lookups: 1_000_000 } : { topics: 100_000, offsets: 1_000_000, lookups: 5_000_000 })));
+  // `--peers`: the embedded peers too (installed by `npm run bench:peers`), in the table and the page.
+  let peerRows: PeerRow[] | null = null;
+  if (process.argv.includes('--peers')) {
+    progress('embedded peers (lmdb, better-sqlite3, classic-level)…');
+    peerRows = await runPeers(quick);
+  }
   const run: BenchRun = {
     date: new Date().toISOString(),
     node: process.version,
@@ -54,6 +61,7 @@ async function main(): Promise<void> {
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     rows,
+    peersHtml: peerRows === null ? undefined : peersHtmlSection(peerRows),
   };
   // `--html FILE` also writes the run as a self-contained page.
   const htmlAt = process.argv.indexOf('--html');
@@ -64,9 +72,10 @@ async function main(): Promise<void> {
     progress(`report written to ${file}`);
   }
   if (json) {
-    process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...run, peersHtml: undefined, peers: peerRows ?? undefined }, null, 2)}\n`);
   } else {
     process.stdout.write(`${renderTable(rows)}\n`);
+    if (peerRows !== null) process.stdout.write(`\n${renderPeerTable(peerRows)}\n`);
   }
 }
 
