@@ -39,7 +39,7 @@
  *   | w48 releaseEpoch        cursors: add after advancing or closing; producer: wait on it    |
  *   | w49 producerWaiting     producer: 1 around a wait for space; cursors: load               |
  *   +- line 4 + s, for each cursor slot s < cursorSlotsMax ------------------------------------+
- *   | w(64+16s) slotState     0 free, 1 claimed, 2 open   (compareExchange to claim)          |
+ *   | w(64+16s) slotState     0 free, 1 claimed, 2 open, 3 evicted (compareExchange to claim)  |
  *   | w(65+16s) slotPosition  the cursor's position; the producer reads it while state is open |
  *   +------------------------------------------------------------------------------------------+
  *   byte (4 + cursorSlotsMax) * 64: data area, capacityBytes (a power of two),
@@ -85,6 +85,19 @@ const SLOT_LINE_FIRST = 4;
 const SLOT_FREE = 0;
 const SLOT_CLAIMED = 1;
 const SLOT_OPEN = 2;
+/** Set by the producer on a cursor that held it up too long: ignored from then on, freed by its close. */
+const SLOT_EVICTED = 3;
+
+/**
+ * What `poll` throws on a cursor the producer evicted (see `EventRing.evictSlowest`): records it had not
+ * read may have been overwritten, so it cannot go on. Close it; open a new cursor to follow again.
+ */
+export class CursorEvictedError extends Error {
+  constructor(slot: number) {
+    super(`cursor slot ${slot} was evicted by the producer: it held the ring full too long`);
+    this.name = 'CursorEvictedError';
+  }
+}
 
 /** Most cursor slots: the producer scans them all on every publish. */
 const cursorSlotsLimit = 1024;
@@ -266,6 +279,35 @@ export class EventRing {
     }
   }
 
+  /**
+   * Producer: evicts the open cursor that lags furthest (the one holding the space), except
+   * `protectedSlot`: the producer stops waiting for it, and its next `poll` throws CursorEvictedError.
+   * For a producer that must not wait forever on a reader that stopped reading (its thread ended
+   * without closing it, or hangs).
+   * @returns the evicted slot, or -1 when no other cursor is open.
+   */
+  evictSlowest(protectedSlot: number): number {
+    const { control } = this.views;
+    const publishedPosition = Atomics.load(control, WORD_PUBLISHED_POSITION);
+    let slowest = -1;
+    let lagBytesMax = -1;
+    for (let slot = 0; slot < this.cursorSlotsMax; slot++) {
+      const stateWord = slotStateWord(slot);
+      if (slot === protectedSlot || Atomics.load(control, stateWord) !== SLOT_OPEN) continue;
+      const lagBytes = (publishedPosition - Atomics.load(control, stateWord + 1)) >>> 0;
+      if (lagBytes > lagBytesMax) {
+        lagBytesMax = lagBytes;
+        slowest = slot;
+      }
+    }
+    if (slowest < 0) return -1;
+    // compareExchange: a cursor closing at this moment keeps its slot free.
+    if (Atomics.compareExchange(control, slotStateWord(slowest), SLOT_OPEN, SLOT_EVICTED) !== SLOT_OPEN) return -1;
+    // Wake the evicted cursor if it sleeps, so it learns at once.
+    Atomics.notify(control, WORD_PUBLISHED_POSITION);
+    return slowest;
+  }
+
   /** Position just past the latest published record (unsigned, modulo 2^32). */
   publishedPosition(): number {
     return Atomics.load(this.views.control, WORD_PUBLISHED_POSITION) >>> 0;
@@ -361,15 +403,19 @@ export class EventCursor {
    * `visit` is a view into the shared buffer, valid only during that call. If `visit` throws, the records
    * before it are consumed, that one is not, and the error propagates.
    * @returns the number of records visited.
+   * @throws CursorEvictedError once the producer evicted this cursor (`EventRing.evictSlowest`).
    */
   poll(visit: (record: Uint8Array) => void, maxRecords: number): number {
     const { control, words, data, capacityBytes, indexMask, recordBytesMax } = this.views;
     assert(!this.closed, 'poll is not called on a closed cursor');
+    if (this.evicted()) throw new CursorEvictedError(this.slot);
     assert(Number.isInteger(maxRecords), 'poll takes an integer maxRecords');
     assert(maxRecords > 0, 'poll takes maxRecords > 0');
     // Atomics.load of publishedPosition pairs with the producer's Atomics.store: every record before it
     // is fully written and visible to the plain reads below.
     const publishedPosition = Atomics.load(control, WORD_PUBLISHED_POSITION);
+    // Evicted between the check above and here: the producer may have run a whole ring past it.
+    if (((publishedPosition - this.positionNow) >>> 0) > capacityBytes && this.evicted()) throw new CursorEvictedError(this.slot);
     assert(((publishedPosition - this.positionNow) >>> 0) <= capacityBytes, 'an open cursor lags by <= capacity');
     const positionStart = this.positionNow;
     let position = positionStart;
@@ -449,7 +495,15 @@ export class EventCursor {
     return waited !== 'timed-out';
   }
 
-  /** Releases the slot: the producer stops counting this cursor, and a waiting producer wakes. Idempotent. */
+  /** True once the producer evicted this cursor (see `EventRing.evictSlowest`). */
+  evicted(): boolean {
+    return !this.closed && Atomics.load(this.views.control, this.stateWord) === SLOT_EVICTED;
+  }
+
+  /**
+   * Releases the slot (also an evicted one): the producer stops counting this cursor, and a waiting
+   * producer wakes. Idempotent.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;

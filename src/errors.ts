@@ -44,6 +44,7 @@ export const ERROR_CODES = Object.freeze({
   INVALID_CONFIG: { kafkaCode: 40, retriable: false },
   STORE_LOCKED: { kafkaCode: null, retriable: false },
   STORE_CLOSED: { kafkaCode: null, retriable: false },
+  HANDLE_EVICTED: { kafkaCode: null, retriable: false },
   STORE_READ_ONLY: { kafkaCode: 56, retriable: false },
   CORRUPT_WAL: { kafkaCode: null, retriable: false },
   UNSUPPORTED_FORMAT: { kafkaCode: null, retriable: false },

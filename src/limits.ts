@@ -51,6 +51,13 @@ export const TOPIC_CONFIG_VALUE_LENGTH_MAX = 4096;
 /** Handles (opener plus attached threads) that can talk to one writer; each owns a result slot id. */
 export const HANDLES_MAX = 64;
 
+/**
+ * How long the writer waits for an attached handle that holds the event ring full (its thread was
+ * terminated without closing it, or hangs) before it evicts that handle's cursor and goes on. The
+ * opener's handle is never evicted.
+ */
+export const HANDLE_STALL_MS = 10_000;
+
 /** Smallest and largest WAL segment. The header must leave room for records; 4 GiB keeps positions in 32 bits. */
 export const SEGMENT_BYTES_MIN = 64 * 1024;
 export const SEGMENT_BYTES_MAX = 2 ** 31;

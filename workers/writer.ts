@@ -15,6 +15,7 @@ import { decodeCommand } from '../src/codec/command-codec.js';
 import type { MetaLogConfig } from '../src/config.js';
 import { IndexControl, type StoreIndexBuffers } from '../src/index/store-index.js';
 import { MetaLogError } from '../src/errors.js';
+import { HANDLE_STALL_MS } from '../src/limits.js';
 import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
 import { recoverWriter } from '../src/writer/recover-writer.js';
 import type { WriterCore } from '../src/writer/writer-core.js';
@@ -29,6 +30,10 @@ export interface WriterWorkerData {
   index: StoreIndexBuffers;
   /** Fault switches for tests (see FaultyStorage); absent in production. */
   faults?: SharedArrayBuffer;
+  /** The opener's cursor slot on the event ring: never evicted. */
+  openerCursorSlot: number;
+  /** Overrides HANDLE_STALL_MS (tests). */
+  handleStallMs?: number;
 }
 
 const data = workerData as WriterWorkerData;
@@ -39,11 +44,21 @@ const storage: Storage = data.faults === undefined ? new NodeStorage() : new Fau
 /** Commands read per ring pass; small so the batch-full check runs often. */
 const READ_CHUNK_RECORDS = 256;
 
+/** The longest a publish waits for one attached handle before that handle's cursor is evicted. */
+const handleStallMs = data.handleStallMs ?? HANDLE_STALL_MS;
+
 function publish(record: Buffer): void {
   // Back-pressure: wait for the slowest handle to make room. Handles consume from their event loop, so
-  // this only waits while a handle's thread is busy; it never gives up on an acknowledgement.
-  while (!eventRing.publishSync(record, 1000)) {
-    /* keep waiting: the record must reach every open cursor */
+  // this normally waits only while a handle's thread is busy. The opener's handle is waited for without
+  // end (its acknowledgements must reach it); an attached handle that holds the ring full for
+  // handleStallMs (its thread was terminated, or hangs) is evicted, and learns so at its next poll.
+  let waitedSinceMs = performance.now();
+  // Bounded: each round publishes, or waits up to 100 ms, and past handleStallMs evicts the handle that
+  // blocks; only the opener's handle can hold it longer, and it is the owner.
+  while (!eventRing.publishSync(record, Math.min(100, handleStallMs))) {
+    if (performance.now() - waitedSinceMs >= handleStallMs && eventRing.evictSlowest(data.openerCursorSlot) >= 0) {
+      waitedSinceMs = performance.now();
+    }
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { CommandRing } from '../../native-free/command-ring.js';
-import { EventRing, type EventCursor } from '../../native-free/event-ring.js';
+import { CursorEvictedError, EventRing, type EventCursor } from '../../native-free/event-ring.js';
 import { encodeCommand } from '../codec/command-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import type { Command } from '../commands/commands.js';
@@ -29,6 +29,8 @@ import type { WriterWorkerData } from '../../workers/writer.js';
 export interface OpenInternals {
   /** Fault switches for the writer's storage (see FaultyStorage). */
   faults?: SharedArrayBuffer;
+  /** Overrides HANDLE_STALL_MS, the wait before a stalled attached handle is evicted. */
+  handleStallMs?: number;
 }
 
 /** What a link hands each batch to, and tells when the writer is gone. @internal */
@@ -124,7 +126,15 @@ export class WriterLink {
     const cursor = eventRing.openCursor();
     let worker: Worker;
     try {
-      const workerData: WriterWorkerData = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, faults: internals.faults };
+      const workerData: WriterWorkerData = {
+        config,
+        commandRing: commandRing.buffer,
+        eventRing: eventRing.buffer,
+        index,
+        faults: internals.faults,
+        openerCursorSlot: cursor.slot,
+        handleStallMs: internals.handleStallMs,
+      };
       worker = new Worker(WRITER_URL, { workerData });
     } catch (error) {
       cursor.close();
@@ -253,7 +263,14 @@ export class WriterLink {
     // consumes records or waits.
     let consumedSinceYield = 0;
     while (!this.closedValue && !this.detached) {
-      const consumed = cursor.poll(onRecord, 64);
+      let consumed: number;
+      try {
+        consumed = cursor.poll(onRecord, 64);
+      } catch (error) {
+        if (!(error instanceof CursorEvictedError)) throw error;
+        this.onEvicted(cursor);
+        return;
+      }
       if (consumed === 0) {
         consumedSinceYield = 0;
         await cursor.waitAsync(1000);
@@ -263,6 +280,26 @@ export class WriterLink {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
+  }
+
+  /**
+   * The writer evicted this attached link's cursor: it stopped consuming for too long (HANDLE_STALL_MS),
+   * so acknowledgements of its calls in flight may be lost. Those calls fail with HANDLE_EVICTED (their
+   * outcome is unknown: they may have been applied) and the watchers end; the next write or watch opens
+   * a new cursor.
+   */
+  private onEvicted(cursor: EventCursor): void {
+    cursor.close();
+    if (this.cursor === cursor) this.cursor = null;
+    process.removeListener('exit', this.releaseCursorAtExit);
+    const error = new MetaLogError(
+      'HANDLE_EVICTED',
+      'this handle stopped consuming the store\'s acknowledgements for too long and was detached; calls in flight may or may not have been applied',
+      {},
+    );
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+    this.sink.closed();
   }
 
   /** Consumes everything already published on the event ring, synchronously. */

@@ -158,3 +158,32 @@ test('a thread that dies without closing its handle does not leave the writer wa
   t.is(log.fetchOffset('g', 't', 0)?.offset, 5999);
   t.truthy(log.getTopic('left-behind'));
 });
+
+test('an attached handle whose thread hangs is evicted after the stall bound, and follows again afterwards', async (t) => {
+  // A small event ring and a short stall bound: the commits below fill the ring while the worker's
+  // handle consumes nothing; the writer evicts that handle's cursor instead of waiting for ever.
+  const log = await openStore(t, { dir: tmpDir(t), durability: 'none', maxBatchBytes: 1024 * 1024 }, { handleStallMs: 300 });
+  await log.createTopic({ name: 't', partitions: 1 });
+  const stop = new SharedArrayBuffer(4);
+  const worker = startWorker(log, 'write-hang-write', stop);
+  const messages: unknown[] = [];
+  const wroteAgain = new Promise<unknown>((resolve, reject) => {
+    worker.on('message', (message) => {
+      messages.push(message);
+      if (messages.length === 2) resolve(message);
+    });
+    worker.once('error', reject);
+  });
+  while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.is(messages[0], 'wrote');
+  const metadata = 'm'.repeat(4000);
+  const commits: Promise<void>[] = [];
+  for (let i = 0; i < 6000; i++) commits.push(log.commitOffsets('g', [{ topic: 't', partition: 0, offset: i, metadata }]));
+  await Promise.all(commits);
+  t.is(log.fetchOffset('g', 't', 0)?.offset, 5999, 'the writer went on without the hung handle');
+  Atomics.store(new Int32Array(stop), 0, 1);
+  Atomics.notify(new Int32Array(stop), 0);
+  t.is(await wroteAgain, 'wrote again', 'the evicted handle follows the store again with a new cursor');
+  t.truthy(log.getTopic('after-hang'));
+  await once(worker, 'exit');
+});

@@ -15,6 +15,9 @@
  *   { read: name } replies whether `getTopic(name)` is there, read synchronously on arrival;
  * - 'write-and-crash': create topic 'left-behind' (which opens this handle's event cursor), post
  *   'wrote', and die of an uncaught error without closing the handle.
+ * - 'write-hang-write': create topic 'before-hang', post 'wrote', block the thread (Atomics.wait on
+ *   `stop` word 0, so its handle consumes nothing) until the parent sets it, then create 'after-hang'
+ *   and post the outcome of that write ('wrote again' or the error's code).
  * The first two close (detach) the handle before the thread ends.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -25,7 +28,7 @@ export const CHECK_GROUP = 'checked-group';
 export const CHECK_PARTITIONS = 6;
 
 export interface StoreThreadTask {
-  task: 'check' | 'echo' | 'write-and-crash';
+  task: 'check' | 'echo' | 'write-and-crash' | 'write-hang-write';
   handle: StoreHandle;
   /** Int32 word 0: set to 1 to stop a 'check' task. */
   stop: SharedArrayBuffer;
@@ -111,7 +114,22 @@ if (!isMainThread && parentPort !== null) {
   const port = parentPort;
   const { task, handle, stop } = workerData as StoreThreadTask;
   const log = MetaLog.attach(handle);
-  if (task === 'write-and-crash') {
+  if (task === 'write-hang-write') {
+    await log.createTopic({ name: 'before-hang', partitions: 1 });
+    port.postMessage('wrote');
+    const stopWords = new Int32Array(stop);
+    // Bounded: the parent sets the word after its writes; the wait gives up after a minute.
+    Atomics.wait(stopWords, 0, 0, 60_000);
+    // Let the handle find out what happened while this thread was blocked, as any handle would.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      await log.createTopic({ name: 'after-hang', partitions: 1 });
+      port.postMessage('wrote again');
+    } catch (error) {
+      port.postMessage((error as { code?: string }).code ?? String(error));
+    }
+    await log.close();
+  } else if (task === 'write-and-crash') {
     await log.createTopic({ name: 'left-behind', partitions: 1 });
     port.postMessage('wrote');
     setImmediate(() => {

@@ -19,7 +19,7 @@
  */
 import test from 'ava';
 import { RingAssertionError } from '../../../native-free/assert.js';
-import { EventRing, eventRingLayout, type EventCursor } from '../../../native-free/event-ring.js';
+import { CursorEvictedError, EventRing, eventRingLayout, type EventCursor } from '../../../native-free/event-ring.js';
 import { bytesEqual, createRandom } from '../../helpers/ring-streams.js';
 
 function patterned(payloadBytes: number, tag: number): Uint8Array {
@@ -363,4 +363,32 @@ test('publishedPosition is stored last: a cursor that sees it sees the whole rec
   );
   t.is(seen.length, 40);
   t.true(seen.every((record, tag) => bytesEqual(record, patterned(10 + tag * 11, tag))));
+});
+
+test('evictSlowest: the producer stops waiting for the slowest cursor (never the protected one); its poll throws; close frees the slot', (t) => {
+  const ring = EventRing.create(1024, 3);
+  const owner = ring.openCursor();
+  const stalled = ring.openCursor();
+  const record = new Uint8Array(100).fill(7);
+  const consumeOwner = (): number => owner.poll(() => undefined, 1000);
+  // Fill the ring: the owner keeps up, the stalled cursor never reads.
+  let published = 0;
+  while (ring.tryPublish(record)) {
+    published++;
+    consumeOwner();
+  }
+  t.true(published > 0);
+  t.false(ring.tryPublish(record), 'the stalled cursor holds the space');
+  t.is(ring.evictSlowest(owner.slot), stalled.slot);
+  t.true(stalled.evicted());
+  t.false(owner.evicted());
+  t.true(ring.tryPublish(record), 'the producer no longer waits for the evicted cursor');
+  t.throws(() => stalled.poll(() => undefined, 10), { instanceOf: CursorEvictedError });
+  // Only the protected cursor is left: nothing to evict, and it still reads everything.
+  t.is(ring.evictSlowest(owner.slot), -1);
+  t.is(consumeOwner(), 1);
+  stalled.close();
+  const again = ring.openCursor();
+  t.is(again.slot, stalled.slot, 'close frees an evicted slot for the next cursor');
+  t.false(again.evicted());
 });
