@@ -165,7 +165,11 @@ export class WriterLink {
   static attach(handle: StoreHandle, sink: BatchSink): WriterLink {
     const control = new IndexControl(handle.index.control);
     if (control.storeClosed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
-    const handleId = (control.takeHandleId() % HANDLE_ID_MAX) + 1;
+    // Ids are never reused while the store is open: a reused id could settle another handle's calls.
+    const handleId = control.takeHandleId();
+    if (handleId > HANDLE_ID_MAX) {
+      throw new MetaLogError('INVALID_REQUEST', `this open store has given out all ${HANDLE_ID_MAX} handle ids; reopen it to attach more`, {});
+    }
     const link = new WriterLink(sink, CommandRing.attach(handle.commandRing), null, null, Promise.resolve(), handleId, handle, handle.index, handle.config);
     link.recoveryReport = handle.recovery;
     link.seenOffsetValue = control.appliedOffset;
