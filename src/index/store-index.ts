@@ -310,6 +310,7 @@ export class StoreIndexReader {
   }
 
   getPartition(name: string, partition: number): Readonly<PartitionState> | undefined {
+    if (!Number.isInteger(partition) || partition < 0) return undefined;
     return this.getTopic(name)?.partitions[partition];
   }
 
