@@ -10,7 +10,8 @@
  *  +----------+--------+--------+---------------------+
  * ```
  * `handleId` names the handle whose promise waits; `seq` is that handle's sequence number of the call.
- * Offset commits, the hot path, are Avro; the rarer admin commands (topics, brokers) are JSON.
+ * Offset commits, the hot path, and group upserts (whole groups with their members' bytes) are Avro;
+ * the rarer admin commands (topics, brokers) are JSON.
  */
 import avro from 'avsc';
 import { assert } from '../assert.js';
@@ -18,7 +19,7 @@ import type { Command } from '../commands/commands.js';
 import { EVENT_UNION_SCHEMA } from './event-schema.js';
 
 /** Command kinds; `Close` and `Sync` are control commands that produce no event. */
-export const COMMAND_KIND = Object.freeze({ Admin: 1, CommitOffsets: 2, Close: 100, Sync: 101 });
+export const COMMAND_KIND = Object.freeze({ Admin: 1, CommitOffsets: 2, UpsertGroup: 3, Close: 100, Sync: 101 });
 
 /** Bytes before the payload. */
 export const COMMAND_HEADER_BYTES = 8;
@@ -36,6 +37,12 @@ const commitOffsetsType = avro.Type.forSchema({
     { name: 'memberId', type: ['null', 'string'] },
   ],
 }, { wrapUnions: 'auto' });
+
+/** An upsert carries exactly a GroupUpserted event's value, so it travels in that record's schema. */
+const upsertGroupType = avro.Type.forSchema(
+  EVENT_UNION_SCHEMA.find((record) => record.name === 'GroupUpserted') as avro.Schema,
+  { wrapUnions: 'auto' },
+);
 
 /** A decoded ring message. */
 export type CommandMessage =
@@ -58,6 +65,11 @@ export function encodeCommand(handleId: number, seq: number, command: Command | 
     const end = commitOffsetsType.encode(command.value, scratch, COMMAND_HEADER_BYTES);
     return end < 0 ? -1 : end;
   }
+  if (command.type === 'UpsertGroup') {
+    scratch.writeUInt16LE(COMMAND_KIND.UpsertGroup, 2);
+    const end = upsertGroupType.encode(command.value, scratch, COMMAND_HEADER_BYTES);
+    return end < 0 ? -1 : end;
+  }
   scratch.writeUInt16LE(COMMAND_KIND.Admin, 2);
   const json = JSON.stringify(command);
   if (COMMAND_HEADER_BYTES + Buffer.byteLength(json, 'utf8') > scratch.length) return -1;
@@ -77,6 +89,12 @@ export function decodeCommand(bytes: Uint8Array): CommandMessage {
       return { handleId, seq, kind: 'sync' };
     case COMMAND_KIND.Admin:
       return { handleId, seq, kind: 'command', command: JSON.parse(buffer.toString('utf8', COMMAND_HEADER_BYTES)) as Command };
+    case COMMAND_KIND.UpsertGroup: {
+      // Decoded from a copy: avsc hands out bytes fields as views of its input, and the ring's memory is
+      // reused once this record is consumed, while the members' bytes live on in the state.
+      const own = Buffer.from(buffer.subarray(COMMAND_HEADER_BYTES));
+      return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: upsertGroupType.decode(own, 0).value } };
+    }
     case COMMAND_KIND.CommitOffsets:
       return { handleId, seq, kind: 'command', command: { type: 'CommitOffsets', value: commitOffsetsType.decode(buffer, COMMAND_HEADER_BYTES).value } };
     default:

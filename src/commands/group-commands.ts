@@ -7,7 +7,7 @@
  *   (GROUP_SUBSCRIBED_TO_TOPIC);
  * - an offset reset (an operator's commit without membership) needs a group without members
  *   (NON_EMPTY_GROUP).
- * Member protocol bytes travel base64-encoded on the command ring (admin commands are JSON there).
+ * Upserts travel on the command ring in Avro, with the GroupUpserted event's own schema (command-codec.ts).
  */
 import type { EventBody, GroupMember, GroupState } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
@@ -41,11 +41,9 @@ export interface GroupInput {
   members: GroupMemberInput[];
 }
 
-type MemberOnRing = Omit<GroupMember, 'subscription' | 'assignment'> & { subscription: string; assignment: string };
-
 /** Group commands as queued for the writer. */
 export type GroupCommand =
-  | { type: 'UpsertGroup'; value: Omit<GroupInput, 'members' | 'protocol' | 'leader'> & { protocol: string | null; leader: string | null; members: MemberOnRing[] } }
+  | { type: 'UpsertGroup'; value: Omit<GroupInput, 'members' | 'protocol' | 'leader'> & { protocol: string | null; leader: string | null; members: GroupMember[] } }
   | { type: 'DeleteGroup'; value: { groupId: string } }
   | { type: 'DeleteOffsets'; value: { groupId: string; partitions: { topic: string; partition: number }[] } }
   | { type: 'ResetOffsets'; value: ReturnType<typeof checkCommitOffsetsInput>['value'] };
@@ -63,14 +61,15 @@ function optionalString(value: unknown, field: string): string | null {
   return value === undefined || value === null ? null : requireString(value, 1, GROUP_ID_LENGTH_MAX, field);
 }
 
-function requireBytes(value: unknown, field: string): string {
+/** The bytes as a Buffer over the caller's memory: the command is encoded before the call returns. */
+function requireBytes(value: unknown, field: string): Buffer {
   if (!(value instanceof Uint8Array) || value.length > RECORD_BYTES_MAX / 4) {
     throw new MetaLogError('INVALID_REQUEST', `${field} must be a Uint8Array of at most ${RECORD_BYTES_MAX / 4} bytes`, { field });
   }
-  return Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
+  return Buffer.from(value.buffer, value.byteOffset, value.length);
 }
 
-function checkMember(input: unknown, index: number): MemberOnRing {
+function checkMember(input: unknown, index: number): GroupMember {
   const field = `members[${index}]`;
   if (typeof input !== 'object' || input === null) throw new MetaLogError('INVALID_REQUEST', `${field} must be a member object`, { field });
   const member = input as Partial<GroupMemberInput>;
@@ -147,10 +146,6 @@ export function checkResetOffsetsInput(groupId: unknown, entries: OffsetCommitIn
   return { type: 'ResetOffsets', value: checkCommitOffsetsInput(groupId, entries).value };
 }
 
-function decodeMember(member: MemberOnRing): GroupMember {
-  return { ...member, subscription: Buffer.from(member.subscription, 'base64'), assignment: Buffer.from(member.assignment, 'base64') };
-}
-
 /** Decides a group command against the state. */
 export function decideGroupCommand(command: GroupCommand, state: MetadataState): EventBody {
   const groupId = command.value.groupId;
@@ -163,7 +158,7 @@ export function decideGroupCommand(command: GroupCommand, state: MetadataState):
           field: 'generation',
         });
       }
-      return { type: 'GroupUpserted', value: { ...command.value, members: command.value.members.map(decodeMember) } };
+      return { type: 'GroupUpserted', value: command.value };
     case 'DeleteGroup':
       if (group !== undefined && group.members.length > 0) {
         throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has ${group.members.length} members`, { entity: groupId });
