@@ -184,6 +184,9 @@ export class WriterLink {
    * @throws INVALID_REQUEST when every cursor is taken (HANDLES_MAX handles write or watch at once).
    */
   ensureCursor(): void {
+    // An evicted cursor is noticed here too, not only by the consume loop, so a call made right after
+    // this thread wakes up goes out on a new cursor instead of being failed with the old one's calls.
+    if (this.cursor !== null && this.worker === null && this.cursor.evicted()) this.onEvicted(this.cursor);
     if (this.cursor !== null || this.closedValue) return;
     let cursor: EventCursor;
     try {
@@ -266,7 +269,7 @@ export class WriterLink {
     // Ends when the writer publishes CLOSED or exits (or this attached link detaches); each pass either
     // consumes records or waits.
     let consumedSinceYield = 0;
-    while (!this.closedValue && !this.detached) {
+    while (!this.closedValue && !this.detached && this.cursor === cursor) {
       let consumed: number;
       try {
         consumed = cursor.poll(onRecord, 64);
