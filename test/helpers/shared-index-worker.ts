@@ -21,7 +21,7 @@
  * sees as the worker's 'error' event. Loaded on the main thread, it only exports the format.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { SharedIndex, type SharedIndexBuffers } from '../../native-free/shared-index.js';
+import { SharedIndex, UNCHANGED, type SharedIndexBuffers } from '../../native-free/shared-index.js';
 import { createRandom } from './ring-streams.js';
 
 /** Key ids of the section pair (see the header); ordinary key ids are below them. */
@@ -149,30 +149,116 @@ function checkSnapshot(index: SharedIndex, monotonic: MonotonicCheck): number {
   return seen.size;
 }
 
+/**
+ * A reader-side cache by slot and version, as the store's readers keep one: `lookup` and `scan` may
+ * answer "unchanged" for a slot, and then the cached value must be the same key's (versions are unique
+ * across keys) and still pass every check.
+ */
+class SlotCache {
+  readonly versions: number[] = [];
+  private readonly entries: { keyId: number; sequence: number }[] = [];
+
+  remember(slot: number, version: number, keyId: number, sequence: number): void {
+    while (this.versions.length < slot) {
+      this.versions.push(0);
+      this.entries.push({ keyId: -1, sequence: -1 });
+    }
+    this.versions[slot] = version;
+    this.entries[slot] = { keyId, sequence };
+  }
+
+  cached(slot: number, keyId: number | null): { keyId: number; sequence: number } {
+    const entry = this.entries[slot];
+    if (entry === undefined || (keyId !== null && entry.keyId !== keyId)) {
+      throw new Error(`slot ${slot}: "unchanged" for key ${keyId}, but the cache holds key ${entry?.keyId}`);
+    }
+    return entry;
+  }
+}
+
+/** `lookup` of one key through the slot cache; returns the sequence seen, or -1 when absent. */
+function lookupCached(index: SharedIndex, cache: SlotCache, keyId: number): number {
+  const found = index.lookup(keyFor(keyId), cache.versions);
+  if (found === undefined) return -1;
+  if (found === UNCHANGED) return cache.cached(index.lookupSlot, keyId).sequence;
+  const sequence = decodeValue(keyId, found);
+  cache.remember(index.lookupSlot, index.lookupVersion, keyId, sequence);
+  return sequence;
+}
+
+/** `readInto` of one key; returns the sequence seen, or -1 when absent. */
+function readIntoChecked(index: SharedIndex, keyId: number, target: { bytes: Uint8Array }): number {
+  const key = keyFor(keyId);
+  let length = index.readInto(key, target.bytes);
+  if (length > target.bytes.length) {
+    target.bytes = new Uint8Array(length);
+    length = index.readInto(key, target.bytes);
+    // The value may have changed size again in between: then it is simply read next time.
+    if (length > target.bytes.length) return -1;
+  }
+  return length < 0 ? -1 : decodeValue(keyId, target.bytes.subarray(0, length));
+}
+
+/** `scan` through the slot cache: one consistent state, the section pair equal. */
+function checkScan(index: SharedIndex, cache: SlotCache, monotonic: MonotonicCheck): number {
+  const { slots, versions, values } = index.scan(cache.versions);
+  const pair = new Map<number, number>();
+  for (let position = 0; position < slots.length; position++) {
+    const bytes = values[position];
+    let keyId: number;
+    let sequence: number;
+    if (bytes === undefined) {
+      ({ keyId, sequence } = cache.cached(slots[position], null));
+    } else {
+      keyId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+      sequence = decodeValue(keyId, bytes);
+      cache.remember(slots[position], versions[position], keyId, sequence);
+    }
+    monotonic.sequence(keyId, sequence);
+    if (keyId === PAIR_FIRST_ID || keyId === PAIR_LAST_ID) pair.set(keyId, sequence);
+  }
+  if (pair.get(PAIR_FIRST_ID) !== pair.get(PAIR_LAST_ID)) {
+    throw new Error(`half a section in a scan: pair sequences ${pair.get(PAIR_FIRST_ID)} and ${pair.get(PAIR_LAST_ID)}`);
+  }
+  return slots.length;
+}
+
 function runReader(task: SharedIndexReaderTask): void {
   const index = SharedIndex.attach(task.buffers);
   const progress = new Int32Array(task.progressBuffer);
   const random = createRandom(task.seed ^ (task.readerId * 0x2545f491));
   const monotonic = new MonotonicCheck();
+  const slotCache = new SlotCache();
+  const target = { bytes: new Uint8Array(64) };
   let valuesChecked = 0;
   let snapshots = 0;
   parentPort?.postMessage({ kind: 'ready' } satisfies SharedIndexReaderMessage);
   let operations = 0;
   // Bounded by operationsMax; the writer normally stops it much earlier through the stop word.
   for (; operations < task.operationsMax && Atomics.load(progress, PROGRESS_WORD_STOP) === 0; operations++) {
-    if (random() % 32 === 0) {
-      valuesChecked += checkSnapshot(index, monotonic);
+    const choice = random() % 64;
+    if (choice < 2) {
+      valuesChecked += choice === 0 ? checkSnapshot(index, monotonic) : checkScan(index, slotCache, monotonic);
       snapshots += 1;
     } else {
       const keyId = random() % (task.keyCount + 2);
       const id = keyId < task.keyCount ? keyId : PAIR_FIRST_ID + keyId - task.keyCount;
-      const key = keyFor(id);
-      const value = index.get(key);
-      if (value !== undefined) {
-        monotonic.sequence(id, decodeValue(id, value));
+      // The three point reads in turn: a copy, into a caller's buffer, through a slot cache.
+      const way = choice % 3;
+      let sequence = -1;
+      if (way === 0) {
+        const value = index.get(keyFor(id));
+        if (value !== undefined) sequence = decodeValue(id, value);
+      } else if (way === 1) {
+        sequence = readIntoChecked(index, id, target);
+      } else {
+        sequence = lookupCached(index, slotCache, id);
+      }
+      if (sequence >= 0) {
+        monotonic.sequence(id, sequence);
         valuesChecked += 1;
       }
-      monotonic.version(id, index.version(key));
+      monotonic.version(id, index.version(keyFor(id)));
     }
     // Count the finished operation, then wake the writer if it waits for this reader's progress.
     Atomics.add(progress, 1 + task.readerId, 1);

@@ -21,6 +21,12 @@
  *   a snapshot" (a snapshot taken inside an open section, whose sequence did not move);
  * - `endWrite` never notifying sleeping readers: still passes, as designed (a sleep is at most 1 ms, so a
  *   lost notify costs latency, not correctness).
+ * Readers also read through `readInto` and `lookup` (with a slot cache whose "unchanged" answers must
+ * name the same key) and `scan`. Torn copies show up mostly in the long reads (snapshots, scans): a point
+ * read overlaps a write's copy of its value too rarely here to catch a broken re-check in the inline
+ * first attempt of `readInto` / `lookup` (tried: six runs passed with it removed), so `begin` / `validate`
+ * have their own unit test (seqlock.test.ts), and the store-level cross-thread test checks the same reads
+ * against half-applied batches.
  * Not caught here: the memory-order argument itself (x86-64 keeps loads in order whatever the code
  * does); it is argued in seqlock.ts.
  */
