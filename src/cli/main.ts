@@ -5,6 +5,7 @@
  *   metalog inspect <dir>   segments, offsets, record and byte counts (read-only, safe while open)
  *   metalog verify <dir>    checks every header and record checksum and replays every event (read-only)
  *   metalog repair <dir>    cuts a corrupt log at its first damage, saving what it cuts (store must be closed)
+ *   metalog dump <dir>      every event as a JSON line, filtered by type and offset range (read-only)
  *
  * Exit codes: 0 ok, 1 damage found or the command failed, 2 usage error. `--json` prints one JSON object.
  */
@@ -16,13 +17,17 @@ import { MetadataState } from '../state/metadata-state.js';
 import { scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
 
-const USAGE = `usage: metalog <command> <dir> [--json]
+const USAGE = `usage: metalog <command> <dir> [options]
 
 commands:
-  inspect <dir>   list segments with their offsets, records and bytes (read-only)
-  verify <dir>    check every checksum and replay every event; exit 1 on damage (read-only)
-  repair <dir>    cut a corrupt log at its first damage, keeping a copy of what is cut
-                  (the store must not be open)
+  inspect <dir> [--json]  list segments with their offsets, records and bytes (read-only)
+  verify <dir> [--json]   check every checksum and replay every event; exit 1 on damage (read-only)
+  repair <dir> [--json]   cut a corrupt log at its first damage, keeping a copy of what is cut
+                          (the store must not be open)
+  dump <dir> [--type T]... [--from N] [--to N]
+                          every event from offset N to N (inclusive) as one JSON line
+                          ({ offset, timestampMs, type, value }; bytes as base64), only of the
+                          types given; read-only, safe while the store is open
 
 store options (MetaLog.open config):
 ${Object.entries(CONFIG_OPTIONS)
@@ -80,6 +85,48 @@ function repair(dir: string, output: Output): number {
   return 0;
 }
 
+/** Options of `dump`, or the usage error. */
+function dumpOptions(args: string[]): { types: Set<string> | null; from: number; to: number } | string {
+  const types = new Set<string>();
+  let from = 0;
+  let to = Number.MAX_SAFE_INTEGER;
+  for (let index = 0; index < args.length; index++) {
+    const [option, value] = [args[index], args[index + 1]];
+    if (value === undefined) return `${option} needs a value`;
+    if (option === '--type') types.add(value);
+    else if (option === '--from' || option === '--to') {
+      const offset = Number(value);
+      if (!Number.isSafeInteger(offset) || offset < 0) return `${option} takes an offset (an integer >= 0)`;
+      if (option === '--from') from = offset;
+      else to = offset;
+    } else return `unknown option ${option}`;
+    index++;
+  }
+  return { types: types.size === 0 ? null : types, from, to };
+}
+
+/** JSON of an event value, with byte fields (group members' protocol data) as base64. */
+function eventJson(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+    return Buffer.from((value as { data: number[] }).data).toString('base64');
+  }
+  return value;
+}
+
+function dump(dir: string, options: { types: Set<string> | null; from: number; to: number }): number {
+  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => {
+    if (event === null || event.offset < options.from || event.offset > options.to) return;
+    if (options.types !== null && !options.types.has(event.type)) return;
+    process.stdout.write(`${JSON.stringify({ offset: event.offset, timestampMs: event.timestampMs, type: event.type, value: event.value }, eventJson)}\n`);
+  });
+  if (scan.damage !== null && scan.damage.kind !== 'torn') {
+    process.stderr.write(`metalog dump: DAMAGE in ${scan.damage.file} at byte ${scan.damage.position}, offset ${scan.damage.offset}: ${scan.damage.reason}\n`);
+    return 1;
+  }
+  return 0;
+}
+
 function main(argv: string[]): number {
   const json = argv.includes('--json');
   const args = argv.filter((arg) => arg !== '--json');
@@ -88,11 +135,19 @@ function main(argv: string[]): number {
     return args.length === 0 ? 2 : 0;
   }
   const [command, dir] = args;
-  if (dir === undefined || !['inspect', 'verify', 'repair'].includes(command)) {
+  if (dir === undefined || !['inspect', 'verify', 'repair', 'dump'].includes(command)) {
     process.stderr.write(USAGE);
     return 2;
   }
   try {
+    if (command === 'dump') {
+      const options = dumpOptions(args.slice(2));
+      if (typeof options === 'string') {
+        process.stderr.write(`metalog dump: ${options}\n${USAGE}`);
+        return 2;
+      }
+      return dump(dir, options);
+    }
     if (command === 'repair') return repair(dir, { json });
     return inspectOrVerify(dir, { json }, command as 'inspect' | 'verify');
   } catch (error) {

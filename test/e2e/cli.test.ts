@@ -64,3 +64,23 @@ test('README documents every config option with its default', (t) => {
     if ('defaultValue' in spec) t.true(row?.includes(String(spec.defaultValue)), `README states the default of ${name}`);
   }
 });
+
+test('dump prints events as JSON lines, filtered by type and offset range, while the store is open', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir });
+  await log.createTopic({ name: 't', partitions: 2 });
+  for (let i = 0; i < 5; i++) await log.commitOffsets('g', [{ topic: 't', partition: i % 2, offset: i }]);
+  await log.upsertGroup({ groupId: 'h', state: 'Stable', protocolType: 'consumer', protocol: 'range', generation: 1, leader: 'm', members: [{ memberId: 'm', clientId: 'c', clientHost: 'h', sessionTimeoutMs: 1000, rebalanceTimeoutMs: 1000, subscription: new Uint8Array([1, 2, 3]), assignment: new Uint8Array([]) }] });
+
+  const all = metalog('dump', dir);
+  t.is(all.status, 0, all.stderr);
+  const events = all.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  t.deepEqual(events.map((event) => event.offset), [0, 1, 2, 3, 4, 5, 6]);
+  t.is(events[0].type, 'TopicCreated');
+  t.is(events[6].value.members[0].subscription, Buffer.from([1, 2, 3]).toString('base64'), 'bytes print as base64');
+
+  const commits = metalog('dump', dir, '--type', 'OffsetsCommitted', '--from', '2', '--to', '3');
+  t.deepEqual(commits.stdout.trim().split('\n').map((line) => JSON.parse(line).value.entries[0].offset), [1, 2]);
+  t.is(metalog('dump', dir, '--from', 'x').status, 2);
+  t.is(metalog('dump', dir, '--color', 'red').status, 2);
+});
