@@ -6,6 +6,7 @@
  *   metalog verify <dir>    checks every header and record checksum and replays every event (read-only)
  *   metalog repair <dir>    cuts a corrupt log at its first damage, saving what it cuts (store must be closed)
  *   metalog dump <dir>      every event as a JSON line, filtered by type and offset range (read-only)
+ *   metalog state <dir>     the state folded from the log, as of its end or of an offset (read-only)
  *
  * Exit codes: 0 ok, 1 damage found or the command failed, 2 usage error. `--json` prints one JSON object.
  */
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { MetaLog } from '../api/metalog.js';
 import { CONFIG_OPTIONS } from '../config.js';
 import { MetaLogError } from '../errors.js';
-import { MetadataState } from '../state/metadata-state.js';
+import { canonicalState, MetadataState } from '../state/metadata-state.js';
 import { scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
 
@@ -28,6 +29,9 @@ commands:
                           every event from offset N to N (inclusive) as one JSON line
                           ({ offset, timestampMs, type, value }; bytes as base64), only of the
                           types given; read-only, safe while the store is open
+  state <dir> [--at N] [--json]
+                          the state folded from the log up to offset N (default: its end): counts,
+                          or with --json the whole state; read-only, safe while the store is open
 
 store options (MetaLog.open config):
 ${Object.entries(CONFIG_OPTIONS)
@@ -127,6 +131,34 @@ function dump(dir: string, options: { types: Set<string> | null; from: number; t
   return 0;
 }
 
+/** The fold of the log up to `at` (inclusive; all of it when null), by full replay. */
+function state(dir: string, at: number | null, output: Output): number {
+  const folded = new MetadataState();
+  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => {
+    if (event !== null && (at === null || event.offset <= at)) folded.apply(event);
+  });
+  if (scan.damage !== null && scan.damage.kind !== 'torn') {
+    process.stderr.write(`metalog state: DAMAGE in ${scan.damage.file} at byte ${scan.damage.position}, offset ${scan.damage.offset}: ${scan.damage.reason}\n`);
+    return 1;
+  }
+  if (at !== null && at > folded.lastOffset) {
+    process.stderr.write(`metalog state: offset ${at} is past the log's last offset ${folded.lastOffset}\n`);
+    return 1;
+  }
+  if (output.json) {
+    process.stdout.write(`${canonicalState(folded)}\n`);
+    return 0;
+  }
+  let groupsWithOffsets = 0;
+  for (const groups of folded.offsetsByGroup.values()) if (groups.size > 0) groupsWithOffsets++;
+  process.stdout.write(
+    `as of offset ${folded.lastOffset}: ${folded.brokers.size} brokers, ${folded.topics.size} topics, ${folded.groups.size} groups, ` +
+      `${folded.offsetCount()} committed offsets in ${groupsWithOffsets} groups, ${folded.transactions.size} transactions, ` +
+      `next producer id ${folded.nextProducerId}\n`,
+  );
+  return 0;
+}
+
 function main(argv: string[]): number {
   const json = argv.includes('--json');
   const args = argv.filter((arg) => arg !== '--json');
@@ -135,7 +167,7 @@ function main(argv: string[]): number {
     return args.length === 0 ? 2 : 0;
   }
   const [command, dir] = args;
-  if (dir === undefined || !['inspect', 'verify', 'repair', 'dump'].includes(command)) {
+  if (dir === undefined || !['inspect', 'verify', 'repair', 'dump', 'state'].includes(command)) {
     process.stderr.write(USAGE);
     return 2;
   }
@@ -147,6 +179,15 @@ function main(argv: string[]): number {
         return 2;
       }
       return dump(dir, options);
+    }
+    if (command === 'state') {
+      const options = args.slice(2);
+      const at = options[0] === '--at' ? Number(options[1]) : null;
+      if (options.length !== 0 && (options.length !== 2 || at === null || !Number.isSafeInteger(at) || at < 0)) {
+        process.stderr.write(`metalog state: --at takes an offset (an integer >= 0)\n${USAGE}`);
+        return 2;
+      }
+      return state(dir, at, { json });
     }
     if (command === 'repair') return repair(dir, { json });
     return inspectOrVerify(dir, { json }, command as 'inspect' | 'verify');

@@ -84,3 +84,23 @@ test('dump prints events as JSON lines, filtered by type and offset range, while
   t.is(metalog('dump', dir, '--from', 'x').status, 2);
   t.is(metalog('dump', dir, '--color', 'red').status, 2);
 });
+
+test('state prints the fold of the log at its end or at an offset', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir });
+  await log.createTopic({ name: 'a', partitions: 1 });
+  await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 7 }]);
+  await log.createTopic({ name: 'b', partitions: 1 });
+  await log.deleteTopic('a');
+
+  const now = metalog('state', dir);
+  t.is(now.status, 0, now.stderr);
+  t.regex(now.stdout, /as of offset 3: 0 brokers, 1 topics, 0 groups, 0 committed offsets/);
+  const before = metalog('state', dir, '--at', '1');
+  t.regex(before.stdout, /as of offset 1: 0 brokers, 1 topics, 0 groups, 1 committed offsets in 1 groups/);
+  const json = JSON.parse(metalog('state', dir, '--at', '1', '--json').stdout);
+  t.deepEqual(json.topics.map((topic: { name: string }) => topic.name), ['a']);
+  t.deepEqual(json.offsets, [['g', 'a', 0, { offset: 7, leaderEpoch: -1, metadata: '', commitTimestamp: json.offsets[0][3].commitTimestamp }]]);
+  t.is(metalog('state', dir, '--at', '99').status, 1, 'past the end of the log');
+  t.is(metalog('state', dir, '--at', '-1').status, 2);
+});
