@@ -49,6 +49,7 @@ import type { BrokerStatus, PartitionState, SegmentInfo, Watermarks } from '../c
 import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { DirectoryLock } from '../lock.js';
+import { checkHistoryFilter, type HistoryFilter } from '../history/history.js';
 import { canonicalIndexState } from '../index/canonical-index-state.js';
 import { StoreIndexReader } from '../index/store-index.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
@@ -390,6 +391,24 @@ export class MetaLog {
     const watcher = new Watcher(from, options.types === undefined ? null : new Set(options.types), (w) => this.watchers.delete(w));
     this.watchers.add(watcher);
     return watcher;
+  }
+
+  /**
+   * Committed events read back from the WAL, oldest first, filtered by `types`, an offset range
+   * (`fromOffset`, `toOffset`), a time range (`fromTime`, `toTime`, ms since the epoch) and the
+   * `entity` they changed ({ topic } | { group } | { broker } | { transactionalId }); at most `limit`
+   * (default 10,000: continue from the last offset + 1). Runs on the reader pool. INVALID_REQUEST for a
+   * bad filter; CORRUPT_WAL if the log is damaged before its newest append.
+   */
+  history(filter?: HistoryFilter): Promise<LogEvent[]> {
+    let checked: HistoryFilter;
+    try {
+      this.assertOpen();
+      checked = checkHistoryFilter(filter);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.readers.history(this.config.dir, checked);
   }
 
   /** A transaction, or undefined. Synchronous. */

@@ -9,7 +9,8 @@
  * index well under one. Batch them (`getTopics`, `fetchOffsetBatch`) when they must run off-thread.
  */
 import { Piscina } from 'piscina';
-import type { SegmentInfo } from '../codec/event-schema.js';
+import type { LogEvent, SegmentInfo } from '../codec/event-schema.js';
+import type { HistoryFilter } from '../history/history.js';
 import { MetaLogError } from '../errors.js';
 import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, TopicFilter } from '../index/reader-queries.js';
 import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackScan, unpackValues } from '../index/index-values.js';
@@ -115,6 +116,14 @@ export class ReaderPool {
   /** The segments of a partition, in base offset order. */
   listSegments(topic: string, partition: number): Promise<Readonly<SegmentInfo>[]> {
     return this.run({ kind: 'listSegments', topic, partition });
+  }
+
+  /**
+   * Committed events read back from the WAL in `dir`, filtered (see `HistoryFilter`), in offset order;
+   * at most `filter.limit` (default 10,000). Byte fields arrive as Uint8Arrays.
+   */
+  history(dir: string, filter: HistoryFilter): Promise<LogEvent[]> {
+    return this.run({ kind: 'history', dir, filter });
   }
 
   /** Stops the threads after the queries in flight. */

@@ -5,6 +5,8 @@
  */
 import type { GroupState, SegmentInfo } from '../codec/event-schema.js';
 import type { Broker, Group, Topic } from '../state/metadata-state.js';
+import type { LogEvent } from '../codec/event-schema.js';
+import { readHistory, type HistoryFilter } from '../history/history.js';
 import { packScan, packValues } from './index-values.js';
 import type { ListedOffset, StoreIndexReader } from './store-index.js';
 
@@ -53,6 +55,7 @@ export interface ReaderQueries {
   fetchOffsets: { query: { groupId: string }; answer: ListedOffset[] };
   fetchOffsetBatch: { query: { keys: OffsetKey[] }; answer: Packed };
   listSegments: { query: { topic: string; partition: number }; answer: Readonly<SegmentInfo>[] };
+  history: { query: { dir: string; filter: HistoryFilter }; answer: LogEvent[] };
 }
 
 /** Values packed by `packValues`. */
@@ -120,5 +123,7 @@ export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unkno
       return packed(reader.rawOffsets(query.keys));
     case 'listSegments':
       return reader.listSegments(query.topic, query.partition);
+    case 'history':
+      return readHistory(query.dir, query.filter);
   }
 }

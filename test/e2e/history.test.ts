@@ -1,0 +1,42 @@
+/**
+ * `log.history(filter)`: committed events read back from the WAL on the reader pool, while the store is
+ * open and writing, filtered by type, offsets, time and the entity they changed.
+ */
+import test from 'ava';
+import { MetaLogError } from '../../src/errors.js';
+import { openStore } from '../helpers/store.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+test('history by entity, type, offset and time, read while the store writes', async (t) => {
+  const log = await openStore(t, { dir: tmpDir(t), readerThreads: 1 });
+  await log.registerBroker({ brokerId: 1, host: 'b1', port: 9092, rack: null, brokerEpoch: 1 });
+  await log.createTopic({ name: 'orders', partitions: 2 });
+  await log.createTopic({ name: 'other', partitions: 1 });
+  await log.alterTopicConfigs('orders', { set: { 'retention.ms': '1000' } });
+  const beforeCommits = Date.now();
+  await log.commitOffsets('billing', [{ topic: 'orders', partition: 1, offset: 5 }]);
+  await log.commitOffsets('billing', [{ topic: 'other', partition: 0, offset: 9 }]);
+  await log.updateWatermarks('orders', 0, { highWatermark: 100 });
+  await log.deleteTopic('orders');
+
+  const orders = await log.history({ entity: { topic: 'orders' } });
+  t.deepEqual(orders.map((event) => event.type), ['TopicCreated', 'TopicConfigsAltered', 'OffsetsCommitted', 'WatermarksUpdated', 'TopicDeleted']);
+  t.true(orders.every((event, i) => i === 0 || event.offset > orders[i - 1].offset), 'oldest first');
+  t.deepEqual((await log.history({ entity: { group: 'billing' } })).map((event) => event.offset), [4, 5]);
+  t.deepEqual((await log.history({ entity: { broker: 1 } })).map((event) => event.type), ['BrokerRegistered']);
+  t.deepEqual((await log.history({ types: ['TopicCreated'] })).map((event) => event.type === 'TopicCreated' && event.value.name), ['orders', 'other']);
+  t.deepEqual((await log.history({ fromOffset: 2, toOffset: 3 })).map((event) => event.offset), [2, 3]);
+  t.deepEqual((await log.history({ limit: 2 })).map((event) => event.offset), [0, 1]);
+  const sinceCommits = await log.history({ fromTime: beforeCommits });
+  t.true(sinceCommits.length >= 4 && sinceCommits.every((event) => event.timestampMs >= beforeCommits));
+
+  // Read while writes keep coming: every event returned is whole and in order, up to what was written.
+  const writes = Array.from({ length: 200 }, (_, i) => log.commitOffsets('busy', [{ topic: 'other', partition: 0, offset: i }]));
+  const during = await log.history({ entity: { group: 'busy' } });
+  await Promise.all(writes);
+  t.true(during.every((event, i) => event.type === 'OffsetsCommitted' && event.value.entries[0].offset === i));
+  t.is((await log.history({ entity: { group: 'busy' } })).length, 200);
+
+  await t.throwsAsync(log.history({ fromOffset: -1 }), { instanceOf: MetaLogError, message: /fromOffset/ });
+  await t.throwsAsync(log.history({ entity: { topic: 'a', group: 'b' } as never }), { instanceOf: MetaLogError, message: /entity/ });
+});
