@@ -7,6 +7,7 @@
  *   metalog repair <dir>    cuts a corrupt log at its first damage, saving what it cuts (store must be closed)
  *   metalog dump <dir>      every event as a JSON line, filtered by type and offset range (read-only)
  *   metalog state <dir>     the state folded from the log, as of its end or of an offset (read-only)
+ *   metalog history <dir>   the events that changed one entity, as JSON lines (read-only)
  *
  * Exit codes: 0 ok, 1 damage found or the command failed, 2 usage error. `--json` prints one JSON object.
  */
@@ -15,6 +16,8 @@ import { MetaLog } from '../api/metalog.js';
 import { CONFIG_OPTIONS } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { canonicalState, MetadataState } from '../state/metadata-state.js';
+import type { EventType } from '../codec/event-schema.js';
+import { readHistory, type EntityRef } from '../history/history.js';
 import { scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
 
@@ -29,6 +32,9 @@ commands:
                           every event from offset N to N (inclusive) as one JSON line
                           ({ offset, timestampMs, type, value }; bytes as base64), only of the
                           types given; read-only, safe while the store is open
+  history <dir> (--topic T | --group G | --broker N | --transactional-id ID) [--type T]...
+                          the events that changed that entity, oldest first, as JSON lines
+                          (read-only, safe while the store is open)
   state <dir> [--at N] [--json]
                           the state folded from the log up to offset N (default: its end): counts,
                           or with --json the whole state; read-only, safe while the store is open
@@ -131,6 +137,34 @@ function dump(dir: string, options: { types: Set<string> | null; from: number; t
   return 0;
 }
 
+/** The events that changed one entity (`log.history` from the command line), as JSON lines. */
+function history(dir: string, args: string[]): number {
+  let entity: EntityRef | null = null;
+  const types: EventType[] = [];
+  for (let index = 0; index < args.length; index += 2) {
+    const [option, value] = [args[index], args[index + 1]];
+    if (value === undefined) return usageError('history', `${option} needs a value`);
+    if (option === '--type') types.push(value as EventType);
+    else if (entity !== null) return usageError('history', 'name one entity');
+    else if (option === '--topic') entity = { topic: value };
+    else if (option === '--group') entity = { group: value };
+    else if (option === '--transactional-id') entity = { transactionalId: value };
+    else if (option === '--broker' && Number.isInteger(Number(value))) entity = { broker: Number(value) };
+    else return usageError('history', `unknown option or value: ${option} ${value}`);
+  }
+  if (entity === null) return usageError('history', 'name an entity (--topic, --group, --broker or --transactional-id)');
+  const events = readHistory(dir, { entity, types: types.length === 0 ? undefined : types, limit: 1_000_000 });
+  for (const event of events) {
+    process.stdout.write(`${JSON.stringify({ offset: event.offset, timestampMs: event.timestampMs, type: event.type, value: event.value }, eventJson)}\n`);
+  }
+  return 0;
+}
+
+function usageError(command: string, message: string): number {
+  process.stderr.write(`metalog ${command}: ${message}\n${USAGE}`);
+  return 2;
+}
+
 /** The fold of the log up to `at` (inclusive; all of it when null), by full replay. */
 function state(dir: string, at: number | null, output: Output): number {
   const folded = new MetadataState();
@@ -167,25 +201,22 @@ function main(argv: string[]): number {
     return args.length === 0 ? 2 : 0;
   }
   const [command, dir] = args;
-  if (dir === undefined || !['inspect', 'verify', 'repair', 'dump', 'state'].includes(command)) {
+  if (dir === undefined || !['inspect', 'verify', 'repair', 'dump', 'state', 'history'].includes(command)) {
     process.stderr.write(USAGE);
     return 2;
   }
   try {
     if (command === 'dump') {
       const options = dumpOptions(args.slice(2));
-      if (typeof options === 'string') {
-        process.stderr.write(`metalog dump: ${options}\n${USAGE}`);
-        return 2;
-      }
+      if (typeof options === 'string') return usageError('dump', options);
       return dump(dir, options);
     }
+    if (command === 'history') return history(dir, args.slice(2));
     if (command === 'state') {
       const options = args.slice(2);
       const at = options[0] === '--at' ? Number(options[1]) : null;
       if (options.length !== 0 && (options.length !== 2 || at === null || !Number.isSafeInteger(at) || at < 0)) {
-        process.stderr.write(`metalog state: --at takes an offset (an integer >= 0)\n${USAGE}`);
-        return 2;
+        return usageError('state', '--at takes an offset (an integer >= 0)');
       }
       return state(dir, at, { json });
     }

@@ -104,3 +104,18 @@ test('state prints the fold of the log at its end or at an offset', async (t) =>
   t.is(metalog('state', dir, '--at', '99').status, 1, 'past the end of the log');
   t.is(metalog('state', dir, '--at', '-1').status, 2);
 });
+
+test('history prints the events that changed one entity', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir });
+  await log.createTopic({ name: 'a', partitions: 1 });
+  await log.createTopic({ name: 'b', partitions: 1 });
+  await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 1 }]);
+  await log.alterTopicConfigs('a', { set: { 'retention.ms': '1' } });
+  const result = metalog('history', dir, '--topic', 'a');
+  t.is(result.status, 0, result.stderr);
+  t.deepEqual(result.stdout.trim().split('\n').map((line) => JSON.parse(line).type), ['TopicCreated', 'OffsetsCommitted', 'TopicConfigsAltered']);
+  t.deepEqual(metalog('history', dir, '--topic', 'a', '--type', 'OffsetsCommitted').stdout.trim().split('\n').map((line) => JSON.parse(line).offset), [2]);
+  t.is(metalog('history', dir).status, 2, 'an entity is required');
+  t.is(metalog('history', dir, '--topic', 'a', '--group', 'g').status, 2, 'one entity');
+});
