@@ -6,6 +6,7 @@ export type { OpenInternals, StoreHandle } from './api/metalog.js';
 export type { ReaderPool, GroupFilter, OffsetKey, TopicFilter } from './api/reader-pool.js';
 export type { ListedOffset } from './index/store-index.js';
 export type { EntityRef, HistoryFilter } from './history/history.js';
+export type { StateAt, StatePoint } from './history/state-at.js';
 export type { WatchOptions } from './api/watcher.js';
 export { resolveConfig, CONFIG_OPTIONS } from './config.js';
 export type { Durability, MetaLogConfig, MetaLogConfigInput } from './config.js';

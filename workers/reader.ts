@@ -3,6 +3,7 @@
  * attaches once; it never writes and never holds a copy of the state beyond its cache of decoded values.
  */
 import { move, workerData } from 'piscina';
+import { MetaLogError } from '../src/errors.js';
 import { answerQuery, type ReaderQuery } from '../src/index/reader-queries.js';
 import { StoreIndexReader, type StoreIndexBuffers } from '../src/index/store-index.js';
 
@@ -14,7 +15,15 @@ export interface ReaderWorkerData {
 const reader = new StoreIndexReader((workerData as ReaderWorkerData).index);
 
 export default function answer(query: ReaderQuery): unknown {
-  const answer = answerQuery(reader, query);
+  let answer: unknown;
+  try {
+    answer = answerQuery(reader, query);
+  } catch (error) {
+    // A thrown error reaches the caller by structured clone, which keeps only its message: send a
+    // MetaLogError as data instead, so it arrives with its code and details.
+    if (error instanceof MetaLogError) return { metalogError: error.toJSON() };
+    throw error;
+  }
   // A packed answer's buffer is transferred, not copied.
   if (typeof answer === 'object' && answer !== null && 'packed' in answer) {
     return move((answer as { packed: Uint8Array }).packed);

@@ -50,6 +50,7 @@ import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../c
 import { MetaLogError } from '../errors.js';
 import { DirectoryLock } from '../lock.js';
 import { checkHistoryFilter, type HistoryFilter } from '../history/history.js';
+import { checkStatePoint, type StateAt, type StatePoint } from '../history/state-at.js';
 import { canonicalIndexState } from '../index/canonical-index-state.js';
 import { StoreIndexReader } from '../index/store-index.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
@@ -409,6 +410,22 @@ export class MetaLog {
       return Promise.reject(error);
     }
     return this.readers.history(this.config.dir, checked);
+  }
+
+  /**
+   * The whole state as of `{ offset }` (inclusive) or `{ time }` (ms since the epoch: everything committed
+   * by then), folded from the WAL on the reader pool. By full replay from the first segment (no
+   * snapshots yet): about a second per million events. OFFSET_OUT_OF_RANGE past the log's end.
+   */
+  stateAt(point: StatePoint): Promise<StateAt> {
+    let checked: StatePoint;
+    try {
+      this.assertOpen();
+      checked = checkStatePoint(point);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.readers.stateAt(this.config.dir, checked);
   }
 
   /** A transaction, or undefined. Synchronous. */

@@ -11,7 +11,8 @@
 import { Piscina } from 'piscina';
 import type { LogEvent, SegmentInfo } from '../codec/event-schema.js';
 import type { HistoryFilter } from '../history/history.js';
-import { MetaLogError } from '../errors.js';
+import type { StateAt, StatePoint } from '../history/state-at.js';
+import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, TopicFilter } from '../index/reader-queries.js';
 import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackScan, unpackValues } from '../index/index-values.js';
 import type { ListedOffset, StoreIndexReader } from '../index/store-index.js';
@@ -21,6 +22,7 @@ import type { ReaderWorkerData } from '../../workers/reader.js';
 export type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-queries.js';
 
 const READER_URL = new URL('../../workers/reader.js', import.meta.url);
+
 
 /** Queries answered in worker threads; every method resolves with a copy of one read of the index. */
 export class ReaderPool {
@@ -44,15 +46,19 @@ export class ReaderPool {
     });
   }
 
-  private run<K extends QueryKind>(query: ReaderQuery & { kind: K }): Promise<ReaderQueries[K]['answer']> {
-    if (this.closed) return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
-    return this.pool.run(query) as Promise<ReaderQueries[K]['answer']>;
+  private async run<K extends QueryKind>(query: ReaderQuery & { kind: K }): Promise<ReaderQueries[K]['answer']> {
+    if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
+    const answer = (await this.pool.run(query)) as ReaderQueries[K]['answer'] | { metalogError: SerializedError };
+    // A MetaLogError of the pool thread comes as data (see workers/reader.ts).
+    if (typeof answer === 'object' && answer !== null && 'metalogError' in answer) throw fromSerialized(answer.metalogError);
+    return answer as ReaderQueries[K]['answer'];
   }
 
   /** Runs a query whose answer comes packed (its buffer transferred), and decodes it here. */
   private async runPacked<T>(query: ReaderQuery, decode: (bytes: Uint8Array) => T): Promise<(T | null)[]> {
     if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
-    const packed = (await this.pool.run(query)) as Uint8Array;
+    const packed = (await this.pool.run(query)) as Uint8Array | { metalogError: SerializedError };
+    if (!(packed instanceof Uint8Array)) throw fromSerialized(packed.metalogError);
     return unpackValues(packed, decode);
   }
 
@@ -64,7 +70,8 @@ export class ReaderPool {
   async listTopics(): Promise<Topic[]> {
     if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
     const known = this.reader.knownTopicVersions();
-    const packed = (await this.pool.run({ kind: 'listTopics', known })) as Uint8Array;
+    const packed = (await this.pool.run({ kind: 'listTopics', known })) as Uint8Array | { metalogError: SerializedError };
+    if (!(packed instanceof Uint8Array)) throw fromSerialized(packed.metalogError);
     return this.reader.topicsFromScan(unpackScan(packed), known);
   }
 
@@ -124,6 +131,11 @@ export class ReaderPool {
    */
   history(dir: string, filter: HistoryFilter): Promise<LogEvent[]> {
     return this.run({ kind: 'history', dir, filter });
+  }
+
+  /** The state of the WAL in `dir` as of `point`, by replay (see `foldStateAt`). */
+  stateAt(dir: string, point: StatePoint): Promise<StateAt> {
+    return this.run({ kind: 'stateAt', dir, point });
   }
 
   /** Stops the threads after the queries in flight. */

@@ -7,6 +7,7 @@ import type { GroupState, SegmentInfo } from '../codec/event-schema.js';
 import type { Broker, Group, Topic } from '../state/metadata-state.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import { readHistory, type HistoryFilter } from '../history/history.js';
+import { foldStateAt, type StateAt, type StatePoint } from '../history/state-at.js';
 import { packScan, packValues } from './index-values.js';
 import type { ListedOffset, StoreIndexReader } from './store-index.js';
 
@@ -56,6 +57,7 @@ export interface ReaderQueries {
   fetchOffsetBatch: { query: { keys: OffsetKey[] }; answer: Packed };
   listSegments: { query: { topic: string; partition: number }; answer: Readonly<SegmentInfo>[] };
   history: { query: { dir: string; filter: HistoryFilter }; answer: LogEvent[] };
+  stateAt: { query: { dir: string; point: StatePoint }; answer: StateAt };
 }
 
 /** Values packed by `packValues`. */
@@ -125,5 +127,7 @@ export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unkno
       return reader.listSegments(query.topic, query.partition);
     case 'history':
       return readHistory(query.dir, query.filter);
+    case 'stateAt':
+      return foldStateAt(query.dir, query.point);
   }
 }

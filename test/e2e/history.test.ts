@@ -40,3 +40,28 @@ test('history by entity, type, offset and time, read while the store writes', as
   await t.throwsAsync(log.history({ fromOffset: -1 }), { instanceOf: MetaLogError, message: /fromOffset/ });
   await t.throwsAsync(log.history({ entity: { topic: 'a', group: 'b' } as never }), { instanceOf: MetaLogError, message: /entity/ });
 });
+
+test('stateAt an offset or a time: the fold of the log up to there', async (t) => {
+  const log = await openStore(t, { dir: tmpDir(t), readerThreads: 1 });
+  await log.createTopic({ name: 'a', partitions: 1 });
+  await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 5 }]);
+  const afterFirstCommit = log.lastOffset;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const between = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 9 }]);
+  await log.createTopic({ name: 'b', partitions: 2 });
+
+  const early = await log.stateAt({ offset: afterFirstCommit });
+  t.is(early.offset, afterFirstCommit);
+  t.deepEqual(early.topics.map((topic) => topic.name), ['a']);
+  t.deepEqual(early.offsets.map((o) => [o.groupId, o.topic, o.partition, o.offset]), [['g', 'a', 0, 5]]);
+  const byTime = await log.stateAt({ time: between });
+  t.is(byTime.offset, afterFirstCommit, 'everything committed by then, nothing after');
+  const now = await log.stateAt({ offset: log.lastOffset });
+  t.deepEqual(now.topics.map((topic) => topic.name), ['a', 'b']);
+  t.deepEqual(now.topics, log.listTopics());
+  t.is(now.offsets[0].offset, 9);
+  await t.throwsAsync(log.stateAt({ offset: log.lastOffset + 1 }), { instanceOf: MetaLogError, message: /past the log/ });
+  await t.throwsAsync(log.stateAt({ offset: -1 }), { instanceOf: MetaLogError, message: /offset/ });
+});
