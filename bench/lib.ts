@@ -72,3 +72,24 @@ export function renderTable(rows: BenchRow[]): string {
   const render = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
   return [render(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...lines.map(render)].join('\n');
 }
+
+/**
+ * The timed loop, compiled afresh for every measurement (`new Function`): a loop shared by all of them
+ * would see four different `read` functions at one call site and stop inlining any, which is not the
+ * shape of a broker's call site (one read function, always the same).
+ */
+const LOOP_SOURCE = `
+  let found = 0;
+  for (let i = 0; i < Math.min(lookups, 2 * keys.length); i++) read(keys[i % keys.length]);
+  const started = performance.now();
+  for (let i = 0; i < lookups; i++) if (read(keys[(i * 7919) % keys.length]) !== undefined) found++;
+  return { found, seconds: (performance.now() - started) / 1000 };
+`;
+
+/** Lookups per second of `read` over `keys` in scattered order, after a warm-up pass (which fills caches). */
+export function lookupsPerSecond<K>(keys: K[], lookups: number, read: (key: K) => unknown): number {
+  const loop = new Function('keys', 'lookups', 'read', LOOP_SOURCE) as (keys: K[], lookups: number, read: (key: K) => unknown) => { found: number; seconds: number };
+  const { found, seconds } = loop(keys, lookups, read);
+  check(found === lookups, `every lookup finds its key (${found} of ${lookups})`);
+  return lookups / seconds;
+}

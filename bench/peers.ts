@@ -21,7 +21,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MetaLog } from '../src/api/metalog.js';
 import { drive } from './drive.js';
-import { benchDir, check, latencyHistogram, percentilesMs, recordSince } from './lib.js';
+import { benchDir, check, latencyHistogram, lookupsPerSecond, percentilesMs, recordSince } from './lib.js';
 import { barChart, escape, format } from './html-report.js';
 import { startProgress, stopProgress } from './progress.js';
 
@@ -181,13 +181,9 @@ async function measureWrites(store: Store, sizes: { sequential: number; inFlight
   );
 }
 
+/** Sync point reads per second over key indexes 0..keys-1 (lib.ts's loop: a warm-up pass, every read checked). */
 function readRate(lookups: number, keys: number, read: (i: number) => unknown): number {
-  for (let i = 0; i < keys; i++) check(read(i) !== undefined, 'a peer read finds its key');
-  const started = performance.now();
-  let found = 0;
-  for (let i = 0; i < lookups; i++) if (read((i * 7919) % keys) !== undefined) found++;
-  check(found === lookups, 'every peer read finds its key');
-  return lookups / ((performance.now() - started) / 1000);
+  return lookupsPerSecond(Array.from({ length: keys }, (_, i) => i), lookups, read);
 }
 
 async function asyncReadRate(lookups: number, keys: number, read: (i: number) => Promise<unknown>): Promise<number> {

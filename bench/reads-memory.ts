@@ -14,7 +14,7 @@
  */
 import { MetaLog } from '../src/api/metalog.js';
 import { drive } from './drive.js';
-import { benchDir, check, latencyHistogram, type BenchRow } from './lib.js';
+import { benchDir, check, latencyHistogram, lookupsPerSecond, type BenchRow } from './lib.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -24,26 +24,6 @@ function heapUsedAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/**
- * The timed loop, compiled afresh for every measurement (`new Function`): a loop shared by all of them
- * would see four different `read` functions at one call site and stop inlining any, which is not the
- * shape of a broker's call site (one read function, always the same).
- */
-const LOOP_SOURCE = `
-  let found = 0;
-  for (let i = 0; i < Math.min(lookups, 2 * keys.length); i++) read(keys[i % keys.length]);
-  const started = performance.now();
-  for (let i = 0; i < lookups; i++) if (read(keys[(i * 7919) % keys.length]) !== undefined) found++;
-  return { found, seconds: (performance.now() - started) / 1000 };
-`;
-
-/** Lookups per second of `read` over `keys` in scattered order, after a warm-up pass (which fills caches). */
-function lookupsPerSecond<K>(keys: K[], lookups: number, read: (key: K) => unknown): number {
-  const loop = new Function('keys', 'lookups', 'read', LOOP_SOURCE) as (keys: K[], lookups: number, read: (key: K) => unknown) => { found: number; seconds: number };
-  const { found, seconds } = loop(keys, lookups, read);
-  check(found === lookups, `every lookup finds its key (${found} of ${lookups})`);
-  return lookups / seconds;
-}
 
 interface OffsetKey {
   groupId: string;

@@ -25,8 +25,5 @@ export default function answer(query: ReaderQuery): unknown {
     throw error;
   }
   // A packed answer's buffer is transferred, not copied.
-  if (typeof answer === 'object' && answer !== null && 'packed' in answer) {
-    return move((answer as { packed: Uint8Array }).packed);
-  }
-  return answer;
+  return answer instanceof Uint8Array ? move(answer) : answer;
 }

@@ -23,6 +23,9 @@ export type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-querie
 
 const READER_URL = new URL('../../workers/reader.js', import.meta.url);
 
+/** Queries answered with values packed by `packValues`. */
+type PackedKind = 'getTopics' | 'scanTopics' | 'listGroups' | 'describeGroups' | 'scanGroups' | 'fetchOffsetBatch';
+
 
 /** Queries answered in worker threads; every method resolves with a copy of one read of the index. */
 export class ReaderPool {
@@ -55,23 +58,17 @@ export class ReaderPool {
   }
 
   /** Runs a query whose answer comes packed (its buffer transferred), and decodes it here. */
-  private async runPacked<T>(query: ReaderQuery, decode: (bytes: Uint8Array) => T): Promise<(T | null)[]> {
-    if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
-    const packed = (await this.pool.run(query)) as Uint8Array | { metalogError: SerializedError };
-    if (!(packed instanceof Uint8Array)) throw fromSerialized(packed.metalogError);
-    return unpackValues(packed, decode);
+  private async runPacked<T>(query: ReaderQuery & { kind: PackedKind }, decode: (bytes: Uint8Array) => T): Promise<(T | null)[]> {
+    return unpackValues(await this.run(query), decode);
   }
 
-  /** Every topic, in name order. */
   /**
    * Every topic, in name order. The pool thread scans the topic table and sends back only the topics
    * this handle has not decoded in their current version; the others are reused from its cache.
    */
   async listTopics(): Promise<Topic[]> {
-    if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
     const known = this.reader.knownTopicVersions();
-    const packed = (await this.pool.run({ kind: 'listTopics', known })) as Uint8Array | { metalogError: SerializedError };
-    if (!(packed instanceof Uint8Array)) throw fromSerialized(packed.metalogError);
+    const packed = await this.run({ kind: 'listTopics', known });
     return this.reader.topicsFromScan(unpackScan(packed), known);
   }
 

@@ -16,7 +16,8 @@ import { MetaLog } from '../api/metalog.js';
 import { CONFIG_OPTIONS } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { canonicalState, MetadataState } from '../state/metadata-state.js';
-import type { EventType } from '../codec/event-schema.js';
+import type { EventType, LogEvent } from '../codec/event-schema.js';
+import { foldWal } from '../history/state-at.js';
 import { readHistory, type EntityRef } from '../history/history.js';
 import { scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
@@ -124,11 +125,16 @@ function eventJson(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** One event as the JSON line `dump` and `history` print. */
+function printEvent(event: LogEvent): void {
+  process.stdout.write(`${JSON.stringify({ offset: event.offset, timestampMs: event.timestampMs, type: event.type, value: event.value }, eventJson)}\n`);
+}
+
 function dump(dir: string, options: { types: Set<string> | null; from: number; to: number }): number {
   const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => {
     if (event === null || event.offset < options.from || event.offset > options.to) return;
     if (options.types !== null && !options.types.has(event.type)) return;
-    process.stdout.write(`${JSON.stringify({ offset: event.offset, timestampMs: event.timestampMs, type: event.type, value: event.value }, eventJson)}\n`);
+    printEvent(event);
   });
   if (scan.damage !== null && scan.damage.kind !== 'torn') {
     process.stderr.write(`metalog dump: DAMAGE in ${scan.damage.file} at byte ${scan.damage.position}, offset ${scan.damage.offset}: ${scan.damage.reason}\n`);
@@ -154,9 +160,7 @@ function history(dir: string, args: string[]): number {
   }
   if (entity === null) return usageError('history', 'name an entity (--topic, --group, --broker or --transactional-id)');
   const events = readHistory(dir, { entity, types: types.length === 0 ? undefined : types, limit: 1_000_000 });
-  for (const event of events) {
-    process.stdout.write(`${JSON.stringify({ offset: event.offset, timestampMs: event.timestampMs, type: event.type, value: event.value }, eventJson)}\n`);
-  }
+  for (const event of events) printEvent(event);
   return 0;
 }
 
@@ -167,18 +171,7 @@ function usageError(command: string, message: string): number {
 
 /** The fold of the log up to `at` (inclusive; all of it when null), by full replay. */
 function state(dir: string, at: number | null, output: Output): number {
-  const folded = new MetadataState();
-  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => {
-    if (event !== null && (at === null || event.offset <= at)) folded.apply(event);
-  });
-  if (scan.damage !== null && scan.damage.kind !== 'torn') {
-    process.stderr.write(`metalog state: DAMAGE in ${scan.damage.file} at byte ${scan.damage.position}, offset ${scan.damage.offset}: ${scan.damage.reason}\n`);
-    return 1;
-  }
-  if (at !== null && at > folded.lastOffset) {
-    process.stderr.write(`metalog state: offset ${at} is past the log's last offset ${folded.lastOffset}\n`);
-    return 1;
-  }
+  const folded = foldWal(dir, at === null ? null : { offset: at });
   if (output.json) {
     process.stdout.write(`${canonicalState(folded)}\n`);
     return 0;

@@ -38,20 +38,28 @@ export function checkStatePoint(point: unknown): StatePoint {
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Folds the WAL in `dir` up to `point`. OFFSET_OUT_OF_RANGE for an offset past the log's end. */
-export function foldStateAt(dir: string, point: StatePoint): StateAt {
+/**
+ * The state folded from the WAL in `dir` up to `point` (all of it when null). CORRUPT_WAL for damage
+ * before the newest append; OFFSET_OUT_OF_RANGE for an offset past the log's end.
+ */
+export function foldWal(dir: string, point: StatePoint | null): MetadataState {
   const state = new MetadataState();
   const walDir = path.join(dir, 'wal');
   const scan = scanWal(new NodeStorage(), walDir, (event) => {
-    if (event === null) return;
-    if ('offset' in point ? event.offset > point.offset : event.timestampMs > point.time) return;
-    // Events are in offset order and timestamps never go back, so everything past the point is skipped.
-    if (event.offset === state.lastOffset + 1) state.apply(event);
+    // Offsets are dense and timestamps never go back, so everything past the point is skipped.
+    if (event === null || (point !== null && ('offset' in point ? event.offset > point.offset : event.timestampMs > point.time))) return;
+    state.apply(event);
   });
   if (scan.damage !== null && scan.damage.kind !== 'torn') throw damageError(walDir, scan.damage);
-  if ('offset' in point && point.offset > state.lastOffset) {
+  if (point !== null && 'offset' in point && point.offset > state.lastOffset) {
     throw new MetaLogError('OFFSET_OUT_OF_RANGE', `offset ${point.offset} is past the log's last offset ${state.lastOffset}`, { offset: state.lastOffset, field: 'offset' });
   }
+  return state;
+}
+
+/** The state at `point` as plain data (see `foldWal`). */
+export function foldStateAt(dir: string, point: StatePoint): StateAt {
+  const state = foldWal(dir, point);
   const offsets: StateAt['offsets'] = [];
   for (const [groupId, byTopic] of [...state.offsetsByGroup].sort((a, b) => byText(a[0], b[0]))) {
     for (const [topic, partitions] of [...byTopic].sort((a, b) => byText(a[0], b[0]))) {

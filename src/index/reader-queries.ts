@@ -41,29 +41,26 @@ export interface OffsetKey {
 
 /**
  * Every query, by kind: what it asks, and what the pool thread sends back. Topics, groups and committed
- * offsets come back packed in the index's own encoding (`packValues`: one transferable buffer instead of
- * a structured clone of an object graph) and are decoded by the caller; the rest as plain data.
+ * offsets come back packed in the index's own encoding (a Uint8Array from `packValues` or `packScan`:
+ * one transferable buffer instead of a structured clone of an object graph) and are decoded by the
+ * caller; the rest as plain data.
  */
 export interface ReaderQueries {
-  listTopics: { query: { known: Int32Array }; answer: Packed };
+  listTopics: { query: { known: Int32Array }; answer: Uint8Array };
   listTopicNames: { query: {}; answer: string[] };
-  getTopics: { query: { names: string[] }; answer: Packed };
-  scanTopics: { query: { filter: TopicFilter }; answer: Packed };
+  getTopics: { query: { names: string[] }; answer: Uint8Array };
+  scanTopics: { query: { filter: TopicFilter }; answer: Uint8Array };
   listBrokers: { query: {}; answer: Broker[] };
-  listGroups: { query: {}; answer: Packed };
-  describeGroups: { query: { groupIds: string[] }; answer: Packed };
-  scanGroups: { query: { filter: GroupFilter }; answer: Packed };
+  listGroups: { query: {}; answer: Uint8Array };
+  describeGroups: { query: { groupIds: string[] }; answer: Uint8Array };
+  scanGroups: { query: { filter: GroupFilter }; answer: Uint8Array };
   fetchOffsets: { query: { groupId: string }; answer: ListedOffset[] };
-  fetchOffsetBatch: { query: { keys: OffsetKey[] }; answer: Packed };
+  fetchOffsetBatch: { query: { keys: OffsetKey[] }; answer: Uint8Array };
   listSegments: { query: { topic: string; partition: number }; answer: Readonly<SegmentInfo>[] };
   history: { query: { dir: string; filter: HistoryFilter }; answer: LogEvent[] };
   stateAt: { query: { dir: string; point: StatePoint }; answer: StateAt };
 }
 
-/** Values packed by `packValues`. */
-export interface Packed {
-  packed: Uint8Array;
-}
 
 export type QueryKind = keyof ReaderQueries;
 export type ReaderQuery = { [K in QueryKind]: { kind: K } & ReaderQueries[K]['query'] }[QueryKind];
@@ -84,18 +81,17 @@ function matchesGroup(group: Group, filter: GroupFilter): boolean {
   return true;
 }
 
-const packed = (values: readonly (Uint8Array | undefined)[]): Packed => ({ packed: packValues(values) });
 
 /** Answers one query from `reader` (in a pool thread). */
 export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unknown {
   switch (query.kind) {
     case 'listTopics':
       // Only the topics the caller has not decoded in their current version are copied back.
-      return { packed: packScan(reader.scanTopicTable(query.known)) };
+      return packScan(reader.scanTopicTable(query.known));
     case 'listTopicNames':
       return reader.listTopicNames();
     case 'getTopics':
-      return packed(reader.rawTopics(query.names));
+      return packValues(reader.rawTopics(query.names));
     case 'scanTopics': {
       const { filter } = query;
       // A prefix narrows by name first, so only candidate topics are read and decoded.
@@ -106,23 +102,23 @@ export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unkno
         if (topic !== undefined && matchesTopic(topic, filter)) matching.push(name);
         if (filter.limit !== undefined && matching.length >= filter.limit) break;
       }
-      return packed(reader.rawTopics(matching));
+      return packValues(reader.rawTopics(matching));
     }
     case 'listBrokers':
       return reader.listBrokers();
     case 'listGroups':
-      return packed(reader.rawGroupList());
+      return packValues(reader.rawGroupList());
     case 'describeGroups':
-      return packed(reader.rawGroups(query.groupIds));
+      return packValues(reader.rawGroups(query.groupIds));
     case 'scanGroups': {
       const matching = reader.listGroups().filter((group) => matchesGroup(group, query.filter)).map((group) => group.groupId);
       const limit = query.filter.limit;
-      return packed(reader.rawGroups(limit === undefined ? matching : matching.slice(0, Math.max(0, limit))));
+      return packValues(reader.rawGroups(limit === undefined ? matching : matching.slice(0, Math.max(0, limit))));
     }
     case 'fetchOffsets':
       return reader.fetchOffsets(query.groupId);
     case 'fetchOffsetBatch':
-      return packed(reader.rawOffsets(query.keys));
+      return packValues(reader.rawOffsets(query.keys));
     case 'listSegments':
       return reader.listSegments(query.topic, query.partition);
     case 'history':
