@@ -386,6 +386,69 @@ export class SharedIndex {
     return new SharedIndex(buffers, false);
   }
 
+  /**
+   * Writer, outside a write section (or a thread that owns a private index): the three pieces that are
+   * the index's whole image, as views of its memory (copy or write them before the next change):
+   * the control words, the slot table, and the arena up to its top (bytes above it were never used).
+   * `restoreImage` rebuilds an equal index from them; see the snapshot format in docs/format.md.
+   */
+  imageParts(): { control: Uint8Array; slots: Uint8Array; arena: Uint8Array } {
+    assert(this.arena !== undefined && !this.writeSectionOpen, 'imageParts is called on the writer handle between sections');
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    const top = readArenaUsage(this.control, WORD_ARENA_BASE).topBytes;
+    return {
+      control: new Uint8Array(this.buffers.control),
+      slots: new Uint8Array(this.slotBuffer, 0, slotCount * SLOT_BYTES),
+      arena: new Uint8Array(this.arenaBuffer, 0, top),
+    };
+  }
+
+  /**
+   * Before any handle opens `buffers` (fresh from `allocate`): takes the control words of an image made
+   * by `imageParts` and sizes the buffers for it; returns the views its slot table and arena bytes must
+   * be copied into. The image's control words are checked against these buffers first (same layout
+   * version and slot maximum, sizes within bounds): an image of another layout returns an error message
+   * and leaves `buffers` unchanged. Bytes are not checked here; the caller checksums them.
+   */
+  static restoreImage(buffers: SharedIndexBuffers, imageControl: Uint8Array): { slots: Uint8Array; arena: Uint8Array } | string {
+    if (imageControl.byteLength !== CONTROL_WORDS * 4) return `control words are ${imageControl.byteLength} bytes, expected ${CONTROL_WORDS * 4}`;
+    const words = new Int32Array(imageControl.slice().buffer);
+    const control = new Int32Array(buffers.control);
+    if (words[WORD_MAGIC] !== MAGIC) return 'control words lack the index magic';
+    if (words[WORD_LAYOUT_VERSION] !== LAYOUT_VERSION) return `index layout version ${words[WORD_LAYOUT_VERSION]}, this build has ${LAYOUT_VERSION}`;
+    if (words[WORD_SLOT_COUNT_MAX] !== control[WORD_SLOT_COUNT_MAX]) return `slot maximum ${words[WORD_SLOT_COUNT_MAX]}, this build has ${control[WORD_SLOT_COUNT_MAX]}`;
+    if (words[WORD_SEQUENCE] % 2 !== 0) return 'the image was taken inside a write section';
+    const slotCount = words[WORD_SLOT_COUNT];
+    if (!isSlotCount(slotCount) || slotCount > words[WORD_SLOT_COUNT_MAX]) return `slot count ${slotCount} is not a table size`;
+    const top = readArenaUsage(words, WORD_ARENA_BASE).topBytes;
+    const slotBuffer = asGrowable(buffers.slots);
+    const arenaBuffer = asGrowable(buffers.arena);
+    if (!(top >= 0 && top % 16 === 0 && top <= arenaBuffer.maxByteLength)) return `arena top ${top} is out of range`;
+    if (slotBuffer.byteLength < slotCount * SLOT_BYTES) slotBuffer.grow(slotCount * SLOT_BYTES);
+    if (arenaBuffer.byteLength < top) arenaBuffer.grow(top);
+    // The sequence and waiting words stay this index's own; every other word comes from the image.
+    const sequence = control[WORD_SEQUENCE];
+    const waiting = control[WORD_READERS_WAITING];
+    control.set(words);
+    control[WORD_SEQUENCE] = sequence;
+    control[WORD_READERS_WAITING] = waiting;
+    return { slots: new Uint8Array(slotBuffer, 0, slotCount * SLOT_BYTES), arena: new Uint8Array(arenaBuffer, 0, top) };
+  }
+
+  /**
+   * Before any handle opens `buffers`: empties an index whose restore failed halfway, keeping its memory
+   * (buffers cannot shrink, so the slot table stays at its grown size, all of it empty).
+   */
+  static resetImage(buffers: SharedIndexBuffers): void {
+    const control = new Int32Array(buffers.control);
+    const slotBuffer = asGrowable(buffers.slots);
+    new Uint8Array(slotBuffer).fill(0);
+    control[WORD_SLOT_COUNT] = slotBuffer.byteLength / SLOT_BYTES;
+    control[WORD_ENTRY_COUNT] = 0;
+    control[WORD_VERSION_LAST] = 0;
+    ByteArena.initialize(control, WORD_ARENA_BASE);
+  }
+
   /** Writer: opens a write section. Readers retry until `endWrite` publishes it. */
   beginWrite(): void {
     assert(this.arena !== undefined, 'beginWrite is called on the writer handle');
@@ -587,6 +650,24 @@ export class SharedIndex {
   forEachEntry(visit: (key: Uint8Array, value: Uint8Array) => void): void {
     const entries = this.read(() => this.copyEntries());
     for (let index = 0; index < entries.length; index += 2) visit(entries[index], entries[index + 1]);
+  }
+
+  /**
+   * Writer, between sections: visits each live entry as `bytes[start, end)`: its key length (u16), key
+   * and value, in place in the arena (valid only during the call; nothing is copied). For digests.
+   */
+  forEachEntryBytes(visit: (bytes: Uint8Array, start: number, end: number) => void): void {
+    assert(this.arena !== undefined && !this.writeSectionOpen, 'forEachEntryBytes is called on the writer handle between sections');
+    const table = this.slotTableOwn();
+    const slotCount = this.control[WORD_SLOT_COUNT];
+    const arenaBytes = this.arenaView();
+    for (let index = 0; index < slotCount; index++) {
+      const base = index * SLOT_WORDS;
+      if (table[base + SLOT_VERSION] === 0) continue;
+      const offset = table[base + SLOT_BLOCK_OFFSET];
+      const end = offset + KEY_PREFIX_BYTES + keyBytesAt(arenaBytes, offset) + table[base + SLOT_VALUE_BYTES];
+      visit(arenaBytes, offset, end);
+    }
   }
 
   /** Any thread: entry count, table size and arena occupancy of one published state. */

@@ -66,7 +66,7 @@ function inspectOrVerify(dir: string, output: Output, command: 'inspect' | 'veri
     baseOffset: segment.baseOffset,
     records: segment.recordCount,
     bytes: segment.fileBytes,
-    createdMs: segment.header.createdMs,
+    createdMs: segment.header?.createdMs ?? null,
   }));
   const result = {
     dir,

@@ -29,10 +29,10 @@ import {
   encodeWatermarks,
   OffsetValueEncoder,
 } from './index-values.js';
+import { idNumberSource, offsetDirectorySource, partitionKeysSource, type PartitionsByTopic } from './index-sources.js';
 import { FAMILIES, IndexControl, type Family, type StoreIndexBuffers } from './store-index.js';
+import { BackedMap } from '../state/backed-map.js';
 
-/** Partitions by topic. */
-type PartitionsByTopic = Map<string, Set<number>>;
 
 function addPartition(byTopic: PartitionsByTopic, topic: string, partition: number): boolean {
   let partitions = byTopic.get(topic);
@@ -51,6 +51,12 @@ interface PendingWrite {
   key: Uint8Array;
   /** Undefined: delete the key. */
   value: Uint8Array | undefined;
+}
+
+/** The counters of the numbers given to group ids and topic names (see `Numbering`). */
+export interface IndexNumbering {
+  groupNumberNext: number;
+  topicNumberNext: number;
 }
 
 /** Numbers given to names (groups or topics): never reused, so `next` only grows. */
@@ -73,10 +79,10 @@ export class IndexWriter {
   private readonly keys = new KeyEncoder();
   private readonly offsetValues = new OffsetValueEncoder();
   /** Offset keys each group has in the index: its directory, kept here as well so the writer never decodes it. */
-  private readonly offsetKeys = new Map<string, PartitionsByTopic>();
+  private readonly offsetKeys: Map<string, PartitionsByTopic>;
   /** Partitions with watermarks / segments in the index, by topic: what a topic delete removes. */
-  private readonly watermarkKeys: PartitionsByTopic = new Map();
-  private readonly segmentKeys: PartitionsByTopic = new Map();
+  private readonly watermarkKeys: PartitionsByTopic;
+  private readonly segmentKeys: PartitionsByTopic;
   /** Keys marked by the events of the batch being applied, written from the state when it ends. */
   private readonly dirtyTopics = new Set<string>();
   private readonly dirtyBrokers = new Set<number>();
@@ -89,18 +95,49 @@ export class IndexWriter {
   /** Events of the batch that change committed offsets, in order, applied by `publish`. */
   private readonly offsetEvents: LogEvent[] = [];
   /** Numbers of the groups and topics that have (or had, for topics) offsets: see index-keys.ts. */
-  private readonly groupNumbers: Numbering = { byName: new Map(), next: 1 };
-  private readonly topicNumbers: Numbering = { byName: new Map(), next: 1 };
+  private readonly groupNumbers: Numbering;
+  private readonly topicNumbers: Numbering;
   private readonly payloadReader = new BinaryReader();
 
+  /**
+   * Opens the index in `buffers` as its writer: empty (a fold from the first event), or restored from a
+   * snapshot with `restored`, the numbering counters saved with it (the rest of this writer's
+   * bookkeeping then loads from the index on demand, like a restored `state`).
+   */
   constructor(
     buffers: StoreIndexBuffers,
     private readonly state: MetadataState,
+    restored?: IndexNumbering,
   ) {
     const tables = {} as Record<Family, SharedIndex>;
     for (const family of FAMILIES) tables[family] = SharedIndex.openWriter(buffers.tables[family]);
     this.tables = tables;
     this.control = new IndexControl(buffers.control);
+    if (restored === undefined) {
+      this.offsetKeys = new Map();
+      this.watermarkKeys = new Map();
+      this.segmentKeys = new Map();
+      this.groupNumbers = { byName: new Map(), next: 1 };
+      this.topicNumbers = { byName: new Map(), next: 1 };
+      return;
+    }
+    this.offsetKeys = new BackedMap(offsetDirectorySource(tables));
+    this.watermarkKeys = new BackedMap(partitionKeysSource(tables, 'watermarks'));
+    this.segmentKeys = new BackedMap(partitionKeysSource(tables, 'segments'));
+    this.groupNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.GROUP)), next: restored.groupNumberNext };
+    this.topicNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.TOPIC)), next: restored.topicNumberNext };
+    this.control.nextProducerId = state.nextProducerId;
+    this.control.appliedOffset = state.lastOffset;
+  }
+
+  /** The writer's handles of the tables (for snapshots and restored state sources), between publishes. */
+  get ownTables(): Readonly<Record<Family, SharedIndex>> {
+    return this.tables;
+  }
+
+  /** The next group and topic numbers: with the tables, what a snapshot must keep. */
+  get numbering(): IndexNumbering {
+    return { groupNumberNext: this.groupNumbers.next, topicNumberNext: this.topicNumbers.next };
   }
 
   /**

@@ -83,6 +83,12 @@ export function allocateStoreIndex(): StoreIndexBuffers {
   return { tables, control };
 }
 
+/** Empties an index whose restore from a snapshot failed halfway (before any thread opens it). */
+export function resetStoreIndex(buffers: StoreIndexBuffers): void {
+  for (const family of FAMILIES) SharedIndex.resetImage(buffers.tables[family]);
+  new IndexControl(buffers.control).restoreIdEpoch(0);
+}
+
 /** The control words of an index. @internal */
 export class IndexControl {
   private readonly words: BigInt64Array;
@@ -96,6 +102,11 @@ export class IndexControl {
   /** Changes whenever a group or topic number is retired (never reused, so a cached one may be stale). */
   get idEpoch(): number {
     return Atomics.load(this.ints, WORD_ID_EPOCH);
+  }
+
+  /** Writer, before any reader: the epoch of an index restored from a snapshot. */
+  restoreIdEpoch(epoch: number): void {
+    Atomics.store(this.ints, WORD_ID_EPOCH, epoch);
   }
 
   /** Writer: before a retired number's offsets disappear from the offsets table. */

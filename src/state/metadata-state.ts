@@ -24,6 +24,7 @@ import type {
   Watermarks,
 } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
+import { BackedMap, type MapSource } from './backed-map.js';
 
 /** A topic as the API returns it. */
 export interface Topic {
@@ -72,6 +73,26 @@ export type UndoLog = (() => void)[];
 type PartitionOffsets = Map<number, CommittedOffset>;
 type GroupOffsets = Map<string, PartitionOffsets>;
 
+/** Watermarks of one topic, by partition. */
+export type TopicWatermarks = Map<number, Readonly<Watermarks>>;
+/** Segments of one topic, by partition, then segment id. */
+export type TopicSegments = Map<number, Map<number, Readonly<SegmentInfo>>>;
+
+/**
+ * Where a state restored from a snapshot finds the entities it has not loaded yet (the restored shared
+ * index; see backed-map.ts), with the scalars of the snapshot.
+ */
+export interface RestoredState {
+  lastOffset: number;
+  nextProducerId: number;
+  topics: MapSource<string, Topic>;
+  brokers: MapSource<number, Broker>;
+  groups: MapSource<string, Group>;
+  watermarks: MapSource<string, TopicWatermarks>;
+  segments: MapSource<string, TopicSegments>;
+  transactions: MapSource<string, Transaction>;
+}
+
 /** What a state keeps. */
 export interface StateOptions {
   /**
@@ -79,18 +100,20 @@ export interface StateOptions {
    * validation depends on a committed offset, and skipping them halves the writer's work per commit.
    */
   committedOffsets: boolean;
+  /** Start from a snapshot instead of the empty state (only without committed offsets: those live in the index). */
+  restored?: RestoredState;
 }
 
 /** The folded state of the log. */
 export class MetadataState {
-  readonly topics = new Map<string, Topic>();
-  readonly brokers = new Map<number, Broker>();
-  readonly groups = new Map<string, Group>();
+  readonly topics: Map<string, Topic>;
+  readonly brokers: Map<number, Broker>;
+  readonly groups: Map<string, Group>;
   /** Watermarks by topic, then partition. */
-  readonly watermarks = new Map<string, Map<number, Readonly<Watermarks>>>();
+  readonly watermarks: Map<string, TopicWatermarks>;
   /** Segments by topic, then partition, then segment id. */
-  readonly segments = new Map<string, Map<number, Map<number, Readonly<SegmentInfo>>>>();
-  readonly transactions = new Map<string, Transaction>();
+  readonly segments: Map<string, TopicSegments>;
+  readonly transactions: Map<string, Transaction>;
   /** The first producer id never handed out: ids are never reissued, also not after a restart. */
   nextProducerId = 0;
   readonly offsetsByGroup = new Map<string, GroupOffsets>();
@@ -100,6 +123,19 @@ export class MetadataState {
 
   constructor(options: StateOptions = { committedOffsets: true }) {
     this.keepsOffsets = options.committedOffsets;
+    const restored = options.restored;
+    assert(restored === undefined || !options.committedOffsets, 'a restored state keeps no committed offsets');
+    const backedBy = <K, V>(source: MapSource<K, V> | undefined): Map<K, V> => (source === undefined ? new Map() : new BackedMap(source));
+    this.topics = backedBy(restored?.topics);
+    this.brokers = backedBy(restored?.brokers);
+    this.groups = backedBy(restored?.groups);
+    this.watermarks = backedBy(restored?.watermarks);
+    this.segments = backedBy(restored?.segments);
+    this.transactions = backedBy(restored?.transactions);
+    if (restored !== undefined) {
+      this.lastOffset = restored.lastOffset;
+      this.nextProducerId = restored.nextProducerId;
+    }
   }
 
   /** True when applying events of `type` changes this state (a writer's state skips committed offsets). */

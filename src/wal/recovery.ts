@@ -46,7 +46,8 @@ export interface VerifiedSegment {
   name: string;
   filePath: string;
   baseOffset: number;
-  header: SegmentHeader;
+  /** Null for a segment a scan with `fromOffset` did not need to read (wholly before that offset). */
+  header: SegmentHeader | null;
   /** Byte position after its last good record. */
   validEnd: number;
   /** Bytes in the file (beyond validEnd only for a damaged newest segment). */
@@ -86,6 +87,14 @@ export interface ScanOptions {
   removeTempFiles?: boolean;
   /** Which event types to decode for the visitor; the others are only checked. Default: all. */
   decodes?: (type: EventType) => boolean;
+  /**
+   * Visit only records from this offset on (a fold that starts from a snapshot). Segments wholly before
+   * it are listed but not read; records before it in the first segment read are checked (CRC), not
+   * decoded. The caller checks that the log reaches back that far (the first segment's base offset).
+   */
+  fromOffset?: number;
+  /** Stop after visiting this offset (the scan then reports no damage, whatever follows it). */
+  throughOffset?: number;
 }
 
 /**
@@ -151,12 +160,14 @@ function codecFor(header: SegmentHeader, name: string): EventCodec | WalDamage {
  */
 function scanRecords(
   bytes: Buffer,
-  segment: VerifiedSegment,
+  segment: VerifiedSegment & { header: SegmentHeader },
   codec: EventCodec,
   newest: boolean,
   visit: RecordVisitor,
   decodes: (type: EventType) => boolean,
-): WalDamage | null {
+  fromOffset: number,
+  throughOffset: number,
+): WalDamage | null | typeof STOPPED {
   let position = segment.header.headerBytes;
   let expectedOffset = segment.baseOffset;
   // Decided once per segment, not per record: which branches of this segment's schema to decode.
@@ -181,6 +192,12 @@ function scanRecords(
       segment.validEnd = position;
       return damage('corrupt', segment.name, position, expectedOffset, `record has offset ${found.offset}, expected ${expectedOffset}`);
     }
+    if (found.offset < fromOffset) {
+      segment.recordCount++;
+      expectedOffset++;
+      position = found.end;
+      continue;
+    }
     let event: LogEvent | null = null;
     try {
       if (decodeBranch[found.eventType] ?? true) {
@@ -197,8 +214,15 @@ function scanRecords(
     segment.recordCount++;
     expectedOffset++;
     position = found.end;
+    if (found.offset >= throughOffset) {
+      segment.validEnd = position;
+      return STOPPED;
+    }
   }
 }
+
+/** What `scanRecords` returns when it reached the scan's `throughOffset`. */
+const STOPPED = Symbol('stopped');
 
 function decodeAll(): boolean {
   return true;
@@ -223,22 +247,34 @@ export function scanWal(storage: Storage, walDir: string, visit: RecordVisitor, 
   const decodes = options.decodes ?? decodeAll;
   const removedTempFiles: string[] = [];
   const files = listSegments(storage, walDir, options.removeTempFiles === true, removedTempFiles);
+  const fromOffset = options.fromOffset ?? 0;
+  const throughOffset = options.throughOffset ?? Number.MAX_SAFE_INTEGER;
   const segments: VerifiedSegment[] = [];
   let nextOffset = files.length > 0 ? files[0].baseOffset : 0;
+  let skipped = 0;
   for (let i = 0; i < files.length; i++) {
     const { name, baseOffset } = files[i];
     const filePath = path.join(walDir, name);
+    const successor = files[i + 1];
+    if (successor !== undefined && successor.baseOffset <= fromOffset) {
+      // Wholly before the fold's start: not read (verify and history read it; a fold does not need it).
+      segments.push({ name, filePath, baseOffset, header: null, validEnd: 0, fileBytes: 0, recordCount: successor.baseOffset - baseOffset });
+      nextOffset = successor.baseOffset;
+      skipped++;
+      continue;
+    }
     const bytes = storage.readFile(filePath);
-    const header = checkHeader(bytes, name, baseOffset, i === 0 ? null : nextOffset);
+    const header = checkHeader(bytes, name, baseOffset, i === skipped ? null : nextOffset);
     if ('kind' in header) return { segments, nextOffset, damage: header, removedTempFiles };
     const codec = codecFor(header, name);
     if ('kind' in codec) return { segments, nextOffset, damage: codec, removedTempFiles };
-    const segment: VerifiedSegment = {
+    const segment: VerifiedSegment & { header: SegmentHeader } = {
       name, filePath, baseOffset, header, validEnd: header.headerBytes, fileBytes: bytes.length, recordCount: 0,
     };
     segments.push(segment);
-    const found = scanRecords(bytes, segment, codec, i === files.length - 1, visit, decodes);
+    const found = scanRecords(bytes, segment, codec, i === files.length - 1, visit, decodes, fromOffset, throughOffset);
     nextOffset = baseOffset + segment.recordCount;
+    if (found === STOPPED) return { segments, nextOffset, damage: null, removedTempFiles };
     if (found !== null) return { segments, nextOffset, damage: found, removedTempFiles };
   }
   return { segments, nextOffset, damage: null, removedTempFiles };

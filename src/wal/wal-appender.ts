@@ -66,7 +66,7 @@ export class WalAppender {
     this.nextOffsetValue = nextOffset;
     this.segmentNames = segments.map((segment) => segment.name);
     const newest = segments.at(-1);
-    if (newest !== undefined && newest.header.schemaJson === codec.writerSchemaJson) {
+    if (newest !== undefined && newest.header !== null && newest.header.schemaJson === codec.writerSchemaJson) {
       assert(newest.validEnd <= newest.fileBytes, 'a continued segment ends at or before its file end');
       const fd = storage.openForWrite(newest.filePath);
       this.current = {

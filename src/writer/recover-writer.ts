@@ -8,29 +8,31 @@
  */
 import path from 'node:path';
 import { EventCodec } from '../codec/event-codec.js';
-import type { LogEvent } from '../codec/event-schema.js';
 import type { MetaLogConfig } from '../config.js';
 import { CRC32C_PATH } from '../crc32c.js';
 import { MetaLogError } from '../errors.js';
-import { MetadataState } from '../state/metadata-state.js';
-import { damageError, scanWal } from '../wal/recovery.js';
+import { damageError } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
 import { WalAppender } from '../wal/wal-appender.js';
-import { assert } from '../assert.js';
-import { IndexWriter } from '../index/index-writer.js';
 import type { StoreIndexBuffers } from '../index/store-index.js';
+import { firstWalOffset, foldWalInto, startFold, type SkippedSnapshot } from '../snapshot/fold.js';
+import { removeSnapshotTemps } from '../snapshot/snapshot-file.js';
 import { WriterCore } from './writer-core.js';
 
 /** What open found and did; returned to the caller of `MetaLog.open` as `log.recovery`. */
 export interface RecoveryReport {
-  /** Events read back from the WAL. */
+  /** Events read back from the WAL (after the snapshot, when one was used). */
   replayedEvents: number;
   /** Offset of the last recovered event, -1 for an empty log. */
   lastOffset: number;
   segments: number;
+  /** The snapshot open started from, or null (a replay of the whole log). */
+  snapshot: { file: string; lastOffset: number; bytes: number; restoreMs: number } | null;
+  /** Snapshots passed over (damaged, another layout, or not continued by the WAL), newest first, with why. */
+  skippedSnapshots: SkippedSnapshot[];
   /** A torn tail that was cut off, if any. */
   truncatedTail: { file: string; position: number; bytes: number } | null;
-  /** Unfinished segment files (`*.tmp`) that were removed. */
+  /** Unfinished segment and snapshot files (`*.tmp`) that were removed. */
   removedTempFiles: string[];
   durationMs: number;
   /** Which CRC32C implementation the writer uses. */
@@ -48,9 +50,9 @@ function makeTruncationDurable(filePath: string, position: number, storage: Stor
 }
 
 /**
- * Recovers the WAL in `config.dir` into a writer state and the shared index in `indexBuffers` (no
- * reader sees the index before the writer reports READY). Throws CORRUPT_WAL or UNSUPPORTED_FORMAT
- * when the log cannot be opened as it is.
+ * Recovers the store in `config.dir` into a writer state and the shared index in `indexBuffers` (no
+ * reader sees the index before the writer reports READY): from the newest usable snapshot, then the WAL
+ * after it. Throws CORRUPT_WAL or UNSUPPORTED_FORMAT when the log cannot be opened as it is.
  */
 export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuffers: StoreIndexBuffers): { core: WriterCore; report: RecoveryReport } {
   const startedMs = performance.now();
@@ -60,34 +62,22 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuff
   } catch (error) {
     throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot use ${walDir} for the WAL: ${(error as Error).message}`, { file: walDir }, error);
   }
+  const removedSnapshotTemps = removeSnapshotTemps(config.dir);
   // The writer validates commands; committed offsets never decide a validation, so its state does not
   // keep them: they go to the index only.
-  const state = new MetadataState({ committedOffsets: false });
-  const index = new IndexWriter(indexBuffers, state);
-  const current = EventCodec.current();
-  const scan = scanWal(
-    storage,
-    walDir,
-    (event, bytes, view, codec) => {
-      if (event !== null) {
-        state.apply(event);
-        index.applyEvent(event);
-        return;
-      }
-      // Offset commits, the bulk of a log, are not decoded by the scan (only checked): the index takes
-      // them from the payload bytes; records under an older schema are decoded here instead.
-      state.skip(view.offset);
-      if (codec === current) {
-        index.applyOffsetsCommittedPayload(bytes, view.payloadStart, view.end, view.timestampMs);
-      } else {
-        const body = codec.decode(view.eventType, bytes, view.payloadStart, view.end);
-        assert(body.type === 'OffsetsCommitted', 'only offset commits are left undecoded');
-        index.applyEvent({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
-      }
-    },
-    { removeTempFiles: true, decodes: (type) => type !== 'OffsetsCommitted' },
-  );
-  index.publish();
+  const start = startFold(config.dir, storage, { buffers: indexBuffers });
+  const { state, index } = start.target;
+  const firstOffset = state.lastOffset + 1;
+  const walFirst = firstWalOffset(storage, walDir);
+  if (walFirst !== null && walFirst > firstOffset) {
+    throw new MetaLogError(
+      'CORRUPT_WAL',
+      `the WAL starts at offset ${walFirst} but no usable snapshot reaches it (events ${firstOffset}..${walFirst - 1} are missing)` +
+        (start.skipped.length > 0 ? `; passed over: ${start.skipped.map((each) => `${each.file} (${each.reason})`).join('; ')}` : ''),
+      { file: walDir, offset: firstOffset },
+    );
+  }
+  const scan = foldWalInto(start.target, storage, walDir, { removeTempFiles: true });
   let truncatedTail: RecoveryReport['truncatedTail'] = null;
   if (scan.damage !== null) {
     if (scan.damage.kind !== 'torn') throw damageError(walDir, scan.damage);
@@ -97,16 +87,30 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuff
     truncatedTail = { file: segment.name, position: scan.damage.position, bytes: segment.fileBytes - scan.damage.position };
     segment.fileBytes = scan.damage.position;
   }
+  if (scan.nextOffset < firstOffset) {
+    throw new MetaLogError(
+      'CORRUPT_WAL',
+      `snapshot ${path.basename(start.snapshot?.file ?? '')} holds events up to offset ${firstOffset - 1} but the WAL ends before offset ${scan.nextOffset}`,
+      { file: walDir, offset: scan.nextOffset },
+    );
+  }
   const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
   const core = new WriterCore(config, state, appender, index);
   return {
     core,
     report: {
-      replayedEvents: state.lastOffset + 1 - (scan.segments[0]?.baseOffset ?? 0),
+      replayedEvents: state.lastOffset + 1 - firstOffset,
       lastOffset: state.lastOffset,
       segments: appender.segmentNames.length,
+      snapshot: start.snapshot === null ? null : {
+        file: path.basename(start.snapshot.file),
+        lastOffset: start.snapshot.meta.lastOffset,
+        bytes: start.snapshot.meta.sections.reduce((sum, section) => sum + section.bytes, 0),
+        restoreMs: start.restoreMs,
+      },
+      skippedSnapshots: start.skipped,
       truncatedTail,
-      removedTempFiles: scan.removedTempFiles,
+      removedTempFiles: [...scan.removedTempFiles, ...removedSnapshotTemps],
       durationMs: performance.now() - startedMs,
       crc32cPath: CRC32C_PATH,
     },

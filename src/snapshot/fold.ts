@@ -1,0 +1,132 @@
+/**
+ * Folding the WAL into an index: the one loop behind the writer's open, the snapshot writer and
+ * `stateAt`. It starts from the newest usable snapshot (or from nothing), applies the events after it,
+ * and says what it used and what it had to pass over.
+ *
+ * Snapshot choice: newest first; a snapshot is passed over (with the reason in the report) when its file
+ * does not check out, was made with another index layout or event schema, lies past the point asked
+ * for, or when the WAL does not continue it (the log would have a gap after it). With none usable the
+ * fold starts from the first event, which needs the log to begin at offset 0.
+ */
+import path from 'node:path';
+import { EventCodec } from '../codec/event-codec.js';
+import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
+import { assert } from '../assert.js';
+import { allocateStoreIndex, resetStoreIndex, type StoreIndexBuffers } from '../index/store-index.js';
+import { scanWal, type ScanOptions, type WalScan } from '../wal/recovery.js';
+import type { Storage } from '../wal/storage.js';
+import { emptyFoldTarget, restoreImage, type FoldTarget } from './index-image.js';
+import { listSnapshots, SnapshotDamage, type SnapshotMeta } from './snapshot-file.js';
+import { parseSegmentFileName } from '../wal/format.js';
+
+/** A snapshot the fold could not use, and why. */
+export interface SkippedSnapshot {
+  file: string;
+  lastOffset: number;
+  reason: string;
+}
+
+/** What a fold started from. */
+export interface FoldStart {
+  target: FoldTarget;
+  /** The snapshot it was restored from, or null (a fold from the first event). */
+  snapshot: { file: string; meta: SnapshotMeta } | null;
+  skipped: SkippedSnapshot[];
+  /** Milliseconds spent reading the snapshot. */
+  restoreMs: number;
+}
+
+/** The first offset the WAL in `walDir` holds (by file names), or null without segments. */
+export function firstWalOffset(storage: Storage, walDir: string): number | null {
+  if (!storage.exists(walDir)) return null;
+  let first: number | null = null;
+  for (const name of storage.readdir(walDir)) {
+    const base = parseSegmentFileName(name);
+    if (base !== null && (first === null || base < first)) first = base;
+  }
+  return first;
+}
+
+/**
+ * Restores the newest snapshot of the store in `storeDir` whose last offset is at most `atMost` (all
+ * when undefined) and that the WAL continues; or an empty target when none is usable. `buffers` (fresh,
+ * not yet opened: the store's shared index, or private memory) receive the index; a snapshot that fails
+ * halfway is wiped from them before the next try.
+ */
+export function startFold(storeDir: string, storage: Storage, options: { atMost?: number; buffers?: StoreIndexBuffers } = {}): FoldStart {
+  const started = performance.now();
+  const skipped: SkippedSnapshot[] = [];
+  const walFirst = firstWalOffset(storage, path.join(storeDir, 'wal'));
+  const buffers = options.buffers ?? allocateStoreIndex();
+  let used = false;
+  for (const { file, lastOffset } of listSnapshots(storeDir)) {
+    const skip = (reason: string): void => {
+      skipped.push({ file: path.basename(file), lastOffset, reason });
+    };
+    if (options.atMost !== undefined && lastOffset > options.atMost) continue;
+    // The WAL must hold every event after the snapshot: its first segment starts at or before the next.
+    if (walFirst !== null && walFirst > lastOffset + 1) {
+      skip(`the WAL starts at offset ${walFirst}, after this snapshot's next offset ${lastOffset + 1}`);
+      continue;
+    }
+    if (used) resetStoreIndex(buffers);
+    used = true;
+    try {
+      const restored = restoreImage(file, buffers);
+      if (restored.meta.lastOffset !== lastOffset) throw new SnapshotDamage(file, `meta says offset ${restored.meta.lastOffset}, its name ${lastOffset}`);
+      if (restored.meta.eventSchemaVersion > EVENT_SCHEMA_VERSION) {
+        throw new SnapshotDamage(file, `made with event schema ${restored.meta.eventSchemaVersion}, newer than this build's ${EVENT_SCHEMA_VERSION}`);
+      }
+      const { meta, ...target } = restored;
+      return { target, snapshot: { file, meta }, skipped, restoreMs: performance.now() - started };
+    } catch (error) {
+      if (!(error instanceof SnapshotDamage)) throw error;
+      skip(error.reason);
+    }
+  }
+  if (used) resetStoreIndex(buffers);
+  return { target: emptyFoldTarget(buffers), snapshot: null, skipped, restoreMs: performance.now() - started };
+}
+
+/**
+ * Applies the WAL's events after `target.state.lastOffset` (through `options.throughOffset` when
+ * given) to `target`, then publishes the index. Returns the scan (segments, damage) for the caller
+ * to act on; the caller checks that the log reaches back to the target's next offset.
+ */
+export function foldWalInto(target: FoldTarget, storage: Storage, walDir: string, options: Pick<ScanOptions, 'removeTempFiles' | 'throughOffset'> & { stopAt?: (offset: number, timestampMs: number) => boolean } = {}): WalScan {
+  const { state, index } = target;
+  const current = EventCodec.current();
+  const stopAt = options.stopAt;
+  let stopped = false;
+  const scan = scanWal(
+    storage,
+    walDir,
+    (event, bytes, view, codec) => {
+      if (stopped || (stopAt !== undefined && (stopped = stopAt(view.offset, view.timestampMs)))) return;
+      target.lastTimestampMs = view.timestampMs;
+      if (event !== null) {
+        state.apply(event);
+        index.applyEvent(event);
+        return;
+      }
+      // Offset commits, the bulk of a log, are not decoded by the scan (only checked): the index takes
+      // them from the payload bytes; records under an older schema are decoded here instead.
+      state.skip(view.offset);
+      if (codec === current) {
+        index.applyOffsetsCommittedPayload(bytes, view.payloadStart, view.end, view.timestampMs);
+      } else {
+        const body = codec.decode(view.eventType, bytes, view.payloadStart, view.end);
+        assert(body.type === 'OffsetsCommitted', 'only offset commits are left undecoded');
+        index.applyEvent({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
+      }
+    },
+    {
+      removeTempFiles: options.removeTempFiles,
+      throughOffset: options.throughOffset,
+      fromOffset: state.lastOffset + 1,
+      decodes: (type) => type !== 'OffsetsCommitted',
+    },
+  );
+  index.publish();
+  return scan;
+}

@@ -1,0 +1,110 @@
+/**
+ * A Map that starts out backed by a read-only source (a store's shared index, restored from a
+ * snapshot) and loads entries from it on first use, instead of decoding the whole source up front.
+ *
+ * Why: opening a store from a snapshot puts the index back in memory in one copy, but the writer also
+ * validates commands against its own state (topics, groups, ...). Decoding 100,000 topics into that
+ * state would cost more than the whole open may take; loaded on demand, the writer pays only for the
+ * entities that later commands touch.
+ *
+ * Rules that keep it equal to a plain Map holding the source's entries plus every later change:
+ * - an entry loaded, set or deleted here is decided here from then on (a deleted one is remembered, so
+ *   the source, which lags until the writer publishes, is not asked again);
+ * - the source must not gain or change entries except through this map (the writer publishes the
+ *   index from this state, so it never holds what this map has not seen);
+ * - anything that needs every entry (size, iteration) loads the rest first, once, after which the
+ *   map is a plain Map. Entry values are never undefined.
+ */
+export interface MapSource<K, V> {
+  /** The source's entry for `key`, decoded, or undefined. */
+  load(key: K): V | undefined;
+  /** Every entry of the source (called at most once). */
+  loadAll(): Iterable<[K, V]>;
+}
+
+export class BackedMap<K, V> extends Map<K, V> {
+  private source: MapSource<K, V> | null;
+  /** Keys known to be absent although the source may hold them (deleted here, or looked up and missing). */
+  private readonly absent = new Set<K>();
+
+  constructor(source: MapSource<K, V> | null = null) {
+    super();
+    this.source = source;
+  }
+
+  /** True while entries may still be loaded from the source. */
+  get backed(): boolean {
+    return this.source !== null;
+  }
+
+  override get(key: K): V | undefined {
+    const value = super.get(key);
+    if (value !== undefined || this.source === null || this.absent.has(key)) return value;
+    const loaded = this.source.load(key);
+    if (loaded === undefined) this.absent.add(key);
+    else super.set(key, loaded);
+    return loaded;
+  }
+
+  override has(key: K): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  override set(key: K, value: V): this {
+    if (this.source !== null) this.absent.delete(key);
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    const had = this.has(key);
+    super.delete(key);
+    if (this.source !== null) this.absent.add(key);
+    return had;
+  }
+
+  override clear(): void {
+    this.source = null;
+    this.absent.clear();
+    super.clear();
+  }
+
+  override get size(): number {
+    this.loadRest();
+    return super.size;
+  }
+
+  override entries(): MapIterator<[K, V]> {
+    this.loadRest();
+    return super.entries();
+  }
+
+  override keys(): MapIterator<K> {
+    this.loadRest();
+    return super.keys();
+  }
+
+  override values(): MapIterator<V> {
+    this.loadRest();
+    return super.values();
+  }
+
+  override forEach(visit: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    this.loadRest();
+    super.forEach(visit, thisArg);
+  }
+
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+
+  /** Loads every source entry not yet decided here; from then on this is a plain Map. */
+  private loadRest(): void {
+    const source = this.source;
+    if (source === null) return;
+    this.source = null;
+    for (const [key, value] of source.loadAll()) {
+      if (!super.has(key) && !this.absent.has(key)) super.set(key, value);
+    }
+    this.absent.clear();
+  }
+}
