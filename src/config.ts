@@ -19,6 +19,11 @@ export interface MetaLogConfigInput {
   maxBatchBytes?: number;
   segmentBytes?: number;
   readerThreads?: number;
+  snapshotEveryEvents?: number;
+  snapshotIntervalMs?: number;
+  snapshotsRetained?: number;
+  historyRetentionMs?: number;
+  historyRetentionBytes?: number;
 }
 
 /** A resolved, validated, frozen configuration. */
@@ -84,6 +89,46 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     max: 64,
     unit: 'threads',
     doc: 'Worker threads of the reader pool that serves list, describe and scan queries (started at the first such query).',
+  },
+  snapshotEveryEvents: {
+    kind: 'integer',
+    defaultValue: 100_000,
+    min: 0,
+    max: 1_000_000_000,
+    unit: 'events',
+    doc: 'A snapshot is written in the background once this many events were made durable since the last one (0: not by count). Bounds the replay at open to about this many events.',
+  },
+  snapshotIntervalMs: {
+    kind: 'integer',
+    defaultValue: 10 * 60 * 1000,
+    min: 0,
+    max: 7 * 24 * 3600 * 1000,
+    unit: 'ms',
+    doc: 'A snapshot is also written when this long passed since the last one and there are new events (0: not by time).',
+  },
+  snapshotsRetained: {
+    kind: 'integer',
+    defaultValue: 2,
+    min: 1,
+    max: 1000,
+    unit: 'snapshots',
+    doc: 'Snapshots kept; older ones are deleted after each new one. The WAL is never compacted past the oldest one kept.',
+  },
+  historyRetentionMs: {
+    kind: 'integer',
+    defaultValue: 7 * 24 * 3600 * 1000,
+    min: -1,
+    max: Number.MAX_SAFE_INTEGER,
+    unit: 'ms',
+    doc: 'WAL segments sealed longer ago than this are deleted once the oldest kept snapshot covers them (-1: kept forever unless historyRetentionBytes).',
+  },
+  historyRetentionBytes: {
+    kind: 'integer',
+    defaultValue: -1,
+    min: -1,
+    max: Number.MAX_SAFE_INTEGER,
+    unit: 'bytes',
+    doc: 'The WAL keeps at most about this many bytes: older segments covered by the oldest kept snapshot are deleted first (-1: no limit).',
   },
 });
 

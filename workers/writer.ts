@@ -80,6 +80,7 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
     const message = decodeCommand(bytes);
     if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command);
     else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
+    else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
     else closing = true;
   };
   // Runs until a Close command arrives; every pass either processes a batch or sleeps.

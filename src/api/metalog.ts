@@ -61,6 +61,8 @@ import type { DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 import { Watcher, type WatchOptions } from './watcher.js';
 import { ReaderPool } from './reader-pool.js';
+import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
+import type { SnapshotResult } from '../snapshot/snapshotter.js';
 import { WriterLink, type BatchSink, type EventOf, type OpenInternals, type StoreHandle } from './writer-link.js';
 
 export type { OpenInternals, StoreHandle } from './writer-link.js';
@@ -74,6 +76,8 @@ export class MetaLog {
   private readonly codecsBySchema = new Map<string, EventCodec>();
   private readonly watchers = new Set<Watcher>();
   private link!: WriterLink;
+  /** Snapshots and compaction; the opener's handle only. */
+  private snapshots: SnapshotScheduler | null = null;
   private closePromise: Promise<void> | null = null;
 
   private constructor(
@@ -105,6 +109,11 @@ export class MetaLog {
       throw error;
     }
     log.reader = new StoreIndexReader(log.link.index);
+    const link = log.link;
+    log.snapshots = new SnapshotScheduler(config, {
+      durableOffset: () => link.durableOffset,
+      compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
+    }, link.recovery);
     return log;
   }
 
@@ -428,6 +437,27 @@ export class MetaLog {
     return this.readers.stateAt(this.config.dir, checked);
   }
 
+  /**
+   * Writes a snapshot of every durable event now (in the background snapshot thread; writes go on),
+   * keeps the newest `snapshotsRetained`, and deletes the WAL segments that the oldest one kept covers
+   * and that are outside the history retention. Resolves with what it did. Opening handle only
+   * (INVALID_REQUEST on an attached one); INVALID_REQUEST on an empty log.
+   */
+  snapshot(): Promise<SnapshotResult> {
+    try {
+      this.assertOpen();
+      if (this.snapshots === null) throw new MetaLogError('INVALID_REQUEST', 'snapshots are taken by the handle that opened the store', {});
+      return this.snapshots.snapshot();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The newest snapshot (taken, or found at open) and the last snapshot failure; null on an attached handle. */
+  get snapshotStatus(): Readonly<SnapshotStatus> | null {
+    return this.snapshots?.status ?? null;
+  }
+
   /** A transaction, or undefined. Synchronous. */
   getTransaction(transactionalId: string): Transaction | undefined {
     this.assertOpen();
@@ -528,6 +558,7 @@ export class MetaLog {
     const pool = this.pool;
     this.pool = null;
     await pool?.close();
+    await this.snapshots?.close();
     await this.link.close();
     this.lock?.release();
   }

@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { CommandRing } from '../../native-free/command-ring.js';
 import { CursorEvictedError, EventRing, type EventCursor } from '../../native-free/event-ring.js';
-import { encodeCommand } from '../codec/command-codec.js';
+import { encodeCommand, type CompactRequest } from '../codec/command-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import type { Command } from '../commands/commands.js';
 import type { MetaLogConfig } from '../config.js';
@@ -387,7 +387,7 @@ export class WriterLink {
   }
 
   /** Queues a command (or `sync`) for the writer; resolves with `onOk(event)` once it is acknowledged. */
-  submit<T>(command: Command | 'sync' | 'close', onOk: (event: EventOf) => T): Promise<T> {
+  submit<T>(command: Command | 'sync' | 'close' | CompactRequest, onOk: (event: EventOf) => T): Promise<T> {
     if (this.closing || this.closed) {
       return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
     }

@@ -19,7 +19,12 @@ import type { Command } from '../commands/commands.js';
 import { EVENT_UNION_SCHEMA } from './event-schema.js';
 
 /** Command kinds; `Close` and `Sync` are control commands that produce no event. */
-export const COMMAND_KIND = Object.freeze({ Admin: 1, CommitOffsets: 2, UpsertGroup: 3, Close: 100, Sync: 101 });
+export const COMMAND_KIND = Object.freeze({ Admin: 1, CommitOffsets: 2, UpsertGroup: 3, Close: 100, Sync: 101, Compact: 102 });
+
+/** Asks the writer to delete the sealed WAL segments that hold only offsets up to `compactThrough`. */
+export interface CompactRequest {
+  compactThrough: number;
+}
 
 /** Bytes before the payload. */
 export const COMMAND_HEADER_BYTES = 8;
@@ -47,18 +52,24 @@ const upsertGroupType = avro.Type.forSchema(
 /** A decoded ring message. */
 export type CommandMessage =
   | { handleId: number; seq: number; kind: 'command'; command: Command }
-  | { handleId: number; seq: number; kind: 'close' | 'sync' };
+  | { handleId: number; seq: number; kind: 'close' | 'sync' }
+  | { handleId: number; seq: number; kind: 'compact'; throughOffset: number };
 
 /**
  * Encodes a command into `scratch`; returns the bytes written, or -1 if `scratch` is too small.
  */
-export function encodeCommand(handleId: number, seq: number, command: Command | 'close' | 'sync', scratch: Buffer): number {
+export function encodeCommand(handleId: number, seq: number, command: Command | 'close' | 'sync' | CompactRequest, scratch: Buffer): number {
   assert(handleId >= 0 && handleId <= 0xffff, 'handle id fits u16');
   scratch.writeUInt16LE(handleId, 0);
   scratch.writeUInt32LE(seq >>> 0, 4);
   if (command === 'close' || command === 'sync') {
     scratch.writeUInt16LE(command === 'close' ? COMMAND_KIND.Close : COMMAND_KIND.Sync, 2);
     return COMMAND_HEADER_BYTES;
+  }
+  if ('compactThrough' in command) {
+    scratch.writeUInt16LE(COMMAND_KIND.Compact, 2);
+    scratch.writeDoubleLE(command.compactThrough, COMMAND_HEADER_BYTES);
+    return COMMAND_HEADER_BYTES + 8;
   }
   if (command.type === 'CommitOffsets') {
     scratch.writeUInt16LE(COMMAND_KIND.CommitOffsets, 2);
@@ -87,6 +98,8 @@ export function decodeCommand(bytes: Uint8Array): CommandMessage {
       return { handleId, seq, kind: 'close' };
     case COMMAND_KIND.Sync:
       return { handleId, seq, kind: 'sync' };
+    case COMMAND_KIND.Compact:
+      return { handleId, seq, kind: 'compact', throughOffset: buffer.readDoubleLE(COMMAND_HEADER_BYTES) };
     case COMMAND_KIND.Admin:
       return { handleId, seq, kind: 'command', command: JSON.parse(buffer.toString('utf8', COMMAND_HEADER_BYTES)) as Command };
     case COMMAND_KIND.UpsertGroup: {

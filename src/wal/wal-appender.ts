@@ -15,7 +15,7 @@ import { assert } from '../assert.js';
 import type { EventCodec } from '../codec/event-codec.js';
 import { MetaLogError } from '../errors.js';
 import { PREALLOCATE_STEP_BYTES } from '../limits.js';
-import { encodeSegmentHeader, segmentFileName } from './format.js';
+import { encodeSegmentHeader, parseSegmentFileName, segmentFileName } from './format.js';
 import type { VerifiedSegment } from './recovery.js';
 import type { Storage } from './storage.js';
 
@@ -193,6 +193,33 @@ export class WalAppender {
     this.storage.close(this.current.fd);
     this.current = next;
     this.segmentNames.push(next.name);
+  }
+
+  /**
+   * Deletes the oldest sealed segments while each holds only offsets up to `throughOffset` (never the
+   * open one), then makes the deletions durable; returns the names deleted. Oldest first, so the log
+   * stays one unbroken run of offsets whatever fails in between.
+   */
+  removeSegmentsThrough(throughOffset: number): string[] {
+    const removed: string[] = [];
+    // A sealed segment ends where the next begins; the open segment is always the last name.
+    while (this.segmentNames.length > 1) {
+      const nextBase = parseSegmentFileName(this.segmentNames[1]);
+      assert(nextBase !== null, 'segment names parse');
+      if (nextBase - 1 > throughOffset) break;
+      const name = this.segmentNames[0];
+      try {
+        this.storage.unlink(path.join(this.walDir, name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot delete segment ${name}: ${(error as Error).message}`, { file: name }, error);
+        }
+      }
+      this.segmentNames.shift();
+      removed.push(name);
+    }
+    if (removed.length > 0) this.storage.fsyncDir(this.walDir);
+    return removed;
   }
 
   /** fdatasync of the open segment; a failure is fatal (never retried on this descriptor). */

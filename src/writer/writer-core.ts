@@ -134,6 +134,23 @@ export class WriterCore {
     this.addResult(handleId, seq, false, this.readOnlyCause === null ? null : this.readOnlyRejection());
   }
 
+  /**
+   * Deletes the sealed segments that hold only offsets up to `throughOffset` (compaction: the caller
+   * made sure a durable snapshot covers them), acknowledged like `sync`. A failure fails this request
+   * only: what was not deleted stays, and the log is whole either way.
+   */
+  addCompact(handleId: number, seq: number, throughOffset: number): void {
+    let error: SerializedError | null = this.readOnlyCause === null ? null : this.readOnlyRejection();
+    if (error === null) {
+      try {
+        this.appender.removeSegmentsThrough(throughOffset);
+      } catch (failure) {
+        error = serialize(failure);
+      }
+    }
+    this.addResult(handleId, seq, false, error);
+  }
+
   private readOnlyRejection(): SerializedError {
     const cause = this.readOnlyCause as MetaLogError;
     return new MetaLogError('STORE_READ_ONLY', `the store is read-only after: ${cause.message}`, {}, cause).toJSON();

@@ -9,6 +9,9 @@ import { MetaLog, type OpenInternals } from '../../src/api/metalog.js';
 import type { MetaLogConfigInput } from '../../src/config.js';
 import { canonicalState, MetadataState } from '../../src/state/metadata-state.js';
 import { scanWal } from '../../src/wal/recovery.js';
+import { firstWalOffset, foldWalInto, startFold } from '../../src/snapshot/fold.js';
+import { canonicalIndexState } from '../../src/index/canonical-index-state.js';
+import { StoreIndexReader } from '../../src/index/store-index.js';
 import { NodeStorage } from '../../src/wal/storage.js';
 
 /** Folds the WAL in `dir` from disk into a fresh state (no writer thread involved). */
@@ -17,6 +20,21 @@ export function foldFromDisk(dir: string): MetadataState {
   const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => event !== null && state.apply(event));
   if (scan.damage !== null && scan.damage.kind !== 'torn') throw new Error(`log damaged: ${scan.damage.reason}`);
   return state;
+}
+
+/**
+ * The canonical state of the store in `dir` folded from disk: the whole WAL into a plain state when it
+ * starts at offset 0; after compaction, from the snapshot the WAL continues, through the index.
+ */
+export function canonicalFromDisk(dir: string): string {
+  const storage = new NodeStorage();
+  const walDir = path.join(dir, 'wal');
+  const first = firstWalOffset(storage, walDir);
+  if (first === null || first === 0) return canonicalState(foldFromDisk(dir));
+  const start = startFold(dir, storage);
+  const scan = foldWalInto(start.target, storage, walDir);
+  if (scan.damage !== null && scan.damage.kind !== 'torn') throw new Error(`log damaged: ${scan.damage.reason}`);
+  return canonicalIndexState(new StoreIndexReader(start.target.buffers));
 }
 
 const checked = new WeakSet<MetaLog>();
@@ -31,7 +49,7 @@ export async function closeAndVerify(log: MetaLog): Promise<void> {
   await log.close();
   if (log.readOnlyError !== null) return;
   const served = log.canonicalState();
-  const onDisk = canonicalState(foldFromDisk(log.config.dir));
+  const onDisk = canonicalFromDisk(log.config.dir);
   if (onDisk !== served) throw new Error(`served state differs from the WAL on disk:\nserved ${served.slice(0, 400)}\ndisk   ${onDisk.slice(0, 400)}`);
 }
 

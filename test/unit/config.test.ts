@@ -12,6 +12,11 @@ test('defaults fill every option and the result is frozen', (t) => {
     maxBatchBytes: 4 * 1024 * 1024,
     segmentBytes: 64 * 1024 * 1024,
     readerThreads: 2,
+    snapshotEveryEvents: 100_000,
+    snapshotIntervalMs: 600_000,
+    snapshotsRetained: 2,
+    historyRetentionMs: 7 * 24 * 3600 * 1000,
+    historyRetentionBytes: -1,
   });
   t.true(Object.isFrozen(config));
 });

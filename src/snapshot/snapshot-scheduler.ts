@@ -1,0 +1,173 @@
+/**
+ * When snapshots are taken, on the opening thread: every `snapshotEveryEvents` durable events, or every
+ * `snapshotIntervalMs` when there were events, or when asked (`log.snapshot()`). Runs the snapshot
+ * thread (started at the first snapshot), one snapshot at a time, and after each one asks the writer to
+ * delete the WAL segments the snapshotter found unnecessary (compaction).
+ *
+ * Snapshots only cover durable events: in `interval` and `none` mode the WAL may still lose its newest
+ * events in a crash, and a snapshot must never hold an event the WAL could lose.
+ */
+import { Worker } from 'node:worker_threads';
+import type { MetaLogConfig } from '../config.js';
+import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
+import type { RecoveryReport } from '../writer/recover-writer.js';
+import type { SnapshotResult, SnapshotterOptions } from './snapshotter.js';
+
+const SNAPSHOTTER_URL = new URL('../../workers/snapshotter.js', import.meta.url);
+/** How often the opening thread checks whether a snapshot is due (a comparison of two numbers). */
+const CHECK_INTERVAL_MS = 1000;
+
+/** What the scheduler needs of the store. */
+export interface SnapshotHost {
+  /** Offset of the last durable event (-1: none). */
+  durableOffset(): number;
+  /** Asks the writer to delete sealed segments holding only offsets up to `offset`. */
+  compactThrough(offset: number): Promise<void>;
+}
+
+/** The last snapshot taken or found at open, and the last failure. */
+export interface SnapshotStatus {
+  lastOffset: number;
+  file: string | null;
+  takenMs: number | null;
+  lastResult: SnapshotResult | null;
+  lastError: MetaLogError | null;
+  /** Snapshots written since open. */
+  taken: number;
+}
+
+export class SnapshotScheduler {
+  private worker: Worker | null = null;
+  private inFlight: Promise<SnapshotResult> | null = null;
+  private readonly waiting = new Map<number, { resolve: (result: SnapshotResult) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly statusValue: SnapshotStatus;
+  private lastCheckMs = Date.now();
+
+  constructor(
+    private readonly config: MetaLogConfig,
+    private readonly host: SnapshotHost,
+    recovery: RecoveryReport,
+  ) {
+    this.statusValue = {
+      lastOffset: recovery.snapshot?.lastOffset ?? -1,
+      file: recovery.snapshot?.file ?? null,
+      takenMs: null,
+      lastResult: null,
+      lastError: null,
+      taken: 0,
+    };
+    if (config.snapshotEveryEvents > 0 || config.snapshotIntervalMs > 0) {
+      this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  get status(): Readonly<SnapshotStatus> {
+    return this.statusValue;
+  }
+
+  /**
+   * Takes a snapshot of every durable event now (after one in progress), compacts the WAL behind it
+   * per retention, and resolves with what it did. With nothing new since the last snapshot it resolves
+   * with that one's result (or rejects with INVALID_REQUEST on an empty log).
+   */
+  async snapshot(): Promise<SnapshotResult> {
+    if (this.inFlight !== null) await this.inFlight.catch(() => undefined);
+    const through = this.host.durableOffset();
+    if (through < 0) throw new MetaLogError('INVALID_REQUEST', 'the log is empty: there is nothing to snapshot', {});
+    if (through === this.statusValue.lastOffset && this.statusValue.lastResult !== null) return this.statusValue.lastResult;
+    return this.take(through);
+  }
+
+  /** Stops the timer and the snapshot thread (a snapshot being written is abandoned: its file was a .tmp). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    const worker = this.worker;
+    this.worker = null;
+    for (const { reject } of this.waiting.values()) reject(new MetaLogError('STORE_CLOSED', 'the store closed during the snapshot', {}));
+    this.waiting.clear();
+    if (worker !== null) await worker.terminate();
+  }
+
+  private check(): void {
+    if (this.closed || this.inFlight !== null) return;
+    const through = this.host.durableOffset();
+    const newEvents = through - this.statusValue.lastOffset;
+    if (newEvents <= 0) return;
+    const now = Date.now();
+    const sinceMs = now - (this.statusValue.takenMs ?? this.lastCheckMs);
+    const byCount = this.config.snapshotEveryEvents > 0 && newEvents >= this.config.snapshotEveryEvents;
+    const byTime = this.config.snapshotIntervalMs > 0 && sinceMs >= this.config.snapshotIntervalMs;
+    if (!byCount && !byTime) return;
+    // A failure is kept in the status (and retried at the next check); the store goes on without it.
+    this.take(through).catch(() => undefined);
+  }
+
+  private take(through: number): Promise<SnapshotResult> {
+    const run = this.run(through).finally(() => {
+      if (this.inFlight === run) this.inFlight = null;
+    });
+    this.inFlight = run;
+    return run;
+  }
+
+  private async run(through: number): Promise<SnapshotResult> {
+    let result: SnapshotResult;
+    try {
+      result = await this.request(through);
+      this.statusValue.lastOffset = result.lastOffset;
+      this.statusValue.file = result.file;
+      this.statusValue.takenMs = Date.now();
+      this.statusValue.lastResult = result;
+      this.statusValue.lastError = null;
+      this.statusValue.taken++;
+      if (result.compactThrough !== null && !this.closed) await this.host.compactThrough(result.compactThrough);
+    } catch (error) {
+      const failure = error instanceof MetaLogError ? error : new MetaLogError('KAFKA_STORAGE_ERROR', `snapshot failed: ${(error as Error).message}`, {}, error);
+      this.statusValue.lastError = failure;
+      throw failure;
+    }
+    return result;
+  }
+
+  private request(throughOffset: number): Promise<SnapshotResult> {
+    if (this.closed) return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, throughOffset });
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker !== null) return this.worker;
+    const options: SnapshotterOptions = {
+      dir: this.config.dir,
+      snapshotsRetained: this.config.snapshotsRetained,
+      historyRetentionMs: this.config.historyRetentionMs,
+      historyRetentionBytes: this.config.historyRetentionBytes,
+    };
+    const worker = new Worker(SNAPSHOTTER_URL, { workerData: options });
+    // The snapshot thread never keeps the broker's process alive on its own.
+    worker.unref();
+    worker.on('message', (message: { id: number; result?: SnapshotResult; error?: SerializedError }) => {
+      const waiter = this.waiting.get(message.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(message.id);
+      if (message.error !== undefined) waiter.reject(fromSerialized(message.error));
+      else waiter.resolve(message.result as SnapshotResult);
+    });
+    worker.on('error', (error) => {
+      this.worker = null;
+      for (const { reject } of this.waiting.values()) reject(new MetaLogError('INTERNAL_ERROR', `snapshot thread failed: ${error.message}`, {}, error));
+      this.waiting.clear();
+    });
+    this.worker = worker;
+    return worker;
+  }
+}

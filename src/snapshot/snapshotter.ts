@@ -1,0 +1,139 @@
+/**
+ * Making snapshots: fold the WAL up to an offset into a private copy of the state, write it out, keep
+ * the newest few, and work out how much of the WAL the oldest one kept makes unnecessary.
+ *
+ * The private copy lives as long as the snapshot thread, so each snapshot folds only the events since
+ * the last one. It costs a second copy of the index in memory (the price of never pausing the writer:
+ * the writer's own index changes under every batch, and copying it consistently would stop writes for
+ * as long as the copy takes).
+ *
+ * Called by: workers/snapshotter.ts (the snapshot thread), and directly by offline tools (CLI, restore).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MetaLogError } from '../errors.js';
+import { parseSegmentFileName } from '../wal/format.js';
+import { damageError } from '../wal/recovery.js';
+import { NodeStorage } from '../wal/storage.js';
+import { foldWalInto, startFold } from './fold.js';
+import { captureImage, type FoldTarget } from './index-image.js';
+import { listSnapshots, writeSnapshotFile } from './snapshot-file.js';
+
+/** How snapshots and the WAL behind them are kept. */
+export interface SnapshotterOptions {
+  dir: string;
+  /** Snapshots kept (the newest ones); at least 1. */
+  snapshotsRetained: number;
+  /** WAL history kept at least this long (ms) after its segment was sealed; -1: forever. */
+  historyRetentionMs: number;
+  /** WAL bytes kept at most (older segments go first once a snapshot covers them); -1: no limit. */
+  historyRetentionBytes: number;
+}
+
+/** What one snapshot did. */
+export interface SnapshotResult {
+  file: string;
+  lastOffset: number;
+  bytes: number;
+  /** Events folded since the previous snapshot this thread made (or since the one it started from). */
+  foldedEvents: number;
+  foldMs: number;
+  writeMs: number;
+  /** Older snapshots deleted by retention. */
+  removedSnapshots: string[];
+  /** The WAL may be compacted through this offset (segments holding only offsets up to it), or null. */
+  compactThrough: number | null;
+}
+
+export class Snapshotter {
+  private target: FoldTarget | null = null;
+  private readonly storage = new NodeStorage();
+
+  constructor(private readonly options: SnapshotterOptions) {}
+
+  /** Folds through `throughOffset` (written and durable in the WAL) and writes a snapshot of it. */
+  snapshotThrough(throughOffset: number): SnapshotResult {
+    const started = performance.now();
+    const walDir = path.join(this.options.dir, 'wal');
+    // A snapshot newer than our copy (another tool made one) is a better start than our copy.
+    this.target ??= startFold(this.options.dir, this.storage, { atMost: throughOffset }).target;
+    const target = this.target;
+    if (target.state.lastOffset > throughOffset) {
+      throw new MetaLogError('INVALID_REQUEST', `the snapshot copy is already at offset ${target.state.lastOffset}, past ${throughOffset}`, { offset: throughOffset });
+    }
+    const before = target.state.lastOffset;
+    if (before < throughOffset) {
+      const scan = foldWalInto(target, this.storage, walDir, { throughOffset });
+      if (scan.damage !== null && target.state.lastOffset < throughOffset) {
+        this.target = null;
+        throw damageError(walDir, scan.damage);
+      }
+      if (target.state.lastOffset !== throughOffset) {
+        this.target = null;
+        throw new MetaLogError('CORRUPT_WAL', `the WAL ends at offset ${target.state.lastOffset}, before ${throughOffset}`, { file: walDir, offset: throughOffset });
+      }
+    }
+    const folded = performance.now();
+    const image = captureImage(target);
+    const written = writeSnapshotFile(this.options.dir, image.meta, image.sections);
+    const removedSnapshots = this.pruneSnapshots();
+    return {
+      file: path.basename(written.file),
+      lastOffset: throughOffset,
+      bytes: written.bytes,
+      foldedEvents: throughOffset - before,
+      foldMs: folded - started,
+      writeMs: performance.now() - folded,
+      removedSnapshots,
+      compactThrough: this.compactionPoint(),
+    };
+  }
+
+  /** Deletes all but the newest `snapshotsRetained` snapshots; returns the names deleted. */
+  private pruneSnapshots(): string[] {
+    const removed: string[] = [];
+    for (const { file } of listSnapshots(this.options.dir).slice(Math.max(1, this.options.snapshotsRetained))) {
+      fs.rmSync(file, { force: true });
+      removed.push(path.basename(file));
+    }
+    if (removed.length > 0) this.storage.fsyncDir(path.join(this.options.dir, 'snapshots'));
+    return removed;
+  }
+
+  /**
+   * The offset through which WAL segments may go: never past the oldest snapshot kept (so every kept
+   * snapshot still has its tail, and a damaged newest one can fall back to an older one), and only
+   * for segments outside the history retention (older than historyRetentionMs, or beyond
+   * historyRetentionBytes counted from the newest). Null when nothing may go.
+   */
+  private compactionPoint(): number | null {
+    const { historyRetentionMs, historyRetentionBytes } = this.options;
+    if (historyRetentionMs < 0 && historyRetentionBytes < 0) return null;
+    const snapshots = listSnapshots(this.options.dir);
+    const oldestKept = snapshots.at(-1);
+    if (oldestKept === undefined) return null;
+    const walDir = path.join(this.options.dir, 'wal');
+    const segments = fs.readdirSync(walDir)
+      .map((name) => ({ name, baseOffset: parseSegmentFileName(name) }))
+      .filter((each): each is { name: string; baseOffset: number } => each.baseOffset !== null)
+      .sort((a, b) => a.baseOffset - b.baseOffset)
+      .map((each) => {
+        const stat = fs.statSync(path.join(walDir, each.name));
+        return { ...each, bytes: stat.size, sealedMs: stat.mtimeMs };
+      });
+    let bytesNewerThan = segments.reduce((sum, each) => sum + each.bytes, 0);
+    let through: number | null = null;
+    const now = Date.now();
+    // Oldest first, never the newest (open) segment; a segment ends where the next begins.
+    for (let index = 0; index + 1 < segments.length; index++) {
+      const lastOffset = segments[index + 1].baseOffset - 1;
+      if (lastOffset > oldestKept.lastOffset) break;
+      bytesNewerThan -= segments[index].bytes;
+      const tooOld = historyRetentionMs >= 0 && now - segments[index].sealedMs > historyRetentionMs;
+      const tooMuch = historyRetentionBytes >= 0 && bytesNewerThan + segments[index].bytes > historyRetentionBytes;
+      if (!tooOld && !tooMuch) break;
+      through = lastOffset;
+    }
+    return through;
+  }
+}

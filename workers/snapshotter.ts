@@ -1,0 +1,25 @@
+/**
+ * Snapshot thread entry point: keeps its own copy of the state, folded from the WAL, and writes it
+ * out as a snapshot when asked. It never touches the store's shared index or the writer: the events it
+ * folds are in WAL segments already written (and durable) when it is asked, so snapshots cost the
+ * writer nothing but a share of the CPU and the disk.
+ *
+ * Message in: `{ id, throughOffset }`; out: `{ id, result }` or `{ id, error }` (a serialized
+ * MetaLogError). Everything that is not plumbing lives in src/snapshot/.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { MetaLogError } from '../src/errors.js';
+import { Snapshotter, type SnapshotterOptions } from '../src/snapshot/snapshotter.js';
+
+const snapshotter = new Snapshotter(workerData as SnapshotterOptions);
+
+parentPort?.on('message', (message: { id: number; throughOffset: number }) => {
+  try {
+    parentPort?.postMessage({ id: message.id, result: snapshotter.snapshotThrough(message.throughOffset) });
+  } catch (error) {
+    const failure = error instanceof MetaLogError
+      ? error
+      : new MetaLogError('KAFKA_STORAGE_ERROR', `snapshot failed: ${(error as Error)?.message ?? String(error)}`, {}, error);
+    parentPort?.postMessage({ id: message.id, error: failure.toJSON() });
+  }
+});
