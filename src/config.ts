@@ -19,6 +19,7 @@ export interface MetaLogConfigInput {
   maxBatchBytes?: number;
   segmentBytes?: number;
   readerThreads?: number;
+  slowFsyncWarnMs?: number;
 }
 
 /** A resolved, validated, frozen configuration. */
@@ -84,6 +85,14 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     max: 64,
     unit: 'threads',
     doc: 'Worker threads of the reader pool that serves list, describe and scan queries (started at the first such query).',
+  },
+  slowFsyncWarnMs: {
+    kind: 'integer',
+    defaultValue: 500,
+    min: 1,
+    max: 600000,
+    unit: 'ms',
+    doc: 'An fdatasync of the WAL that takes longer than this counts in metalog_slow_fsync_total and raises a process warning (METALOG_SLOW_FSYNC).',
   },
 });
 

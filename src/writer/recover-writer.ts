@@ -19,6 +19,7 @@ import { WalAppender } from '../wal/wal-appender.js';
 import { assert } from '../assert.js';
 import { IndexWriter } from '../index/index-writer.js';
 import type { StoreIndexBuffers } from '../index/store-index.js';
+import type { WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { WriterCore } from './writer-core.js';
 
 /** What open found and did; returned to the caller of `MetaLog.open` as `log.recovery`. */
@@ -49,10 +50,15 @@ function makeTruncationDurable(filePath: string, position: number, storage: Stor
 
 /**
  * Recovers the WAL in `config.dir` into a writer state and the shared index in `indexBuffers` (no
- * reader sees the index before the writer reports READY). Throws CORRUPT_WAL or UNSUPPORTED_FORMAT
- * when the log cannot be opened as it is.
+ * reader sees the index before the writer reports READY), and returns the writer core that records its
+ * batches in `stats`. Throws CORRUPT_WAL or UNSUPPORTED_FORMAT when the log cannot be opened as it is.
  */
-export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuffers: StoreIndexBuffers): { core: WriterCore; report: RecoveryReport } {
+export function recoverWriter(
+  config: MetaLogConfig,
+  storage: Storage,
+  indexBuffers: StoreIndexBuffers,
+  stats: WriterStatsRecorder,
+): { core: WriterCore; report: RecoveryReport } {
   const startedMs = performance.now();
   const walDir = path.join(config.dir, 'wal');
   try {
@@ -98,7 +104,7 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuff
     segment.fileBytes = scan.damage.position;
   }
   const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
-  const core = new WriterCore(config, state, appender, index);
+  const core = new WriterCore(config, state, appender, index, stats);
   return {
     core,
     report: {

@@ -12,6 +12,7 @@ test('defaults fill every option and the result is frozen', (t) => {
     maxBatchBytes: 4 * 1024 * 1024,
     segmentBytes: 64 * 1024 * 1024,
     readerThreads: 2,
+    slowFsyncWarnMs: 500,
   });
   t.true(Object.isFrozen(config));
 });
@@ -27,6 +28,8 @@ const BAD: [string, Record<string, unknown>][] = [
   ['maxBatchBytes', { maxBatchBytes: 2 ** 40 }],
   ['segmentBytes', { segmentBytes: 100 }],
   ['segmentBytes', { segmentBytes: 2 ** 32 }],
+  ['slowFsyncWarnMs', { slowFsyncWarnMs: 0 }],
+  ['slowFsyncWarnMs', { slowFsyncWarnMs: 600001 }],
   ['flushIntervalMS', { flushIntervalMS: 10 }],
 ];
 
