@@ -24,6 +24,7 @@ export interface MetaLogConfigInput {
   snapshotsRetained?: number;
   historyRetentionMs?: number;
   historyRetentionBytes?: number;
+  slowFsyncWarnMs?: number;
 }
 
 /** A resolved, validated, frozen configuration. */
@@ -129,6 +130,14 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     max: Number.MAX_SAFE_INTEGER,
     unit: 'bytes',
     doc: 'The WAL keeps at most about this many bytes: older segments covered by the oldest kept snapshot are deleted first (-1: no limit).',
+  },
+  slowFsyncWarnMs: {
+    kind: 'integer',
+    defaultValue: 500,
+    min: 1,
+    max: 600000,
+    unit: 'ms',
+    doc: 'An fdatasync of the WAL that takes longer than this counts in metalog_slow_fsync_total and raises a process warning (METALOG_SLOW_FSYNC).',
   },
 });
 

@@ -39,3 +39,6 @@ export type { RecoveryReport } from './writer/recover-writer.js';
 export type { RepairReport } from './wal/repair.js';
 export type { WalDamage } from './wal/recovery.js';
 export { CRC32C_PATH } from './crc32c.js';
+export { serveMetrics } from './metrics/serve-metrics.js';
+export type { ServeMetricsOptions } from './metrics/serve-metrics.js';
+export { SLOW_FSYNC_WARNING_CODE } from './metrics/slow-fsync-warning.js';

@@ -58,6 +58,13 @@ export const HANDLES_MAX = 64;
  */
 export const HANDLE_STALL_MS = 10_000;
 
+/**
+ * Least time between two slow-fdatasync warnings of one store: a disk that stays slow would otherwise
+ * raise one per batch. The fdatasyncs in between are counted (metalog_slow_fsync_total) and summed up in
+ * the next warning.
+ */
+export const SLOW_FSYNC_WARNING_INTERVAL_MS = 60_000;
+
 /** Smallest and largest WAL segment. The header must leave room for records; 4 GiB keeps positions in 32 bits. */
 export const SEGMENT_BYTES_MIN = 64 * 1024;
 export const SEGMENT_BYTES_MAX = 2 ** 31;

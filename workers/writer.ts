@@ -16,6 +16,8 @@ import type { MetaLogConfig } from '../src/config.js';
 import { IndexControl, type StoreIndexBuffers } from '../src/index/store-index.js';
 import { MetaLogError } from '../src/errors.js';
 import { HANDLE_STALL_MS } from '../src/limits.js';
+import type { StoreMetricsBuffers } from '../src/metrics/metrics-buffers.js';
+import { WriterStatsRecorder } from '../src/metrics/writer-stats.js';
 import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
 import { recoverWriter } from '../src/writer/recover-writer.js';
 import type { WriterCore } from '../src/writer/writer-core.js';
@@ -28,6 +30,8 @@ export interface WriterWorkerData {
   eventRing: SharedArrayBuffer;
   /** The shared index, allocated empty by the opener; this thread is its only writer. */
   index: StoreIndexBuffers;
+  /** The store's metrics memory, allocated by the opener; this thread is the writer stats block's only writer. */
+  metrics: StoreMetricsBuffers;
   /** Fault switches for tests (see FaultyStorage); absent in production. */
   faults?: SharedArrayBuffer;
   /** The opener's cursor slot on the event ring: never evicted. */
@@ -40,6 +44,7 @@ const data = workerData as WriterWorkerData;
 const commandRing = CommandRing.attach(data.commandRing);
 const eventRing = EventRing.attach(data.eventRing);
 const storage: Storage = data.faults === undefined ? new NodeStorage() : new FaultyStorage(data.faults);
+const stats = new WriterStatsRecorder(data.metrics.writerStats, data.metrics.counters, data.config.slowFsyncWarnMs);
 
 /** Commands read per ring pass; small so the batch-full check runs often. */
 const READ_CHUNK_RECORDS = 256;
@@ -48,18 +53,24 @@ const READ_CHUNK_RECORDS = 256;
 const handleStallMs = data.handleStallMs ?? HANDLE_STALL_MS;
 
 function publish(record: Buffer): void {
+  // The usual case: there is room, and nothing is timed.
+  if (eventRing.tryPublish(record)) return;
   // Back-pressure: wait for the slowest handle to make room. Handles consume from their event loop, so
   // this normally waits only while a handle's thread is busy. The opener's handle is waited for without
   // end (its acknowledgements must reach it); an attached handle that holds the ring full for
   // handleStallMs (its thread was terminated, or hangs) is evicted, and learns so at its next poll.
-  let waitedSinceMs = performance.now();
+  const startedMs = performance.now();
+  let waitedSinceMs = startedMs;
+  let evictions = 0;
   // Bounded: each round publishes, or waits up to 100 ms, and past handleStallMs evicts the handle that
   // blocks; only the opener's handle can hold it longer, and it is the owner.
   while (!eventRing.publishSync(record, Math.min(100, handleStallMs))) {
     if (performance.now() - waitedSinceMs >= handleStallMs && eventRing.evictSlowest(data.openerCursorSlot) >= 0) {
+      evictions++;
       waitedSinceMs = performance.now();
     }
   }
+  stats.recordEventRingWait((performance.now() - startedMs) / 1000, evictions);
 }
 
 function serializeUnknown(error: unknown): ReturnType<MetaLogError['toJSON']> {
@@ -116,7 +127,7 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
 function main(): void {
   let core: WriterCore;
   try {
-    const recovered = recoverWriter(data.config, storage, data.index);
+    const recovered = recoverWriter(data.config, storage, data.index, stats);
     core = recovered.core;
     publish(encodeControlRecord(BATCH_KIND.READY, recovered.report));
   } catch (error) {

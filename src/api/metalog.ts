@@ -9,8 +9,12 @@
  * Threads: the handle lives on the caller's thread and never blocks it; the thread plumbing (rings,
  * writer thread, settling calls) is its WriterLink's. `MetaLog.attach(log.handle)` makes another handle
  * on the same store in another thread of the process, sharing the index and the rings.
+ *
+ * Metrics: every handle can build a prom-client registry of the store (src/metrics/, loaded at the first
+ * `metricsRegistry()` call); the opener's handle also raises the slow-fdatasync warning.
  */
 import fs from 'node:fs';
+import type { Registry } from 'prom-client';
 import { EventCodec } from '../codec/event-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import {
@@ -53,6 +57,9 @@ import { checkHistoryFilter, type HistoryFilter } from '../history/history.js';
 import { checkStatePoint, type StateAt, type StatePoint } from '../history/state-at.js';
 import { canonicalIndexState } from '../index/canonical-index-state.js';
 import { StoreIndexReader } from '../index/store-index.js';
+import { SlowFsyncWarning } from '../metrics/slow-fsync-warning.js';
+import { StoreCounters } from '../metrics/store-counters.js';
+import type { StoreMetricsSource } from '../metrics/store-metrics.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
@@ -79,6 +86,11 @@ export class MetaLog {
   /** Snapshots and compaction; the opener's handle only. */
   private snapshots: SnapshotScheduler | null = null;
   private closePromise: Promise<void> | null = null;
+  /** The store's shared counters (rejected commands by code). */
+  private counters!: StoreCounters;
+  /** On the opener's handle only: raises the slow-fdatasync warning. */
+  private slowFsyncWarning: SlowFsyncWarning | null = null;
+  private registry: Promise<Registry> | null = null;
 
   private constructor(
     config: MetaLogConfig,
@@ -114,6 +126,8 @@ export class MetaLog {
       durableOffset: () => link.durableOffset,
       compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
     }, link.recovery);
+    log.counters = new StoreCounters(log.link.handle.metrics.counters);
+    log.slowFsyncWarning = new SlowFsyncWarning(config.dir, config.slowFsyncWarnMs, log.link.handle.metrics.writerStats);
     return log;
   }
 
@@ -128,6 +142,7 @@ export class MetaLog {
     const log = new MetaLog(handle.config, null);
     log.link = WriterLink.attach(handle, log.sink);
     log.reader = new StoreIndexReader(handle.index);
+    log.counters = new StoreCounters(handle.metrics.counters);
     return log;
   }
 
@@ -164,10 +179,12 @@ export class MetaLog {
   private readonly sink: BatchSink = {
     decode: (batch) => this.decode(batch),
     batch: (_batch, events) => {
+      this.slowFsyncWarning?.check();
       if (this.watchers.size === 0) return;
       for (const event of events()) for (const watcher of this.watchers) watcher.push(event);
     },
     closed: () => {
+      this.slowFsyncWarning?.check();
       for (const watcher of [...this.watchers]) watcher.finish();
     },
   };
@@ -239,6 +256,8 @@ export class MetaLog {
     try {
       command = check();
     } catch (error) {
+      // Refused before it reached the writer, so the writer does not count it: count it here.
+      if (error instanceof MetaLogError) this.counters.countCommandError(error.code);
       return Promise.reject(error);
     }
     return this.link.submit(command, onOk);
@@ -574,5 +593,37 @@ export class MetaLog {
   /** Entry counts and bytes of the shared index's tables. */
   indexStats(): ReturnType<StoreIndexReader['stats']> {
     return this.reader.stats();
+  }
+
+  /**
+   * The store's metrics in the Prometheus text format (`metalog_*`, see README "Metrics"), read when
+   * called. Rejects with STORE_CLOSED after `close()`.
+   */
+  async metrics(): Promise<string> {
+    this.assertOpen();
+    return (await this.metricsRegistry()).metrics();
+  }
+
+  /**
+   * This handle's prom-client `Registry` of the store's metrics (its own, not prom-client's global one,
+   * so two stores never clash). Every value is read at scrape time from shared memory, so any handle of
+   * a store shows the same numbers. A broker can serve it, or merge it with its own
+   * (`Registry.merge([brokerRegistry, await log.metricsRegistry()])`). prom-client is loaded at the first
+   * call.
+   */
+  metricsRegistry(): Promise<Registry> {
+    this.registry ??= import('../metrics/store-metrics.js').then(({ createStoreRegistry }) => createStoreRegistry(this.metricsSource()));
+    return this.registry;
+  }
+
+  private metricsSource(): StoreMetricsSource {
+    return {
+      handle: this.handle,
+      indexStats: () => this.reader.stats(),
+      lastOffset: () => this.lastOffset,
+      durableOffset: () => this.durableOffset,
+      readOnly: () => this.readOnlyError !== null,
+      snapshots: () => this.snapshotStatus,
+    };
   }
 }

@@ -21,6 +21,8 @@ import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
 import { allocateStoreIndex, IndexControl, type StoreIndexBuffers } from '../index/store-index.js';
+import { allocateStoreMetricsBuffers, type StoreMetricsBuffers } from '../metrics/metrics-buffers.js';
+import { StoreCounters } from '../metrics/store-counters.js';
 import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 import type { WriterWorkerData } from '../../workers/writer.js';
@@ -53,6 +55,8 @@ export interface StoreHandle {
   readonly eventRing: SharedArrayBuffer;
   readonly index: StoreIndexBuffers;
   readonly recovery: RecoveryReport;
+  /** The writer stats block and the shared counters that metrics read (see src/metrics/). */
+  readonly metrics: StoreMetricsBuffers;
 }
 
 /** The event of a settled call, decoded on demand (undefined when the call wrote none). */
@@ -112,6 +116,8 @@ export class WriterLink {
     private handleValue: StoreHandle | null,
     private readonly indexBuffers: StoreIndexBuffers,
     private readonly config: MetaLogConfig,
+    /** The store's shared counters, for the waits of this link's queue on the command ring. */
+    private readonly counters: StoreCounters,
   ) {}
 
   /**
@@ -123,6 +129,7 @@ export class WriterLink {
     const commandRing = CommandRing.create(COMMAND_RING_BYTES);
     const eventRing = EventRing.create(eventRingBytesFor(config.maxBatchBytes), HANDLES_MAX);
     const index = allocateStoreIndex();
+    const metrics = allocateStoreMetricsBuffers();
     const cursor = eventRing.openCursor();
     let worker: Worker;
     try {
@@ -131,6 +138,7 @@ export class WriterLink {
         commandRing: commandRing.buffer,
         eventRing: eventRing.buffer,
         index,
+        metrics,
         faults: internals.faults,
         openerCursorSlot: cursor.slot,
         handleStallMs: internals.handleStallMs,
@@ -141,7 +149,8 @@ export class WriterLink {
       throw error;
     }
     const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    const link = new WriterLink(sink, commandRing, cursor, worker, workerExited, OPENER_HANDLE_ID, null, index, config);
+    const counters = new StoreCounters(metrics.counters);
+    const link = new WriterLink(sink, commandRing, cursor, worker, workerExited, OPENER_HANDLE_ID, null, index, config, counters);
     const opened = new Promise<void>((resolve, reject) => (link.settleOpen = { resolve, reject }));
     link.watchWorker();
     void link.consume(cursor);
@@ -152,7 +161,7 @@ export class WriterLink {
       cursor.close();
       throw error;
     }
-    link.handleValue = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, recovery: link.recovery };
+    link.handleValue = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, recovery: link.recovery, metrics };
     return link;
   }
 
@@ -170,7 +179,8 @@ export class WriterLink {
     if (handleId > HANDLE_ID_MAX) {
       throw new MetaLogError('INVALID_REQUEST', `this open store has given out all ${HANDLE_ID_MAX} handle ids; reopen it to attach more`, {});
     }
-    const link = new WriterLink(sink, CommandRing.attach(handle.commandRing), null, null, Promise.resolve(), handleId, handle, handle.index, handle.config);
+    const counters = new StoreCounters(handle.metrics.counters);
+    const link = new WriterLink(sink, CommandRing.attach(handle.commandRing), null, null, Promise.resolve(), handleId, handle, handle.index, handle.config, counters);
     link.recoveryReport = handle.recovery;
     link.seenOffsetValue = control.appliedOffset;
     link.durableOffsetValue = Math.min(handle.recovery.lastOffset, control.appliedOffset);
@@ -406,9 +416,11 @@ export class WriterLink {
       length = encodeCommand(this.handleId, seq, command, this.scratch);
     } catch (error) {
       // Input checks run first, so only a value outside what the check knows can land here.
+      this.counters.countCommandError('INVALID_REQUEST');
       return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command cannot be encoded: ${(error as Error).message}`, {}, error));
     }
     if (length < 0) {
+      this.counters.countCommandError('INVALID_REQUEST');
       return Promise.reject(new MetaLogError('INVALID_REQUEST', `the command exceeds ${COMMAND_BYTES_MAX} bytes`, {}));
     }
     const promise = new Promise<T>((resolve, reject) => {
@@ -420,6 +432,7 @@ export class WriterLink {
     } else {
       // The ring is full: keep order by queueing behind earlier overflow, and wait for space off-thread.
       this.overflow.push(Uint8Array.prototype.slice.call(bytes));
+      this.counters.countCommandRingFull();
       if (!this.draining) void this.drainOverflow();
     }
     return promise;
@@ -448,12 +461,15 @@ export class WriterLink {
 
   private async drainOverflow(): Promise<void> {
     this.draining = true;
+    // Timed per drain, not per command: the clock is read only when the ring was full.
+    const startedMs = performance.now();
     // Ends when the queue is empty or the store stops; each pass writes what fits, then waits for space.
     while (this.overflow.length > 0 && !this.closedValue) {
       while (this.overflow.length > 0 && this.commandRing.tryWrite(this.overflow[0], false)) this.overflow.shift();
       this.commandRing.wakeConsumerIfSleeping();
       if (this.overflow.length > 0) await this.commandRing.waitForSpaceAsync(1000);
     }
+    this.counters.addCommandRingWait((performance.now() - startedMs) / 1000);
     this.draining = false;
   }
 

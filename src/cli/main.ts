@@ -8,6 +8,7 @@
  *   metalog dump <dir>      every event as a JSON line, filtered by type and offset range (read-only)
  *   metalog state <dir>     the state folded from the log, as of its end or of an offset (read-only)
  *   metalog history <dir>   the events that changed one entity, as JSON lines (read-only)
+ *   metalog metrics serve <dir>   opens the store and serves its metrics over HTTP until SIGINT/SIGTERM
  *
  * Exit codes: 0 ok, 1 damage found or the command failed, 2 usage error. `--json` prints one JSON object.
  */
@@ -19,6 +20,7 @@ import { canonicalState, MetadataState } from '../state/metadata-state.js';
 import type { EventType, LogEvent } from '../codec/event-schema.js';
 import { foldWal } from '../history/state-at.js';
 import { readHistory, type EntityRef } from '../history/history.js';
+import { METRICS_HOST_DEFAULT, METRICS_PORT_DEFAULT, parseMetricsServeArgs, serveMetricsUntilSignal } from '../metrics/metrics-command.js';
 import { scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
 
@@ -39,6 +41,10 @@ commands:
   state <dir> [--at N] [--json]
                           the state folded from the log up to offset N (default: its end): counts,
                           or with --json the whole state; read-only, safe while the store is open
+  metrics serve <dir> [--port N] [--host H]
+                          open the store and serve its metrics at http://H:N/metrics (Prometheus
+                          text; default ${METRICS_HOST_DEFAULT}:${METRICS_PORT_DEFAULT}) until SIGINT or SIGTERM;
+                          refused while another process has the store open
 
 store options (MetaLog.open config):
 ${Object.entries(CONFIG_OPTIONS)
@@ -186,13 +192,27 @@ function state(dir: string, at: number | null, output: Output): number {
   return 0;
 }
 
-function main(argv: string[]): number {
+/** `metrics serve`: opens the store and serves its metrics until a signal (src/metrics/metrics-command.ts). */
+async function metrics(args: string[]): Promise<number> {
+  const options = parseMetricsServeArgs(args);
+  if (typeof options === 'string') return usageError('metrics', options);
+  try {
+    return await serveMetricsUntilSignal(options);
+  } catch (error) {
+    const message = error instanceof MetaLogError ? `${error.code}: ${error.message}` : (error as Error).message;
+    process.stderr.write(`metalog metrics: ${message}\n`);
+    return 1;
+  }
+}
+
+function main(argv: string[]): number | Promise<number> {
   const json = argv.includes('--json');
   const args = argv.filter((arg) => arg !== '--json');
   if (args.length === 0 || args[0] === '--help' || args[0] === 'help') {
     process.stdout.write(USAGE);
     return args.length === 0 ? 2 : 0;
   }
+  if (args[0] === 'metrics') return metrics(args.slice(1));
   const [command, dir] = args;
   if (dir === undefined || !['inspect', 'verify', 'repair', 'dump', 'state', 'history'].includes(command)) {
     process.stderr.write(USAGE);
@@ -222,4 +242,6 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+  process.exitCode = code;
+});

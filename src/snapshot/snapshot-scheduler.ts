@@ -34,6 +34,8 @@ export interface SnapshotStatus {
   lastError: MetaLogError | null;
   /** Snapshots written since open. */
   taken: number;
+  /** Snapshots that failed since open. */
+  failures: number;
 }
 
 export class SnapshotScheduler {
@@ -54,10 +56,11 @@ export class SnapshotScheduler {
     this.statusValue = {
       lastOffset: recovery.snapshot?.lastOffset ?? -1,
       file: recovery.snapshot?.file ?? null,
-      takenMs: null,
+      takenMs: recovery.snapshot?.createdMs ?? null,
       lastResult: null,
       lastError: null,
       taken: 0,
+      failures: 0,
     };
     if (config.snapshotEveryEvents > 0 || config.snapshotIntervalMs > 0) {
       this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
@@ -129,6 +132,7 @@ export class SnapshotScheduler {
     } catch (error) {
       const failure = error instanceof MetaLogError ? error : new MetaLogError('KAFKA_STORAGE_ERROR', `snapshot failed: ${(error as Error).message}`, {}, error);
       this.statusValue.lastError = failure;
+      this.statusValue.failures++;
       throw failure;
     }
     return result;

@@ -90,8 +90,9 @@ export class NodeStorage implements Storage {
  * - FSYNC_FAILS: while 1, every fdatasync fails with EIO.
  * - WRITE_FAILS_AFTER: when > 0, counts down on each write; the write that brings it to 0 fails with EIO.
  * - WRITES, FSYNCS: counters of calls that reached the disk, for tests to wait on.
+ * - FSYNC_DELAY_MS: while > 0, every fdatasync first sleeps this long (a slow disk), then runs.
  */
-export const FAULT_WORDS = Object.freeze({ DISK_FULL: 0, FSYNC_FAILS: 1, WRITE_FAILS_AFTER: 2, WRITES: 3, FSYNCS: 4 });
+export const FAULT_WORDS = Object.freeze({ DISK_FULL: 0, FSYNC_FAILS: 1, WRITE_FAILS_AFTER: 2, WRITES: 3, FSYNCS: 4, FSYNC_DELAY_MS: 5 });
 /** Words in a fault control buffer. */
 export const FAULT_WORD_COUNT = 8;
 
@@ -107,6 +108,8 @@ function errnoError(code: 'ENOSPC' | 'EIO', syscall: string, filePath: string): 
 export class FaultyStorage extends NodeStorage {
   private readonly control: Int32Array;
   private readonly pathByFd = new Map<number, string>();
+  /** A word nobody notifies: Atomics.wait on it is a sleep of the writer thread, for FSYNC_DELAY_MS. */
+  private readonly sleepWord = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(controlBuffer: SharedArrayBuffer) {
     super();
@@ -140,6 +143,8 @@ export class FaultyStorage extends NodeStorage {
   }
 
   override fdatasync(fd: number): void {
+    const delayMs = Atomics.load(this.control, FAULT_WORDS.FSYNC_DELAY_MS);
+    if (delayMs > 0) Atomics.wait(this.sleepWord, 0, 0, delayMs);
     if (Atomics.load(this.control, FAULT_WORDS.FSYNC_FAILS) === 1) {
       throw errnoError('EIO', 'fdatasync', this.pathByFd.get(fd) ?? String(fd));
     }

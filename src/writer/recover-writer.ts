@@ -17,6 +17,7 @@ import { WalAppender } from '../wal/wal-appender.js';
 import type { StoreIndexBuffers } from '../index/store-index.js';
 import { firstWalOffset, foldWalInto, startFold, type SkippedSnapshot } from '../snapshot/fold.js';
 import { removeSnapshotTemps } from '../snapshot/snapshot-file.js';
+import type { WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { WriterCore } from './writer-core.js';
 
 /** What open found and did; returned to the caller of `MetaLog.open` as `log.recovery`. */
@@ -27,7 +28,7 @@ export interface RecoveryReport {
   lastOffset: number;
   segments: number;
   /** The snapshot open started from, or null (a replay of the whole log). */
-  snapshot: { file: string; lastOffset: number; bytes: number; restoreMs: number } | null;
+  snapshot: { file: string; lastOffset: number; createdMs: number; bytes: number; restoreMs: number } | null;
   /** Snapshots passed over (damaged, another layout, or not continued by the WAL), newest first, with why. */
   skippedSnapshots: SkippedSnapshot[];
   /** A torn tail that was cut off, if any. */
@@ -52,9 +53,15 @@ function makeTruncationDurable(filePath: string, position: number, storage: Stor
 /**
  * Recovers the store in `config.dir` into a writer state and the shared index in `indexBuffers` (no
  * reader sees the index before the writer reports READY): from the newest usable snapshot, then the WAL
- * after it. Throws CORRUPT_WAL or UNSUPPORTED_FORMAT when the log cannot be opened as it is.
+ * after it; returns the writer core that records its batches in `stats`. Throws CORRUPT_WAL or
+ * UNSUPPORTED_FORMAT when the log cannot be opened as it is.
  */
-export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuffers: StoreIndexBuffers): { core: WriterCore; report: RecoveryReport } {
+export function recoverWriter(
+  config: MetaLogConfig,
+  storage: Storage,
+  indexBuffers: StoreIndexBuffers,
+  stats: WriterStatsRecorder,
+): { core: WriterCore; report: RecoveryReport } {
   const startedMs = performance.now();
   const walDir = path.join(config.dir, 'wal');
   try {
@@ -95,7 +102,7 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuff
     );
   }
   const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
-  const core = new WriterCore(config, state, appender, index);
+  const core = new WriterCore(config, state, appender, index, stats);
   return {
     core,
     report: {
@@ -105,6 +112,7 @@ export function recoverWriter(config: MetaLogConfig, storage: Storage, indexBuff
       snapshot: start.snapshot === null ? null : {
         file: path.basename(start.snapshot.file),
         lastOffset: start.snapshot.meta.lastOffset,
+        createdMs: start.snapshot.meta.createdMs,
         bytes: start.snapshot.meta.sections.reduce((sum, section) => sum + section.bytes, 0),
         restoreMs: start.restoreMs,
       },

@@ -11,7 +11,9 @@
  * - if the append fails, every event of the batch is rolled back out of the state and its command fails:
  *   nothing partial is acknowledged, applied or left in the file (the appender cuts it back);
  * - after a fatal storage error (fdatasync failed) or a failed assertion the writer is read-only: every
- *   later command fails with STORE_READ_ONLY, whose cause is the original error.
+ *   later command fails with STORE_READ_ONLY, whose cause is the original error;
+ * - a batch's numbers (append and fdatasync durations, sizes) reach the writer stats block in one update
+ *   before its acknowledgement is returned; every rejected command is counted by its code once.
  */
 import { assert, verify } from '../assert.js';
 import { decide, type Command } from '../commands/commands.js';
@@ -21,6 +23,7 @@ import type { MetaLogConfig } from '../config.js';
 import { MetaLogError, type SerializedError } from '../errors.js';
 import { BATCH_COMMANDS_MAX, ERROR_BYTES_MAX, RECORD_BYTES_MAX } from '../limits.js';
 import type { IndexWriter } from '../index/index-writer.js';
+import { emptyBatchMeasures, type BatchMeasures, type WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { MetadataState, rollback, type UndoLog } from '../state/metadata-state.js';
 import { RECORD_HEADER_BYTES, sealRecord } from '../wal/format.js';
 import { isFatal, WalAppender } from '../wal/wal-appender.js';
@@ -68,12 +71,15 @@ export class WriterCore {
 
   /** Events of the batch being built, applied to the shared index once the batch is written. */
   private readonly batchEvents: LogEvent[] = [];
+  /** What the batch being built did, for the writer stats (reset by each recordBatch). */
+  private readonly measures: BatchMeasures = emptyBatchMeasures();
 
   constructor(
     private readonly config: MetaLogConfig,
     readonly state: MetadataState,
     private readonly appender: WalAppender,
     private readonly index: IndexWriter,
+    private readonly stats: WriterStatsRecorder,
   ) {
     assert(appender.nextOffset === state.lastOffset + 1, 'the appender continues where the state ends');
     this.durableOffset = state.lastOffset;
@@ -157,6 +163,7 @@ export class WriterCore {
   }
 
   private addResult(handleId: number, seq: number, wroteEvent: boolean, error: SerializedError | null): void {
+    if (error !== null) this.stats.countCommandError(error.code);
     this.results.push({ handleId, seq, wroteEvent, error });
     this.resultsBytes += error === null ? 8 : 12 + ERROR_BYTES_MAX;
   }
@@ -192,6 +199,8 @@ export class WriterCore {
     }
     this.undo.length = 0;
     const record = this.encodeBatchRecord();
+    this.measures.commands = this.results.length;
+    this.stats.recordBatch(this.measures);
     this.framesBytes = 0;
     this.recordCount = 0;
     this.results.length = 0;
@@ -201,12 +210,17 @@ export class WriterCore {
   }
 
   private appendBatch(): void {
+    const startedMs = performance.now();
     try {
       this.appender.append(this.frames, 0, this.framesBytes, this.recordCount);
       this.dirty = true;
     } catch (error) {
       this.failBatch(error);
+      return;
     }
+    this.measures.appendSeconds = (performance.now() - startedMs) / 1000;
+    this.measures.appendedRecords = this.recordCount;
+    this.measures.appendedBytes = this.framesBytes;
   }
 
   /** fdatasync; on failure the store goes read-only and this batch's writes fail (never acknowledged). */
@@ -217,11 +231,13 @@ export class WriterCore {
 
   /** fdatasync of everything written so far; returns the (fatal) error instead of throwing it. */
   private syncAppender(): unknown {
+    const startedMs = performance.now();
     try {
       this.appender.sync();
     } catch (error) {
       return error;
     }
+    this.measures.fdatasyncSeconds = (performance.now() - startedMs) / 1000;
     this.dirty = false;
     this.lastSyncMs = Date.now();
     this.durableOffset = this.appender.nextOffset - 1;
@@ -236,6 +252,7 @@ export class WriterCore {
       if (result.wroteEvent) {
         result.error = failure;
         result.wroteEvent = false;
+        this.stats.countCommandError(failure.code);
       }
     }
     if (isFatal(error) || !(error instanceof MetaLogError)) this.becomeReadOnly(error);
@@ -296,8 +313,10 @@ export class WriterCore {
   /** Syncs (unless read-only: never retry fdatasync after it failed) and closes the WAL. */
   close(): void {
     if (this.readOnlyCause === null && this.dirty) {
+      const startedMs = performance.now();
       try {
         this.appender.sync();
+        this.stats.recordFdatasync((performance.now() - startedMs) / 1000);
       } catch (error) {
         this.becomeReadOnly(error);
       }

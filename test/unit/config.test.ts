@@ -17,6 +17,7 @@ test('defaults fill every option and the result is frozen', (t) => {
     snapshotsRetained: 2,
     historyRetentionMs: 7 * 24 * 3600 * 1000,
     historyRetentionBytes: -1,
+    slowFsyncWarnMs: 500,
   });
   t.true(Object.isFrozen(config));
 });
@@ -32,6 +33,8 @@ const BAD: [string, Record<string, unknown>][] = [
   ['maxBatchBytes', { maxBatchBytes: 2 ** 40 }],
   ['segmentBytes', { segmentBytes: 100 }],
   ['segmentBytes', { segmentBytes: 2 ** 32 }],
+  ['slowFsyncWarnMs', { slowFsyncWarnMs: 0 }],
+  ['slowFsyncWarnMs', { slowFsyncWarnMs: 600001 }],
   ['flushIntervalMS', { flushIntervalMS: 10 }],
 ];
 
