@@ -13,13 +13,14 @@ import { renderHtml, type BenchRun } from './html-report.js';
 import { peersHtmlSection, renderPeerTable, runPeers, type PeerRow } from './peers.js';
 import { renderTable, type BenchRow } from './lib.js';
 import { benchRecovery } from './recovery.js';
+import { benchColdStart } from './cold-start.js';
 import { benchMetadataOps } from './metadata-ops.js';
 import { benchRings } from './ring-throughput.js';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const json = process.argv.includes('--json');
-  // `--only reads` (or commits, sweep, metadata, rings, recovery) runs one group of workloads.
+  // `--only reads` (or commits, sweep, metadata, rings, recovery, snapshots) runs one group of workloads.
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   const runs = (name: string): boolean => only === undefined || only === name;
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
   for (const events of !runs('recovery') ? [] : quick ? [1_000, 100_000] : [1_000, 100_000, 1_000_000]) {
     progress(`replay of ${events} events…`);
     rows.push(...(await benchRecovery(events)));
+  }
+  if (runs('snapshots')) {
+    progress('snapshot: cold start and writes during a snapshot…');
+    rows.push(...(await benchColdStart(quick ? { topics: 10_000, offsets: 100_000 } : { topics: 100_000, offsets: 1_000_000 })));
   }
   // Last: it leaves the largest heap behind, which would slow the workloads after it.
   if (runs('reads')) progress('point reads, reader pool, mixed load and memory…');

@@ -8,18 +8,18 @@
  *
  * Everything that is not plumbing lives in src/writer/.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { CommandRing } from '../native-free/command-ring.js';
 import { EventRing } from '../native-free/event-ring.js';
 import { decodeCommand } from '../src/codec/command-codec.js';
 import type { MetaLogConfig } from '../src/config.js';
 import { IndexControl, type StoreIndexBuffers } from '../src/index/store-index.js';
-import { MetaLogError } from '../src/errors.js';
+import { fromSerialized, MetaLogError, type SerializedError } from '../src/errors.js';
 import { HANDLE_STALL_MS } from '../src/limits.js';
 import type { StoreMetricsBuffers } from '../src/metrics/metrics-buffers.js';
 import { WriterStatsRecorder } from '../src/metrics/writer-stats.js';
 import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
-import { recoverWriter } from '../src/writer/recover-writer.js';
+import { recoverWriter, type SnapshotOpening } from '../src/writer/recover-writer.js';
 import type { WriterCore } from '../src/writer/writer-core.js';
 import { FaultyStorage, NodeStorage, type Storage } from '../src/wal/storage.js';
 
@@ -124,10 +124,14 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
+  // The opening thread restores the snapshot into the index while this thread starts, and then says
+  // which one it restored (or why it could not).
+  const opening = await new Promise<SnapshotOpening | { error: SerializedError }>((resolve) => parentPort?.once('message', resolve));
   let core: WriterCore;
   try {
-    const recovered = recoverWriter(data.config, storage, data.index, stats);
+    if ('error' in opening) throw fromSerialized(opening.error);
+    const recovered = recoverWriter(data.config, storage, data.index, stats, opening);
     core = recovered.core;
     publish(encodeControlRecord(BATCH_KIND.READY, recovered.report));
   } catch (error) {
@@ -147,4 +151,4 @@ function main(): void {
   publish(encodeControlRecord(BATCH_KIND.CLOSED, { readOnly: readOnly === null ? null : readOnly.toJSON() }));
 }
 
-main();
+void main();

@@ -16,7 +16,8 @@
 import fs from 'node:fs';
 import type { Registry } from 'prom-client';
 import { EventCodec } from '../codec/event-codec.js';
-import type { LogEvent } from '../codec/event-schema.js';
+import type { EventType, LogEvent } from '../codec/event-schema.js';
+import path from 'node:path';
 import {
   checkAddSegmentInput,
   checkAddToTxnInput,
@@ -66,13 +67,18 @@ import { repairWal, type RepairReport } from '../wal/repair.js';
 import { NodeStorage } from '../wal/storage.js';
 import type { DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
-import { Watcher, type WatchOptions } from './watcher.js';
+import { Watcher, type WatchEvent, type WatchOptions } from './watcher.js';
+import { firstWalOffset } from '../snapshot/fold.js';
+import { listSnapshots } from '../snapshot/snapshot-file.js';
 import { ReaderPool } from './reader-pool.js';
 import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
 import type { SnapshotResult } from '../snapshot/snapshotter.js';
 import { WriterLink, type BatchSink, type EventOf, type OpenInternals, type StoreHandle } from './writer-link.js';
 
 export type { OpenInternals, StoreHandle } from './writer-link.js';
+
+/** Events a watcher's catch-up reads from the WAL per page. */
+const WATCH_HISTORY_PAGE_EVENTS = 10_000;
 
 /** An open store. */
 export class MetaLog {
@@ -124,6 +130,8 @@ export class MetaLog {
     const link = log.link;
     log.snapshots = new SnapshotScheduler(config, {
       durableOffset: () => link.durableOffset,
+      lastOffset: () => log.lastOffset,
+      sync: () => link.submit('sync', () => undefined),
       compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
     }, link.recovery);
     log.counters = new StoreCounters(log.link.handle.metrics.counters);
@@ -401,25 +409,47 @@ export class MetaLog {
   }
 
   /**
-   * An async iterator over committed events from now on (or from `from`, which may not be older than the
-   * next offset yet: OFFSET_OUT_OF_RANGE). Ends when the store closes; `return()` (or leaving a
-   * `for await` loop) unsubscribes.
+   * An async iterator over committed events from now on, or from `from`: an older offset replays the
+   * history from there first (read from the WAL on the reader pool, a page at a time as the iterator is
+   * consumed), then goes on live. Where that history was compacted, the first item is a `Snapshot`
+   * marker with the whole state at the oldest snapshot kept, then the events after it. Ends when the
+   * store closes; `return()` (or leaving a `for await` loop) unsubscribes. OFFSET_OUT_OF_RANGE for a
+   * negative or fractional `from`.
    */
-  watch(options: WatchOptions = {}): AsyncIterableIterator<LogEvent> {
+  watch(options: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
     this.assertOpen();
     this.link.ensureCursor();
     // From the next batch this handle will see: a watcher gets every event after that, none twice.
     const next = this.link.seenOffset + 1;
     const from = options.from ?? next;
-    if (!Number.isInteger(from) || from < next) {
-      throw new MetaLogError('OFFSET_OUT_OF_RANGE', `watch can start at offset ${next} or later; older history is not served yet`, {
-        field: 'from',
-        offset: next,
-      });
+    if (!Number.isSafeInteger(from) || from < 0) {
+      throw new MetaLogError('OFFSET_OUT_OF_RANGE', 'watch takes from: an offset >= 0', { field: 'from', offset: next });
     }
-    const watcher = new Watcher(from, options.types === undefined ? null : new Set(options.types), (w) => this.watchers.delete(w));
+    const types = options.types === undefined ? null : new Set(options.types);
+    const pager = from < next ? (page: number) => this.historyPage(page, next - 1, options.types) : null;
+    const watcher = new Watcher(from, types, (w) => this.watchers.delete(w), pager);
     this.watchers.add(watcher);
     return watcher;
+  }
+
+  /**
+   * One page of a watcher's catch-up from `from` through `last`: the events (of `types`), or, when the
+   * WAL no longer reaches back to `from`, the snapshot marker that replaces the compacted history.
+   */
+  private async historyPage(from: number, last: number, types: EventType[] | undefined): Promise<{ items: WatchEvent[]; next: number | null }> {
+    const walFirst = firstWalOffset(new NodeStorage(), path.join(this.config.dir, 'wal')) ?? 0;
+    if (from < walFirst) {
+      // The oldest snapshot kept that the WAL continues: compaction never deletes past it.
+      const snapshot = listSnapshots(this.config.dir).filter((each) => each.lastOffset + 1 >= walFirst).at(-1);
+      if (snapshot === undefined) throw new MetaLogError('OFFSET_OUT_OF_RANGE', `history before offset ${walFirst} was compacted and no snapshot covers it`, { offset: walFirst, field: 'from' });
+      const state = await this.stateAt({ offset: snapshot.lastOffset });
+      return { items: [{ type: 'Snapshot', offset: snapshot.lastOffset, state }], next: snapshot.lastOffset + 1 > last ? null : snapshot.lastOffset + 1 };
+    }
+    const limit = WATCH_HISTORY_PAGE_EVENTS;
+    const events = await this.history({ fromOffset: from, toOffset: last, limit, ...(types === undefined ? {} : { types }) });
+    // A page that ended early reached `last` (the history filter stops only at the limit or the range's end).
+    const next = events.length < limit ? null : (events.at(-1) as LogEvent).offset + 1;
+    return { items: events, next: next === null || next > last ? null : next };
   }
 
   /**

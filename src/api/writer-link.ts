@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { CommandRing } from '../../native-free/command-ring.js';
 import { CursorEvictedError, EventRing, type EventCursor } from '../../native-free/event-ring.js';
 import { encodeCommand, type CompactRequest } from '../codec/command-codec.js';
+import { openSnapshot } from '../writer/recover-writer.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import type { Command } from '../commands/commands.js';
 import type { MetaLogConfig } from '../config.js';
@@ -154,6 +155,16 @@ export class WriterLink {
     const opened = new Promise<void>((resolve, reject) => (link.settleOpen = { resolve, reject }));
     link.watchWorker();
     void link.consume(cursor);
+    // Restore the snapshot here while the writer thread starts (both take tens of milliseconds), then
+    // tell the writer which one it got.
+    try {
+      worker.postMessage(openSnapshot(config.dir, index));
+    } catch (error) {
+      const failure = error instanceof MetaLogError
+        ? error
+        : new MetaLogError('KAFKA_STORAGE_ERROR', `cannot read the snapshots of ${config.dir}: ${(error as Error).message}`, { file: config.dir }, error);
+      worker.postMessage({ error: failure.toJSON() });
+    }
     try {
       await opened;
     } catch (error) {

@@ -16,9 +16,11 @@ import path from 'node:path';
 import { MetaLog } from '../api/metalog.js';
 import { CONFIG_OPTIONS } from '../config.js';
 import { MetaLogError } from '../errors.js';
-import { canonicalState, MetadataState } from '../state/metadata-state.js';
+import { MetadataState } from '../state/metadata-state.js';
 import type { EventType, LogEvent } from '../codec/event-schema.js';
-import { foldWal } from '../history/state-at.js';
+import { foldTo, stateOf } from '../history/state-at.js';
+import { canonicalIndexState } from '../index/canonical-index-state.js';
+import { StoreIndexReader } from '../index/store-index.js';
 import { readHistory, type EntityRef } from '../history/history.js';
 import { METRICS_HOST_DEFAULT, METRICS_PORT_DEFAULT, parseMetricsServeArgs, serveMetricsUntilSignal } from '../metrics/metrics-command.js';
 import { scanWal } from '../wal/recovery.js';
@@ -175,19 +177,19 @@ function usageError(command: string, message: string): number {
   return 2;
 }
 
-/** The fold of the log up to `at` (inclusive; all of it when null), by full replay. */
+/** The state of the store up to `at` (inclusive; all of it when null): newest snapshot before it, then the WAL. */
 function state(dir: string, at: number | null, output: Output): number {
-  const folded = foldWal(dir, at === null ? null : { offset: at });
+  const folded = foldTo(dir, at === null ? null : { offset: at });
   if (output.json) {
-    process.stdout.write(`${canonicalState(folded)}\n`);
+    process.stdout.write(`${canonicalIndexState(new StoreIndexReader(folded.buffers))}\n`);
     return 0;
   }
-  let groupsWithOffsets = 0;
-  for (const groups of folded.offsetsByGroup.values()) if (groups.size > 0) groupsWithOffsets++;
+  const plain = stateOf(folded);
+  const groupsWithOffsets = new Set(plain.offsets.map((offset) => offset.groupId)).size;
   process.stdout.write(
-    `as of offset ${folded.lastOffset}: ${folded.brokers.size} brokers, ${folded.topics.size} topics, ${folded.groups.size} groups, ` +
-      `${folded.offsetCount()} committed offsets in ${groupsWithOffsets} groups, ${folded.transactions.size} transactions, ` +
-      `next producer id ${folded.nextProducerId}\n`,
+    `as of offset ${plain.offset}: ${plain.brokers.length} brokers, ${plain.topics.length} topics, ${plain.groups.length} groups, ` +
+      `${plain.offsets.length} committed offsets in ${groupsWithOffsets} groups, ${plain.transactions.length} transactions, ` +
+      `next producer id ${plain.nextProducerId}\n`,
   );
   return 0;
 }

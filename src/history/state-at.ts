@@ -1,13 +1,19 @@
 /**
- * State as of an offset or a time: the fold of the WAL up to there, by full replay from the first
- * segment (there are no snapshots yet, so it costs a replay of that stretch: about 1 s per million events
- * here). Read-only and safe while the store is open, like `history`; runs on the reader pool.
+ * State as of an offset or a time: the newest snapshot at or before that point, and the WAL's events
+ * after it up to the point, folded into a private index (the same fold as open). Snapshots also serve
+ * as the time index: each records its last event's time, so a time point starts from the newest
+ * snapshot taken before it and reads only the WAL after that. Read-only and safe while the store is
+ * open, like `history`; runs on the reader pool.
  */
 import path from 'node:path';
 import type { SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
-import { MetadataState, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/metadata-state.js';
-import { damageError, scanWal } from '../wal/recovery.js';
+import { StoreIndexReader } from '../index/store-index.js';
+import { firstWalOffset, foldWalInto, startFold } from '../snapshot/fold.js';
+import type { FoldTarget } from '../snapshot/index-image.js';
+import { listSnapshots, readSnapshotMeta, SnapshotDamage } from '../snapshot/snapshot-file.js';
+import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
+import { damageError } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
 
 /** Where to stop: an offset (inclusive), or a time (ms since the epoch: every event committed by then). */
@@ -38,53 +44,70 @@ export function checkStatePoint(point: unknown): StatePoint {
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * The state folded from the WAL in `dir` up to `point` (all of it when null). CORRUPT_WAL for damage
- * before the newest append; OFFSET_OUT_OF_RANGE for an offset past the log's end.
- */
-export function foldWal(dir: string, point: StatePoint | null): MetadataState {
-  const state = new MetadataState();
-  const walDir = path.join(dir, 'wal');
-  const scan = scanWal(new NodeStorage(), walDir, (event) => {
-    // Offsets are dense and timestamps never go back, so everything past the point is skipped.
-    if (event === null || (point !== null && ('offset' in point ? event.offset > point.offset : event.timestampMs > point.time))) return;
-    state.apply(event);
-  });
-  if (scan.damage !== null && scan.damage.kind !== 'torn') throw damageError(walDir, scan.damage);
-  if (point !== null && 'offset' in point && point.offset > state.lastOffset) {
-    throw new MetaLogError('OFFSET_OUT_OF_RANGE', `offset ${point.offset} is past the log's last offset ${state.lastOffset}`, { offset: state.lastOffset, field: 'offset' });
+/** The offset of the newest snapshot whose last event is at or before `time` (undefined: none is). */
+function snapshotBefore(dir: string, time: number): number | undefined {
+  for (const { file, lastOffset } of listSnapshots(dir)) {
+    try {
+      if (readSnapshotMeta(file).lastTimestampMs <= time) return lastOffset;
+    } catch (error) {
+      if (!(error instanceof SnapshotDamage)) throw error;
+    }
   }
-  return state;
+  return undefined;
 }
 
-/** The state at `point` as plain data (see `foldWal`). */
-export function foldStateAt(dir: string, point: StatePoint): StateAt {
-  const state = foldWal(dir, point);
-  const offsets: StateAt['offsets'] = [];
-  for (const [groupId, byTopic] of [...state.offsetsByGroup].sort((a, b) => byText(a[0], b[0]))) {
-    for (const [topic, partitions] of [...byTopic].sort((a, b) => byText(a[0], b[0]))) {
-      for (const [partition, committed] of [...partitions].sort((a, b) => a[0] - b[0])) offsets.push({ groupId, topic, partition, ...committed });
-    }
+/**
+ * The index folded from the store in `dir` up to `point` (all of it when null): from the newest usable
+ * snapshot before it, then the WAL. OFFSET_OUT_OF_RANGE for an offset past the log's end, or a point
+ * before the oldest history kept (compacted away, with no snapshot that old); CORRUPT_WAL for damage
+ * before the newest append.
+ */
+export function foldTo(dir: string, point: StatePoint | null): FoldTarget {
+  const storage = new NodeStorage();
+  const walDir = path.join(dir, 'wal');
+  const atMost = point === null ? undefined : 'offset' in point ? point.offset : (snapshotBefore(dir, point.time) ?? -1);
+  const { target } = startFold(dir, storage, { atMost });
+  const walFirst = firstWalOffset(storage, walDir);
+  if (walFirst !== null && walFirst > target.state.lastOffset + 1) {
+    throw new MetaLogError('OFFSET_OUT_OF_RANGE', `history before offset ${walFirst} was compacted and no snapshot reaches that point`, { offset: walFirst, field: 'point' });
   }
-  const watermarks: StateAt['watermarks'] = [];
-  for (const [topic, partitions] of [...state.watermarks].sort((a, b) => byText(a[0], b[0]))) {
-    for (const [partition, value] of [...partitions].sort((a, b) => a[0] - b[0])) watermarks.push({ topic, partition, ...value });
+  const scan = foldWalInto(target, storage, walDir, {
+    throughOffset: point !== null && 'offset' in point ? point.offset : undefined,
+    // Timestamps never go back, so the first event after the time ends the fold.
+    stopAt: point !== null && 'time' in point ? (_offset, timestampMs) => timestampMs > point.time : undefined,
+  });
+  if (scan.damage !== null && scan.damage.kind !== 'torn') throw damageError(walDir, scan.damage);
+  if (point !== null && 'offset' in point && point.offset > target.state.lastOffset) {
+    throw new MetaLogError('OFFSET_OUT_OF_RANGE', `offset ${point.offset} is past the log's last offset ${target.state.lastOffset}`, { offset: target.state.lastOffset, field: 'offset' });
+  }
+  return target;
+}
+
+/** The state a folded index holds, as plain data (sorted: names, ids, then partitions). */
+export function stateOf(target: FoldTarget): StateAt {
+  const reader = new StoreIndexReader(target.buffers);
+  const offsets: StateAt['offsets'] = [];
+  for (const groupId of reader.listGroupIds().sort(byText)) {
+    for (const { topic, partition, ...committed } of reader.fetchOffsets(groupId)) offsets.push({ groupId, topic, partition, ...committed });
   }
   const segments: StateAt['segments'] = [];
-  for (const [topic, partitions] of [...state.segments].sort((a, b) => byText(a[0], b[0]))) {
-    for (const [partition, list] of [...partitions].sort((a, b) => a[0] - b[0])) {
-      for (const segment of [...list.values()].sort((a, b) => a.baseOffset - b.baseOffset)) segments.push({ topic, partition, ...segment });
-    }
+  for (const { topic, partition, segments: list } of reader.listAllSegments()) {
+    for (const segment of list) segments.push({ topic, partition, ...segment });
   }
   return {
-    offset: state.lastOffset,
-    topics: [...state.topics.values()].sort((a, b) => byText(a.name, b.name)),
-    brokers: [...state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId),
-    groups: [...state.groups.values()].sort((a, b) => byText(a.groupId, b.groupId)),
+    offset: target.state.lastOffset,
+    topics: reader.listTopics().sort((a, b) => byText(a.name, b.name)),
+    brokers: reader.listBrokers().sort((a, b) => a.brokerId - b.brokerId),
+    groups: reader.listGroups().sort((a, b) => byText(a.groupId, b.groupId)),
     offsets,
-    watermarks,
+    watermarks: reader.listWatermarks().map(({ topic, partition, watermarks }) => ({ topic, partition, ...watermarks })),
     segments,
-    transactions: [...state.transactions.values()].sort((a, b) => byText(a.transactionalId, b.transactionalId)),
-    nextProducerId: state.nextProducerId,
+    transactions: reader.listTransactions().sort((a, b) => byText(a.transactionalId, b.transactionalId)),
+    nextProducerId: reader.nextProducerId,
   };
+}
+
+/** The state of the store in `dir` at `point` as plain data. */
+export function stateAtPoint(dir: string, point: StatePoint): StateAt {
+  return stateOf(foldTo(dir, point));
 }

@@ -299,6 +299,9 @@ export function decodeTransaction(bytes: Uint8Array): Transaction {
   return Object.freeze({ transactionalId, producerId, producerEpoch, state, timeoutMs, partitions: Object.freeze(partitions) as { topic: string; partition: number }[], groupIds });
 }
 
+/** Bytes a padded value leaves in its power-of-two block for the key (group ids and topic names are short). */
+const BLOCK_ROOM_FOR_KEY = 64;
+
 /**
  * Values that grow a little at a time (a partition's segments, a group's offset directory) are padded to
  * a power of two: the arena keeps a free list per size class and never merges blocks, so a value that
@@ -306,7 +309,9 @@ export function decodeTransaction(bytes: Uint8Array): Transaction {
  * class only when it doubles. Their decoders read a count first and ignore the padding.
  */
 function paddedToPowerOfTwo(bytes: Uint8Array): Uint8Array {
-  const length = Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, bytes.length))));
+  // The arena block also holds the key and its length: leaving them room keeps the block itself at the
+  // power of two (a value padded to exactly 2^k would need a block of 2^(k+1)).
+  const length = Math.max(32, 2 ** Math.ceil(Math.log2(bytes.length + BLOCK_ROOM_FOR_KEY)) - BLOCK_ROOM_FOR_KEY);
   if (length === bytes.length) return bytes;
   const padded = new Uint8Array(length);
   padded.set(bytes);

@@ -7,7 +7,7 @@ import type { GroupState, SegmentInfo } from '../codec/event-schema.js';
 import type { Broker, Group, Topic } from '../state/metadata-state.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import { readHistory, type HistoryFilter } from '../history/history.js';
-import { foldStateAt, type StateAt, type StatePoint } from '../history/state-at.js';
+import { stateAtPoint, type StateAt, type StatePoint } from '../history/state-at.js';
 import { packScan, packValues } from './index-values.js';
 import type { ListedOffset, StoreIndexReader } from './store-index.js';
 
@@ -124,6 +124,6 @@ export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unkno
     case 'history':
       return readHistory(query.dir, query.filter);
     case 'stateAt':
-      return foldStateAt(query.dir, query.point);
+      return stateAtPoint(query.dir, query.point);
   }
 }

@@ -151,7 +151,8 @@ export class IndexControl {
  * lookup. It saves the decoding, not the read. At most one value per slot of the table is kept.
  */
 class DecodedCache<T> {
-  private readonly versions: number[] = [];
+  /** Version of the value cached for each slot (0: none); grown by doubling, in one allocation. */
+  private versions = new Int32Array(64);
   private readonly values: T[] = [];
 
   constructor(private readonly decode: (bytes: Uint8Array) => T) {}
@@ -175,7 +176,7 @@ class DecodedCache<T> {
 
   /** The versions this cache holds, by slot: what a scan elsewhere (the reader pool) is told. */
   knownVersions(): Int32Array {
-    return Int32Array.from(this.versions);
+    return this.versions.slice();
   }
 
   /**
@@ -202,12 +203,16 @@ class DecodedCache<T> {
   }
 
   private remember(slot: number, version: number, value: T): void {
-    // Fill any gap below the slot so the arrays stay dense (holes make every read slower).
-    for (let index = this.versions.length; index < slot; index++) {
-      this.versions.push(0);
-      this.values.push(value);
+    if (slot >= this.versions.length) {
+      // One allocation and copy, not a fill loop: a first read of a large table meets a high slot at once.
+      const grown = new Int32Array(Math.max(slot + 1, this.versions.length * 2));
+      grown.set(this.versions);
+      this.versions = grown;
+      // Lengthened in place: the elements stay in fast (holey, not dictionary) mode.
+      this.values.length = grown.length;
     }
     this.versions[slot] = version;
+    // A value is read only where its version matched, so slots without one are never read.
     this.values[slot] = value;
   }
 }

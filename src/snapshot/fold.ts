@@ -15,7 +15,7 @@ import { assert } from '../assert.js';
 import { allocateStoreIndex, resetStoreIndex, type StoreIndexBuffers } from '../index/store-index.js';
 import { scanWal, type ScanOptions, type WalScan } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
-import { emptyFoldTarget, restoreImage, type FoldTarget } from './index-image.js';
+import { emptyFoldTarget, readImage, restoredTarget, type FoldTarget } from './index-image.js';
 import { listSnapshots, SnapshotDamage, type SnapshotMeta } from './snapshot-file.js';
 import { parseSegmentFileName } from '../wal/format.js';
 
@@ -26,14 +26,18 @@ export interface SkippedSnapshot {
   reason: string;
 }
 
-/** What a fold started from. */
-export interface FoldStart {
-  target: FoldTarget;
-  /** The snapshot it was restored from, or null (a fold from the first event). */
+/** Which snapshot an index was restored from (plain data: it is posted to the writer thread). */
+export interface SnapshotChoice {
+  /** The snapshot restored, or null (a fold from the first event). */
   snapshot: { file: string; meta: SnapshotMeta } | null;
   skipped: SkippedSnapshot[];
   /** Milliseconds spent reading the snapshot. */
   restoreMs: number;
+}
+
+/** What a fold started from. */
+export interface FoldStart extends SnapshotChoice {
+  target: FoldTarget;
 }
 
 /** The first offset the WAL in `walDir` holds (by file names), or null without segments. */
@@ -54,16 +58,31 @@ export function firstWalOffset(storage: Storage, walDir: string): number | null 
  * halfway is wiped from them before the next try.
  */
 export function startFold(storeDir: string, storage: Storage, options: { atMost?: number; buffers?: StoreIndexBuffers } = {}): FoldStart {
+  const buffers = options.buffers ?? allocateStoreIndex();
+  const choice = chooseSnapshot(storeDir, storage, buffers, options.atMost);
+  return { ...choice, target: targetFor(buffers, choice) };
+}
+
+/** The fold target over `buffers` as `chooseSnapshot` left them. */
+export function targetFor(buffers: StoreIndexBuffers, choice: SnapshotChoice): FoldTarget {
+  return choice.snapshot === null ? emptyFoldTarget(buffers) : restoredTarget(buffers, choice.snapshot.meta);
+}
+
+/**
+ * Restores into `buffers` (fresh, not yet opened) the newest snapshot at or before `atMost` that the WAL
+ * continues and that checks out, passing over the others with the reason; leaves them empty when none
+ * is usable. The writer's open runs this on the opening thread while the writer thread starts.
+ */
+export function chooseSnapshot(storeDir: string, storage: Storage, buffers: StoreIndexBuffers, atMost?: number): SnapshotChoice {
   const started = performance.now();
   const skipped: SkippedSnapshot[] = [];
   const walFirst = firstWalOffset(storage, path.join(storeDir, 'wal'));
-  const buffers = options.buffers ?? allocateStoreIndex();
   let used = false;
   for (const { file, lastOffset } of listSnapshots(storeDir)) {
     const skip = (reason: string): void => {
       skipped.push({ file: path.basename(file), lastOffset, reason });
     };
-    if (options.atMost !== undefined && lastOffset > options.atMost) continue;
+    if (atMost !== undefined && lastOffset > atMost) continue;
     // The WAL must hold every event after the snapshot: its first segment starts at or before the next.
     if (walFirst !== null && walFirst > lastOffset + 1) {
       skip(`the WAL starts at offset ${walFirst}, after this snapshot's next offset ${lastOffset + 1}`);
@@ -72,20 +91,19 @@ export function startFold(storeDir: string, storage: Storage, options: { atMost?
     if (used) resetStoreIndex(buffers);
     used = true;
     try {
-      const restored = restoreImage(file, buffers);
-      if (restored.meta.lastOffset !== lastOffset) throw new SnapshotDamage(file, `meta says offset ${restored.meta.lastOffset}, its name ${lastOffset}`);
-      if (restored.meta.eventSchemaVersion > EVENT_SCHEMA_VERSION) {
-        throw new SnapshotDamage(file, `made with event schema ${restored.meta.eventSchemaVersion}, newer than this build's ${EVENT_SCHEMA_VERSION}`);
+      const meta = readImage(file, buffers);
+      if (meta.lastOffset !== lastOffset) throw new SnapshotDamage(file, `meta says offset ${meta.lastOffset}, its name ${lastOffset}`);
+      if (meta.eventSchemaVersion > EVENT_SCHEMA_VERSION) {
+        throw new SnapshotDamage(file, `made with event schema ${meta.eventSchemaVersion}, newer than this build's ${EVENT_SCHEMA_VERSION}`);
       }
-      const { meta, ...target } = restored;
-      return { target, snapshot: { file, meta }, skipped, restoreMs: performance.now() - started };
+      return { snapshot: { file, meta }, skipped, restoreMs: performance.now() - started };
     } catch (error) {
       if (!(error instanceof SnapshotDamage)) throw error;
       skip(error.reason);
     }
   }
   if (used) resetStoreIndex(buffers);
-  return { target: emptyFoldTarget(buffers), snapshot: null, skipped, restoreMs: performance.now() - started };
+  return { snapshot: null, skipped, restoreMs: performance.now() - started };
 }
 
 /**

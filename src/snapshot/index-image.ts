@@ -16,7 +16,7 @@ import { EVENT_SCHEMA_VERSION } from '../codec/event-schema.js';
 import { crc32c } from '../crc32c.js';
 import { IndexWriter } from '../index/index-writer.js';
 import { restoredStateSources } from '../index/index-sources.js';
-import { allocateStoreIndex, FAMILIES, IndexControl, type Family, type StoreIndexBuffers } from '../index/store-index.js';
+import { allocateStoreIndex, FAMILIES, IndexControl, TABLE_SIZES, type Family, type StoreIndexBuffers } from '../index/store-index.js';
 import { MetadataState } from '../state/metadata-state.js';
 import { readSnapshotFile, SnapshotDamage, type SnapshotMeta } from './snapshot-file.js';
 
@@ -56,6 +56,24 @@ export function stateDigest(tables: Readonly<Record<Family, SharedIndex>>): stri
   }).join(' ');
 }
 
+/**
+ * `table` itself, or, when free blocks make up more than a quarter of its arena (values that grew
+ * leave their old blocks to later reuse), a copy holding only its live entries: the snapshot is then
+ * smaller, and so is every open that reads it. The copy costs the snapshot thread, not the writer.
+ */
+function compacted(table: SharedIndex, family: Family): SharedIndex {
+  const usage = table.stats();
+  if (usage.arenaBytesFree * 4 <= usage.arenaBytesLive + usage.arenaBytesFree) return table;
+  const copy = SharedIndex.create(TABLE_SIZES[family]);
+  copy.beginWrite();
+  table.forEachEntryBytes((bytes, start, end) => {
+    const keyEnd = start + 2 + (bytes[start] | (bytes[start + 1] << 8));
+    copy.set(bytes.subarray(start + 2, keyEnd), bytes.subarray(keyEnd, end));
+  });
+  copy.endWrite();
+  return copy;
+}
+
 /** The sections and meta of a snapshot of `target` (between batches: no write section open). */
 export function captureImage(target: FoldTarget): {
   meta: Omit<SnapshotMeta, 'sections' | 'formatVersion'>;
@@ -65,7 +83,7 @@ export function captureImage(target: FoldTarget): {
   const sections: { name: string; bytes: Uint8Array }[] = [];
   const entries: Record<string, number> = {};
   for (const family of FAMILIES) {
-    const parts = tables[family].imageParts();
+    const parts = compacted(tables[family], family).imageParts();
     for (const part of PARTS) sections.push({ name: `${family}.${part}`, bytes: parts[part] });
     entries[family] = tables[family].stats().entries;
   }
@@ -86,10 +104,11 @@ export function captureImage(target: FoldTarget): {
 
 /**
  * Reads the snapshot `file` into `buffers` (fresh from `allocateStoreIndex`, not yet opened by anyone)
- * and returns the fold target over them, with the snapshot's meta. Throws `SnapshotDamage` when the
- * file is damaged or was made with another index layout; `buffers` must then be discarded.
+ * and returns its meta; `restoredTarget` then makes the fold target over them (on any thread). Throws
+ * `SnapshotDamage` when the file is damaged or was made with another index layout; `buffers` must then
+ * be reset (`resetStoreIndex`) or discarded.
  */
-export function restoreImage(file: string, buffers: StoreIndexBuffers = allocateStoreIndex()): FoldTarget & { meta: SnapshotMeta } {
+export function readImage(file: string, buffers: StoreIndexBuffers): SnapshotMeta {
   const expected = FAMILIES.flatMap((family) => PARTS.map((part) => `${family}.${part}`));
   const targets = new Map<string, Uint8Array>();
   const meta = readSnapshotFile(
@@ -110,10 +129,15 @@ export function restoreImage(file: string, buffers: StoreIndexBuffers = allocate
     },
   );
   new IndexControl(buffers.control).restoreIdEpoch(meta.state.idEpoch);
+  return meta;
+}
+
+/** The fold target over `buffers` that `readImage` filled from the snapshot with `meta`. */
+export function restoredTarget(buffers: StoreIndexBuffers, meta: SnapshotMeta): FoldTarget {
   // Filled with the index writer's own table handles right below, before any entity is loaded.
   const tables = {} as Record<Family, SharedIndex>;
   const state = new MetadataState({ committedOffsets: false, restored: restoredStateSources(tables, meta.lastOffset, meta.state.nextProducerId) });
   const index = new IndexWriter(buffers, state, { groupNumberNext: meta.state.groupNumberNext, topicNumberNext: meta.state.topicNumberNext });
   for (const family of FAMILIES) tables[family] = index.ownTables[family];
-  return { buffers, state, index, lastTimestampMs: meta.lastTimestampMs, meta };
+  return { buffers, state, index, lastTimestampMs: meta.lastTimestampMs };
 }

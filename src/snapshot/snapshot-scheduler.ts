@@ -21,6 +21,10 @@ const CHECK_INTERVAL_MS = 1000;
 export interface SnapshotHost {
   /** Offset of the last durable event (-1: none). */
   durableOffset(): number;
+  /** Offset of the last acknowledged event (-1: none). */
+  lastOffset(): number;
+  /** Makes every acknowledged event durable (an fdatasync through the writer). */
+  sync(): Promise<void>;
   /** Asks the writer to delete sealed segments holding only offsets up to `offset`. */
   compactThrough(offset: number): Promise<void>;
 }
@@ -73,12 +77,14 @@ export class SnapshotScheduler {
   }
 
   /**
-   * Takes a snapshot of every durable event now (after one in progress), compacts the WAL behind it
-   * per retention, and resolves with what it did. With nothing new since the last snapshot it resolves
-   * with that one's result (or rejects with INVALID_REQUEST on an empty log).
+   * Takes a snapshot of every acknowledged event now (made durable first; after a snapshot in
+   * progress), compacts the WAL behind it per retention, and resolves with what it did. With nothing
+   * new since the last snapshot it resolves with that one's result (or rejects with INVALID_REQUEST on
+   * an empty log).
    */
   async snapshot(): Promise<SnapshotResult> {
     if (this.inFlight !== null) await this.inFlight.catch(() => undefined);
+    if (this.host.durableOffset() < this.host.lastOffset()) await this.host.sync();
     const through = this.host.durableOffset();
     if (through < 0) throw new MetaLogError('INVALID_REQUEST', 'the log is empty: there is nothing to snapshot', {});
     if (through === this.statusValue.lastOffset && this.statusValue.lastResult !== null) return this.statusValue.lastResult;
