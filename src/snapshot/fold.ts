@@ -76,7 +76,13 @@ export function targetFor(buffers: StoreIndexBuffers, choice: SnapshotChoice): F
 export function chooseSnapshot(storeDir: string, storage: Storage, buffers: StoreIndexBuffers, atMost?: number): SnapshotChoice {
   const started = performance.now();
   const skipped: SkippedSnapshot[] = [];
-  const walFirst = firstWalOffset(storage, path.join(storeDir, 'wal'));
+  let walFirst: number | null;
+  try {
+    walFirst = firstWalOffset(storage, path.join(storeDir, 'wal'));
+  } catch {
+    // An unreadable WAL directory is the writer's open to report (with the file and the cause).
+    walFirst = null;
+  }
   let used = false;
   for (const { file, lastOffset } of listSnapshots(storeDir)) {
     const skip = (reason: string): void => {
