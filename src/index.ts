@@ -7,7 +7,12 @@ export type { ReaderPool, GroupFilter, OffsetKey, TopicFilter } from './api/read
 export type { ListedOffset } from './index/store-index.js';
 export type { EntityRef, HistoryFilter } from './history/history.js';
 export type { StateAt, StatePoint } from './history/state-at.js';
-export type { WatchOptions } from './api/watcher.js';
+export type { WatchOptions, WatchEvent, SnapshotMarker } from './api/watcher.js';
+export type { StateDiff, EntityChanges } from './history/diff.js';
+export type { BackupReport, RestorePoint, RestoreReport } from './backup/backup.js';
+export type { SnapshotResult } from './snapshot/snapshotter.js';
+export type { SnapshotStatus } from './snapshot/snapshot-scheduler.js';
+export type { SkippedSnapshot } from './snapshot/fold.js';
 export { resolveConfig, CONFIG_OPTIONS } from './config.js';
 export type { Durability, MetaLogConfig, MetaLogConfigInput } from './config.js';
 export { MetaLogError, ERROR_CODES, hasCode } from './errors.js';

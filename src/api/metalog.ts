@@ -70,6 +70,8 @@ import type { RecoveryReport } from '../writer/recover-writer.js';
 import { Watcher, type WatchEvent, type WatchOptions } from './watcher.js';
 import { firstWalOffset } from '../snapshot/fold.js';
 import { listSnapshots } from '../snapshot/snapshot-file.js';
+import { checkDiffOffsets, type StateDiff } from '../history/diff.js';
+import { backupStore, restoreStore, type BackupReport, type RestorePoint, type RestoreReport } from '../backup/backup.js';
 import { ReaderPool } from './reader-pool.js';
 import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
 import type { SnapshotResult } from '../snapshot/snapshotter.js';
@@ -500,6 +502,42 @@ export class MetaLog {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * What changed between the state at offset `from` and at offset `to` (see `StateDiff`): entities
+   * added, removed and changed, with their values before and after. Runs on the reader pool.
+   */
+  diff(from: number, to: number): Promise<StateDiff> {
+    try {
+      this.assertOpen();
+      checkDiffOffsets(from, to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.readers.diff(this.config.dir, from, to);
+  }
+
+  /**
+   * Copies the store, while it runs, to the empty folder `dest`: a snapshot of every acknowledged event
+   * first (opening handle only), then the snapshots and WAL segments, verified (on the reader pool) and
+   * made durable. `MetaLog.restore(dest, ...)` makes a store of it; so does opening `dest` itself.
+   */
+  async backup(dest: string): Promise<BackupReport> {
+    this.assertOpen();
+    if (typeof dest !== 'string' || dest.length === 0) throw new MetaLogError('INVALID_REQUEST', 'backup takes a destination folder', { field: 'dest' });
+    if (this.snapshots !== null && this.lastOffset >= 0) await this.snapshots.snapshot();
+    return backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy));
+  }
+
+  /**
+   * Makes a new store in the empty folder `dir` from the store or backup in `src`, as of `toOffset` or
+   * `toTime` (default: all of it): opening `dir` then serves exactly the state at that point. Safe while
+   * `src` is open (it only reads files). OFFSET_OUT_OF_RANGE for a point past the end of `src` or
+   * older than its oldest kept history.
+   */
+  static async restore(src: string, dir: string, point: RestorePoint = {}): Promise<RestoreReport> {
+    return restoreStore(src, dir, point);
   }
 
   /** The newest snapshot (taken, or found at open) and the last snapshot failure; null on an attached handle. */

@@ -8,6 +8,8 @@
  * Point reads do not belong here: a thread hop costs tens of microseconds, a synchronous read of the
  * index well under one. Batch them (`getTopics`, `fetchOffsetBatch`) when they must run off-thread.
  */
+import type { StateDiff } from '../history/diff.js';
+import type { verifyCopy } from '../backup/backup.js';
 import { Piscina } from 'piscina';
 import type { LogEvent, SegmentInfo } from '../codec/event-schema.js';
 import type { HistoryFilter } from '../history/history.js';
@@ -130,9 +132,19 @@ export class ReaderPool {
     return this.run({ kind: 'history', dir, filter });
   }
 
-  /** The state of the WAL in `dir` as of `point`, by replay (see `foldStateAt`). */
+  /** The state of the store in `dir` as of `point`: nearest snapshot, then the WAL (see state-at.ts). */
   stateAt(dir: string, point: StatePoint): Promise<StateAt> {
     return this.run({ kind: 'stateAt', dir, point });
+  }
+
+  /** What changed in the state of the store in `dir` between offsets `from` and `to` (see diff.ts). */
+  diff(dir: string, from: number, to: number): Promise<StateDiff> {
+    return this.run({ kind: 'diff', dir, from, to });
+  }
+
+  /** Verifies a backup just copied to `dest` (see backup.ts). */
+  verifyBackup(dest: string): Promise<ReturnType<typeof verifyCopy>> {
+    return this.run({ kind: 'verifyBackup', dest });
   }
 
   /** Stops the threads after the queries in flight. */

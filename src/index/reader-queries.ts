@@ -8,6 +8,8 @@ import type { Broker, Group, Topic } from '../state/metadata-state.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import { readHistory, type HistoryFilter } from '../history/history.js';
 import { stateAtPoint, type StateAt, type StatePoint } from '../history/state-at.js';
+import { diffStates, type StateDiff } from '../history/diff.js';
+import { verifyCopy } from '../backup/backup.js';
 import { packScan, packValues } from './index-values.js';
 import type { ListedOffset, StoreIndexReader } from './store-index.js';
 
@@ -59,6 +61,8 @@ export interface ReaderQueries {
   listSegments: { query: { topic: string; partition: number }; answer: Readonly<SegmentInfo>[] };
   history: { query: { dir: string; filter: HistoryFilter }; answer: LogEvent[] };
   stateAt: { query: { dir: string; point: StatePoint }; answer: StateAt };
+  diff: { query: { dir: string; from: number; to: number }; answer: StateDiff };
+  verifyBackup: { query: { dest: string }; answer: ReturnType<typeof verifyCopy> };
 }
 
 
@@ -125,5 +129,9 @@ export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unkno
       return readHistory(query.dir, query.filter);
     case 'stateAt':
       return stateAtPoint(query.dir, query.point);
+    case 'diff':
+      return diffStates(query.dir, query.from, query.to);
+    case 'verifyBackup':
+      return verifyCopy(query.dest);
   }
 }

@@ -192,6 +192,10 @@ function scanRecords(
       segment.validEnd = position;
       return damage('corrupt', segment.name, position, expectedOffset, `record has offset ${found.offset}, expected ${expectedOffset}`);
     }
+    if (found.offset > throughOffset) {
+      segment.validEnd = position;
+      return STOPPED;
+    }
     if (found.offset < fromOffset) {
       segment.recordCount++;
       expectedOffset++;
@@ -214,7 +218,7 @@ function scanRecords(
     segment.recordCount++;
     expectedOffset++;
     position = found.end;
-    if (found.offset >= throughOffset) {
+    if (found.offset === throughOffset) {
       segment.validEnd = position;
       return STOPPED;
     }
