@@ -8,6 +8,11 @@
  *   metalog dump <dir>      every event as a JSON line, filtered by type and offset range (read-only)
  *   metalog state <dir>     the state folded from the log, as of its end or of an offset (read-only)
  *   metalog history <dir>   the events that changed one entity, as JSON lines (read-only)
+ *   metalog snapshot <dir>  opens the store, writes a snapshot, compacts per retention (store must be closed)
+ *   metalog compact <dir>   the same with a retention given on the command line (default: all that snapshots cover)
+ *   metalog backup <dir> <dest>       copies the store, verified (safe while open)
+ *   metalog restore <src> <dir>       a new store at a point of another's history
+ *   metalog diff <dir> <from> <to>    what changed between two offsets (read-only)
  *   metalog metrics serve <dir>   opens the store and serves its metrics over HTTP until SIGINT/SIGTERM
  *
  * Exit codes: 0 ok, 1 damage found or the command failed, 2 usage error. `--json` prints one JSON object.
@@ -16,7 +21,6 @@ import path from 'node:path';
 import { MetaLog } from '../api/metalog.js';
 import { CONFIG_OPTIONS } from '../config.js';
 import { MetaLogError } from '../errors.js';
-import { MetadataState } from '../state/metadata-state.js';
 import type { EventType, LogEvent } from '../codec/event-schema.js';
 import { foldTo, stateOf } from '../history/state-at.js';
 import { canonicalIndexState } from '../index/canonical-index-state.js';
@@ -24,13 +28,15 @@ import { StoreIndexReader } from '../index/store-index.js';
 import { readHistory, type EntityRef } from '../history/history.js';
 import { METRICS_HOST_DEFAULT, METRICS_PORT_DEFAULT, parseMetricsServeArgs, serveMetricsUntilSignal } from '../metrics/metrics-command.js';
 import { scanWal } from '../wal/recovery.js';
+import { backupCommand, diffCommand, failureMessage, parseTime, restoreCommand, snapshotCommand, verifySnapshots, type SnapshotCheck } from './operations.js';
 import { NodeStorage } from '../wal/storage.js';
 
 const USAGE = `usage: metalog <command> <dir> [options]
 
 commands:
   inspect <dir> [--json]  list segments with their offsets, records and bytes (read-only)
-  verify <dir> [--json]   check every checksum and replay every event; exit 1 on damage (read-only)
+  verify <dir> [--json]   check every checksum and replay every event, and check each snapshot's
+                          checksums and state digest against the WAL; exit 1 on damage (read-only)
   repair <dir> [--json]   cut a corrupt log at its first damage, keeping a copy of what is cut
                           (the store must not be open)
   dump <dir> [--type T]... [--from N] [--to N]
@@ -43,6 +49,20 @@ commands:
   state <dir> [--at N] [--json]
                           the state folded from the log up to offset N (default: its end): counts,
                           or with --json the whole state; read-only, safe while the store is open
+  snapshot <dir> [--json]  open the store, write a snapshot of all of it, delete older snapshots and
+                          WAL segments per its retention; refused while another process has it open
+  compact <dir> [--retention-ms N] [--retention-bytes N] [--json]
+                          snapshot, then delete the WAL segments it covers that are older than N ms
+                          or beyond N bytes (default 0: everything the oldest kept snapshot covers)
+  backup <dir> <dest> [--json]
+                          copy the store's snapshots and WAL to the empty folder dest and verify the
+                          copy (safe while the store is open)
+  restore <src> <dir> [--to N | --to-time T] [--json]
+                          make a new store in the empty folder dir with the state of src (a store or a
+                          backup) at offset N or time T (ms since the epoch or an ISO date); default: all
+  diff <dir> <from> <to> [--json]
+                          what changed between offsets from and to: entities added, removed, changed
+                          (read-only, safe while the store is open)
   metrics serve <dir> [--port N] [--host H]
                           open the store and serve its metrics at http://H:N/metrics (Prometheus
                           text; default ${METRICS_HOST_DEFAULT}:${METRICS_PORT_DEFAULT}) until SIGINT or SIGTERM;
@@ -63,12 +83,10 @@ function print(output: Output, value: Record<string, unknown>, text: string): vo
 }
 
 function inspectOrVerify(dir: string, output: Output, command: 'inspect' | 'verify'): number {
-  const state = new MetadataState();
   const started = performance.now();
-  // inspect checks every record too, but only verify builds the state.
-  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), (event) => {
-    if (event !== null) state.apply(event);
-  }, { decodes: () => command === 'verify' });
+  // Both check every record's checksum; verify also decodes every payload, replays the state (from the
+  // oldest snapshot when the WAL before it was compacted) and checks every snapshot against the WAL.
+  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), () => undefined, { decodes: () => command === 'verify' });
   const segments = scan.segments.map((segment) => ({
     file: segment.name,
     baseOffset: segment.baseOffset,
@@ -76,21 +94,31 @@ function inspectOrVerify(dir: string, output: Output, command: 'inspect' | 'veri
     bytes: segment.fileBytes,
     createdMs: segment.header?.createdMs ?? null,
   }));
+  const damaged = scan.damage !== null && scan.damage.kind !== 'torn';
+  let replayed: { topics: number; offsets: number; lastOffset: number } | null = null;
+  let snapshots: SnapshotCheck[] = [];
+  if (command === 'verify' && !damaged) {
+    const state = stateOf(foldTo(dir, null));
+    replayed = { topics: state.topics.length, offsets: state.offsets.length, lastOffset: state.offset };
+    snapshots = verifySnapshots(dir);
+  }
+  const badSnapshots = snapshots.filter((check) => check.verdict !== 'ok' && check.verdict !== 'base');
   const result = {
     dir,
     segments,
     nextOffset: scan.nextOffset,
     damage: scan.damage,
-    ...(command === 'verify' ? { topics: state.topics.size, offsets: state.offsetCount(), ms: Math.round(performance.now() - started) } : {}),
+    ...(command === 'verify' ? { replayed, snapshots, ms: Math.round(performance.now() - started) } : {}),
   };
   const lines = segments.map((s) => `${s.file}  offsets ${s.baseOffset}..${s.baseOffset + s.records - 1}  ${s.records} records  ${s.bytes} bytes`);
   lines.push(`next offset ${scan.nextOffset}`);
-  if (command === 'verify') lines.push(`replayed: ${state.topics.size} topics, ${state.offsetCount()} committed offsets`);
+  if (replayed !== null) lines.push(`replayed: ${replayed.topics} topics, ${replayed.offsets} committed offsets`);
+  for (const check of snapshots) lines.push(`snapshot ${check.file} (offset ${check.lastOffset}): ${check.verdict}${check.reason === undefined ? '' : ` (${check.reason})`}`);
   if (scan.damage !== null) lines.push(`DAMAGE (${scan.damage.kind}) in ${scan.damage.file} at byte ${scan.damage.position}, offset ${scan.damage.offset}: ${scan.damage.reason}`);
-  else lines.push('ok: every checksum verified');
+  else if (badSnapshots.length === 0) lines.push('ok: every checksum verified');
   print(output, result, lines.join('\n'));
   // A torn tail is what a crash leaves and open cuts it; anything else needs an operator.
-  return scan.damage === null || scan.damage.kind === 'torn' ? 0 : 1;
+  return damaged || badSnapshots.length > 0 ? 1 : 0;
 }
 
 function repair(dir: string, output: Output): number {
@@ -207,6 +235,43 @@ async function metrics(args: string[]): Promise<number> {
   }
 }
 
+/** snapshot, compact, backup, restore and diff (src/cli/operations.ts). */
+async function operation(args: string[], json: boolean): Promise<number> {
+  const [command, first, ...rest] = args;
+  const option = (name: string): string | undefined => {
+    const at = rest.indexOf(name);
+    return at < 0 ? undefined : rest[at + 1];
+  };
+  const integer = (text: string | undefined): number | null => (text !== undefined && /^-?\d+$/.test(text) ? Number(text) : null);
+  if (first === undefined) return usageError(command, 'name the store directory');
+  try {
+    if (command === 'snapshot') return await snapshotCommand(first, json);
+    if (command === 'compact') {
+      const retentionMs = option('--retention-ms') === undefined ? 0 : integer(option('--retention-ms'));
+      const retentionBytes = option('--retention-bytes') === undefined ? -1 : integer(option('--retention-bytes'));
+      if (retentionMs === null || retentionBytes === null) return usageError('compact', '--retention-ms and --retention-bytes take integers');
+      return await snapshotCommand(first, json, { historyRetentionMs: retentionMs, historyRetentionBytes: retentionBytes });
+    }
+    const second = rest[0];
+    if (second === undefined || second.startsWith('--')) return usageError(command, command === 'diff' ? 'give two offsets' : 'name the destination directory');
+    if (command === 'backup') return await backupCommand(first, second, json);
+    if (command === 'restore') {
+      const to = option('--to');
+      const toTime = option('--to-time');
+      const point = { toOffset: to === undefined ? undefined : (integer(to) ?? -1), toTime: toTime === undefined ? undefined : (parseTime(toTime) ?? -1) };
+      if (point.toOffset === -1 || point.toTime === -1) return usageError('restore', '--to takes an offset, --to-time a time (ms since the epoch or an ISO date)');
+      return restoreCommand(first, second, point, json);
+    }
+    const from = integer(second);
+    const to = integer(rest[1]);
+    if (from === null || to === null || from < 0 || to < 0) return usageError('diff', 'give two offsets (integers >= 0)');
+    return diffCommand(first, from, to, json);
+  } catch (error) {
+    process.stderr.write(`metalog ${command}: ${failureMessage(error)}\n`);
+    return 1;
+  }
+}
+
 function main(argv: string[]): number | Promise<number> {
   const json = argv.includes('--json');
   const args = argv.filter((arg) => arg !== '--json');
@@ -215,6 +280,7 @@ function main(argv: string[]): number | Promise<number> {
     return args.length === 0 ? 2 : 0;
   }
   if (args[0] === 'metrics') return metrics(args.slice(1));
+  if (['snapshot', 'compact', 'backup', 'restore', 'diff'].includes(args[0])) return operation(args, json);
   const [command, dir] = args;
   if (dir === undefined || !['inspect', 'verify', 'repair', 'dump', 'state', 'history'].includes(command)) {
     process.stderr.write(USAGE);

@@ -1,0 +1,140 @@
+/**
+ * The operations commands of the `metalog` CLI: snapshot, compact, backup, restore, diff, and the
+ * snapshot half of verify. Each returns its exit code and prints one JSON object with `--json`.
+ *
+ * snapshot and compact open the store, so they are refused (STORE_LOCKED, exit 1) while another
+ * process has it open: there the broker's own `log.snapshot()` is the way. backup, restore, diff and
+ * verify only read files and are safe beside a running store.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MetaLog } from '../api/metalog.js';
+import { backupStore, restoreStore, type RestorePoint } from '../backup/backup.js';
+import { MetaLogError } from '../errors.js';
+import { diffStates } from '../history/diff.js';
+import { foldWalInto, startFold } from '../snapshot/fold.js';
+import { stateDigest } from '../snapshot/index-image.js';
+import { listSnapshots, readSnapshotFile, SnapshotDamage, type SnapshotMeta } from '../snapshot/snapshot-file.js';
+import { NodeStorage } from '../wal/storage.js';
+
+/** Prints `result` as JSON, or the lines for people. */
+function print(json: boolean, result: unknown, lines: string[]): void {
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${lines.join('\n')}\n`);
+}
+
+function segmentCount(dir: string): number {
+  const walDir = path.join(dir, 'wal');
+  return fs.existsSync(walDir) ? fs.readdirSync(walDir).filter((name) => name.endsWith('.log')).length : 0;
+}
+
+/** `snapshot <dir>`: opens the store, writes a snapshot of everything, compacts per its retention, closes. */
+export async function snapshotCommand(dir: string, json: boolean, retention: { historyRetentionMs?: number; historyRetentionBytes?: number } = {}): Promise<number> {
+  const before = segmentCount(dir);
+  const log = await MetaLog.open({ dir, snapshotEveryEvents: 0, snapshotIntervalMs: 0, ...retention });
+  try {
+    const result = await log.snapshot();
+    const removedSegments = before - segmentCount(dir);
+    print(json, { ...result, removedSegments }, [
+      `snapshot ${result.file}: state at offset ${result.lastOffset}, ${result.bytes} bytes (fold ${result.foldMs.toFixed(0)} ms, write ${result.writeMs.toFixed(0)} ms)`,
+      `removed ${result.removedSnapshots.length} older snapshots and ${removedSegments} WAL segments`,
+    ]);
+    return 0;
+  } finally {
+    await log.close();
+  }
+}
+
+/** `backup <dir> <dest>`: copies the store's snapshots and WAL (safe while it runs) and verifies the copy. */
+export async function backupCommand(dir: string, dest: string, json: boolean): Promise<number> {
+  const report = await backupStore(dir, dest);
+  print(json, report, [
+    `backup of offsets ${report.firstOffset}..${report.lastOffset} in ${dest}: ${report.segments} segments, ${report.snapshots.length} snapshots, ${report.bytes} bytes, verified`,
+  ]);
+  return 0;
+}
+
+/** `restore <src> <dir> [--to N | --to-time T]`: a new store at `dir` with the state of `src` at that point. */
+export function restoreCommand(src: string, dir: string, point: RestorePoint, json: boolean): number {
+  const report = restoreStore(src, dir, point);
+  print(json, report, [
+    `restored ${dir} to offset ${report.lastOffset}${report.snapshot === null ? '' : ` (from the snapshot at ${report.snapshot})`}; ${report.eventsLeftOut} later events left out`,
+  ]);
+  return 0;
+}
+
+/** `diff <dir> <from> <to>`: what changed between two offsets. */
+export function diffCommand(dir: string, from: number, to: number, json: boolean): number {
+  const diff = diffStates(dir, from, to);
+  const kinds = ['topics', 'brokers', 'groups', 'offsets', 'watermarks', 'segments', 'transactions'] as const;
+  print(json, diff, [
+    `from offset ${from} to ${to}:`,
+    ...kinds.map((kind) => `  ${kind.padEnd(13)} +${diff[kind].added.length} -${diff[kind].removed.length} ~${diff[kind].changed.length}`),
+    ...(diff.nextProducerId === null ? [] : [`  next producer id ${diff.nextProducerId.before} -> ${diff.nextProducerId.after}`]),
+  ]);
+  return 0;
+}
+
+/** One snapshot's verdict. */
+export interface SnapshotCheck {
+  file: string;
+  lastOffset: number;
+  /** ok: checksums hold and its digest equals the WAL folded to its offset; base: checksums hold, and the
+   *  WAL before it was compacted, so it is the start the others are checked from. */
+  verdict: 'ok' | 'base' | 'damaged' | 'digest-mismatch' | 'not-reached';
+  reason?: string;
+}
+
+/**
+ * Checks every snapshot of the store in `dir`: its checksums, and its state digest against the WAL
+ * folded to its offset (from offset 0, or from the oldest sound snapshot when the WAL before it was
+ * compacted). Read-only.
+ */
+export function verifySnapshots(dir: string): SnapshotCheck[] {
+  const storage = new NodeStorage();
+  const walDir = path.join(dir, 'wal');
+  const checks: SnapshotCheck[] = [];
+  const sound: { file: string; meta: SnapshotMeta }[] = [];
+  for (const { file, lastOffset } of [...listSnapshots(dir)].reverse()) {
+    try {
+      sound.push({ file, meta: readSnapshotFile(file, () => null) });
+    } catch (error) {
+      if (!(error instanceof SnapshotDamage)) throw error;
+      checks.push({ file: path.basename(file), lastOffset, verdict: 'damaged', reason: error.reason });
+    }
+  }
+  if (sound.length === 0) return checks;
+  // From offset 0 when the WAL has it; else from the oldest sound snapshot, which is then the base.
+  let start = startFold(dir, storage, { atMost: -1 });
+  const walStartsAtZero = fs.readdirSync(walDir).some((name) => name === '00000000000000000000.log');
+  if (!walStartsAtZero) {
+    const base = sound[0];
+    start = startFold(dir, storage, { atMost: base.meta.lastOffset });
+    checks.push({ file: path.basename(base.file), lastOffset: base.meta.lastOffset, verdict: 'base' });
+    sound.shift();
+  }
+  const target = start.target;
+  for (const { file, meta } of sound) {
+    const scan = foldWalInto(target, storage, walDir, { throughOffset: meta.lastOffset });
+    if (target.state.lastOffset !== meta.lastOffset) {
+      checks.push({ file: path.basename(file), lastOffset: meta.lastOffset, verdict: 'not-reached', reason: scan.damage?.reason ?? `the WAL ends at ${target.state.lastOffset}` });
+      continue;
+    }
+    const digest = stateDigest(target.index.ownTables);
+    checks.push(digest === meta.digest
+      ? { file: path.basename(file), lastOffset: meta.lastOffset, verdict: 'ok' }
+      : { file: path.basename(file), lastOffset: meta.lastOffset, verdict: 'digest-mismatch', reason: `snapshot ${meta.digest} vs WAL ${digest}` });
+  }
+  return checks.sort((a, b) => b.lastOffset - a.lastOffset);
+}
+
+/** Parses a `--to-time` value: milliseconds since the epoch, or an ISO date. */
+export function parseTime(text: string): number | null {
+  if (/^\d+$/.test(text)) return Number(text);
+  const parsed = Date.parse(text);
+  return Number.isNaN(parsed) ? null : parsed;
+}
+
+/** The message a failed operation prints. */
+export function failureMessage(error: unknown): string {
+  return error instanceof MetaLogError ? `${error.code}: ${error.message}` : (error as Error).message;
+}
