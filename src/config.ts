@@ -24,6 +24,8 @@ export interface MetaLogConfigInput {
   snapshotsRetained?: number;
   historyRetentionMs?: number;
   historyRetentionBytes?: number;
+  offsetsRetentionMs?: number;
+  offsetsRetentionCheckIntervalMs?: number;
   slowFsyncWarnMs?: number;
 }
 
@@ -130,6 +132,22 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     max: Number.MAX_SAFE_INTEGER,
     unit: 'bytes',
     doc: 'The WAL keeps at most about this many bytes: older segments covered by the oldest kept snapshot are deleted first (-1: no limit).',
+  },
+  offsetsRetentionMs: {
+    kind: 'integer',
+    defaultValue: 7 * 24 * 3600 * 1000,
+    min: -1,
+    max: Number.MAX_SAFE_INTEGER,
+    unit: 'ms',
+    doc: "Kafka's offsets.retention.minutes: a committed offset of a group without members expires (an OffsetsExpired event) once it was last committed longer ago than this (-1: never).",
+  },
+  offsetsRetentionCheckIntervalMs: {
+    kind: 'integer',
+    defaultValue: 10 * 60 * 1000,
+    min: 1000,
+    max: 7 * 24 * 3600 * 1000,
+    unit: 'ms',
+    doc: 'How often the opening handle looks for offsets to expire (Kafka: offsets.retention.check.interval.ms).',
   },
   slowFsyncWarnMs: {
     kind: 'integer',

@@ -35,6 +35,7 @@ import {
   checkCreateTopicInput,
   checkDeleteGroupInput,
   checkDeleteOffsetsInput,
+  checkExpireOffsetsInput,
   checkDeleteTopicInput,
   checkResetOffsetsInput,
   checkUpsertGroupInput,
@@ -73,6 +74,7 @@ import { listSnapshots } from '../snapshot/snapshot-file.js';
 import { checkDiffOffsets, type StateDiff } from '../history/diff.js';
 import { backupStore, restoreStore, type BackupReport, type RestorePoint, type RestoreReport } from '../backup/backup.js';
 import { ReaderPool } from './reader-pool.js';
+import { OffsetExpiry } from './offset-expiry.js';
 import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
 import type { SnapshotResult } from '../snapshot/snapshotter.js';
 import { WriterLink, type BatchSink, type EventOf, type OpenInternals, type StoreHandle } from './writer-link.js';
@@ -93,6 +95,8 @@ export class MetaLog {
   private link!: WriterLink;
   /** Snapshots and compaction; the opener's handle only. */
   private snapshots: SnapshotScheduler | null = null;
+  /** Offset retention; the opener's handle only. */
+  private offsetExpiry: OffsetExpiry | null = null;
   private closePromise: Promise<void> | null = null;
   /** The store's shared counters (rejected commands by code). */
   private counters!: StoreCounters;
@@ -138,6 +142,7 @@ export class MetaLog {
     }, link.recovery);
     log.counters = new StoreCounters(log.link.handle.metrics.counters);
     log.slowFsyncWarning = new SlowFsyncWarning(config.dir, config.slowFsyncWarnMs, log.link.handle.metrics.writerStats);
+    log.offsetExpiry = new OffsetExpiry(config, { reader: log.reader, expire: (groupId, before) => log.expireOffsetsBefore(groupId, before) });
     return log;
   }
 
@@ -505,6 +510,24 @@ export class MetaLog {
   }
 
   /**
+   * Offset retention now (it also runs every `offsetsRetentionCheckIntervalMs` on the opening handle):
+   * the offsets of `groupId` last committed more than `retentionMs` (default `offsetsRetentionMs`) ago
+   * expire, by one OffsetsExpired event. NON_EMPTY_GROUP while the group has members. Resolves with the
+   * partitions whose offsets expired.
+   */
+  async expireOffsets(groupId: string, retentionMs: number = this.config.offsetsRetentionMs): Promise<{ topic: string; partition: number }[]> {
+    if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new MetaLogError('INVALID_REQUEST', 'retentionMs must be an integer >= 0', { field: 'retentionMs' });
+    return this.expireOffsetsBefore(groupId, Date.now() - retentionMs);
+  }
+
+  private async expireOffsetsBefore(groupId: string, expireBeforeMs: number): Promise<{ topic: string; partition: number }[]> {
+    const before = this.fetchOffsets(groupId);
+    await this.command(() => checkExpireOffsetsInput(groupId, expireBeforeMs), () => undefined);
+    const kept = new Set(this.fetchOffsets(groupId).map((offset) => `${offset.topic}\u0000${offset.partition}`));
+    return before.filter((offset) => !kept.has(`${offset.topic}\u0000${offset.partition}`)).map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /**
    * What changed between the state at offset `from` and at offset `to` (see `StateDiff`): entities
    * added, removed and changed, with their values before and after. Runs on the reader pool.
    */
@@ -646,6 +669,7 @@ export class MetaLog {
     this.pool = null;
     await pool?.close();
     await this.snapshots?.close();
+    this.offsetExpiry?.close();
     await this.link.close();
     this.lock?.release();
   }

@@ -18,8 +18,9 @@
  *    (TopicConfigsAltered, PartitionsCreated, PartitionChanged, TopicDeleted) and consumer groups
  *    (GroupUpserted, GroupDeleted, OffsetsDeleted), partition logs (WatermarksUpdated, SegmentAdded,
  *    SegmentRemoved), producer ids and transactions (ProducerIdsAllocated, TransactionChanged).
+ * 3: adds OffsetsExpired (offset retention).
  */
-export const EVENT_SCHEMA_VERSION = 2;
+export const EVENT_SCHEMA_VERSION = 3;
 
 /** Avro namespace of all event records. */
 export const EVENT_NAMESPACE = 'chronik.metalog';
@@ -186,6 +187,16 @@ const offsetsDeleted = {
   ],
 };
 
+const offsetsExpired = {
+  type: 'record',
+  name: 'OffsetsExpired',
+  doc: 'offset retention: every offset of the group (which had no members) committed before expireBeforeMs goes',
+  fields: [
+    { name: 'groupId', type: 'string' },
+    { name: 'expireBeforeMs', type: 'long' },
+  ],
+};
+
 const watermarksUpdated = {
   type: 'record',
   name: 'WatermarksUpdated',
@@ -274,6 +285,7 @@ export const EVENT_UNION_SCHEMA = [
   segmentRemoved,
   producerIdsAllocated,
   transactionChanged,
+  offsetsExpired,
 ].map((record) => ({
   ...record,
   namespace: EVENT_NAMESPACE,
@@ -401,6 +413,7 @@ export interface EventPayloads {
   SegmentRemoved: { topic: string; partition: number; segmentId: number };
   ProducerIdsAllocated: { firstProducerId: number; count: number };
   TransactionChanged: TransactionChanged;
+  OffsetsExpired: { groupId: string; expireBeforeMs: number };
 }
 
 /** An event type name. */

@@ -23,6 +23,7 @@ export { checkCommitOffsetsInput, type CommitMembership, type OffsetCommitInput 
 export {
   checkDeleteGroupInput,
   checkDeleteOffsetsInput,
+  checkExpireOffsetsInput,
   checkResetOffsetsInput,
   checkUpsertGroupInput,
   type GroupInput,
@@ -79,6 +80,7 @@ const DECIDERS: { [T in Command['type']]: Decider<T> } = {
   DeleteGroup: decideGroupCommand,
   DeleteOffsets: decideGroupCommand,
   ResetOffsets: decideGroupCommand,
+  ExpireOffsets: decideGroupCommand,
   UpdateWatermarks: decidePartitionLogCommand,
   AddSegment: decidePartitionLogCommand,
   RemoveSegment: decidePartitionLogCommand,

@@ -46,7 +46,8 @@ export type GroupCommand =
   | { type: 'UpsertGroup'; value: Omit<GroupInput, 'members' | 'protocol' | 'leader'> & { protocol: string | null; leader: string | null; members: GroupMember[] } }
   | { type: 'DeleteGroup'; value: { groupId: string } }
   | { type: 'DeleteOffsets'; value: { groupId: string; partitions: { topic: string; partition: number }[] } }
-  | { type: 'ResetOffsets'; value: ReturnType<typeof checkCommitOffsetsInput>['value'] };
+  | { type: 'ResetOffsets'; value: ReturnType<typeof checkCommitOffsetsInput>['value'] }
+  | { type: 'ExpireOffsets'; value: { groupId: string; expireBeforeMs: number } };
 
 const GROUP_STATES: readonly GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
 
@@ -127,6 +128,12 @@ export function checkDeleteGroupInput(groupId: unknown): GroupCommand {
   return { type: 'DeleteGroup', value: { groupId: requireGroupId(groupId) } };
 }
 
+/** Checks expireOffsets arguments: the offsets of `groupId` committed before `expireBeforeMs` go. */
+export function checkExpireOffsetsInput(groupId: unknown, expireBeforeMs: unknown): GroupCommand {
+  const id = requireGroupId(groupId);
+  return { type: 'ExpireOffsets', value: { groupId: id, expireBeforeMs: requireInteger(expireBeforeMs, 0, Number.MAX_SAFE_INTEGER, 'expireBeforeMs') } };
+}
+
 /** Checks deleteOffsets arguments. */
 export function checkDeleteOffsetsInput(groupId: unknown, partitions: unknown): GroupCommand {
   const id = requireGroupId(groupId);
@@ -175,6 +182,12 @@ export function decideGroupCommand(command: GroupCommand, state: MetadataState):
         }
       }
       return { type: 'OffsetsDeleted', value: command.value };
+    case 'ExpireOffsets':
+      // Kafka's offset retention: only a group without members (or a group of simple consumers) loses its offsets.
+      if (group !== undefined && group.members.length > 0) {
+        throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has members; its offsets do not expire`, { entity: groupId });
+      }
+      return { type: 'OffsetsExpired', value: command.value };
     case 'ResetOffsets':
       if (group !== undefined && group.members.length > 0) {
         throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has members; reset offsets of an inactive group`, { entity: groupId });

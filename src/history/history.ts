@@ -110,6 +110,7 @@ export function concerns(event: LogEvent, entity: EntityRef): boolean {
       case 'GroupDeleted':
       case 'OffsetsCommitted':
       case 'OffsetsDeleted':
+      case 'OffsetsExpired':
         return event.value.groupId === entity.group;
       case 'TransactionChanged':
         return event.value.groupIds.includes(entity.group);

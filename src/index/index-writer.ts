@@ -20,6 +20,7 @@ import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
+  decodeCommittedOffset,
   encodeBroker,
   encodeGroup,
   encodeOffsetDirectory,
@@ -171,6 +172,7 @@ export class IndexWriter {
         return;
       case 'OffsetsCommitted':
       case 'OffsetsDeleted':
+      case 'OffsetsExpired':
         this.offsetEvents.push(event);
         return;
       case 'WatermarksUpdated':
@@ -270,6 +272,9 @@ export class IndexWriter {
         return;
       case 'GroupDeleted':
         this.deleteGroupOffsets(event.value.groupId);
+        return;
+      case 'OffsetsExpired':
+        this.expireGroupOffsets(event.value.groupId, event.value.expireBeforeMs);
         return;
       case 'TopicDeleted':
         this.deleteTopicOffsets(event.value.name);
@@ -417,6 +422,22 @@ export class IndexWriter {
     if (byTopic === undefined) return;
     for (const [topic, partitions] of [...byTopic]) {
       for (const partition of [...partitions]) this.deleteOffset(groupId, topic, partition);
+    }
+  }
+
+  /** Offset retention: deletes the group's offsets committed before `expireBeforeMs` (read from the index, in event order). */
+  private expireGroupOffsets(groupId: string, expireBeforeMs: number): void {
+    const byTopic = this.offsetKeys.get(groupId);
+    const groupNumber = this.groupNumbers.byName.get(groupId);
+    if (byTopic === undefined || groupNumber === undefined) return;
+    for (const [topic, partitions] of [...byTopic]) {
+      const topicNumber = this.topicNumbers.byName.get(topic);
+      assert(topicNumber !== undefined, 'a topic with offsets has a number');
+      for (const partition of [...partitions]) {
+        const value = this.tables.offsets.get(this.keys.offset(groupNumber, topicNumber, partition));
+        assert(value !== undefined, 'an offset in the directory is in the offsets table');
+        if (decodeCommittedOffset(value).commitTimestamp < expireBeforeMs) this.deleteOffset(groupId, topic, partition);
+      }
     }
   }
 

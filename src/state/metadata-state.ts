@@ -190,6 +190,9 @@ export class MetadataState {
       case 'GroupDeleted':
         this.applyGroupDeleted(event.value.groupId, undo);
         break;
+      case 'OffsetsExpired':
+        if (this.keepsOffsets) this.applyOffsetsExpired(event.value, undo);
+        break;
       case 'OffsetsDeleted':
         if (this.keepsOffsets) this.applyOffsetsDeleted(event.value, undo);
         break;
@@ -304,6 +307,17 @@ export class MetadataState {
       this.offsetsByGroup.delete(groupId);
       undo?.push(() => this.offsetsByGroup.set(groupId, offsets));
     }
+  }
+
+  /** Offset retention: the group's offsets committed before the cutoff go, as a delete of them would. */
+  private applyOffsetsExpired(value: EventPayloads['OffsetsExpired'], undo?: UndoLog): void {
+    const group = this.offsetsByGroup.get(value.groupId);
+    if (group === undefined) return;
+    const partitions: { topic: string; partition: number }[] = [];
+    for (const [topic, byPartition] of group) {
+      for (const [partition, committed] of byPartition) if (committed.commitTimestamp < value.expireBeforeMs) partitions.push({ topic, partition });
+    }
+    this.applyOffsetsDeleted({ groupId: value.groupId, partitions }, undo);
   }
 
   private applyOffsetsDeleted(value: EventPayloads['OffsetsDeleted'], undo?: UndoLog): void {

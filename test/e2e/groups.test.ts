@@ -116,3 +116,29 @@ test('deleteGroup removes the group and its offsets in one event; refused while 
   t.is(log.canonicalState(), served, 'a restart folds to the same state, bytes included');
   t.deepEqual([...(log.getGroup('billing')?.members[0].subscription ?? [])], [0, 1, 0]);
 });
+
+test('offset retention: an empty group loses offsets last committed before the cutoff, by one OffsetsExpired event; never while it has members', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir, offsetsRetentionMs: 1000, offsetsRetentionCheckIntervalMs: 1000 });
+  await log.createTopic({ name: 't', partitions: 3 });
+  await log.commitOffsets('simple', [{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 2 }]);
+  await log.upsertGroup(stableGroup(1, ['m-1']));
+  await log.commitOffsets('billing', [{ topic: 't', partition: 0, offset: 5 }], { generation: 1, memberId: 'm-1' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Committed after the cutoff below: kept.
+  await log.commitOffsets('simple', [{ topic: 't', partition: 2, offset: 3 }]);
+  await rejectsWith(t, log, log.expireOffsets('billing', 10), 'NON_EMPTY_GROUP', 68);
+  const expired = await log.expireOffsets('simple', 40);
+  t.deepEqual(expired, [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+  t.deepEqual(log.fetchOffsets('simple').map((offset) => offset.partition), [2]);
+  const [event] = await log.history({ types: ['OffsetsExpired'] });
+  t.is(event.type === 'OffsetsExpired' && event.value.groupId, 'simple');
+  // The periodic check (every second here) expires the rest once the group is empty and they are old.
+  await log.upsertGroup({ ...stableGroup(2, []), state: 'Empty', leader: null });
+  for (let waited = 0; waited < 60 && (log.fetchOffsets('billing').length > 0 || log.fetchOffsets('simple').length > 0); waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.deepEqual(log.fetchOffsets('billing'), []);
+  t.deepEqual(log.fetchOffsets('simple'), []);
+  t.truthy(log.getGroup('billing'), 'the group record stays; only its offsets expire');
+});

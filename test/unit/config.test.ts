@@ -17,6 +17,8 @@ test('defaults fill every option and the result is frozen', (t) => {
     snapshotsRetained: 2,
     historyRetentionMs: 7 * 24 * 3600 * 1000,
     historyRetentionBytes: -1,
+    offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+    offsetsRetentionCheckIntervalMs: 600_000,
     slowFsyncWarnMs: 500,
   });
   t.true(Object.isFrozen(config));
