@@ -14,7 +14,7 @@ const COMMIT_RECORD_BYTES = 48;
 export async function benchCommitOffsets(sizes: { inFlightCommits: number; sequentialCommits: number }): Promise<BenchRow[]> {
   const { dir, cleanup } = benchDir('commits');
   try {
-    const log = await MetaLog.open({ dir, durability: 'fsync' });
+    const log = await MetaLog.open({ dir, durability: 'fsync', snapshotEveryEvents: 0 });
     await log.createTopic({ name: 'bench', partitions: 1 });
     const commit = (offset: number): Promise<void> => log.commitOffsets('bench-group', [{ topic: 'bench', partition: 0, offset }]);
     await drive(2000, 64, commit);

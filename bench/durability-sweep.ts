@@ -22,7 +22,7 @@ export async function benchDurabilitySweep(sizes: { inFlightCommits: number; seq
   for (const setting of SETTINGS) {
     const { dir, cleanup } = benchDir('sweep');
     try {
-      const log = await MetaLog.open({ dir, ...setting.config });
+      const log = await MetaLog.open({ dir, snapshotEveryEvents: 0, ...setting.config });
       await log.createTopic({ name: 'bench', partitions: 1 });
       const commit = (offset: number): Promise<void> => log.commitOffsets('sweep', [{ topic: 'bench', partition: 0, offset }]);
       await drive(1000, 64, commit);

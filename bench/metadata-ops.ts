@@ -48,7 +48,7 @@ export async function benchMetadataOps(sizes: MetadataSizes): Promise<BenchRow[]
   const { dir, cleanup } = benchDir('metadata');
   const rows: BenchRow[] = [];
   try {
-    const log = await MetaLog.open({ dir, durability: 'fsync' });
+    const log = await MetaLog.open({ dir, durability: 'fsync', snapshotEveryEvents: 0 });
     for (let brokerId = 1; brokerId <= 3; brokerId++) await log.registerBroker({ brokerId, host: `broker-${brokerId}`, port: 9092, rack: null, brokerEpoch: 1 });
 
     // Topic creation, one at a time, then 64 in flight.

@@ -213,7 +213,7 @@ export async function runPeers(quick: boolean): Promise<PeerRow[]> {
   {
     const { dir, cleanup } = benchDir('peers-metalog');
     try {
-      const log = await MetaLog.open({ dir, durability: 'fsync' });
+      const log = await MetaLog.open({ dir, durability: 'fsync', snapshotEveryEvents: 0 });
       for (let b = 1; b <= 3; b++) await log.registerBroker({ brokerId: b, host: `broker-${b}`, port: 9092, rack: null, brokerEpoch: 1 });
       for (let t = 0; t < 10; t++) await log.createTopic({ name: `topic-${t}`, partitions: 6, replicationFactor: 3 });
       const commit = (i: number): Promise<void> => log.commitOffsets(`group-${i % 200}`, [{ topic: `topic-${Math.floor(i / 200) % 10}`, partition: Math.floor(i / 2000) % 6, offset: i }]);
