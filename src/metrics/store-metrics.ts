@@ -59,18 +59,7 @@ export interface ScrapedMetricSpec<L extends string> {
 
 /** Registers a gauge whose value `spec.read` gives at every scrape. */
 export function registerStoreGauge<L extends string = never>(registry: Registry, spec: ScrapedMetricSpec<L>): void {
-  new Gauge<L>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labelNames ?? [],
-    registers: [registry],
-    async collect() {
-      const read = await spec.read();
-      this.reset();
-      if (typeof read === 'number') this.set(read);
-      else for (const { labels, value } of read) this.set(labels as Partial<Record<L, string>>, value);
-    },
-  });
+  registerScraped(registry, spec, 'gauge');
 }
 
 /**
@@ -78,18 +67,27 @@ export function registerStoreGauge<L extends string = never>(registry: Registry,
  * prom-client's counter only carries it to the exposition).
  */
 export function registerStoreCounter<L extends string = never>(registry: Registry, spec: ScrapedMetricSpec<L>): void {
-  new Counter<L>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labelNames ?? [],
-    registers: [registry],
-    async collect() {
-      const read = await spec.read();
-      this.reset();
-      if (typeof read === 'number') this.inc(read);
-      else for (const { labels, value } of read) this.inc(labels as Partial<Record<L, string>>, value);
-    },
-  });
+  registerScraped(registry, spec, 'counter');
+}
+
+/** A gauge or counter that reads its value(s) at scrape time: reset, then set (gauge) or add (counter). */
+function registerScraped<L extends string>(registry: Registry, spec: ScrapedMetricSpec<L>, kind: 'gauge' | 'counter'): void {
+  const options = { name: spec.name, help: spec.help, labelNames: spec.labelNames ?? [], registers: [registry] };
+  const apply = (metric: Gauge<L> | Counter<L>, labels: Partial<Record<L, string>> | null, value: number): void => {
+    if (metric instanceof Gauge) {
+      if (labels === null) metric.set(value);
+      else metric.set(labels, value);
+    } else if (labels === null) metric.inc(value);
+    else metric.inc(labels, value);
+  };
+  async function collect(this: Gauge<L> | Counter<L>): Promise<void> {
+    const read = await spec.read();
+    this.reset();
+    if (typeof read === 'number') apply(this, null, read);
+    else for (const { labels, value } of read) apply(this, labels as Partial<Record<L, string>>, value);
+  }
+  if (kind === 'gauge') new Gauge<L>({ ...options, collect });
+  else new Counter<L>({ ...options, collect });
 }
 
 /** A new registry with every metric of the store that `source` reads. */
