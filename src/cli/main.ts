@@ -28,7 +28,7 @@ import { StoreIndexReader } from '../index/store-index.js';
 import { readHistory, type EntityRef } from '../history/history.js';
 import { METRICS_HOST_DEFAULT, METRICS_PORT_DEFAULT, parseMetricsServeArgs, serveMetricsUntilSignal } from '../metrics/metrics-command.js';
 import { scanWal } from '../wal/recovery.js';
-import { backupCommand, diffCommand, failureMessage, parseTime, restoreCommand, snapshotCommand, verifySnapshots, type SnapshotCheck } from './operations.js';
+import { benchCommand, backupCommand, diffCommand, failureMessage, parseTime, restoreCommand, snapshotCommand, verifySnapshots, type SnapshotCheck } from './operations.js';
 import { NodeStorage } from '../wal/storage.js';
 
 const USAGE = `usage: metalog <command> <dir> [options]
@@ -63,6 +63,8 @@ commands:
   diff <dir> <from> <to> [--json]
                           what changed between offsets from and to: entities added, removed, changed
                           (read-only, safe while the store is open)
+  bench [--quick] [--only GROUP] [--json] [--html FILE]
+                          run the load test (source checkout only; same as npm run bench)
   metrics serve <dir> [--port N] [--host H]
                           open the store and serve its metrics at http://H:N/metrics (Prometheus
                           text; default ${METRICS_HOST_DEFAULT}:${METRICS_PORT_DEFAULT}) until SIGINT or SIGTERM;
@@ -281,6 +283,7 @@ function main(argv: string[]): number | Promise<number> {
   }
   if (args[0] === 'metrics') return metrics(args.slice(1));
   if (['snapshot', 'compact', 'backup', 'restore', 'diff'].includes(args[0])) return operation(args, json);
+  if (args[0] === 'bench') return benchCommand(argv.slice(1));
   const [command, dir] = args;
   if (dir === undefined || !['inspect', 'verify', 'repair', 'dump', 'state', 'history'].includes(command)) {
     process.stderr.write(USAGE);

@@ -6,6 +6,7 @@
  * process has it open: there the broker's own `log.snapshot()` is the way. backup, restore, diff and
  * verify only read files and are safe beside a running store.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../api/metalog.js';
@@ -137,4 +138,18 @@ export function parseTime(text: string): number | null {
 /** The message a failed operation prints. */
 export function failureMessage(error: unknown): string {
   return error instanceof MetaLogError ? `${error.code}: ${error.message}` : (error as Error).message;
+}
+
+/**
+ * `bench [args]`: runs the load test (bench/run.ts, built next to this CLI in a source checkout; its
+ * dependencies are development ones, so an installed package does not carry it).
+ */
+export function benchCommand(args: string[]): number {
+  const runner = new URL('../../bench/run.js', import.meta.url).pathname;
+  if (!fs.existsSync(runner)) {
+    process.stderr.write('metalog bench: the load test ships with the source checkout (npm install && npm run bench)\n');
+    return 1;
+  }
+  const child = spawnSync(process.execPath, ['--expose-gc', runner, ...args], { stdio: 'inherit' });
+  return child.status ?? 1;
 }

@@ -26,6 +26,8 @@ const SUFFIX = '.snapshot';
 const MAGIC = 0x4e534c4d; // 'MLSN' read little-endian
 export const SNAPSHOT_FORMAT_VERSION = 1;
 const FIXED_BYTES = 16;
+/** Bytes of a snapshot written between two fdatasyncs of it. */
+const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
 /** A meta larger than this is damage, not a snapshot (it holds a few dozen numbers and names). */
 const META_BYTES_MAX = 1024 * 1024;
 
@@ -147,15 +149,22 @@ export function writeSnapshotFile(
   const temp = `${file}.tmp`;
   const fd = fs.openSync(temp, 'w');
   let position = 0;
+  let syncedAt = 0;
   try {
     for (const bytes of [fixed, metaBytes, ...sections.map((section) => section.bytes)]) {
       let written = 0;
       // Bounded: each pass writes at least one byte or throws.
       while (written < bytes.byteLength) {
-        const count = fs.writeSync(fd, bytes, written, bytes.byteLength - written, position);
+        const count = fs.writeSync(fd, bytes, written, Math.min(bytes.byteLength - written, SYNC_EVERY_BYTES), position);
         if (count <= 0) throw new Error(`write returned ${count}`);
         written += count;
         position += count;
+        // Flushed a piece at a time: a snapshot's hundred megabytes of dirty pages flushed at once
+        // would make the WAL's next fdatasync wait behind them.
+        if (position - syncedAt >= SYNC_EVERY_BYTES) {
+          fs.fdatasyncSync(fd);
+          syncedAt = position;
+        }
       }
     }
     fs.fdatasyncSync(fd);
