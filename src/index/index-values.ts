@@ -21,6 +21,12 @@ const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 const NULL_LENGTH = 0xffffffff;
 
+/**
+ * Version of the value encodings below. Snapshots record it and a snapshot of another version is not
+ * restored (the values would be read wrongly): bump it with any change to an encoding.
+ */
+export const INDEX_VALUE_FORMAT = 1;
+
 /** Appends fields to a growing buffer; `finish` returns a copy of what was written. */
 class ValueWriter {
   private bytes = new Uint8Array(1024);

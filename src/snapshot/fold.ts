@@ -13,6 +13,7 @@ import { EventCodec } from '../codec/event-codec.js';
 import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 import { allocateStoreIndex, resetStoreIndex, type StoreIndexBuffers } from '../index/store-index.js';
+import { INDEX_VALUE_FORMAT } from '../index/index-values.js';
 import { scanWal, type ScanOptions, type WalScan } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
 import { emptyFoldTarget, readImage, restoredTarget, type FoldTarget } from './index-image.js';
@@ -99,6 +100,9 @@ export function chooseSnapshot(storeDir: string, storage: Storage, buffers: Stor
     try {
       const meta = readImage(file, buffers);
       if (meta.lastOffset !== lastOffset) throw new SnapshotDamage(file, `meta says offset ${meta.lastOffset}, its name ${lastOffset}`);
+      if (meta.indexValueFormat !== INDEX_VALUE_FORMAT) {
+        throw new SnapshotDamage(file, `index value format ${meta.indexValueFormat}, this build has ${INDEX_VALUE_FORMAT}`);
+      }
       if (meta.eventSchemaVersion > EVENT_SCHEMA_VERSION) {
         throw new SnapshotDamage(file, `made with event schema ${meta.eventSchemaVersion}, newer than this build's ${EVENT_SCHEMA_VERSION}`);
       }

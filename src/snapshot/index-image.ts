@@ -15,6 +15,7 @@ import { SharedIndex } from '../../native-free/shared-index.js';
 import { EVENT_SCHEMA_VERSION } from '../codec/event-schema.js';
 import { crc32c } from '../crc32c.js';
 import { IndexWriter } from '../index/index-writer.js';
+import { INDEX_VALUE_FORMAT } from '../index/index-values.js';
 import { restoredStateSources } from '../index/index-sources.js';
 import { allocateStoreIndex, FAMILIES, IndexControl, TABLE_SIZES, type Family, type StoreIndexBuffers } from '../index/store-index.js';
 import { MetadataState } from '../state/metadata-state.js';
@@ -94,6 +95,7 @@ export function captureImage(target: FoldTarget): {
       lastTimestampMs: target.lastTimestampMs,
       createdMs: Date.now(),
       eventSchemaVersion: EVENT_SCHEMA_VERSION,
+      indexValueFormat: INDEX_VALUE_FORMAT,
       state: { nextProducerId: target.state.nextProducerId, idEpoch: control.idEpoch, ...target.index.numbering },
       digest: stateDigest(tables),
       entries,

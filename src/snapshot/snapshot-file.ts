@@ -47,6 +47,8 @@ export interface SnapshotMeta {
   lastTimestampMs: number;
   createdMs: number;
   eventSchemaVersion: number;
+  /** Version of the index's value encodings (`INDEX_VALUE_FORMAT`). */
+  indexValueFormat: number;
   /** Scalars of the state kept outside the index tables. */
   state: { nextProducerId: number; idEpoch: number; groupNumberNext: number; topicNumberNext: number };
   /** Digest of the state's content, independent of memory layout (see index-image.ts). */
@@ -263,7 +265,7 @@ function parseMeta(bytes: Buffer, file: string): SnapshotMeta {
   const integer = (value: unknown): boolean => Number.isSafeInteger(value);
   const valid =
     typeof meta === 'object' && meta !== null && meta.formatVersion === SNAPSHOT_FORMAT_VERSION &&
-    integer(meta.lastOffset) && meta.lastOffset >= 0 && integer(meta.lastTimestampMs) && integer(meta.eventSchemaVersion) &&
+    integer(meta.lastOffset) && meta.lastOffset >= 0 && integer(meta.lastTimestampMs) && integer(meta.eventSchemaVersion) && integer(meta.indexValueFormat) &&
     typeof meta.state === 'object' && meta.state !== null &&
     [meta.state.nextProducerId, meta.state.idEpoch, meta.state.groupNumberNext, meta.state.topicNumberNext].every(integer) &&
     typeof meta.digest === 'string' && Array.isArray(meta.sections) &&

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
 import { MetaLogError } from '../../src/errors.js';
-import { listSnapshots } from '../../src/snapshot/snapshot-file.js';
+import { listSnapshots, readSnapshotFile, writeSnapshotFile } from '../../src/snapshot/snapshot-file.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -172,4 +172,22 @@ test('automatic snapshots by event count', async (t) => {
   t.is(log.snapshotStatus?.taken, 1);
   t.true((log.snapshotStatus?.lastOffset ?? -1) >= 50);
   t.is(log.snapshotStatus?.lastError, null);
+});
+
+test('a snapshot of another index value format is passed over, not misread', async (t) => {
+  const dir = tmpDir(t);
+  let log = await MetaLog.open({ dir, ...manual });
+  await fill(log, 'v');
+  const taken = await log.snapshot();
+  await closeAndVerify(log);
+  // The same sections under a meta that claims another value format (checksums all valid).
+  const file = path.join(dir, 'snapshots', taken.file);
+  const sections: { name: string; bytes: Uint8Array }[] = [];
+  const meta = readSnapshotFile(file, () => null, (section, bytes) => sections.push({ name: section.name, bytes: bytes.slice() }));
+  const { sections: _list, formatVersion: _version, ...rest } = meta;
+  writeSnapshotFile(dir, { ...rest, indexValueFormat: meta.indexValueFormat + 1 }, sections);
+  log = await openStore(t, { dir, ...manual });
+  t.is(log.recovery.snapshot, null);
+  t.regex(log.recovery.skippedSnapshots[0]?.reason ?? '', /index value format/);
+  t.is(log.getTopic('v-3')?.configs['retention.ms'], '3');
 });
