@@ -21,6 +21,8 @@ export interface MetaLogConfigInput {
   readerThreads?: number;
   snapshotEveryEvents?: number;
   snapshotIntervalMs?: number;
+  snapshotEveryBytes?: number;
+  snapshotRecoveryBudgetMs?: number;
   snapshotsRetained?: number;
   historyRetentionMs?: number;
   historyRetentionBytes?: number;
@@ -108,6 +110,22 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     max: 7 * 24 * 3600 * 1000,
     unit: 'ms',
     doc: 'A snapshot is also written when this long passed since the last one and there are new events (0: not by time).',
+  },
+  snapshotEveryBytes: {
+    kind: 'integer',
+    defaultValue: 256 * 1024 * 1024,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    unit: 'bytes',
+    doc: 'Also a snapshot once the WAL grew by this many bytes since the last one (0: not by bytes).',
+  },
+  snapshotRecoveryBudgetMs: {
+    kind: 'integer',
+    defaultValue: 0,
+    min: 0,
+    max: 3600 * 1000,
+    unit: 'ms',
+    doc: 'Also a snapshot once replaying the events since the last one would take longer than this at open, at the replay rate measured at this open (1M events/s before one is measured; 0: not by budget).',
   },
   snapshotsRetained: {
     kind: 'integer',

@@ -13,6 +13,8 @@
  * Metrics: every handle can build a prom-client registry of the store (src/metrics/, loaded at the first
  * `metricsRegistry()` call); the opener's handle also raises the slow-fdatasync warning.
  */
+import { StatsBlock } from '../../native-free/stats-block.js';
+import { bytesAppendedCount } from '../metrics/writer-stats.js';
 import fs from 'node:fs';
 import type { Registry } from 'prom-client';
 import { EventCodec } from '../codec/event-codec.js';
@@ -134,10 +136,12 @@ export class MetaLog {
     }
     log.reader = new StoreIndexReader(log.link.index);
     const link = log.link;
+    const writerStats = StatsBlock.attach(link.handle.metrics.writerStats);
     log.snapshots = new SnapshotScheduler(config, {
       durableOffset: () => link.durableOffset,
       lastOffset: () => log.lastOffset,
       sync: () => link.submit('sync', () => undefined),
+      bytesAppended: () => bytesAppendedCount(writerStats),
       compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
     }, link.recovery);
     log.counters = new StoreCounters(log.link.handle.metrics.counters);

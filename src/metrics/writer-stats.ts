@@ -180,6 +180,11 @@ export function readWriterStats(block: StatsBlock): WriterStats {
   };
 }
 
+/** Bytes the writer appended to the WAL since open: one scalar (what snapshots by bytes count). */
+export function bytesAppendedCount(block: StatsBlock): number {
+  return block.readScalar(SCALAR.bytesAppended);
+}
+
 /** Slow fdatasyncs so far: one scalar, cheap enough to check at every batch. */
 export function slowFdatasyncCount(block: StatsBlock): number {
   return block.readScalar(SCALAR.slowFdatasyncs);

@@ -1,6 +1,7 @@
 /**
- * When snapshots are taken, on the opening thread: every `snapshotEveryEvents` durable events, or every
- * `snapshotIntervalMs` when there were events, or when asked (`log.snapshot()`). Runs the snapshot
+ * When snapshots are taken, on the opening thread: every `snapshotEveryEvents` durable events, every
+ * `snapshotIntervalMs` when there were events, every `snapshotEveryBytes` of WAL, once the events since
+ * the last one would take more than `snapshotRecoveryBudgetMs` to replay, or when asked (`log.snapshot()`). Runs the snapshot
  * thread (started at the first snapshot), one snapshot at a time, and after each one asks the writer to
  * delete the WAL segments the snapshotter found unnecessary (compaction).
  *
@@ -14,6 +15,8 @@ import type { RecoveryReport } from '../writer/recover-writer.js';
 import type { SnapshotResult, SnapshotterOptions } from './snapshotter.js';
 
 const SNAPSHOTTER_URL = new URL('../../workers/snapshotter.js', import.meta.url);
+/** Replay rate assumed until one is measured at open: about what this machine replays (BENCHMARKS.md). */
+const DEFAULT_REPLAY_EVENTS_PER_MS = 1000;
 /** How often the opening thread checks whether a snapshot is due (a comparison of two numbers). */
 const CHECK_INTERVAL_MS = 1000;
 
@@ -25,6 +28,8 @@ export interface SnapshotHost {
   lastOffset(): number;
   /** Makes every acknowledged event durable (an fdatasync through the writer). */
   sync(): Promise<void>;
+  /** Bytes the writer appended to the WAL since open. */
+  bytesAppended(): number;
   /** Asks the writer to delete sealed segments holding only offsets up to `offset`. */
   compactThrough(offset: number): Promise<void>;
 }
@@ -51,6 +56,10 @@ export class SnapshotScheduler {
   private closed = false;
   private readonly statusValue: SnapshotStatus;
   private lastCheckMs = Date.now();
+  /** The WAL's appended bytes when the last snapshot was asked for. */
+  private bytesAtLastSnapshot = 0;
+  /** Events replayed per ms at open (what the recovery budget is counted in). */
+  private readonly replayEventsPerMs: number;
 
   constructor(
     private readonly config: MetaLogConfig,
@@ -66,7 +75,10 @@ export class SnapshotScheduler {
       taken: 0,
       failures: 0,
     };
-    if (config.snapshotEveryEvents > 0 || config.snapshotIntervalMs > 0) {
+    const replayMs = recovery.durationMs - (recovery.snapshot?.restoreMs ?? 0);
+    // Measured only on a replay long enough to mean something; 1M events/s is this machine's order.
+    this.replayEventsPerMs = recovery.replayedEvents >= 10_000 && replayMs > 0 ? recovery.replayedEvents / replayMs : DEFAULT_REPLAY_EVENTS_PER_MS;
+    if (config.snapshotEveryEvents > 0 || config.snapshotIntervalMs > 0 || config.snapshotEveryBytes > 0 || config.snapshotRecoveryBudgetMs > 0) {
       this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
       this.timer.unref();
     }
@@ -109,14 +121,18 @@ export class SnapshotScheduler {
     if (newEvents <= 0) return;
     const now = Date.now();
     const sinceMs = now - (this.statusValue.takenMs ?? this.lastCheckMs);
-    const byCount = this.config.snapshotEveryEvents > 0 && newEvents >= this.config.snapshotEveryEvents;
-    const byTime = this.config.snapshotIntervalMs > 0 && sinceMs >= this.config.snapshotIntervalMs;
-    if (!byCount && !byTime) return;
+    const { snapshotEveryEvents, snapshotIntervalMs, snapshotEveryBytes, snapshotRecoveryBudgetMs } = this.config;
+    const byCount = snapshotEveryEvents > 0 && newEvents >= snapshotEveryEvents;
+    const byTime = snapshotIntervalMs > 0 && sinceMs >= snapshotIntervalMs;
+    const byBytes = snapshotEveryBytes > 0 && this.host.bytesAppended() - this.bytesAtLastSnapshot >= snapshotEveryBytes;
+    const byBudget = snapshotRecoveryBudgetMs > 0 && newEvents / this.replayEventsPerMs >= snapshotRecoveryBudgetMs;
+    if (!byCount && !byTime && !byBytes && !byBudget) return;
     // A failure is kept in the status (and retried at the next check); the store goes on without it.
     this.take(through).catch(() => undefined);
   }
 
   private take(through: number): Promise<SnapshotResult> {
+    this.bytesAtLastSnapshot = this.host.bytesAppended();
     const run = this.run(through).finally(() => {
       if (this.inFlight === run) this.inFlight = null;
     });

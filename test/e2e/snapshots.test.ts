@@ -191,3 +191,25 @@ test('a snapshot of another index value format is passed over, not misread', asy
   t.regex(log.recovery.skippedSnapshots[0]?.reason ?? '', /index value format/);
   t.is(log.getTopic('v-3')?.configs['retention.ms'], '3');
 });
+
+test('automatic snapshots by WAL bytes and by recovery-time budget', async (t) => {
+  const waitForSnapshot = async (log: MetaLog): Promise<void> => {
+    // The check runs once a second on the opening thread.
+    for (let waited = 0; waited < 100 && (log.snapshotStatus?.taken ?? 0) === 0; waited++) await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  const byBytes = await openStore(t, { dir: tmpDir(t), snapshotEveryEvents: 0, snapshotIntervalMs: 0, snapshotEveryBytes: 8192 });
+  await byBytes.createTopic({ name: 'x', partitions: 1 });
+  for (let i = 0; i < 100; i++) await byBytes.commitOffsets('g', [{ topic: 'x', partition: 0, offset: i, metadata: 'm'.repeat(100) }]);
+  await waitForSnapshot(byBytes);
+  t.is(byBytes.snapshotStatus?.taken, 1, 'about 15 KB of WAL passed 8 KB');
+
+  // With no replay measured at open, the budget counts 1,000 events per ms: 1 ms is 1,000 events.
+  const byBudget = await openStore(t, { dir: tmpDir(t), snapshotEveryEvents: 0, snapshotIntervalMs: 0, snapshotEveryBytes: 0, snapshotRecoveryBudgetMs: 1 });
+  await byBudget.createTopic({ name: 'x', partitions: 1 });
+  for (let round = 0; round < 11; round++) {
+    await Promise.all(Array.from({ length: 100 }, (_, i) => byBudget.commitOffsets('g', [{ topic: 'x', partition: 0, offset: round * 100 + i }])));
+  }
+  await waitForSnapshot(byBudget);
+  t.is(byBudget.snapshotStatus?.taken, 1);
+  t.true((byBudget.snapshotStatus?.lastOffset ?? 0) >= 1000);
+});

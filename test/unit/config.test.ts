@@ -14,6 +14,8 @@ test('defaults fill every option and the result is frozen', (t) => {
     readerThreads: 2,
     snapshotEveryEvents: 100_000,
     snapshotIntervalMs: 600_000,
+    snapshotEveryBytes: 256 * 1024 * 1024,
+    snapshotRecoveryBudgetMs: 0,
     snapshotsRetained: 2,
     historyRetentionMs: 7 * 24 * 3600 * 1000,
     historyRetentionBytes: -1,
