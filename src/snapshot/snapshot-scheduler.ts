@@ -17,8 +17,8 @@ import type { SnapshotResult, SnapshotterOptions } from './snapshotter.js';
 const SNAPSHOTTER_URL = new URL('../../workers/snapshotter.js', import.meta.url);
 /** Replay rate assumed until one is measured at open: about what this machine replays (BENCHMARKS.md). */
 const DEFAULT_REPLAY_EVENTS_PER_MS = 1000;
-/** How often the opening thread checks whether a snapshot is due (a comparison of two numbers). */
-const CHECK_INTERVAL_MS = 1000;
+/** How often the opening thread checks whether a snapshot is due (a few comparisons of numbers). */
+const CHECK_INTERVAL_MS = 100;
 
 /** What the scheduler needs of the store. */
 export interface SnapshotHost {
