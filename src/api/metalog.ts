@@ -18,8 +18,7 @@ import { bytesAppendedCount } from '../metrics/writer-stats.js';
 import fs from 'node:fs';
 import type { Registry } from 'prom-client';
 import { EventCodec } from '../codec/event-codec.js';
-import type { EventType, LogEvent } from '../codec/event-schema.js';
-import path from 'node:path';
+import type { LogEvent } from '../codec/event-schema.js';
 import {
   checkAddSegmentInput,
   checkAddToTxnInput,
@@ -71,8 +70,7 @@ import { NodeStorage } from '../wal/storage.js';
 import type { DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 import { Watcher, type WatchEvent, type WatchOptions } from './watcher.js';
-import { firstWalOffset } from '../snapshot/fold.js';
-import { listSnapshots } from '../snapshot/snapshot-file.js';
+import { catchUpPager } from './watch-catch-up.js';
 import { checkDiffOffsets, type StateDiff } from '../history/diff.js';
 import { backupStore, restoreStore, type BackupReport, type RestorePoint, type RestoreReport } from '../backup/backup.js';
 import { ReaderPool } from './reader-pool.js';
@@ -82,9 +80,6 @@ import type { SnapshotResult } from '../snapshot/snapshotter.js';
 import { WriterLink, type BatchSink, type EventOf, type OpenInternals, type StoreHandle } from './writer-link.js';
 
 export type { OpenInternals, StoreHandle } from './writer-link.js';
-
-/** Events a watcher's catch-up reads from the WAL per page. */
-const WATCH_HISTORY_PAGE_EVENTS = 10_000;
 
 /** An open store. */
 export class MetaLog {
@@ -437,30 +432,12 @@ export class MetaLog {
       throw new MetaLogError('OFFSET_OUT_OF_RANGE', 'watch takes from: an offset >= 0', { field: 'from', offset: next });
     }
     const types = options.types === undefined ? null : new Set(options.types);
-    const pager = from < next ? (page: number) => this.historyPage(page, next - 1, options.types) : null;
+    const pager = from < next
+      ? catchUpPager({ dir: this.config.dir, history: (filter) => this.history(filter), stateAt: (point) => this.stateAt(point) }, next - 1, options.types)
+      : null;
     const watcher = new Watcher(from, types, (w) => this.watchers.delete(w), pager);
     this.watchers.add(watcher);
     return watcher;
-  }
-
-  /**
-   * One page of a watcher's catch-up from `from` through `last`: the events (of `types`), or, when the
-   * WAL no longer reaches back to `from`, the snapshot marker that replaces the compacted history.
-   */
-  private async historyPage(from: number, last: number, types: EventType[] | undefined): Promise<{ items: WatchEvent[]; next: number | null }> {
-    const walFirst = firstWalOffset(new NodeStorage(), path.join(this.config.dir, 'wal')) ?? 0;
-    if (from < walFirst) {
-      // The oldest snapshot kept that the WAL continues: compaction never deletes past it.
-      const snapshot = listSnapshots(this.config.dir).filter((each) => each.lastOffset + 1 >= walFirst).at(-1);
-      if (snapshot === undefined) throw new MetaLogError('OFFSET_OUT_OF_RANGE', `history before offset ${walFirst} was compacted and no snapshot covers it`, { offset: walFirst, field: 'from' });
-      const state = await this.stateAt({ offset: snapshot.lastOffset });
-      return { items: [{ type: 'Snapshot', offset: snapshot.lastOffset, state }], next: snapshot.lastOffset + 1 > last ? null : snapshot.lastOffset + 1 };
-    }
-    const limit = WATCH_HISTORY_PAGE_EVENTS;
-    const events = await this.history({ fromOffset: from, toOffset: last, limit, ...(types === undefined ? {} : { types }) });
-    // A page that ended early reached `last` (the history filter stops only at the limit or the range's end).
-    const next = events.length < limit ? null : (events.at(-1) as LogEvent).offset + 1;
-    return { items: events, next: next === null || next > last ? null : next };
   }
 
   /**
