@@ -13,8 +13,8 @@ import { MetaLog } from '../api/metalog.js';
 import { backupStore, restoreStore, type RestorePoint } from '../backup/backup.js';
 import { MetaLogError } from '../errors.js';
 import { diffStates } from '../history/diff.js';
-import { foldWalInto, startFold } from '../snapshot/fold.js';
-import { stateDigest } from '../snapshot/index-image.js';
+import { firstWalOffset, foldWalInto, startFold } from '../snapshot/fold.js';
+import { emptyFoldTarget, stateDigest } from '../snapshot/index-image.js';
 import { listSnapshots, readSnapshotFile, SnapshotDamage, type SnapshotMeta } from '../snapshot/snapshot-file.js';
 import { NodeStorage } from '../wal/storage.js';
 
@@ -105,15 +105,13 @@ export function verifySnapshots(dir: string): SnapshotCheck[] {
   }
   if (sound.length === 0) return checks;
   // From offset 0 when the WAL has it; else from the oldest sound snapshot, which is then the base.
-  let start = startFold(dir, storage, { atMost: -1 });
-  const walStartsAtZero = fs.readdirSync(walDir).some((name) => name === '00000000000000000000.log');
-  if (!walStartsAtZero) {
+  let target = emptyFoldTarget();
+  if ((firstWalOffset(storage, walDir) ?? 0) > 0) {
     const base = sound[0];
-    start = startFold(dir, storage, { atMost: base.meta.lastOffset });
+    target = startFold(dir, storage, { atMost: base.meta.lastOffset }).target;
     checks.push({ file: path.basename(base.file), lastOffset: base.meta.lastOffset, verdict: 'base' });
     sound.shift();
   }
-  const target = start.target;
   for (const { file, meta } of sound) {
     const scan = foldWalInto(target, storage, walDir, { throughOffset: meta.lastOffset });
     if (target.state.lastOffset !== meta.lastOffset) {

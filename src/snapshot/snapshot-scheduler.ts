@@ -17,6 +17,8 @@ import type { SnapshotResult, SnapshotterOptions } from './snapshotter.js';
 const SNAPSHOTTER_URL = new URL('../../workers/snapshotter.js', import.meta.url);
 /** Replay rate assumed until one is measured at open: about what this machine replays (BENCHMARKS.md). */
 const DEFAULT_REPLAY_EVENTS_PER_MS = 1000;
+/** After a failed snapshot (a full disk, say), automatic ones wait this long before trying again. */
+const FAILURE_BACKOFF_MS = 60_000;
 /** How often the opening thread checks whether a snapshot is due (a few comparisons of numbers). */
 const CHECK_INTERVAL_MS = 100;
 
@@ -55,7 +57,10 @@ export class SnapshotScheduler {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly statusValue: SnapshotStatus;
-  private lastCheckMs = Date.now();
+  /** Since when time counts for `snapshotIntervalMs` when no snapshot was taken or found at open. */
+  private readonly openedMs = Date.now();
+  /** No automatic snapshot before this time (set after a failure). */
+  private pausedUntilMs = 0;
   /** The WAL's appended bytes when the last snapshot was asked for. */
   private bytesAtLastSnapshot = 0;
   /** Events replayed per ms at open (what the recovery budget is counted in). */
@@ -115,19 +120,19 @@ export class SnapshotScheduler {
   }
 
   private check(): void {
-    if (this.closed || this.inFlight !== null) return;
+    if (this.closed || this.inFlight !== null || Date.now() < this.pausedUntilMs) return;
     const through = this.host.durableOffset();
     const newEvents = through - this.statusValue.lastOffset;
     if (newEvents <= 0) return;
     const now = Date.now();
-    const sinceMs = now - (this.statusValue.takenMs ?? this.lastCheckMs);
+    const sinceMs = now - (this.statusValue.takenMs ?? this.openedMs);
     const { snapshotEveryEvents, snapshotIntervalMs, snapshotEveryBytes, snapshotRecoveryBudgetMs } = this.config;
     const byCount = snapshotEveryEvents > 0 && newEvents >= snapshotEveryEvents;
     const byTime = snapshotIntervalMs > 0 && sinceMs >= snapshotIntervalMs;
     const byBytes = snapshotEveryBytes > 0 && this.host.bytesAppended() - this.bytesAtLastSnapshot >= snapshotEveryBytes;
     const byBudget = snapshotRecoveryBudgetMs > 0 && newEvents / this.replayEventsPerMs >= snapshotRecoveryBudgetMs;
     if (!byCount && !byTime && !byBytes && !byBudget) return;
-    // A failure is kept in the status (and retried at the next check); the store goes on without it.
+    // A failure is kept in the status and retried after FAILURE_BACKOFF_MS; the store goes on without it.
     this.take(through).catch(() => undefined);
   }
 
@@ -155,6 +160,7 @@ export class SnapshotScheduler {
       const failure = error instanceof MetaLogError ? error : new MetaLogError('KAFKA_STORAGE_ERROR', `snapshot failed: ${(error as Error).message}`, {}, error);
       this.statusValue.lastError = failure;
       this.statusValue.failures++;
+      this.pausedUntilMs = Date.now() + FAILURE_BACKOFF_MS;
       throw failure;
     }
     return result;

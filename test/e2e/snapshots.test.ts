@@ -213,3 +213,21 @@ test('automatic snapshots by WAL bytes and by recovery-time budget', async (t) =
   t.is(byBudget.snapshotStatus?.taken, 1);
   t.true((byBudget.snapshotStatus?.lastOffset ?? 0) >= 1000);
 });
+
+test('a snapshot that cannot be written fails alone: the store keeps writing, the status says why, a later one succeeds', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir, ...manual });
+  await log.createTopic({ name: 'x', partitions: 1 });
+  // A file where the snapshots folder should be: the snapshot thread cannot create its file.
+  fs.writeFileSync(path.join(dir, 'snapshots'), 'in the way');
+  const error = await t.throwsAsync(log.snapshot(), { instanceOf: MetaLogError });
+  t.is(error?.code, 'KAFKA_STORAGE_ERROR');
+  t.is(log.snapshotStatus?.failures, 1);
+  t.is(log.snapshotStatus?.lastError?.code, 'KAFKA_STORAGE_ERROR');
+  await log.commitOffsets('g', [{ topic: 'x', partition: 0, offset: 1 }]);
+  t.is(log.readOnlyError, null);
+  fs.rmSync(path.join(dir, 'snapshots'));
+  const taken = await log.snapshot();
+  t.is(taken.lastOffset, log.lastOffset);
+  t.is(log.snapshotStatus?.lastError, null);
+});
