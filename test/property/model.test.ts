@@ -5,7 +5,9 @@
  * SEED= replays a failing run; the seed is printed on failure.
  *
  * The model covers brokers, topic creation and growth with replica-count rules, topic deletion with its
- * cascade, offset commits with and without group membership, groups, and watermarks. Replica placement
+ * cascade, offset commits with and without group membership, groups, offset expiry, and watermarks.
+ * Sequences also take snapshots and reopen the store mid-way, so later commands are validated against a
+ * state restored from a snapshot and loaded on demand, and folded by the index on top of it. Replica placement
  * is random in the store, so the model checks counts and rules, not which broker got which replica.
  * That it can fail was checked by loosening one model rule (re-registration with an equal broker epoch):
  * the property failed within a dozen runs.
@@ -30,6 +32,7 @@ type Op =
   | { op: 'upsertGroup'; group: string; generation: number; members: string[] }
   | { op: 'deleteGroup'; group: string }
   | { op: 'watermark'; topic: string; partition: number; highWatermark: number }
+  | { op: 'expireOffsets'; group: string }
   | { op: 'snapshot' }
   | { op: 'reopen' };
 
@@ -53,6 +56,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('upsertGroup' as const), group: groups, generation: fc.integer({ min: 0, max: 3 }), members: fc.subarray(['m1', 'm2']) }),
   fc.record({ op: fc.constant('deleteGroup' as const), group: groups }),
   fc.record({ op: fc.constant('watermark' as const), topic: names, partition: fc.integer({ min: 0, max: 4 }), highWatermark: fc.integer({ min: 0, max: 50 }) }),
+  fc.record({ op: fc.constant('expireOffsets' as const), group: groups }),
   fc.record({ op: fc.constant('snapshot' as const) }),
   fc.record({ op: fc.constant('reopen' as const) }),
 );
@@ -130,6 +134,13 @@ class Model {
         this.groups.set(op.group, { generation: op.generation, members: [...op.members] });
         return null;
       }
+      case 'expireOffsets': {
+        // Retention 0: every offset the group has is older than the cutoff, if it has no members.
+        const existing = this.groups.get(op.group);
+        if (existing !== undefined && existing.members.length > 0) return 'NON_EMPTY_GROUP';
+        this.dropKeys(this.offsets, (parts) => parts[0] === op.group);
+        return null;
+      }
       case 'deleteGroup': {
         const existing = this.groups.get(op.group);
         if (existing !== undefined && existing.members.length > 0) return 'NON_EMPTY_GROUP';
@@ -199,6 +210,11 @@ async function run(log: MetaLog, op: Op): Promise<string | null> {
         break;
       case 'deleteGroup':
         await log.deleteGroup(op.group);
+        break;
+      case 'expireOffsets':
+        // Retention 0 after a tick: every offset committed so far is before the cutoff (now).
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await log.expireOffsets(op.group, 0);
         break;
       case 'watermark':
         await log.updateWatermarks(op.topic, op.partition, { highWatermark: op.highWatermark });
