@@ -15,6 +15,7 @@ import type { EventType, LogEvent } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { damageError, scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
+import { firstOffsetFromTime } from './time-index.js';
 
 /** The entity a history is about. */
 export type EntityRef = { topic: string } | { group: string } | { broker: number } | { transactionalId: string };
@@ -131,29 +132,42 @@ export function concerns(event: LogEvent, entity: EntityRef): boolean {
   return event.type === 'TransactionChanged' && event.value.transactionalId === entity.transactionalId;
 }
 
-/** The events of the WAL in `dir` that pass `filter`, in offset order. */
+/** Thrown by the history visitor once nothing later can pass the filter (the scan stops there). */
+const DONE = Symbol('done');
+
+/**
+ * The events of the WAL in `dir` that pass `filter`, in offset order. Reads only what can hold them:
+ * from the segment holding `fromOffset` (and, for `fromTime`, from the first segment whose successor
+ * starts at or after that time; see time-index.ts), and stops at `toOffset`, at the first event after
+ * `toTime` (times never go back) or once `limit` events were found.
+ */
 export function readHistory(dir: string, filter: HistoryFilter): LogEvent[] {
   const types = filter.types === undefined ? null : new Set<string>(filter.types);
-  const fromOffset = filter.fromOffset ?? 0;
-  const toOffset = filter.toOffset ?? Number.MAX_SAFE_INTEGER;
   const fromTime = filter.fromTime ?? 0;
   const toTime = filter.toTime ?? Number.MAX_SAFE_INTEGER;
   const limit = filter.limit ?? LIMIT_DEFAULT;
   const events: LogEvent[] = [];
   const walDir = path.join(dir, 'wal');
-  const scan = scanWal(
-    new NodeStorage(),
-    walDir,
-    (event) => {
-      if (event === null || events.length >= limit) return;
-      if (event.offset < fromOffset || event.offset > toOffset || event.timestampMs < fromTime || event.timestampMs > toTime) return;
-      if (types !== null && !types.has(event.type)) return;
-      if (filter.entity !== undefined && !concerns(event, filter.entity)) return;
-      events.push(event);
-    },
-    // Only the types asked for are decoded; the others are still checked.
-    { decodes: (type) => types === null || types.has(type) },
-  );
+  const fromOffset = Math.max(filter.fromOffset ?? 0, filter.fromTime === undefined ? 0 : firstOffsetFromTime(walDir, fromTime));
+  let scan: ReturnType<typeof scanWal>;
+  try {
+    scan = scanWal(
+      new NodeStorage(),
+      walDir,
+      (event, _bytes, view) => {
+        if (view.timestampMs > toTime || events.length >= limit) throw DONE;
+        if (event === null || view.timestampMs < fromTime) return;
+        if (types !== null && !types.has(event.type)) return;
+        if (filter.entity !== undefined && !concerns(event, filter.entity)) return;
+        events.push(event);
+      },
+      // Only the types asked for are decoded; the others are still checked.
+      { decodes: (type) => types === null || types.has(type), fromOffset, throughOffset: filter.toOffset },
+    );
+  } catch (error) {
+    if (error === DONE) return events;
+    throw error;
+  }
   // A torn end of the newest segment is an append in progress (or a crash's tail that open will cut).
   if (scan.damage !== null && scan.damage.kind !== 'torn') throw damageError(walDir, scan.damage);
   return events;

@@ -3,6 +3,9 @@
  * open and writing, filtered by type, offsets, time and the entity they changed.
  */
 import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { firstOffsetFromTime } from '../../src/history/time-index.js';
 import { MetaLogError } from '../../src/errors.js';
 import { openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -64,4 +67,34 @@ test('stateAt an offset or a time: the fold of the log up to there', async (t) =
   t.is(now.offsets[0].offset, 9);
   await t.throwsAsync(log.stateAt({ offset: log.lastOffset + 1 }), { instanceOf: MetaLogError, message: /past the log/ });
   await t.throwsAsync(log.stateAt({ offset: -1 }), { instanceOf: MetaLogError, message: /offset/ });
+});
+
+test('history by time skips the segments wholly before it, and pages through a long log without rereading it', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir, segmentBytes: 64 * 1024, readerThreads: 1 });
+  await log.createTopic({ name: 't', partitions: 2 });
+  const marks: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    marks.push(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.commitOffsets('g', [{ topic: 't', partition: i % 2, offset: round * 1000 + i, metadata: 'x'.repeat(60) }])));
+  }
+  const walDir = path.join(dir, 'wal');
+  t.true(fs.readdirSync(walDir).filter((name) => name.endsWith('.log')).length >= 3, 'the log has several segments');
+  const all = await log.history({ limit: 100_000 });
+  for (const mark of marks) {
+    const expected = all.filter((event) => event.timestampMs >= mark).map((event) => event.offset);
+    t.deepEqual((await log.history({ fromTime: mark, limit: 100_000 })).map((event) => event.offset), expected);
+  }
+  t.true(firstOffsetFromTime(walDir, marks[5]) > 0, 'a late time starts past the first segment');
+  t.is(firstOffsetFromTime(walDir, 0), 0);
+  // Paging: each page starts where the last ended, and together they are the whole log.
+  const paged: number[] = [];
+  for (let from = 0; ; ) {
+    const page = await log.history({ fromOffset: from, limit: 250 });
+    paged.push(...page.map((event) => event.offset));
+    if (page.length < 250) break;
+    from = (page.at(-1)?.offset ?? 0) + 1;
+  }
+  t.deepEqual(paged, all.map((event) => event.offset));
 });

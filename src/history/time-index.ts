@@ -1,0 +1,60 @@
+/**
+ * Where in the WAL a time begins, without reading the log: events are stamped in non-decreasing time
+ * (the writer never stamps a batch earlier than the one before), so a segment holds no event at or after
+ * time T when the next segment's first event is older than T. Reading each segment's header and first
+ * record (a few KiB) is enough to skip every segment wholly before T.
+ *
+ * Called by: `history` (fromTime) on the reader pool.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeSegmentHeader, parseSegmentFileName, readRecord } from '../wal/format.js';
+
+/** Bytes read from the start of a segment to find its first record (a header holds the schema, a few KiB). */
+const HEAD_BYTES = 256 * 1024;
+
+/** The commit time of the first record of the segment file `file`, or null (empty, unreadable, or damaged). */
+function firstRecordTime(file: string): number | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const head = Buffer.alloc(HEAD_BYTES);
+    const length = fs.readSync(fd, head, 0, HEAD_BYTES, 0);
+    const bytes = head.subarray(0, length);
+    const header = decodeSegmentHeader(bytes);
+    if ('problem' in header) return null;
+    const found = readRecord(bytes, header.headerBytes, bytes.length);
+    return typeof found === 'string' ? null : found.timestampMs;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The base offset of the first segment of the WAL in `walDir` that may hold an event committed at or
+ * after `time` (0 when unsure: an unreadable first record never skips anything).
+ */
+export function firstOffsetFromTime(walDir: string, time: number): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(walDir);
+  } catch {
+    return 0;
+  }
+  const segments = names
+    .map((name) => ({ name, baseOffset: parseSegmentFileName(name) }))
+    .filter((each): each is { name: string; baseOffset: number } => each.baseOffset !== null)
+    .sort((a, b) => a.baseOffset - b.baseOffset);
+  let start = segments[0]?.baseOffset ?? 0;
+  // Segment i is skipped when segment i + 1 starts with an event older than `time`.
+  for (let index = 1; index < segments.length; index++) {
+    const firstTime = firstRecordTime(path.join(walDir, segments[index].name));
+    if (firstTime === null || firstTime >= time) break;
+    start = segments[index].baseOffset;
+  }
+  return start;
+}
