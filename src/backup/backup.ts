@@ -103,6 +103,7 @@ export async function backupStore(
   dir: string,
   dest: string,
   verify: (dest: string) => ReturnType<typeof verifyCopy> | Promise<ReturnType<typeof verifyCopy>> = verifyCopy,
+  onFile: (copied: number, total: number, name: string) => void = () => {},
 ): Promise<BackupReport> {
   const started = performance.now();
   prepareEmpty(dest, 'backup destination');
@@ -111,12 +112,18 @@ export async function backupStore(
     let bytes = 0;
     const snapshots = listSnapshots(dir);
     try {
+      const segments = segmentNames(path.join(dir, 'wal'));
+      const total = snapshots.length + segments.length;
+      let copied = 0;
       for (const { file } of snapshots) {
+        onFile(copied++, total, path.basename(file));
         await fs.promises.copyFile(file, path.join(dest, SNAPSHOT_DIR, path.basename(file)));
       }
-      for (const { name } of segmentNames(path.join(dir, 'wal'))) {
+      for (const { name } of segments) {
+        onFile(copied++, total, name);
         await fs.promises.copyFile(path.join(dir, 'wal', name), path.join(dest, 'wal', name));
       }
+      onFile(copied, total, 'verifying');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new MetaLogError('KAFKA_STORAGE_ERROR', `a file of ${dir} was removed during the backup (compaction); try again`, { file: dir }, error);
@@ -184,7 +191,7 @@ function offsetAtTime(walDir: string, time: number): number {
  * empty): a store that opens with exactly the state at that point. OFFSET_OUT_OF_RANGE for a point past
  * the source's end or before its oldest history (compacted, with no snapshot that old).
  */
-export function restoreStore(src: string, dir: string, point: RestorePoint = {}): RestoreReport {
+export function restoreStore(src: string, dir: string, point: RestorePoint = {}, onSegment: (index: number, total: number, name: string) => void = () => {}): RestoreReport {
   const started = performance.now();
   if (point.toOffset !== undefined && point.toTime !== undefined) throw new MetaLogError('INVALID_REQUEST', 'restore takes toOffset or toTime, not both', { field: 'toOffset' });
   for (const [field, value] of Object.entries(point)) {
@@ -219,6 +226,7 @@ export function restoreStore(src: string, dir: string, point: RestorePoint = {})
       const { name, baseOffset } = segments[index];
       const lastInSegment = (segments[index + 1]?.baseOffset ?? Number.MAX_SAFE_INTEGER) - 1;
       if (lastInSegment < from || baseOffset > target) continue;
+      onSegment(index, segments.length, name);
       const copy = path.join(dir, 'wal', name);
       fs.copyFileSync(path.join(srcWal, name), copy);
       copied++;

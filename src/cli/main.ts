@@ -28,6 +28,7 @@ import { StoreIndexReader } from '../index/store-index.js';
 import { readHistory, type EntityRef } from '../history/history.js';
 import { METRICS_HOST_DEFAULT, METRICS_PORT_DEFAULT, parseMetricsServeArgs, serveMetricsUntilSignal } from '../metrics/metrics-command.js';
 import { scanWal } from '../wal/recovery.js';
+import { Progress } from './progress.js';
 import { benchCommand, backupCommand, diffCommand, failureMessage, parseTime, restoreCommand, snapshotCommand, verifySnapshots, type SnapshotCheck } from './operations.js';
 import { NodeStorage } from '../wal/storage.js';
 
@@ -88,7 +89,12 @@ function inspectOrVerify(dir: string, output: Output, command: 'inspect' | 'veri
   const started = performance.now();
   // Both check every record's checksum; verify also decodes every payload, replays the state (from the
   // oldest snapshot when the WAL before it was compacted) and checks every snapshot against the WAL.
-  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), () => undefined, { decodes: () => command === 'verify' });
+  const progress = new Progress(`${command}: segments`);
+  const scan = scanWal(new NodeStorage(), path.join(dir, 'wal'), () => undefined, {
+    decodes: () => command === 'verify',
+    onSegment: (index, count, name) => progress.update(index, count, name),
+  });
+  progress.finish();
   const segments = scan.segments.map((segment) => ({
     file: segment.name,
     baseOffset: segment.baseOffset,

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { MetaLog } from '../api/metalog.js';
 import { backupStore, restoreStore, type RestorePoint } from '../backup/backup.js';
 import { MetaLogError } from '../errors.js';
+import { Progress } from './progress.js';
 import { diffStates } from '../history/diff.js';
 import { firstWalOffset, foldWalInto, startFold } from '../snapshot/fold.js';
 import { emptyFoldTarget, stateDigest } from '../snapshot/index-image.js';
@@ -47,7 +48,8 @@ export async function snapshotCommand(dir: string, json: boolean, retention: { h
 
 /** `backup <dir> <dest>`: copies the store's snapshots and WAL (safe while it runs) and verifies the copy. */
 export async function backupCommand(dir: string, dest: string, json: boolean): Promise<number> {
-  const report = await backupStore(dir, dest);
+  const progress = new Progress('backup: files');
+  const report = await backupStore(dir, dest, undefined, (copied, total, name) => progress.update(copied, total, name)).finally(() => progress.finish());
   print(json, report, [
     `backup of offsets ${report.firstOffset}..${report.lastOffset} in ${dest}: ${report.segments} segments, ${report.snapshots.length} snapshots, ${report.bytes} bytes, verified`,
   ]);
@@ -56,7 +58,13 @@ export async function backupCommand(dir: string, dest: string, json: boolean): P
 
 /** `restore <src> <dir> [--to N | --to-time T]`: a new store at `dir` with the state of `src` at that point. */
 export function restoreCommand(src: string, dir: string, point: RestorePoint, json: boolean): number {
-  const report = restoreStore(src, dir, point);
+  const progress = new Progress('restore: segments');
+  let report: ReturnType<typeof restoreStore>;
+  try {
+    report = restoreStore(src, dir, point, (index, total, name) => progress.update(index, total, name));
+  } finally {
+    progress.finish();
+  }
   print(json, report, [
     `restored ${dir} to offset ${report.lastOffset}${report.snapshot === null ? '' : ` (from the snapshot at ${report.snapshot})`}; ${report.eventsLeftOut} later events left out`,
   ]);

@@ -97,6 +97,8 @@ export interface ScanOptions {
   fromOffset?: number;
   /** Stop after visiting this offset (the scan then reports no damage, whatever follows it). */
   throughOffset?: number;
+  /** Told before each segment is read (its index in the listing, the segment count, its name): for progress. */
+  onSegment?: (index: number, count: number, name: string) => void;
 }
 
 /**
@@ -281,6 +283,7 @@ export function scanWal(storage: Storage, walDir: string, visit: RecordVisitor, 
       skipped++;
       continue;
     }
+    options.onSegment?.(i, files.length, name);
     const bytes = storage.readFile(filePath);
     const header = checkHeader(bytes, name, baseOffset, i === skipped ? null : nextOffset);
     if ('kind' in header) return { segments, nextOffset, damage: header, removedTempFiles };
