@@ -73,6 +73,17 @@ export class WalAppender {
         name: newest.name, baseOffset: newest.baseOffset, fd, size: newest.validEnd, fileBytes: newest.fileBytes, recordCount: newest.recordCount,
       };
     } else {
+      // The newest segment (older schema) is sealed from here on, and a sealed segment ends exactly at its
+      // last record: cut the space the writer zero-filled ahead of its appends, durably, first.
+      if (newest !== undefined && newest.fileBytes > newest.validEnd) {
+        storage.truncate(newest.filePath, newest.validEnd);
+        const fd = storage.openForWrite(newest.filePath);
+        try {
+          storage.fdatasync(fd);
+        } finally {
+          storage.close(fd);
+        }
+      }
       this.current = this.createSegment(nextOffset);
       this.segmentNames.push(this.current.name);
     }

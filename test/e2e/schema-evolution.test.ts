@@ -24,7 +24,7 @@ function olderSchema(): unknown[] {
   return schema;
 }
 
-function writeOldSegment(dir: string, schema: unknown[] = olderSchema()): void {
+function writeOldSegment(dir: string, schema: unknown[] = olderSchema(), zeroTailBytes = 0): void {
   const union = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: 'auto' }) as unknown as { types: avro.Type[]; fingerprint(a: string): Buffer };
   const header = encodeSegmentHeader(0, Date.now(), union.fingerprint('md5'), JSON.stringify(schema));
   const records: Buffer[] = [];
@@ -38,8 +38,22 @@ function writeOldSegment(dir: string, schema: unknown[] = olderSchema()): void {
     records.push(Buffer.from(buffer.subarray(0, sealRecord(buffer, 0, end, offset, 1_700_000_000_000, type, 0))));
   });
   fs.mkdirSync(path.join(dir, 'wal'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'wal', segmentFileName(0)), Buffer.concat([header, ...records]));
+  fs.writeFileSync(path.join(dir, 'wal', segmentFileName(0)), Buffer.concat([header, ...records, Buffer.alloc(zeroTailBytes)]));
 }
+
+test('an older-schema newest segment with the zero-filled space the writer leaves ahead of appends is sealed at its last record', async (t) => {
+  // The writer zero-fills its open segment ahead of appends; when a new schema starts a new segment,
+  // the old one becomes sealed and must end exactly at its last record, or the next open sees zeros in
+  // a sealed segment and refuses the log.
+  const dir = tmpDir(t);
+  writeOldSegment(dir, olderSchema(), 64 * 1024);
+  let log = await openStore(t, { dir });
+  await log.commitOffsets('g', [{ topic: 'legacy', partition: 0, offset: 78 }]);
+  await closeAndVerify(log);
+  log = await openStore(t, { dir });
+  t.is(log.fetchOffset('g', 'legacy', 0)?.offset, 78);
+  t.is(log.recovery.replayedEvents, 3);
+});
 
 test('a segment written under an older writer schema decodes with defaults; new writes start a new segment', async (t) => {
   const dir = tmpDir(t);
