@@ -18,8 +18,9 @@ import { assert } from '../assert.js';
 import { BinaryReader } from '../codec/binary-reader.js';
 import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
-import { ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
+import { decodeStringKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
+  offsetDirectoryNames,
   decodeCommittedOffset,
   encodeBroker,
   encodeGroup,
@@ -59,6 +60,8 @@ export interface IndexNumbering {
   groupNumberNext: number;
   topicNumberNext: number;
 }
+
+const utf8 = new TextEncoder();
 
 /** Numbers given to names (groups or topics): never reused, so `next` only grows. */
 interface Numbering {
@@ -452,10 +455,28 @@ export class IndexWriter {
     }
   }
 
+  /** The groups with offsets for `topic`: from the directories loaded here, and, in a restored index, the others compared in place. */
+  private groupsWithOffsetsFor(topic: string): string[] {
+    const directories = this.offsetKeys;
+    if (!(directories instanceof BackedMap) || !directories.backed) {
+      return [...directories].filter(([, byTopic]) => byTopic.has(topic)).map(([groupId]) => groupId);
+    }
+    // Decoding every group's directory (a million offsets' worth after a restore) to find a few would
+    // stall the writer for most of a second; the undecided ones are compared in their encoded form.
+    const found = [...directories.decidedEntries()].filter(([, byTopic]) => byTopic.has(topic)).map(([groupId]) => groupId);
+    const name = utf8.encode(topic);
+    this.tables.offsetDirectories.forEachEntryBytes((bytes, start, end) => {
+      const keyEnd = start + 2 + (bytes[start] | (bytes[start + 1] << 8));
+      const groupId = decodeStringKey(bytes.subarray(start + 2, keyEnd));
+      if (!directories.decided(groupId) && offsetDirectoryNames(bytes.subarray(keyEnd, end), name)) found.push(groupId);
+    });
+    return found;
+  }
+
   /** Every group's offsets for a deleted topic go, and the topic's number is retired. */
   private deleteTopicOffsets(name: string): void {
-    for (const [groupId, byTopic] of [...this.offsetKeys]) {
-      const partitions = byTopic.get(name);
+    for (const groupId of this.groupsWithOffsetsFor(name)) {
+      const partitions = this.offsetKeys.get(groupId)?.get(name);
       if (partitions === undefined) continue;
       for (const partition of [...partitions]) this.deleteOffset(groupId, name, partition);
     }

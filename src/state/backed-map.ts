@@ -37,6 +37,19 @@ export class BackedMap<K, V> extends Map<K, V> {
     return this.source !== null;
   }
 
+  /**
+   * True when `key` is decided here (loaded, set, or known absent): `get` will not ask the source.
+   * With `backed`, what lets a caller search the source itself for the keys not decided yet.
+   */
+  decided(key: K): boolean {
+    return this.source === null || super.has(key) || this.absent.has(key);
+  }
+
+  /** The entries decided here and present, without loading the rest (a plain Map's entries once unbacked). */
+  decidedEntries(): MapIterator<[K, V]> {
+    return super.entries();
+  }
+
   override get(key: K): V | undefined {
     const value = super.get(key);
     if (value !== undefined || this.source === null || this.absent.has(key)) return value;
