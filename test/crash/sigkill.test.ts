@@ -126,9 +126,11 @@ test('SIGKILL while snapshots are written and the WAL compacted: every acknowled
   const highestAcked = new Array<number>(PARTITIONS).fill(-1);
   let snapshotsSeen = 0;
   let compacted = false;
-  for (let cycle = 0; cycle < Math.ceil(CYCLES / 2); cycle++) {
-    // Longer lives than above, so snapshots (every 300 events) get written, and killed, often.
-    const killAfterMs = 200 + Math.floor(random() * 600);
+  // At least CYCLES / 2 kills, and more (up to 4 × CYCLES) until snapshots and a compaction were seen,
+  // with longer lives after the first ones: a slow machine writes fewer events per life.
+  for (let cycle = 0; cycle < Math.ceil(CYCLES / 2) || ((snapshotsSeen === 0 || !compacted) && cycle < 4 * CYCLES); cycle++) {
+    // Longer lives than above, so snapshots (every 150 events) get written, and killed, often.
+    const killAfterMs = 200 + Math.floor(random() * 600) + (cycle >= CYCLES / 2 ? 1000 : 0);
     const { acked } = await runAndKill(dir, killAfterMs, 'snapshots');
     for (const value of acked) highestAcked[value % PARTITIONS] = Math.max(highestAcked[value % PARTITIONS], value);
     const lost = findLostAck(dir, highestAcked);

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   // "snapshots": snapshots every few hundred events and compaction of everything they cover, so kills
   // land in the middle of snapshot writes and segment deletions too.
   const snapshots = process.argv[3] === 'snapshots'
-    ? { snapshotEveryEvents: 300, snapshotsRetained: 2, historyRetentionMs: 0, segmentBytes: 64 * 1024 }
+    ? { snapshotEveryEvents: 150, snapshotsRetained: 2, historyRetentionMs: 0, segmentBytes: 64 * 1024 }
     : { segmentBytes: 256 * 1024 };
   const log = await MetaLog.open({ dir, durability, flushIntervalMs: 50, ...snapshots });
   if (log.getTopic('t') === undefined) await log.createTopic({ name: 't', partitions: PARTITIONS });
