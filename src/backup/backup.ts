@@ -20,7 +20,7 @@ import { MetaLogError } from '../errors.js';
 import { foldTo } from '../history/state-at.js';
 import { firstWalOffset } from '../snapshot/fold.js';
 import { listSnapshots, readSnapshotFile, SNAPSHOT_DIR, SnapshotDamage } from '../snapshot/snapshot-file.js';
-import { decodeSegmentHeader, parseSegmentFileName, readRecord } from '../wal/format.js';
+import { decodeSegmentHeader, readRecord, segmentFilesOf, type SegmentFile } from '../wal/format.js';
 import { scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
 
@@ -57,12 +57,8 @@ export interface RestorePoint {
   toTime?: number;
 }
 
-function segmentNames(walDir: string): { name: string; baseOffset: number }[] {
-  if (!fs.existsSync(walDir)) return [];
-  return fs.readdirSync(walDir)
-    .map((name) => ({ name, baseOffset: parseSegmentFileName(name) }))
-    .filter((each): each is { name: string; baseOffset: number } => each.baseOffset !== null)
-    .sort((a, b) => a.baseOffset - b.baseOffset);
+function segmentNames(walDir: string): SegmentFile[] {
+  return fs.existsSync(walDir) ? segmentFilesOf(fs.readdirSync(walDir)) : [];
 }
 
 /** Creates `dir` for a backup or restore: it must not exist, or be empty. */

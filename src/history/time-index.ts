@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeSegmentHeader, parseSegmentFileName, readRecord } from '../wal/format.js';
+import { decodeSegmentHeader, readRecord, segmentFilesOf } from '../wal/format.js';
 
 /** Bytes read from the start of a segment to find its first record (a header holds the schema, a few KiB). */
 const HEAD_BYTES = 256 * 1024;
@@ -45,10 +45,7 @@ export function firstOffsetFromTime(walDir: string, time: number): number {
   } catch {
     return 0;
   }
-  const segments = names
-    .map((name) => ({ name, baseOffset: parseSegmentFileName(name) }))
-    .filter((each): each is { name: string; baseOffset: number } => each.baseOffset !== null)
-    .sort((a, b) => a.baseOffset - b.baseOffset);
+  const segments = segmentFilesOf(names);
   let start = segments[0]?.baseOffset ?? 0;
   // Segment i is skipped when segment i + 1 starts with an event older than `time`.
   for (let index = 1; index < segments.length; index++) {

@@ -18,7 +18,7 @@ import { scanWal, type ScanOptions, type WalScan } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
 import { emptyFoldTarget, readImage, restoredTarget, type FoldTarget } from './index-image.js';
 import { listSnapshots, SnapshotDamage, type SnapshotMeta } from './snapshot-file.js';
-import { parseSegmentFileName } from '../wal/format.js';
+import { segmentFilesOf } from '../wal/format.js';
 
 /** A snapshot the fold could not use, and why. */
 export interface SkippedSnapshot {
@@ -44,12 +44,7 @@ export interface FoldStart extends SnapshotChoice {
 /** The first offset the WAL in `walDir` holds (by file names), or null without segments. */
 export function firstWalOffset(storage: Storage, walDir: string): number | null {
   if (!storage.exists(walDir)) return null;
-  let first: number | null = null;
-  for (const name of storage.readdir(walDir)) {
-    const base = parseSegmentFileName(name);
-    if (base !== null && (first === null || base < first)) first = base;
-  }
-  return first;
+  return segmentFilesOf(storage.readdir(walDir))[0]?.baseOffset ?? null;
 }
 
 /**

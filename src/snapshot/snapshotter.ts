@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLogError } from '../errors.js';
-import { parseSegmentFileName } from '../wal/format.js';
+import { segmentFilesOf } from '../wal/format.js';
 import { damageError } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
 import { foldWalInto, startFold } from './fold.js';
@@ -113,10 +113,7 @@ export class Snapshotter {
     const oldestKept = snapshots.at(-1);
     if (oldestKept === undefined) return null;
     const walDir = path.join(this.options.dir, 'wal');
-    const segments = fs.readdirSync(walDir)
-      .map((name) => ({ name, baseOffset: parseSegmentFileName(name) }))
-      .filter((each): each is { name: string; baseOffset: number } => each.baseOffset !== null)
-      .sort((a, b) => a.baseOffset - b.baseOffset)
+    const segments = segmentFilesOf(fs.readdirSync(walDir))
       .map((each) => {
         const stat = fs.statSync(path.join(walDir, each.name));
         return { ...each, bytes: stat.size, sealedMs: stat.mtimeMs };

@@ -62,6 +62,25 @@ export function parseSegmentFileName(name: string): number | null {
   return Number.isSafeInteger(baseOffset) ? baseOffset : null;
 }
 
+/** A segment file of a WAL directory. */
+export interface SegmentFile {
+  name: string;
+  baseOffset: number;
+}
+
+/**
+ * The segment files among `names` (a WAL directory's listing), oldest first; temporary and foreign
+ * files are left out. For readers that list a WAL with `fs` (the writer's recovery goes through its Storage).
+ */
+export function segmentFilesOf(names: readonly string[]): SegmentFile[] {
+  const segments: SegmentFile[] = [];
+  for (const name of names) {
+    const baseOffset = parseSegmentFileName(name);
+    if (baseOffset !== null) segments.push({ name, baseOffset });
+  }
+  return segments.sort((a, b) => a.baseOffset - b.baseOffset);
+}
+
 function writeU64(buffer: Buffer, value: number, position: number): void {
   buffer.writeUInt32LE(value % 0x1_0000_0000, position);
   buffer.writeUInt32LE(Math.floor(value / 0x1_0000_0000), position + 4);

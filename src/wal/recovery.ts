@@ -34,7 +34,7 @@ import { MetaLogError } from '../errors.js';
 import { RECORD_BYTES_MAX } from '../limits.js';
 import {
   decodeSegmentHeader,
-  parseSegmentFileName,
+  segmentFilesOf,
   RECORD_HEADER_BYTES,
   readRecord,
   validRecordAfter,
@@ -107,19 +107,14 @@ export interface ScanOptions {
  */
 function listSegments(storage: Storage, walDir: string, removeTempFiles: boolean, removedTempFiles: string[]): { name: string; baseOffset: number }[] {
   if (!storage.exists(walDir)) return [];
-  const segments: { name: string; baseOffset: number }[] = [];
-  for (const name of storage.readdir(walDir)) {
-    if (name.endsWith('.tmp')) {
-      if (removeTempFiles) {
-        storage.unlink(path.join(walDir, name));
-        removedTempFiles.push(name);
-      }
-      continue;
+  const names = storage.readdir(walDir);
+  if (removeTempFiles) {
+    for (const name of names.filter((each) => each.endsWith('.tmp'))) {
+      storage.unlink(path.join(walDir, name));
+      removedTempFiles.push(name);
     }
-    const baseOffset = parseSegmentFileName(name);
-    if (baseOffset !== null) segments.push({ name, baseOffset });
   }
-  return segments.sort((a, b) => a.baseOffset - b.baseOffset);
+  return segmentFilesOf(names);
 }
 
 function damage(kind: WalDamage['kind'], file: string, position: number, offset: number, reason: string): WalDamage {
