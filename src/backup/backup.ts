@@ -19,7 +19,7 @@ import path from 'node:path';
 import { MetaLogError } from '../errors.js';
 import { foldTo } from '../history/state-at.js';
 import { firstWalOffset } from '../snapshot/fold.js';
-import { listSnapshots, readSnapshotFile, SNAPSHOT_DIR, SnapshotDamage } from '../snapshot/snapshot-file.js';
+import { fsyncPath, listSnapshots, readSnapshotFile, SNAPSHOT_DIR, SnapshotDamage } from '../snapshot/snapshot-file.js';
 import { decodeSegmentHeader, readRecord, segmentFilesOf, type SegmentFile } from '../wal/format.js';
 import { scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
@@ -67,15 +67,6 @@ function prepareEmpty(dir: string, what: string): void {
     throw new MetaLogError('INVALID_REQUEST', `${what} ${dir} is not empty`, { file: dir });
   }
   fs.mkdirSync(path.join(dir, 'wal'), { recursive: true });
-}
-
-function fsyncPath(target: string): void {
-  const fd = fs.openSync(target, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** fsync of every file under `dir` and of the folders, so the copy survives a crash once reported. */

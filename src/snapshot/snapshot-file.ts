@@ -112,7 +112,8 @@ export class SnapshotDamage extends Error {
   }
 }
 
-function fsyncPath(target: string): void {
+/** fsync of a file or a directory (so a rename in it, or its bytes, survive a crash). */
+export function fsyncPath(target: string): void {
   const fd = fs.openSync(target, fs.constants.O_RDONLY);
   try {
     fs.fsyncSync(fd);
