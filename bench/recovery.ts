@@ -58,7 +58,7 @@ export async function benchRecovery(events: number): Promise<BenchRow[]> {
     // Snapshots every tenth of the history (as snapshotEveryEvents would leave them), taken offline by
     // the same code the snapshot thread runs; then stateAt at random offsets starts from the nearest.
     const snapshotter = new Snapshotter({ dir, snapshotsRetained: 20, historyRetentionMs: -1, historyRetentionBytes: -1 });
-    for (let tenth = 1; tenth <= 10; tenth++) snapshotter.snapshotThrough(Math.floor((events * tenth) / 10) - 1);
+    for (let tenth = 1; tenth <= 10; tenth++) snapshotter.snapshotThrough(Math.floor((events * tenth) / 10) - 1, Date.now());
     log = await MetaLog.open({ dir, snapshotEveryEvents: 0 });
     check(log.recovery.snapshot?.lastOffset === events - 1, 'open starts from the newest snapshot');
     await log.readers.listBrokers();

@@ -4,7 +4,7 @@
  * folds are in WAL segments already written (and durable) when it is asked, so snapshots cost the
  * writer nothing but a share of the CPU and the disk.
  *
- * Message in: `{ id, throughOffset }`; out: `{ id, result }` or `{ id, error }` (a serialized
+ * Message in: `{ id, throughOffset, nowMs }` (nowMs: the store's clock); out: `{ id, result }` or `{ id, error }` (a serialized
  * MetaLogError). Everything that is not plumbing lives in src/snapshot/.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -13,9 +13,9 @@ import { Snapshotter, type SnapshotterOptions } from '../src/snapshot/snapshotte
 
 const snapshotter = new Snapshotter(workerData as SnapshotterOptions);
 
-parentPort?.on('message', (message: { id: number; throughOffset: number }) => {
+parentPort?.on('message', (message: { id: number; throughOffset: number; nowMs: number }) => {
   try {
-    parentPort?.postMessage({ id: message.id, result: snapshotter.snapshotThrough(message.throughOffset) });
+    parentPort?.postMessage({ id: message.id, result: snapshotter.snapshotThrough(message.throughOffset, message.nowMs) });
   } catch (error) {
     const failure = error instanceof MetaLogError
       ? error

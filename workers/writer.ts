@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CommandRing } from '../native-free/command-ring.js';
 import { EventRing } from '../native-free/event-ring.js';
+import { clockFromBuffer } from '../src/clock.js';
 import { decodeCommand } from '../src/codec/command-codec.js';
 import type { MetaLogConfig } from '../src/config.js';
 import { IndexControl, type StoreIndexBuffers } from '../src/index/store-index.js';
@@ -38,6 +39,8 @@ export interface WriterWorkerData {
   openerCursorSlot: number;
   /** Overrides HANDLE_STALL_MS (tests). */
   handleStallMs?: number;
+  /** The test's shared clock (see ManualClock); absent in production, where the wall clock is read. */
+  clock?: SharedArrayBuffer;
 }
 
 const data = workerData as WriterWorkerData;
@@ -94,7 +97,8 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
     else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
     else closing = true;
   };
-  // Runs until a Close command arrives; every pass either processes a batch or sleeps.
+  // Runs until a Close command arrives; every pass either processes a batch or sleeps. Whether a pass
+  // ends with an fdatasync is decided in one place, `core.finishBatch` (the flush rule), busy or idle.
   for (;;) {
     core.startBatch();
     let read = 0;
@@ -111,16 +115,11 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
       if (count === 0) break;
       read += count;
     }
-    if (core.batchHasWork()) publish(core.finishBatch());
-    else core.finishBatch();
+    const record = core.finishBatch();
+    if (record !== null) publish(record);
     if (closing) return;
     if (read > 0) continue;
-    const nowMs = Date.now();
-    if (core.syncDue(nowMs)) {
-      publish(core.syncInterval());
-      continue;
-    }
-    commandRing.waitForData(core.idleWaitMs(nowMs));
+    commandRing.waitForData(core.idleWaitMs());
   }
 }
 
@@ -131,7 +130,7 @@ async function main(): Promise<void> {
   let core: WriterCore;
   try {
     if ('error' in opening) throw fromSerialized(opening.error);
-    const recovered = recoverWriter(data.config, storage, data.index, stats, opening);
+    const recovered = recoverWriter(data.config, storage, data.index, stats, opening, clockFromBuffer(data.clock));
     core = recovered.core;
     publish(encodeControlRecord(BATCH_KIND.READY, recovered.report));
   } catch (error) {

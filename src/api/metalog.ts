@@ -53,6 +53,7 @@ import {
   type TopicConfigChanges,
 } from '../commands/commands.js';
 import type { BrokerStatus, PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
+import { clockFromBuffer, SYSTEM_CLOCK, type Clock } from '../clock.js';
 import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { DirectoryLock } from '../lock.js';
@@ -100,11 +101,15 @@ export class MetaLog {
   /** On the opener's handle only: raises the slow-fdatasync warning. */
   private slowFsyncWarning: SlowFsyncWarning | null = null;
   private registry: Promise<Registry> | null = null;
+  /** Stops waking the writer when a test's clock moves (opener with a ManualClock only). */
+  private stopClockWakes: (() => void) | null = null;
 
   private constructor(
     config: MetaLogConfig,
     /** The directory lock, held by the opener's handle; null on an attached handle. */
     private readonly lock: DirectoryLock | null,
+    /** Where this handle reads the time (the wall clock, or the test's clock on every thread). */
+    private readonly clock: Clock,
   ) {
     this.config = config;
   }
@@ -122,7 +127,7 @@ export class MetaLog {
       throw new MetaLogError('INVALID_CONFIG', `config.dir: cannot create ${config.dir}: ${(error as Error).message}`, { field: 'dir' }, error);
     }
     const lock = DirectoryLock.acquire(config.dir);
-    const log = new MetaLog(config, lock);
+    const log = new MetaLog(config, lock, internals.clock ?? SYSTEM_CLOCK);
     try {
       log.link = await WriterLink.start(config, log.sink, internals);
     } catch (error) {
@@ -138,10 +143,12 @@ export class MetaLog {
       sync: () => link.submit('sync', () => undefined),
       bytesAppended: () => bytesAppendedCount(writerStats),
       compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
-    }, link.recovery);
+    }, link.recovery, log.clock);
     log.counters = new StoreCounters(log.link.handle.metrics.counters);
     log.slowFsyncWarning = new SlowFsyncWarning(config.dir, config.slowFsyncWarnMs, log.link.handle.metrics.writerStats);
-    log.offsetExpiry = new OffsetExpiry(config, { reader: log.reader, expire: (groupId, before) => log.expireOffsetsBefore(groupId, before) });
+    log.offsetExpiry = new OffsetExpiry(config, { reader: log.reader, expire: (groupId, before) => log.expireOffsetsBefore(groupId, before) }, log.clock);
+    // A writer asleep until an interval fdatasync falls due counts that time on the test's clock.
+    log.stopClockWakes = internals.clock?.onMove(() => link.wakeWriterForClock()) ?? null;
     return log;
   }
 
@@ -153,7 +160,7 @@ export class MetaLog {
    * Throws INVALID_REQUEST when 63 handles are already attached.
    */
   static attach(handle: StoreHandle): MetaLog {
-    const log = new MetaLog(handle.config, null);
+    const log = new MetaLog(handle.config, null, clockFromBuffer(handle.clock));
     log.link = WriterLink.attach(handle, log.sink);
     log.reader = new StoreIndexReader(handle.index);
     log.counters = new StoreCounters(handle.metrics.counters);
@@ -498,7 +505,7 @@ export class MetaLog {
    */
   async expireOffsets(groupId: string, retentionMs: number = this.config.offsetsRetentionMs): Promise<{ topic: string; partition: number }[]> {
     if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new MetaLogError('INVALID_REQUEST', 'retentionMs must be an integer >= 0', { field: 'retentionMs' });
-    return this.expireOffsetsBefore(groupId, Date.now() - retentionMs);
+    return this.expireOffsetsBefore(groupId, this.clock.nowMs() - retentionMs);
   }
 
   private async expireOffsetsBefore(groupId: string, expireBeforeMs: number): Promise<{ topic: string; partition: number }[]> {
@@ -651,6 +658,7 @@ export class MetaLog {
     await pool?.close();
     await this.snapshots?.close();
     this.offsetExpiry?.close();
+    this.stopClockWakes?.();
     await this.link.close();
     this.lock?.release();
   }
@@ -697,6 +705,7 @@ export class MetaLog {
       durableOffset: () => this.durableOffset,
       readOnly: () => this.readOnlyError !== null,
       snapshots: () => this.snapshotStatus,
+      nowMs: () => this.clock.nowMs(),
     };
   }
 }

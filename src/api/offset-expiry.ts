@@ -10,6 +10,7 @@
  * counted from each offset's last commit (a group that stops committing while it still has members
  * keeps its offsets; once it is empty, offsets older than the retention go at the next check).
  */
+import type { Clock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import type { StoreIndexReader } from '../index/store-index.js';
 
@@ -26,6 +27,7 @@ export class OffsetExpiry {
   constructor(
     private readonly config: MetaLogConfig,
     private readonly host: ExpiryHost,
+    private readonly clock: Clock,
   ) {
     if (config.offsetsRetentionMs < 0) return;
     this.timer = setInterval(() => void this.check(), config.offsetsRetentionCheckIntervalMs);
@@ -33,7 +35,7 @@ export class OffsetExpiry {
   }
 
   /** Finds the groups with offsets to expire now and expires them; resolves with their ids. */
-  async check(nowMs = Date.now()): Promise<string[]> {
+  async check(nowMs = this.clock.nowMs()): Promise<string[]> {
     if (this.running || this.config.offsetsRetentionMs < 0) return [];
     this.running = true;
     const expireBeforeMs = nowMs - this.config.offsetsRetentionMs;

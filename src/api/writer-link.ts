@@ -18,6 +18,7 @@ import { encodeCommand, type CompactRequest } from '../codec/command-codec.js';
 import { openSnapshot } from '../writer/recover-writer.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import type { Command } from '../commands/commands.js';
+import type { ManualClock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
@@ -34,6 +35,8 @@ export interface OpenInternals {
   faults?: SharedArrayBuffer;
   /** Overrides HANDLE_STALL_MS, the wait before a stalled attached handle is evicted. */
   handleStallMs?: number;
+  /** The clock the store reads instead of the wall clock, on every thread (see ManualClock). */
+  clock?: ManualClock;
 }
 
 /** What a link hands each batch to, and tells when the writer is gone. @internal */
@@ -58,6 +61,8 @@ export interface StoreHandle {
   readonly recovery: RecoveryReport;
   /** The writer stats block and the shared counters that metrics read (see src/metrics/). */
   readonly metrics: StoreMetricsBuffers;
+  /** The test's shared clock, when the store was opened with one (see ManualClock). */
+  readonly clock?: SharedArrayBuffer;
 }
 
 /** The event of a settled call, decoded on demand (undefined when the call wrote none). */
@@ -143,6 +148,7 @@ export class WriterLink {
         faults: internals.faults,
         openerCursorSlot: cursor.slot,
         handleStallMs: internals.handleStallMs,
+        clock: internals.clock?.buffer,
       };
       worker = new Worker(WRITER_URL, { workerData });
     } catch (error) {
@@ -172,7 +178,7 @@ export class WriterLink {
       cursor.close();
       throw error;
     }
-    link.handleValue = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, recovery: link.recovery, metrics };
+    link.handleValue = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, recovery: link.recovery, metrics, clock: internals.clock?.buffer };
     return link;
   }
 
@@ -227,6 +233,11 @@ export class WriterLink {
   private readonly releaseCursorAtExit = (): void => {
     this.cursor?.close();
   };
+
+  /** Wakes the writer if it sleeps, so it looks at the time again (after a test moved its clock). */
+  wakeWriterForClock(): void {
+    this.commandRing.wake();
+  }
 
   /** What another thread passes to `MetaLog.attach`. */
   get handle(): StoreHandle {

@@ -41,6 +41,8 @@ export interface StoreMetricsSource {
   readOnly(): boolean;
   /** The snapshot status (null on an attached handle: snapshots belong to the opener). */
   snapshots(): Readonly<SnapshotStatus> | null;
+  /** The store's clock (for the snapshot's age). */
+  nowMs(): number;
 }
 
 /** One value of a labelled metric. */
@@ -157,7 +159,7 @@ function registerSnapshotMetrics(registry: Registry, source: StoreMetricsSource)
     help: 'Time since the newest snapshot was written (0 without one).',
     read: () => {
       const takenMs = status()?.takenMs ?? null;
-      return takenMs === null ? 0 : (Date.now() - takenMs) / 1000;
+      return takenMs === null ? 0 : (source.nowMs() - takenMs) / 1000;
     },
   });
   registerStoreGauge(registry, {

@@ -76,7 +76,8 @@ function compacted(table: SharedIndex, family: Family): SharedIndex {
 }
 
 /** The sections and meta of a snapshot of `target` (between batches: no write section open). */
-export function captureImage(target: FoldTarget): {
+/** The snapshot image of `target`, stamped `createdMs` (by the store's clock). */
+export function captureImage(target: FoldTarget, createdMs: number): {
   meta: Omit<SnapshotMeta, 'sections' | 'formatVersion'>;
   sections: { name: string; bytes: Uint8Array }[];
 } {
@@ -93,7 +94,7 @@ export function captureImage(target: FoldTarget): {
     meta: {
       lastOffset: target.state.lastOffset,
       lastTimestampMs: target.lastTimestampMs,
-      createdMs: Date.now(),
+      createdMs,
       eventSchemaVersion: EVENT_SCHEMA_VERSION,
       indexValueFormat: INDEX_VALUE_FORMAT,
       state: { nextProducerId: target.state.nextProducerId, idEpoch: control.idEpoch, ...target.index.numbering },

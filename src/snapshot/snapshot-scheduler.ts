@@ -9,6 +9,7 @@
  * events in a crash, and a snapshot must never hold an event the WAL could lose.
  */
 import { Worker } from 'node:worker_threads';
+import type { Clock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
@@ -58,7 +59,7 @@ export class SnapshotScheduler {
   private closed = false;
   private readonly statusValue: SnapshotStatus;
   /** Since when time counts for `snapshotIntervalMs` when no snapshot was taken or found at open. */
-  private readonly openedMs = Date.now();
+  private readonly openedMs: number;
   /** No automatic snapshot before this time (set after a failure). */
   private pausedUntilMs = 0;
   /** The WAL's appended bytes when the last snapshot was asked for. */
@@ -70,7 +71,9 @@ export class SnapshotScheduler {
     private readonly config: MetaLogConfig,
     private readonly host: SnapshotHost,
     recovery: RecoveryReport,
+    private readonly clock: Clock,
   ) {
+    this.openedMs = clock.nowMs();
     this.statusValue = {
       lastOffset: recovery.snapshot?.lastOffset ?? -1,
       file: recovery.snapshot?.file ?? null,
@@ -120,11 +123,11 @@ export class SnapshotScheduler {
   }
 
   private check(): void {
-    if (this.closed || this.inFlight !== null || Date.now() < this.pausedUntilMs) return;
+    if (this.closed || this.inFlight !== null || this.clock.nowMs() < this.pausedUntilMs) return;
     const through = this.host.durableOffset();
     const newEvents = through - this.statusValue.lastOffset;
     if (newEvents <= 0) return;
-    const now = Date.now();
+    const now = this.clock.nowMs();
     const sinceMs = now - (this.statusValue.takenMs ?? this.openedMs);
     const { snapshotEveryEvents, snapshotIntervalMs, snapshotEveryBytes, snapshotRecoveryBudgetMs } = this.config;
     const byCount = snapshotEveryEvents > 0 && newEvents >= snapshotEveryEvents;
@@ -151,7 +154,7 @@ export class SnapshotScheduler {
       result = await this.request(through);
       this.statusValue.lastOffset = result.lastOffset;
       this.statusValue.file = result.file;
-      this.statusValue.takenMs = Date.now();
+      this.statusValue.takenMs = this.clock.nowMs();
       this.statusValue.lastResult = result;
       this.statusValue.lastError = null;
       this.statusValue.taken++;
@@ -160,7 +163,7 @@ export class SnapshotScheduler {
       const failure = error instanceof MetaLogError ? error : new MetaLogError('KAFKA_STORAGE_ERROR', `snapshot failed: ${(error as Error).message}`, {}, error);
       this.statusValue.lastError = failure;
       this.statusValue.failures++;
-      this.pausedUntilMs = Date.now() + FAILURE_BACKOFF_MS;
+      this.pausedUntilMs = this.clock.nowMs() + FAILURE_BACKOFF_MS;
       throw failure;
     }
     return result;
@@ -172,7 +175,7 @@ export class SnapshotScheduler {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, throughOffset });
+      worker.postMessage({ id, throughOffset, nowMs: this.clock.nowMs() });
     });
   }
 

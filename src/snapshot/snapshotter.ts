@@ -51,8 +51,11 @@ export class Snapshotter {
 
   constructor(private readonly options: SnapshotterOptions) {}
 
-  /** Folds through `throughOffset` (written and durable in the WAL) and writes a snapshot of it. */
-  snapshotThrough(throughOffset: number): SnapshotResult {
+  /**
+   * Folds through `throughOffset` (written and durable in the WAL) and writes a snapshot of it; `nowMs`
+   * is the store's clock, which stamps the snapshot and decides which history is past retention.
+   */
+  snapshotThrough(throughOffset: number, nowMs: number): SnapshotResult {
     const started = performance.now();
     const walDir = path.join(this.options.dir, 'wal');
     // A snapshot newer than our copy (another tool made one) is a better start than our copy.
@@ -74,7 +77,7 @@ export class Snapshotter {
       }
     }
     const folded = performance.now();
-    const image = captureImage(target);
+    const image = captureImage(target, nowMs);
     const written = writeSnapshotFile(this.options.dir, image.meta, image.sections);
     const removedSnapshots = this.pruneSnapshots();
     return {
@@ -85,7 +88,7 @@ export class Snapshotter {
       foldMs: folded - started,
       writeMs: performance.now() - folded,
       removedSnapshots,
-      compactThrough: this.compactionPoint(),
+      compactThrough: this.compactionPoint(nowMs),
     };
   }
 
@@ -106,7 +109,7 @@ export class Snapshotter {
    * for segments outside the history retention (older than historyRetentionMs, or beyond
    * historyRetentionBytes counted from the newest). Null when nothing may go.
    */
-  private compactionPoint(): number | null {
+  private compactionPoint(nowMs: number): number | null {
     const { historyRetentionMs, historyRetentionBytes } = this.options;
     if (historyRetentionMs < 0 && historyRetentionBytes < 0) return null;
     const snapshots = listSnapshots(this.options.dir);
@@ -120,13 +123,12 @@ export class Snapshotter {
       });
     let bytesNewerThan = segments.reduce((sum, each) => sum + each.bytes, 0);
     let through: number | null = null;
-    const now = Date.now();
     // Oldest first, never the newest (open) segment; a segment ends where the next begins.
     for (let index = 0; index + 1 < segments.length; index++) {
       const lastOffset = segments[index + 1].baseOffset - 1;
       if (lastOffset > oldestKept.lastOffset) break;
       bytesNewerThan -= segments[index].bytes;
-      const tooOld = historyRetentionMs >= 0 && now - segments[index].sealedMs > historyRetentionMs;
+      const tooOld = historyRetentionMs >= 0 && nowMs - segments[index].sealedMs > historyRetentionMs;
       const tooMuch = historyRetentionBytes >= 0 && bytesNewerThan + segments[index].bytes > historyRetentionBytes;
       if (!tooOld && !tooMuch) break;
       through = lastOffset;

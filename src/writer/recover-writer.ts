@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { EventCodec } from '../codec/event-codec.js';
+import type { Clock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { CRC32C_PATH } from '../crc32c.js';
 import { MetaLogError } from '../errors.js';
@@ -82,6 +83,7 @@ export function recoverWriter(
   indexBuffers: StoreIndexBuffers,
   stats: WriterStatsRecorder,
   opening: SnapshotOpening,
+  clock: Clock,
 ): { core: WriterCore; report: RecoveryReport } {
   const startedMs = performance.now();
   const walDir = path.join(config.dir, 'wal');
@@ -122,7 +124,7 @@ export function recoverWriter(
     );
   }
   const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
-  const core = new WriterCore(config, state, appender, index, stats);
+  const core = new WriterCore(config, state, appender, index, stats, clock);
   return {
     core,
     report: {

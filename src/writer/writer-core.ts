@@ -16,6 +16,7 @@
  *   before its acknowledgement is returned; every rejected command is counted by its code once.
  */
 import { assert, verify } from '../assert.js';
+import type { Clock } from '../clock.js';
 import { decide, type Command } from '../commands/commands.js';
 import { EventCodec } from '../codec/event-codec.js';
 import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
@@ -65,7 +66,8 @@ export class WriterCore {
   private durableOffset: number;
   /** Bytes written since the last fdatasync. */
   private dirty = false;
-  private lastSyncMs = Date.now();
+  /** When (by the store's clock) the WAL was last fdatasync-ed, or the writer started. */
+  private lastSyncMs: number;
   /** Set once the writer may no longer write; the cause of every later rejection. */
   private readOnlyCause: MetaLogError | null = null;
 
@@ -80,11 +82,13 @@ export class WriterCore {
     private readonly appender: WalAppender,
     private readonly index: IndexWriter,
     private readonly stats: WriterStatsRecorder,
+    private readonly clock: Clock,
   ) {
     assert(appender.nextOffset === state.lastOffset + 1, 'the appender continues where the state ends');
     this.durableOffset = state.lastOffset;
     this.frames = Buffer.allocUnsafe(config.maxBatchBytes + RECORD_BYTES_MAX);
-    this.lastTimestampMs = Date.now();
+    this.lastTimestampMs = clock.nowMs();
+    this.lastSyncMs = this.lastTimestampMs;
   }
 
   /** The error that made the writer read-only, if any. */
@@ -97,7 +101,7 @@ export class WriterCore {
     assert(this.results.length === 0 && this.framesBytes === 0 && this.undo.length === 0, 'previous batch finished');
     this.firstOffset = this.appender.nextOffset;
     // Timestamps never go backwards, even if the wall clock does: time lookups rely on their order.
-    this.batchTimestampMs = Math.max(Date.now(), this.lastTimestampMs);
+    this.batchTimestampMs = Math.max(this.clock.nowMs(), this.lastTimestampMs);
     this.lastTimestampMs = this.batchTimestampMs;
   }
 
@@ -182,16 +186,20 @@ export class WriterCore {
   }
 
   /**
-   * Appends the batch (one write), fdatasyncs it in fsync mode (or when asked), and returns the BATCH
-   * record that acknowledges it. On failure the batch's events are rolled back and their commands fail.
+   * Appends the batch (one write), makes it durable when the flush rule says so (see `syncDue`), and
+   * returns the BATCH record that acknowledges it, or null when the batch had nothing to acknowledge and
+   * nothing was synced (an idle pass). On failure the batch's events are rolled back and their commands
+   * fail.
    */
-  finishBatch(): Buffer {
+  finishBatch(): Buffer | null {
     if (this.recordCount > 0) this.appendBatch();
-    // Never fdatasync again once read-only: after a failed fdatasync the kernel may have dropped the
-    // dirty pages and cleared the error, so a retry could report success for data that is gone.
-    const mustSync = this.readOnlyCause === null && this.dirty && (this.config.durability === 'fsync' || this.syncRequested);
+    const mustSync = this.syncDue(this.clock.nowMs());
     if (mustSync) this.syncNowOrFail();
-    // Written (and in fsync mode durable): show it to every thread before acknowledging it.
+    if (!mustSync && !this.batchHasWork()) {
+      this.undo.length = 0;
+      return null;
+    }
+    // Written (and durable where the rule asked for it): show it to every thread before acknowledging it.
     if (this.batchEvents.length > 0) {
       for (const event of this.batchEvents) this.index.applyEvent(event);
       this.index.publish();
@@ -239,7 +247,7 @@ export class WriterCore {
     }
     this.measures.fdatasyncSeconds = (performance.now() - startedMs) / 1000;
     this.dirty = false;
-    this.lastSyncMs = Date.now();
+    this.lastSyncMs = this.clock.nowMs();
     this.durableOffset = this.appender.nextOffset - 1;
     return null;
   }
@@ -291,23 +299,24 @@ export class WriterCore {
     return record;
   }
 
-  /** In interval mode: true when written bytes have waited flushIntervalMs for an fdatasync. */
+  /**
+   * The flush rule, the one place it is decided: written bytes are fdatasync-ed at the end of this pass
+   * when the mode is 'fsync', when `sync()` asked for it, or, in mode 'interval', when flushIntervalMs
+   * has passed since the last fdatasync, whatever the command ring still holds (a writer kept busy by
+   * a steady stream of commands still syncs on time). Never once read-only: after a failed fdatasync
+   * the kernel may have dropped the dirty pages and cleared the error, so a retry could report success
+   * for data that is gone.
+   */
   syncDue(nowMs: number): boolean {
-    return this.readOnlyCause === null && this.dirty && this.config.durability === 'interval' && nowMs - this.lastSyncMs >= this.config.flushIntervalMs;
+    if (this.readOnlyCause !== null || !this.dirty) return false;
+    if (this.config.durability === 'fsync' || this.syncRequested) return true;
+    return this.config.durability === 'interval' && nowMs - this.lastSyncMs >= this.config.flushIntervalMs;
   }
 
-  /** How long the idle writer may sleep before an interval fdatasync falls due. */
-  idleWaitMs(nowMs: number): number {
+  /** How long the idle writer may sleep before an interval fdatasync falls due (by the store's clock). */
+  idleWaitMs(): number {
     if (!this.dirty || this.config.durability !== 'interval') return 1000;
-    return Math.max(0, this.config.flushIntervalMs - (nowMs - this.lastSyncMs));
-  }
-
-  /** Interval fdatasync outside a batch; returns an empty BATCH record carrying the new durable offset. */
-  syncInterval(): Buffer {
-    this.startBatch();
-    const failure = this.syncAppender();
-    if (failure !== null) this.becomeReadOnly(failure);
-    return this.finishBatch();
+    return Math.max(0, this.config.flushIntervalMs - (this.clock.nowMs() - this.lastSyncMs));
   }
 
   /** Syncs (unless read-only: never retry fdatasync after it failed) and closes the WAL. */
