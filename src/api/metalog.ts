@@ -147,8 +147,13 @@ export class MetaLog {
     log.counters = new StoreCounters(log.link.handle.metrics.counters);
     log.slowFsyncWarning = new SlowFsyncWarning(config.dir, config.slowFsyncWarnMs, log.link.handle.metrics.writerStats);
     log.offsetExpiry = new OffsetExpiry(config, { reader: log.reader, expire: (groupId, before) => log.expireOffsetsBefore(groupId, before) }, log.clock);
-    // A writer asleep until an interval fdatasync falls due counts that time on the test's clock.
-    log.stopClockWakes = internals.clock?.onMove(() => link.wakeWriterForClock()) ?? null;
+    // What waits for time counts it on the test's clock: a writer asleep until an interval fdatasync
+    // falls due, the snapshot and offset retention checks.
+    log.stopClockWakes = internals.clock?.onMove(() => {
+      link.wakeWriterForClock();
+      log.snapshots?.clockMoved();
+      log.offsetExpiry?.clockMoved();
+    }) ?? null;
     return log;
   }
 

@@ -23,12 +23,15 @@ export interface ExpiryHost {
 export class OffsetExpiry {
   private readonly timer: NodeJS.Timeout | null = null;
   private running = false;
+  /** When the next check falls due by the store's clock (for `clockMoved`). */
+  private nextCheckMs: number;
 
   constructor(
     private readonly config: MetaLogConfig,
     private readonly host: ExpiryHost,
     private readonly clock: Clock,
   ) {
+    this.nextCheckMs = clock.nowMs() + config.offsetsRetentionCheckIntervalMs;
     if (config.offsetsRetentionMs < 0) return;
     this.timer = setInterval(() => void this.check(), config.offsetsRetentionCheckIntervalMs);
     this.timer.unref();
@@ -38,6 +41,7 @@ export class OffsetExpiry {
   async check(nowMs = this.clock.nowMs()): Promise<string[]> {
     if (this.running || this.config.offsetsRetentionMs < 0) return [];
     this.running = true;
+    this.nextCheckMs = nowMs + this.config.offsetsRetentionCheckIntervalMs;
     const expireBeforeMs = nowMs - this.config.offsetsRetentionMs;
     const expired: string[] = [];
     try {
@@ -52,6 +56,14 @@ export class OffsetExpiry {
       this.running = false;
     }
     return expired;
+  }
+
+  /**
+   * A test moved the store's clock: run the check if it fell due by that clock (the timer keeps
+   * real time, which a test's clock does not follow).
+   */
+  clockMoved(): void {
+    if (this.clock.nowMs() >= this.nextCheckMs) void this.check();
   }
 
   close(): void {

@@ -122,6 +122,11 @@ export class SnapshotScheduler {
     if (worker !== null) await worker.terminate();
   }
 
+  /** A test moved the store's clock: look at once whether a snapshot fell due by that clock. */
+  clockMoved(): void {
+    this.check();
+  }
+
   private check(): void {
     if (this.closed || this.inFlight !== null || this.clock.nowMs() < this.pausedUntilMs) return;
     const through = this.host.durableOffset();

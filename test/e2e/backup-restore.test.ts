@@ -8,6 +8,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
+import { ManualClock } from '../../src/clock.js';
 import { MetaLogError } from '../../src/errors.js';
 import { foldTo } from '../../src/history/state-at.js';
 import { canonicalIndexState } from '../../src/index/canonical-index-state.js';
@@ -71,12 +72,13 @@ test('a backup taken while writes run opens as a store with the state at its las
 
 test('restore to random offsets and to a time: each opens with exactly the state folded to that point', async (t) => {
   const dir = tmpDir(t);
-  const log = await openStore(t, { dir, snapshotEveryEvents: 0, snapshotIntervalMs: 0, readerThreads: 1 });
+  const clock = new ManualClock();
+  const log = await openStore(t, { dir, snapshotEveryEvents: 0, snapshotIntervalMs: 0, readerThreads: 1 }, { clock });
   await busyStore(log, 6);
   await log.snapshot();
   await busyStore(log, 3, 'u');
-  const timeMark = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  const timeMark = clock.advance(5);
+  clock.advance(5);
   await log.createTopic({ name: 'after-time', partitions: 1 });
   const last = log.lastOffset;
   const next = random(seed);

@@ -6,6 +6,7 @@
 import test from 'ava';
 import type { MetaLog } from '../../src/api/metalog.js';
 import type { GroupInput } from '../../src/commands/commands.js';
+import { ManualClock } from '../../src/clock.js';
 import { rejectsWith } from '../helpers/reject.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -119,25 +120,36 @@ test('deleteGroup removes the group and its offsets in one event; refused while 
 
 test('offset retention: an empty group loses offsets last committed before the cutoff, by one OffsetsExpired event; never while it has members', async (t) => {
   const dir = tmpDir(t);
-  const log = await openStore(t, { dir, offsetsRetentionMs: 1000, offsetsRetentionCheckIntervalMs: 1000 });
+  // Time passes only when this test moves the store's clock, so the cutoffs below fall exactly between commits.
+  const clock = new ManualClock(1_000_000);
+  const log = await openStore(t, { dir, offsetsRetentionMs: 1000, offsetsRetentionCheckIntervalMs: 1000 }, { clock });
   await log.createTopic({ name: 't', partitions: 3 });
   await log.commitOffsets('simple', [{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 2 }]);
   await log.upsertGroup(stableGroup(1, ['m-1']));
   await log.commitOffsets('billing', [{ topic: 't', partition: 0, offset: 5 }], { generation: 1, memberId: 'm-1' });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  clock.advance(50);
   // Committed after the cutoff below: kept.
   await log.commitOffsets('simple', [{ topic: 't', partition: 2, offset: 3 }]);
+  t.is(log.fetchOffset('simple', 't', 2)?.commitTimestamp, 1_000_050);
   await rejectsWith(t, log, log.expireOffsets('billing', 10), 'NON_EMPTY_GROUP', 68);
   const expired = await log.expireOffsets('simple', 40);
   t.deepEqual(expired, [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
   t.deepEqual(log.fetchOffsets('simple').map((offset) => offset.partition), [2]);
   const [event] = await log.history({ types: ['OffsetsExpired'] });
   t.is(event.type === 'OffsetsExpired' && event.value.groupId, 'simple');
-  // The periodic check (every second here) expires the rest once the group is empty and they are old.
+  t.is(event.type === 'OffsetsExpired' && event.value.expireBeforeMs, 1_000_010);
+
+  // The periodic check (every second of the clock here) expires the rest once the group is empty and
+  // they are old: 1.1 s of the clock passes, and the check's two events arrive.
   await log.upsertGroup({ ...stableGroup(2, []), state: 'Empty', leader: null });
-  for (let waited = 0; waited < 60 && (log.fetchOffsets('billing').length > 0 || log.fetchOffsets('simple').length > 0); waited++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const expiries = log.watch({ types: ['OffsetsExpired'] });
+  clock.advance(1100);
+  const groups: string[] = [];
+  for await (const each of expiries) {
+    if (each.type === 'OffsetsExpired') groups.push(each.value.groupId);
+    if (groups.length === 2) break;
   }
+  t.deepEqual(groups.sort(), ['billing', 'simple']);
   t.deepEqual(log.fetchOffsets('billing'), []);
   t.deepEqual(log.fetchOffsets('simple'), []);
   t.truthy(log.getGroup('billing'), 'the group record stays; only its offsets expire');

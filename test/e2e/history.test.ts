@@ -6,17 +6,19 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { firstOffsetFromTime } from '../../src/history/time-index.js';
+import { ManualClock } from '../../src/clock.js';
 import { MetaLogError } from '../../src/errors.js';
 import { openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 test('history by entity, type, offset and time, read while the store writes', async (t) => {
-  const log = await openStore(t, { dir: tmpDir(t), readerThreads: 1 });
+  const clock = new ManualClock(1_000_000);
+  const log = await openStore(t, { dir: tmpDir(t), readerThreads: 1 }, { clock });
   await log.registerBroker({ brokerId: 1, host: 'b1', port: 9092, rack: null, brokerEpoch: 1 });
   await log.createTopic({ name: 'orders', partitions: 2 });
   await log.createTopic({ name: 'other', partitions: 1 });
   await log.alterTopicConfigs('orders', { set: { 'retention.ms': '1000' } });
-  const beforeCommits = Date.now();
+  const beforeCommits = clock.advance(10);
   await log.commitOffsets('billing', [{ topic: 'orders', partition: 1, offset: 5 }]);
   await log.commitOffsets('billing', [{ topic: 'other', partition: 0, offset: 9 }]);
   await log.updateWatermarks('orders', 0, { highWatermark: 100 });
@@ -31,7 +33,8 @@ test('history by entity, type, offset and time, read while the store writes', as
   t.deepEqual((await log.history({ fromOffset: 2, toOffset: 3 })).map((event) => event.offset), [2, 3]);
   t.deepEqual((await log.history({ limit: 2 })).map((event) => event.offset), [0, 1]);
   const sinceCommits = await log.history({ fromTime: beforeCommits });
-  t.true(sinceCommits.length >= 4 && sinceCommits.every((event) => event.timestampMs >= beforeCommits));
+  t.deepEqual(sinceCommits.map((event) => event.offset), [4, 5, 6, 7]);
+  t.true(sinceCommits.every((event) => event.timestampMs === beforeCommits));
 
   // Read while writes keep coming: every event returned is whole and in order, up to what was written.
   const writes = Array.from({ length: 200 }, (_, i) => log.commitOffsets('busy', [{ topic: 'other', partition: 0, offset: i }]));
@@ -45,13 +48,13 @@ test('history by entity, type, offset and time, read while the store writes', as
 });
 
 test('stateAt an offset or a time: the fold of the log up to there', async (t) => {
-  const log = await openStore(t, { dir: tmpDir(t), readerThreads: 1 });
+  const clock = new ManualClock(1_000_000);
+  const log = await openStore(t, { dir: tmpDir(t), readerThreads: 1 }, { clock });
   await log.createTopic({ name: 'a', partitions: 1 });
   await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 5 }]);
   const afterFirstCommit = log.lastOffset;
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  const between = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  const between = clock.advance(20);
+  clock.advance(20);
   await log.commitOffsets('g', [{ topic: 'a', partition: 0, offset: 9 }]);
   await log.createTopic({ name: 'b', partitions: 2 });
 
@@ -71,12 +74,12 @@ test('stateAt an offset or a time: the fold of the log up to there', async (t) =
 
 test('history by time skips the segments wholly before it, and pages through a long log without rereading it', async (t) => {
   const dir = tmpDir(t);
-  const log = await openStore(t, { dir, segmentBytes: 64 * 1024, readerThreads: 1 });
+  const clock = new ManualClock(1_000_000);
+  const log = await openStore(t, { dir, segmentBytes: 64 * 1024, readerThreads: 1 }, { clock });
   await log.createTopic({ name: 't', partitions: 2 });
   const marks: number[] = [];
   for (let round = 0; round < 6; round++) {
-    marks.push(Date.now());
-    await new Promise((resolve) => setTimeout(resolve, 3));
+    marks.push(clock.advance(3));
     await Promise.all(Array.from({ length: 200 }, (_, i) => log.commitOffsets('g', [{ topic: 't', partition: i % 2, offset: round * 1000 + i, metadata: 'x'.repeat(60) }])));
   }
   const walDir = path.join(dir, 'wal');

@@ -7,6 +7,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
+import { ManualClock } from '../../src/clock.js';
 import { MetaLogError, type ErrorCode } from '../../src/errors.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -19,7 +20,8 @@ async function rejectsWith(t: import('ava').ExecutionContext, promise: Promise<u
 }
 
 test('create, read, commit, fetch; the writes resolve after the reads show them', async (t) => {
-  const log = await openStore(t, { dir: tmpDir(t) });
+  const clock = new ManualClock(1_000_000);
+  const log = await openStore(t, { dir: tmpDir(t) }, { clock });
   t.is(log.lastOffset, -1);
   const topic = await log.createTopic({ name: 'orders', partitions: 6, replicationFactor: 1, configs: { 'retention.ms': '60000' } });
   t.regex(topic.topicId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -30,7 +32,7 @@ test('create, read, commit, fetch; the writes resolve after the reads show them'
   t.is(log.getTopic('orders'), topic);
   t.is(log.getTopic('missing'), undefined);
   t.is(log.lastOffset, 0);
-  const before = Date.now();
+  const before = clock.advance(1);
   await log.commitOffsets('group-a', [
     { topic: 'orders', partition: 0, offset: 10 },
     { topic: 'orders', partition: 5, offset: 99, leaderEpoch: 4, metadata: 'host-1' },
@@ -40,7 +42,7 @@ test('create, read, commit, fetch; the writes resolve after the reads show them'
   t.is(committed?.offset, 99);
   t.is(committed?.leaderEpoch, 4);
   t.is(committed?.metadata, 'host-1');
-  t.true((committed?.commitTimestamp ?? 0) >= before - 1000);
+  t.is(committed?.commitTimestamp, before, 'stamped by the store\'s clock');
   t.deepEqual(log.fetchOffset('group-a', 'orders', 0), { offset: 10, leaderEpoch: -1, metadata: '', commitTimestamp: committed?.commitTimestamp });
   t.is(log.fetchOffset('group-a', 'orders', 1), undefined);
   t.is(log.fetchOffset('group-b', 'orders', 0), undefined);
@@ -214,4 +216,23 @@ test('a batch closes at maxBatchBytes even when small commands make large events
   t.is(created.length, 30);
   t.is(log.readOnlyError, null);
   t.is(log.getTopic('wide-29')?.partitions.length, 20_000);
+});
+
+test('durability interval under steady load: once flushIntervalMs of the clock has passed, the next batch is made durable before it is acknowledged', async (t) => {
+  // How: thousands of commits keep the command ring from ever running dry, so the writer never idles.
+  // Once the first is acknowledged, the test moves the store's clock past the flush interval and sends
+  // more; the writer reads the clock after it read them, so each of their batches ends on or after the
+  // move, and the first such batch fdatasyncs everything written before it.
+  const clock = new ManualClock(1_000_000);
+  const log = await openStore(t, { dir: tmpDir(t), durability: 'interval', flushIntervalMs: 20 }, { clock });
+  await log.createTopic({ name: 't', partitions: 1 });
+  const load: Promise<void>[] = [];
+  for (let i = 0; i < 4000; i++) load.push(log.commitOffsets('g', [{ topic: 't', partition: 0, offset: i }]));
+  await load[0];
+  clock.advance(25);
+  const writtenBeforeMove = log.lastOffset;
+  const late: Promise<number>[] = [];
+  for (let i = 0; i < 200; i++) late.push(log.commitOffsets('late', [{ topic: 't', partition: 0, offset: i }]).then(() => log.durableOffset));
+  for (const durableAtAck of await Promise.all(late)) t.true(durableAtAck >= writtenBeforeMove, `durable ${durableAtAck} < ${writtenBeforeMove}`);
+  await Promise.all(load);
 });
