@@ -10,45 +10,53 @@
  * raised it.
  */
 
-/** Every error code, with its Kafka code (or null) and whether retrying the same call can succeed. */
+/**
+ * Every error code, with its Kafka code (or null), whether retrying the same call can succeed, and
+ * whether the writer stops writing when it meets it (`readOnly`: the store turns read-only, and every
+ * later write fails with STORE_READ_ONLY whose cause is this error). Read-only codes: STORAGE_FAILED (an
+ * fdatasync failed, or a failed write could not be cut back: what is on disk is no longer known),
+ * INTERNAL_ERROR (a broken invariant or a programmer error: the writer does not carry on with a state it
+ * no longer understands) and STORE_READ_ONLY itself.
+ */
 export const ERROR_CODES = Object.freeze({
   // Kafka-defined conditions.
-  UNKNOWN_TOPIC_OR_PARTITION: { kafkaCode: 3, retriable: true },
-  INVALID_TOPIC_EXCEPTION: { kafkaCode: 17, retriable: false },
-  TOPIC_ALREADY_EXISTS: { kafkaCode: 36, retriable: false },
-  INVALID_PARTITIONS: { kafkaCode: 37, retriable: false },
-  INVALID_REPLICATION_FACTOR: { kafkaCode: 38, retriable: false },
-  INVALID_REQUEST: { kafkaCode: 42, retriable: false },
-  INVALID_COMMIT_OFFSET_SIZE: { kafkaCode: 28, retriable: false },
-  OFFSET_METADATA_TOO_LARGE: { kafkaCode: 12, retriable: false },
-  INVALID_GROUP_ID: { kafkaCode: 24, retriable: false },
-  KAFKA_STORAGE_ERROR: { kafkaCode: 56, retriable: true },
-  INVALID_REPLICA_ASSIGNMENT: { kafkaCode: 39, retriable: false },
-  ILLEGAL_GENERATION: { kafkaCode: 22, retriable: false },
-  UNKNOWN_MEMBER_ID: { kafkaCode: 25, retriable: false },
-  NON_EMPTY_GROUP: { kafkaCode: 68, retriable: false },
-  GROUP_SUBSCRIBED_TO_TOPIC: { kafkaCode: 86, retriable: false },
-  INVALID_PRODUCER_EPOCH: { kafkaCode: 47, retriable: false },
-  INVALID_TXN_STATE: { kafkaCode: 48, retriable: false },
-  INVALID_PRODUCER_ID_MAPPING: { kafkaCode: 49, retriable: false },
-  INVALID_TRANSACTION_TIMEOUT: { kafkaCode: 50, retriable: false },
-  PRODUCER_FENCED: { kafkaCode: 90, retriable: false },
-  CONCURRENT_TRANSACTIONS: { kafkaCode: 51, retriable: true },
-  WATERMARK_REGRESSION: { kafkaCode: null, retriable: false },
-  OFFSET_OUT_OF_RANGE: { kafkaCode: 1, retriable: false },
-  WATCH_LAGGING: { kafkaCode: null, retriable: true },
-  STALE_BROKER_EPOCH: { kafkaCode: 77, retriable: false },
-  INVALID_UPDATE_VERSION: { kafkaCode: 95, retriable: false },
-  BROKER_ID_NOT_REGISTERED: { kafkaCode: 102, retriable: false },
+  UNKNOWN_TOPIC_OR_PARTITION: { kafkaCode: 3, retriable: true, readOnly: false },
+  INVALID_TOPIC_EXCEPTION: { kafkaCode: 17, retriable: false, readOnly: false },
+  TOPIC_ALREADY_EXISTS: { kafkaCode: 36, retriable: false, readOnly: false },
+  INVALID_PARTITIONS: { kafkaCode: 37, retriable: false, readOnly: false },
+  INVALID_REPLICATION_FACTOR: { kafkaCode: 38, retriable: false, readOnly: false },
+  INVALID_REQUEST: { kafkaCode: 42, retriable: false, readOnly: false },
+  INVALID_COMMIT_OFFSET_SIZE: { kafkaCode: 28, retriable: false, readOnly: false },
+  OFFSET_METADATA_TOO_LARGE: { kafkaCode: 12, retriable: false, readOnly: false },
+  INVALID_GROUP_ID: { kafkaCode: 24, retriable: false, readOnly: false },
+  KAFKA_STORAGE_ERROR: { kafkaCode: 56, retriable: true, readOnly: false },
+  INVALID_REPLICA_ASSIGNMENT: { kafkaCode: 39, retriable: false, readOnly: false },
+  ILLEGAL_GENERATION: { kafkaCode: 22, retriable: false, readOnly: false },
+  UNKNOWN_MEMBER_ID: { kafkaCode: 25, retriable: false, readOnly: false },
+  NON_EMPTY_GROUP: { kafkaCode: 68, retriable: false, readOnly: false },
+  GROUP_SUBSCRIBED_TO_TOPIC: { kafkaCode: 86, retriable: false, readOnly: false },
+  INVALID_PRODUCER_EPOCH: { kafkaCode: 47, retriable: false, readOnly: false },
+  INVALID_TXN_STATE: { kafkaCode: 48, retriable: false, readOnly: false },
+  INVALID_PRODUCER_ID_MAPPING: { kafkaCode: 49, retriable: false, readOnly: false },
+  INVALID_TRANSACTION_TIMEOUT: { kafkaCode: 50, retriable: false, readOnly: false },
+  PRODUCER_FENCED: { kafkaCode: 90, retriable: false, readOnly: false },
+  CONCURRENT_TRANSACTIONS: { kafkaCode: 51, retriable: true, readOnly: false },
+  WATERMARK_REGRESSION: { kafkaCode: null, retriable: false, readOnly: false },
+  OFFSET_OUT_OF_RANGE: { kafkaCode: 1, retriable: false, readOnly: false },
+  WATCH_LAGGING: { kafkaCode: null, retriable: true, readOnly: false },
+  STALE_BROKER_EPOCH: { kafkaCode: 77, retriable: false, readOnly: false },
+  INVALID_UPDATE_VERSION: { kafkaCode: 95, retriable: false, readOnly: false },
+  BROKER_ID_NOT_REGISTERED: { kafkaCode: 102, retriable: false, readOnly: false },
   // Store-level conditions with no Kafka equivalent.
-  INVALID_CONFIG: { kafkaCode: 40, retriable: false },
-  STORE_LOCKED: { kafkaCode: null, retriable: false },
-  STORE_CLOSED: { kafkaCode: null, retriable: false },
-  HANDLE_EVICTED: { kafkaCode: null, retriable: false },
-  STORE_READ_ONLY: { kafkaCode: 56, retriable: false },
-  CORRUPT_WAL: { kafkaCode: null, retriable: false },
-  UNSUPPORTED_FORMAT: { kafkaCode: null, retriable: false },
-  INTERNAL_ERROR: { kafkaCode: -1, retriable: false },
+  INVALID_CONFIG: { kafkaCode: 40, retriable: false, readOnly: false },
+  STORE_LOCKED: { kafkaCode: null, retriable: false, readOnly: false },
+  STORE_CLOSED: { kafkaCode: null, retriable: false, readOnly: false },
+  HANDLE_EVICTED: { kafkaCode: null, retriable: false, readOnly: false },
+  STORAGE_FAILED: { kafkaCode: 56, retriable: false, readOnly: true },
+  STORE_READ_ONLY: { kafkaCode: 56, retriable: false, readOnly: true },
+  CORRUPT_WAL: { kafkaCode: null, retriable: false, readOnly: false },
+  UNSUPPORTED_FORMAT: { kafkaCode: null, retriable: false, readOnly: false },
+  INTERNAL_ERROR: { kafkaCode: -1, retriable: false, readOnly: true },
 } as const);
 
 /** A stable error code string. */
@@ -77,6 +85,8 @@ export class MetaLogError extends Error {
   readonly code: ErrorCode;
   readonly kafkaCode: number | null;
   readonly retriable: boolean;
+  /** True when this error stops the writer: the store is read-only from then on (see ERROR_CODES). */
+  readonly makesReadOnly: boolean;
   readonly details: ErrorDetails;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, cause?: unknown) {
@@ -85,7 +95,22 @@ export class MetaLogError extends Error {
     this.code = code;
     this.kafkaCode = ERROR_CODES[code].kafkaCode;
     this.retriable = ERROR_CODES[code].retriable;
+    this.makesReadOnly = ERROR_CODES[code].readOnly;
     this.details = details;
+  }
+
+  /**
+   * The one way an unknown thrown value becomes a MetaLogError: a MetaLogError stays as it is; a
+   * programmer error (a failed assertion, a TypeError, RangeError or ReferenceError from our own code)
+   * becomes a non-retriable INTERNAL_ERROR whatever `code` says, so a bug is never reported as a
+   * retriable disk error; anything else (an OS error, say) becomes `code`, with `context` before its
+   * message and the original as `cause`.
+   */
+  static wrap(cause: unknown, code: ErrorCode = 'INTERNAL_ERROR', context = 'unexpected error', details: ErrorDetails = {}): MetaLogError {
+    if (cause instanceof MetaLogError) return cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const actualCode = isProgrammerError(cause) ? 'INTERNAL_ERROR' : code;
+    return new MetaLogError(actualCode, `${context}: ${message}`, details, cause);
   }
 
   /** The plain form sent between threads. */
@@ -98,6 +123,17 @@ export class MetaLogError extends Error {
     }
     return serialized;
   }
+}
+
+/** Names of the errors that only wrong code throws: assertions (ours and native-free's) and JS's own. */
+const PROGRAMMER_ERROR_NAMES = new Set(['AssertionError', 'RingAssertionError', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
+
+function isProgrammerError(error: unknown): boolean {
+  // An OS error carries an errno code (ENOSPC, EIO): the disk's doing, not a bug of ours. Node's own
+  // argument errors (ERR_INVALID_ARG_TYPE, ...) mean our code passed something it should have refused.
+  if (!(error instanceof Error) || !PROGRAMMER_ERROR_NAMES.has(error.name)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === undefined || code.startsWith('ERR_');
 }
 
 /** Rebuilds a {@link MetaLogError} from its serialized form (the inverse of `toJSON`). */

@@ -17,9 +17,7 @@ parentPort?.on('message', (message: { id: number; throughOffset: number; nowMs: 
   try {
     parentPort?.postMessage({ id: message.id, result: snapshotter.snapshotThrough(message.throughOffset, message.nowMs) });
   } catch (error) {
-    const failure = error instanceof MetaLogError
-      ? error
-      : new MetaLogError('KAFKA_STORAGE_ERROR', `snapshot failed: ${(error as Error)?.message ?? String(error)}`, {}, error);
+    const failure = MetaLogError.wrap(error, 'KAFKA_STORAGE_ERROR', 'snapshot failed');
     parentPort?.postMessage({ id: message.id, error: failure.toJSON() });
   }
 });

@@ -77,8 +77,7 @@ function publish(record: Buffer): void {
 }
 
 function serializeUnknown(error: unknown): ReturnType<MetaLogError['toJSON']> {
-  if (error instanceof MetaLogError) return error.toJSON();
-  return new MetaLogError('INTERNAL_ERROR', `writer failed: ${(error as Error)?.message ?? String(error)}`, {}, error).toJSON();
+  return MetaLogError.wrap(error, 'INTERNAL_ERROR', 'writer failed').toJSON();
 }
 
 /** Thrown by the ring visitor to stop a read when the batch is full; the record stays for the next batch. */

@@ -147,7 +147,7 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     try {
       page = await this.pager(from);
     } catch (error) {
-      this.fail(error instanceof MetaLogError ? error : new MetaLogError('INTERNAL_ERROR', `watch history failed: ${(error as Error).message}`, {}, error));
+      this.fail(MetaLogError.wrap(error, 'INTERNAL_ERROR', 'watch history failed'));
       return;
     }
     if (this.historyNext !== from) return;

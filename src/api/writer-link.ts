@@ -166,9 +166,7 @@ export class WriterLink {
     try {
       worker.postMessage(openSnapshot(config.dir, index));
     } catch (error) {
-      const failure = error instanceof MetaLogError
-        ? error
-        : new MetaLogError('KAFKA_STORAGE_ERROR', `cannot read the snapshots of ${config.dir}: ${(error as Error).message}`, { file: config.dir }, error);
+      const failure = MetaLogError.wrap(error, 'KAFKA_STORAGE_ERROR', `cannot read the snapshots of ${config.dir}`, { file: config.dir });
       worker.postMessage({ error: failure.toJSON() });
     }
     try {
@@ -390,7 +388,7 @@ export class WriterLink {
       }
       const error = fromSerialized(result.error);
       // The writer reports a failed fdatasync through the results; from then on, fail writes here at once.
-      if (error.code === 'STORE_READ_ONLY' || error.details.fatal === true) this.readOnlyCause ??= error;
+      if (error.makesReadOnly) this.readOnlyCause ??= error;
       call.reject(error);
     }
   }

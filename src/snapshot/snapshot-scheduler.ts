@@ -165,7 +165,7 @@ export class SnapshotScheduler {
       this.statusValue.taken++;
       if (result.compactThrough !== null && !this.closed) await this.host.compactThrough(result.compactThrough);
     } catch (error) {
-      const failure = error instanceof MetaLogError ? error : new MetaLogError('KAFKA_STORAGE_ERROR', `snapshot failed: ${(error as Error).message}`, {}, error);
+      const failure = MetaLogError.wrap(error, 'KAFKA_STORAGE_ERROR', 'snapshot failed');
       this.statusValue.lastError = failure;
       this.statusValue.failures++;
       this.pausedUntilMs = this.clock.nowMs() + FAILURE_BACKOFF_MS;

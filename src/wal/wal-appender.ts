@@ -34,13 +34,8 @@ interface OpenSegment {
 const ZEROS = Buffer.alloc(1024 * 1024);
 
 /** Thrown for an error after which the writer must stop writing (fdatasync failed, or a cut-back failed). */
-export function fatalStorageError(message: string, cause: unknown, file: string): MetaLogError {
-  return new MetaLogError('KAFKA_STORAGE_ERROR', message, { file, fatal: true }, cause);
-}
-
-/** True for errors that make the store read-only. */
-export function isFatal(error: unknown): boolean {
-  return error instanceof MetaLogError && error.details.fatal === true;
+function fatalStorageError(message: string, cause: unknown, file: string): MetaLogError {
+  return new MetaLogError('STORAGE_FAILED', message, { file }, cause);
 }
 
 /** Appends to the WAL of one directory. */

@@ -27,7 +27,7 @@ import type { IndexWriter } from '../index/index-writer.js';
 import { emptyBatchMeasures, type BatchMeasures, type WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { MetadataState, rollback, type UndoLog } from '../state/metadata-state.js';
 import { RECORD_HEADER_BYTES, sealRecord } from '../wal/format.js';
-import { isFatal, WalAppender } from '../wal/wal-appender.js';
+import type { WalAppender } from '../wal/wal-appender.js';
 import {
   BATCH_HEADER_BYTES,
   BATCH_KIND,
@@ -44,10 +44,6 @@ interface PendingResult {
   error: SerializedError | null;
 }
 
-function serialize(error: unknown): SerializedError {
-  if (error instanceof MetaLogError) return error.toJSON();
-  return new MetaLogError('INTERNAL_ERROR', `unexpected error: ${(error as Error)?.message ?? String(error)}`, {}, error).toJSON();
-}
 
 /** Validates, appends and acknowledges batches of commands. */
 export class WriterCore {
@@ -128,7 +124,11 @@ export class WriterCore {
       end = this.encodeRecord(body);
       event = { type: body.type, value: body.value, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
     } catch (error) {
-      this.addResult(handleId, seq, false, serialize(error));
+      // A rule refused the command (a coded error), or the writer's own code is wrong (INTERNAL_ERROR,
+      // which stops the writer: it does not carry on with a state it no longer understands).
+      const failure = MetaLogError.wrap(error);
+      if (failure.makesReadOnly) this.becomeReadOnly(failure);
+      this.addResult(handleId, seq, false, failure.toJSON());
       return;
     }
     this.state.apply(event, this.undo);
@@ -155,7 +155,7 @@ export class WriterCore {
       try {
         this.appender.removeSegmentsThrough(throughOffset);
       } catch (failure) {
-        error = serialize(failure);
+        error = MetaLogError.wrap(failure, 'KAFKA_STORAGE_ERROR', 'compaction failed').toJSON();
       }
     }
     this.addResult(handleId, seq, false, error);
@@ -255,7 +255,8 @@ export class WriterCore {
   private failBatch(error: unknown): void {
     rollback(this.undo);
     this.batchEvents.length = 0;
-    const failure = serialize(error);
+    const wrapped = MetaLogError.wrap(error);
+    const failure = wrapped.toJSON();
     for (const result of this.results) {
       if (result.wroteEvent) {
         result.error = failure;
@@ -263,7 +264,7 @@ export class WriterCore {
         this.stats.countCommandError(failure.code);
       }
     }
-    if (isFatal(error) || !(error instanceof MetaLogError)) this.becomeReadOnly(error);
+    if (wrapped.makesReadOnly) this.becomeReadOnly(wrapped);
     this.framesBytes = 0;
     this.recordCount = 0;
   }
@@ -271,8 +272,7 @@ export class WriterCore {
   /** Makes the writer read-only (fatal storage error or broken invariant). */
   becomeReadOnly(error: unknown): void {
     if (this.readOnlyCause !== null) return;
-    this.readOnlyCause =
-      error instanceof MetaLogError ? error : new MetaLogError('INTERNAL_ERROR', `writer stopped: ${(error as Error)?.message}`, {}, error);
+    this.readOnlyCause = MetaLogError.wrap(error, 'INTERNAL_ERROR', 'writer stopped');
   }
 
   private encodeBatchRecord(): Buffer {

@@ -111,8 +111,9 @@ test('fdatasync failure: the batch fails, the store turns read-only, fdatasync i
 
   Atomics.store(faults.words, FAULT_WORDS.FSYNC_FAILS, 1);
   const failed = (await t.throwsAsync(log.commitOffsets('g', [{ topic: 't', partition: 0, offset: 2 }]))) as MetaLogError;
-  t.is(failed.code, 'KAFKA_STORAGE_ERROR');
-  t.is(failed.details.fatal, true);
+  t.is(failed.code, 'STORAGE_FAILED');
+  t.is(failed.kafkaCode, 56);
+  t.true(failed.makesReadOnly);
   t.is((failed.cause as NodeJS.ErrnoException).code, 'EIO');
   t.is(log.fetchOffset('g', 't', 0)?.offset, 1, 'the unsynced write is not served');
   const fsyncsAfterFailure = Atomics.load(faults.words, FAULT_WORDS.FSYNCS);
@@ -120,7 +121,7 @@ test('fdatasync failure: the batch fails, the store turns read-only, fdatasync i
   Atomics.store(faults.words, FAULT_WORDS.FSYNC_FAILS, 0);
   const later = (await t.throwsAsync(log.commitOffsets('g', [{ topic: 't', partition: 0, offset: 3 }]))) as MetaLogError;
   t.is(later.code, 'STORE_READ_ONLY');
-  t.is(log.readOnlyError?.details.fatal, true);
+  t.is(log.readOnlyError?.code, 'STORAGE_FAILED');
   t.is(log.getTopic('t')?.name, 't', 'reads still work');
   await log.close();
   t.is(Atomics.load(faults.words, FAULT_WORDS.FSYNCS), fsyncsAfterFailure, 'no fdatasync after the failure, not even at close');
