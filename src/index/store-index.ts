@@ -83,6 +83,16 @@ export function allocateStoreIndex(): StoreIndexBuffers {
   return { tables, control };
 }
 
+/**
+ * Checks the whole structure of every table (each live key found from its home, counts and arena
+ * accounting agree), for tests and verify mode. Only once the writer thread has exited: it opens the
+ * tables as their writer, which nothing else may be at the same time.
+ * @internal
+ */
+export function assertStoreIndexInvariants(buffers: StoreIndexBuffers): void {
+  for (const family of FAMILIES) SharedIndex.openWriter(buffers.tables[family]).assertInvariants();
+}
+
 /** Empties an index whose restore from a snapshot failed halfway (before any thread opens it). */
 export function resetStoreIndex(buffers: StoreIndexBuffers): void {
   for (const family of FAMILIES) SharedIndex.resetImage(buffers.tables[family]);

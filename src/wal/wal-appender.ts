@@ -11,11 +11,11 @@
  *   dirty pages and cleared the error): the failure is fatal and the store goes read-only.
  */
 import path from 'node:path';
-import { assert } from '../assert.js';
+import { assert, verify } from '../assert.js';
 import type { EventCodec } from '../codec/event-codec.js';
 import { MetaLogError } from '../errors.js';
 import { PREALLOCATE_STEP_BYTES } from '../limits.js';
-import { encodeSegmentHeader, parseSegmentFileName, segmentFileName } from './format.js';
+import { encodeSegmentHeader, frameAt, parseSegmentFileName, readRecord, segmentFileName } from './format.js';
 import type { VerifiedSegment } from './recovery.js';
 import type { Storage } from './storage.js';
 
@@ -133,6 +133,11 @@ export class WalAppender {
   append(bytes: Uint8Array, start: number, end: number, recordCount: number): void {
     assert(recordCount > 0, 'a batch appends at least one record');
     assert(end > start, 'a batch has bytes');
+    // Offsets are dense across the whole log: the batch starts at the next one (cheap, always), and
+    // under verify every record checks out and follows the one before it.
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    assert(frameAt(buffer, start).offset === this.nextOffsetValue, 'a batch starts at the next offset');
+    verify(() => assertDenseRecords(buffer, start, end, this.nextOffsetValue, recordCount));
     if (this.current.recordCount > 0 && this.current.size + (end - start) > this.segmentBytes) this.rotate();
     const segment = this.current;
     const sizeBefore = segment.size;
@@ -245,4 +250,16 @@ export class WalAppender {
   close(): void {
     this.storage.close(this.current.fd);
   }
+}
+
+/** Every record in `bytes[start, end)` verifies, and they are `recordCount` records numbered from `firstOffset`. */
+function assertDenseRecords(bytes: Buffer, start: number, end: number, firstOffset: number, recordCount: number): void {
+  let position = start;
+  for (let index = 0; index < recordCount; index++) {
+    const found = readRecord(bytes, position, end);
+    assert(typeof found !== 'string', 'every appended record verifies');
+    assert(found.offset === firstOffset + index, 'appended offsets are dense');
+    position = found.end;
+  }
+  assert(position === end, 'a batch holds exactly its records');
 }

@@ -11,7 +11,7 @@ import { canonicalState, MetadataState } from '../../src/state/metadata-state.js
 import { scanWal } from '../../src/wal/recovery.js';
 import { firstWalOffset, foldWalInto, startFold } from '../../src/snapshot/fold.js';
 import { canonicalIndexState } from '../../src/index/canonical-index-state.js';
-import { StoreIndexReader } from '../../src/index/store-index.js';
+import { assertStoreIndexInvariants, StoreIndexReader } from '../../src/index/store-index.js';
 import { NodeStorage } from '../../src/wal/storage.js';
 
 /** Folds the WAL in `dir` from disk into a fresh state (no writer thread involved). */
@@ -40,13 +40,16 @@ export function canonicalFromDisk(dir: string): string {
 const checked = new WeakSet<MetaLog>();
 
 /**
- * Closes `log` and throws unless what it served equals the log folded from disk. Skipped for a store
- * that went read-only (its file may hold a batch whose fdatasync failed; the fault tests check that case).
+ * Closes `log` and throws unless the shared index's structure is whole and what it served equals the
+ * log folded from disk. The fold comparison is skipped for a store that went read-only (its file may
+ * hold a batch whose fdatasync failed; the fault tests check that case); the structure never is.
  */
 export async function closeAndVerify(log: MetaLog): Promise<void> {
   if (checked.has(log)) return log.close();
   checked.add(log);
   await log.close();
+  // The writer thread has exited: nothing changes the index any more.
+  assertStoreIndexInvariants(log.handle.index);
   if (log.readOnlyError !== null) return;
   const served = log.canonicalState();
   const onDisk = canonicalFromDisk(log.config.dir);
