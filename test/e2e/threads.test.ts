@@ -167,15 +167,17 @@ test('an attached handle whose thread hangs is evicted after the stall bound, an
   const stop = new SharedArrayBuffer(4);
   const worker = startWorker(log, 'write-hang-write', stop);
   const messages: unknown[] = [];
+  let firstMessage: (message: unknown) => void = () => undefined;
+  const wrote = new Promise<unknown>((resolve) => (firstMessage = resolve));
   const wroteAgain = new Promise<unknown>((resolve, reject) => {
     worker.on('message', (message) => {
       messages.push(message);
+      if (messages.length === 1) firstMessage(message);
       if (messages.length === 2) resolve(message);
     });
     worker.once('error', reject);
   });
-  while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-  t.is(messages[0], 'wrote');
+  t.is(await wrote, 'wrote');
   const metadata = 'm'.repeat(4000);
   const commits: Promise<void>[] = [];
   for (let i = 0; i < 6000; i++) commits.push(log.commitOffsets('g', [{ topic: 't', partition: 0, offset: i, metadata }]));
