@@ -10,16 +10,16 @@
  *
  * The rules of each entity live in its own module; this one holds the command union and the dispatch.
  */
-import type { EventBody, OffsetCommitEntry } from '../codec/event-schema.js';
+import type { EventBody } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { decideBrokerCommand, type BrokerCommand } from './broker-commands.js';
 import { decideGroupCommand, type GroupCommand } from './group-commands.js';
-import { decideCommitOffsets } from './offset-commands.js';
+import { decideCommitOffsets, type CommitOffsetsCommand } from './offset-commands.js';
 import { decidePartitionLogCommand, type PartitionLogCommand } from './partition-log-commands.js';
 import { decideTransactionCommand, type TransactionCommand } from './transaction-commands.js';
 import { decideTopicCommand, type TopicCommand } from './topic-commands.js';
 
-export { checkCommitOffsetsInput, type CommitMembership, type OffsetCommitInput } from './offset-commands.js';
+export { checkCommitOffsetsInput, type CommitMembership, type CommitOffsetsCommand, type OffsetCommitInput } from './offset-commands.js';
 export {
   checkDeleteGroupInput,
   checkDeleteOffsetsInput,
@@ -50,15 +50,6 @@ export {
   type ProducerIdentity,
 } from './transaction-commands.js';
 export { checkRegisterBrokerInput, checkSetBrokerStatusInput, checkUnregisterBrokerInput, type RegisterBrokerInput } from './broker-commands.js';
-
-/**
- * The offset commit command (the hot path: encoded with Avro on the command ring). `generation` -1 and
- * `memberId` null make a commit without a membership check.
- */
-export interface CommitOffsetsCommand {
-  type: 'CommitOffsets';
-  value: { groupId: string; entries: OffsetCommitEntry[]; generation: number; memberId: string | null };
-}
 
 /** A command as queued for the writer. */
 export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand | PartitionLogCommand | TransactionCommand;

@@ -3,8 +3,16 @@ import type { EventBody, OffsetCommitEntry } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { COMMIT_ENTRIES_MAX, COMMITTED_OFFSET_MAX, GROUP_ID_LENGTH_MAX, OFFSET_METADATA_BYTES_MAX, PARTITIONS_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
-import type { CommitOffsetsCommand } from './commands.js';
 import { checkTopicName, isInteger, requireInteger, requireString } from './input-rules.js';
+
+/**
+ * The offset commit command (the hot path: encoded with Avro on the command ring). `generation` -1 and
+ * `memberId` null make a commit without a membership check.
+ */
+export interface CommitOffsetsCommand {
+  type: 'CommitOffsets';
+  value: { groupId: string; entries: OffsetCommitEntry[]; generation: number; memberId: string | null };
+}
 
 /** One entry of commitOffsets. */
 export interface OffsetCommitInput {
