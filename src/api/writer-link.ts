@@ -18,6 +18,7 @@
  *   opener    starting   FATAL record, thread error: `ready` rejects                starting
  *   opener    starting   close(): the `close` command is queued                     closing
  *   opener    open       close(): the `close` command is queued                     closing
+ *   opener    closing    READY record (the close was asked for during recovery)     closing
  *   opener    any        CLOSED record, or the thread exits (calls in flight fail)  closed
  *   attached  open       cursor evicted: calls in flight fail with HANDLE_EVICTED   open (no cursor)
  *   attached  open       close(): waits for its own calls in flight                 closing
@@ -156,8 +157,8 @@ export abstract class WriterLink {
   abstract get recovery(): RecoveryReport;
 
   /**
-   * Resolves once the link takes calls: when the writer reported READY. Rejects with why the writer
-   * could not start (after its thread has exited).
+   * Resolves once the link takes calls: when the writer reported READY (an attached link joins a store
+   * that is open, so at once). Rejects with why the writer could not start, after its thread has exited.
    */
   abstract readonly ready: Promise<void>;
 
