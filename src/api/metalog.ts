@@ -78,7 +78,9 @@ import { ReaderPool } from './reader-pool.js';
 import { OffsetExpiry } from './offset-expiry.js';
 import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
 import type { SnapshotResult } from '../snapshot/snapshotter.js';
-import { WriterLink, type BatchSink, type EventOf, type OpenInternals, type StoreHandle } from './writer-link.js';
+import type { BatchSink, EventOf, OpenInternals, StoreHandle, WriterLink } from './writer-link.js';
+import { OpenerLink } from './opener-link.js';
+import { AttachedLink } from './attached-link.js';
 
 export type { OpenInternals, StoreHandle } from './writer-link.js';
 
@@ -86,18 +88,18 @@ export type { OpenInternals, StoreHandle } from './writer-link.js';
 export class MetaLog {
   /** The resolved configuration. */
   readonly config: MetaLogConfig;
-  private reader!: StoreIndexReader;
+  private readonly reader: StoreIndexReader;
   private pool: ReaderPool | null = null;
   private readonly codecsBySchema = new Map<string, EventCodec>();
   private readonly watchers = new Set<Watcher>();
-  private link!: WriterLink;
+  private readonly link: WriterLink;
   /** Snapshots and compaction; the opener's handle only. */
   private snapshots: SnapshotScheduler | null = null;
   /** Offset retention; the opener's handle only. */
   private offsetExpiry: OffsetExpiry | null = null;
   private closePromise: Promise<void> | null = null;
   /** The store's shared counters (rejected commands by code). */
-  private counters!: StoreCounters;
+  private readonly counters: StoreCounters;
   /** On the opener's handle only: raises the slow-fdatasync warning. */
   private slowFsyncWarning: SlowFsyncWarning | null = null;
   private registry: Promise<Registry> | null = null;
@@ -110,8 +112,13 @@ export class MetaLog {
     private readonly lock: DirectoryLock | null,
     /** Where this handle reads the time (the wall clock, or the test's clock on every thread). */
     private readonly clock: Clock,
+    /** Starts or joins the writer with this handle's sink (which the writer's batches reach). */
+    connect: (sink: BatchSink) => WriterLink,
   ) {
     this.config = config;
+    this.link = connect(this.sink);
+    this.reader = new StoreIndexReader(this.link.index);
+    this.counters = new StoreCounters(this.link.metrics.counters);
   }
 
   /**
@@ -127,14 +134,14 @@ export class MetaLog {
       throw new MetaLogError('INVALID_CONFIG', `config.dir: cannot create ${config.dir}: ${(error as Error).message}`, { field: 'dir' }, error);
     }
     const lock = DirectoryLock.acquire(config.dir);
-    const log = new MetaLog(config, lock, internals.clock ?? SYSTEM_CLOCK);
+    let log: MetaLog;
     try {
-      log.link = await WriterLink.start(config, log.sink, internals);
+      log = new MetaLog(config, lock, internals.clock ?? SYSTEM_CLOCK, (sink) => OpenerLink.start(config, sink, internals));
+      await log.link.ready;
     } catch (error) {
       lock.release();
       throw error;
     }
-    log.reader = new StoreIndexReader(log.link.index);
     const link = log.link;
     const writerStats = StatsBlock.attach(link.handle.metrics.writerStats);
     log.snapshots = new SnapshotScheduler(config, {
@@ -144,7 +151,6 @@ export class MetaLog {
       bytesAppended: () => bytesAppendedCount(writerStats),
       compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
     }, link.recovery, log.clock);
-    log.counters = new StoreCounters(log.link.handle.metrics.counters);
     log.slowFsyncWarning = new SlowFsyncWarning(config.dir, config.slowFsyncWarnMs, log.link.handle.metrics.writerStats);
     log.offsetExpiry = new OffsetExpiry(config, { reader: log.reader, expire: (groupId, before) => log.expireOffsetsBefore(groupId, before) }, log.clock);
     // What waits for time counts it on the test's clock: a writer asleep until an interval fdatasync
@@ -165,11 +171,7 @@ export class MetaLog {
    * Throws INVALID_REQUEST when 63 handles are already attached.
    */
   static attach(handle: StoreHandle): MetaLog {
-    const log = new MetaLog(handle.config, null, clockFromBuffer(handle.clock));
-    log.link = WriterLink.attach(handle, log.sink);
-    log.reader = new StoreIndexReader(handle.index);
-    log.counters = new StoreCounters(handle.metrics.counters);
-    return log;
+    return new MetaLog(handle.config, null, clockFromBuffer(handle.clock), (sink) => AttachedLink.attach(handle, sink));
   }
 
   /** What `MetaLog.attach` takes in another thread: shared memory and settings, safe to post. */

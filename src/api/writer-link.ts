@@ -1,6 +1,8 @@
 /**
- * The link between a handle and the writer thread: it starts the writer (or, for a handle attached from
- * another thread, joins the running one), puts commands on the command ring, consumes the event ring,
+ * The link between a handle and the writer thread, in one of two roles: the opener's link
+ * (opener-link.ts) starts the writer thread and owns it until it stops; an attached link
+ * (attached-link.ts) joins the writer of a store opened elsewhere in the process. This module holds what
+ * both share: it puts commands on the command ring (through a CommandSender), consumes the event ring,
  * and settles each call when the writer's acknowledgement arrives.
  *
  * It owns the thread plumbing only. The writer applies each batch to the shared index before it
@@ -8,26 +10,45 @@
  * (read-your-writes); the link hands each batch to its `BatchSink` (the `MetaLog` handle, for its
  * watchers) before it settles the batch's calls.
  *
+ * Lifecycle: one `LinkState` per link; `closed` is final. Calls are taken in `starting` and `open` and
+ * refused with STORE_CLOSED from `closing` on.
+ *
+ *   role      from       event                                                      to
+ *   opener    starting   READY record (what recovery found)                         open
+ *   opener    starting   FATAL record, thread error: `ready` rejects                starting
+ *   opener    starting   close(): the `close` command is queued                     closing
+ *   opener    open       close(): the `close` command is queued                     closing
+ *   opener    closing    READY record (the close was asked for during recovery)     closing
+ *   opener    any        CLOSED record, or the thread exits (calls in flight fail)  closed
+ *   attached  open       cursor evicted: calls in flight fail with HANDLE_EVICTED   open (no cursor)
+ *   attached  open       close(): waits for its own calls in flight                 closing
+ *   attached  closing    those calls settled: releases its cursor                   closed
+ *   attached  any        CLOSED record (the store closed)                           closed
+ *
+ * An attached link starts `open`. Before its first write or watch, and again after an eviction, it holds
+ * no cursor; it then learns that the store closed from the index's control words, so `closed` is also
+ * true when they say so. Read-only is not a state: the store refuses writes from a FATAL record, a failed
+ * thread or a failed fdatasync on, in whatever state it is, and still reads, watches and closes
+ * (`readOnlyError` says why).
+ *
  * Never blocks the caller's thread: it waits for the event ring with Atomics.waitAsync and for command
  * ring space with a queue and Atomics.waitAsync.
  */
-import { Worker } from 'node:worker_threads';
-import { CommandRing } from '../../native-free/command-ring.js';
-import { CursorEvictedError, EventRing, type EventCursor } from '../../native-free/event-ring.js';
+import type { CommandRing } from '../../native-free/command-ring.js';
+import { CursorEvictedError, type EventCursor } from '../../native-free/event-ring.js';
 import { encodeCommand, type CompactRequest } from '../codec/command-codec.js';
-import { openSnapshot } from '../writer/recover-writer.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import type { Command } from '../commands/commands.js';
 import type { ManualClock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
-import { COMMAND_BYTES_MAX, COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
-import { allocateStoreIndex, IndexControl, type StoreIndexBuffers } from '../index/store-index.js';
-import { allocateStoreMetricsBuffers, type StoreMetricsBuffers } from '../metrics/metrics-buffers.js';
+import { COMMAND_BYTES_MAX } from '../limits.js';
+import type { StoreIndexBuffers } from '../index/store-index.js';
+import type { StoreMetricsBuffers } from '../metrics/metrics-buffers.js';
 import { StoreCounters } from '../metrics/store-counters.js';
 import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
-import type { WriterWorkerData } from '../../workers/writer.js';
+import { CommandSender } from './command-sender.js';
 
 /** Test-only hooks of `open`. @internal */
 export interface OpenInternals {
@@ -68,6 +89,18 @@ export interface StoreHandle {
 /** The event of a settled call, decoded on demand (undefined when the call wrote none). */
 export type EventOf = () => LogEvent | undefined;
 
+/** Where a link is in its lifecycle; the module header has the transitions. @internal */
+export type LinkState = 'starting' | 'open' | 'closing' | 'closed';
+
+/** What a link's subclass sets up before the link takes calls. @internal */
+export interface LinkStart {
+  readonly state: LinkState;
+  /** Offset of the last event known to be fdatasync-ed. */
+  readonly durableOffset: number;
+  /** Offset of the last event this link has seen acknowledged. */
+  readonly seenOffset: number;
+}
+
 interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (error: MetaLogError) => void;
@@ -75,182 +108,87 @@ interface PendingCall {
   onOk: (event: EventOf) => unknown;
 }
 
-const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);
 /** Event ring records consumed before the link yields to the caller's event loop. */
 const CONSUME_RECORDS_PER_TURN = 1024;
-/** Commands of one burst after which the writer is woken without waiting for the burst to end. */
-const EARLY_WAKE_COMMANDS = 8;
-/** The opener's handle id in result tables; attached handles take theirs from the index's control words. */
-const OPENER_HANDLE_ID = 0;
-/** Handle ids are u16 in result tables. */
-const HANDLE_ID_MAX = 0xffff;
+/** Records taken from the event ring per poll. */
+const POLL_RECORDS_MAX = 64;
+/** How long one wait for the event ring lasts before the consume loop looks again (ms). */
+const EVENT_WAIT_MS = 1000;
 const NO_EVENT: EventOf = () => undefined;
 
-/** A running writer thread and the rings to it. @internal */
-export class WriterLink {
+/**
+ * A handle's link to the writer thread: the part both roles share. The opener's link is an OpenerLink,
+ * a joined one an AttachedLink. @internal
+ */
+export abstract class WriterLink {
+  /** Where this link is in its lifecycle (see the module header). */
+  protected state: LinkState;
+  /** Offset of the last event known to be fdatasync-ed. */
+  protected durableOffsetValue: number;
+  /** Offset of the last event this link has seen acknowledged (where a watch from now starts). */
+  protected seenOffsetValue: number;
+  /** The store's shared counters (rejected commands, waits of the command queue). */
+  protected readonly counters: StoreCounters;
   private readonly pending = new Map<number, PendingCall>();
-  private readonly overflow: Uint8Array[] = [];
+  private readonly sender: CommandSender;
   private readonly scratch = Buffer.allocUnsafe(COMMAND_BYTES_MAX + 64);
   private nextSeq = 1;
-  private durableOffsetValue = -1;
-  private recoveryReport: RecoveryReport | null = null;
   private readOnlyCause: MetaLogError | null = null;
-  private closing = false;
-  private closedValue = false;
-  /** The index's control words, on an attached link (whose writer may close without telling it). */
-  private control: IndexControl | null = null;
-  private draining = false;
-  private wakeScheduled = false;
-  private commandsSinceWake = 0;
-  private settleOpen!: { resolve: () => void; reject: (error: MetaLogError) => void };
-  private settleClosed!: () => void;
-  private readonly closedSignal = new Promise<void>((resolve) => (this.settleClosed = resolve));
-  /** Offset of the last event this link has seen acknowledged (where a watch from now starts). */
-  private seenOffsetValue = -1;
-  private detached = false;
 
-  private constructor(
-    private readonly sink: BatchSink,
-    private readonly commandRing: CommandRing,
-    /** This link's cursor on the event ring: an attached link opens it at its first write or watch. */
-    private cursor: EventCursor | null,
-    /** The writer thread, on the opener's link; null on an attached link. */
-    private readonly worker: Worker | null,
-    private readonly workerExited: Promise<void>,
+  protected constructor(
+    protected readonly sink: BatchSink,
+    commandRing: CommandRing,
+    /** This link's id in the writer's result tables. */
     private readonly handleId: number,
-    /** What another thread needs to attach (the opener's link builds it once the writer is READY). */
-    private handleValue: StoreHandle | null,
-    private readonly indexBuffers: StoreIndexBuffers,
-    private readonly config: MetaLogConfig,
-    /** The store's shared counters, for the waits of this link's queue on the command ring. */
-    private readonly counters: StoreCounters,
-  ) {}
-
-  /**
-   * Starts the writer thread on `config` and waits until it recovered the WAL (its REPLAY records folded
-   * into `sink`). Rejects with the writer's error (CORRUPT_WAL, UNSUPPORTED_FORMAT, ...), after the
-   * thread has exited.
-   */
-  static async start(config: MetaLogConfig, sink: BatchSink, internals: OpenInternals): Promise<WriterLink> {
-    const commandRing = CommandRing.create(COMMAND_RING_BYTES);
-    const eventRing = EventRing.create(eventRingBytesFor(config.maxBatchBytes), HANDLES_MAX);
-    const index = allocateStoreIndex();
-    const metrics = allocateStoreMetricsBuffers();
-    const cursor = eventRing.openCursor();
-    let worker: Worker;
-    try {
-      const workerData: WriterWorkerData = {
-        config,
-        commandRing: commandRing.buffer,
-        eventRing: eventRing.buffer,
-        index,
-        metrics,
-        faults: internals.faults,
-        openerCursorSlot: cursor.slot,
-        handleStallMs: internals.handleStallMs,
-        clock: internals.clock?.buffer,
-      };
-      worker = new Worker(WRITER_URL, { workerData });
-    } catch (error) {
-      cursor.close();
-      throw error;
-    }
-    const workerExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    const counters = new StoreCounters(metrics.counters);
-    const link = new WriterLink(sink, commandRing, cursor, worker, workerExited, OPENER_HANDLE_ID, null, index, config, counters);
-    const opened = new Promise<void>((resolve, reject) => (link.settleOpen = { resolve, reject }));
-    link.watchWorker();
-    void link.consume(cursor);
-    // Restore the snapshot here while the writer thread starts (both take tens of milliseconds), then
-    // tell the writer which one it got.
-    try {
-      worker.postMessage(openSnapshot(config.dir, index));
-    } catch (error) {
-      const failure = MetaLogError.wrap(error, 'KAFKA_STORAGE_ERROR', `cannot read the snapshots of ${config.dir}`, { file: config.dir });
-      worker.postMessage({ error: failure.toJSON() });
-    }
-    try {
-      await opened;
-    } catch (error) {
-      await workerExited;
-      cursor.close();
-      throw error;
-    }
-    link.handleValue = { config, commandRing: commandRing.buffer, eventRing: eventRing.buffer, index, recovery: link.recovery, metrics, clock: internals.clock?.buffer };
-    return link;
+    /** The shared index's buffers. */
+    readonly index: StoreIndexBuffers,
+    /** The writer stats block and the shared counters. */
+    readonly metrics: StoreMetricsBuffers,
+    /** The store's configuration. */
+    readonly storeConfig: MetaLogConfig,
+    start: LinkStart,
+  ) {
+    this.state = start.state;
+    this.durableOffsetValue = start.durableOffset;
+    this.seenOffsetValue = start.seenOffset;
+    this.counters = new StoreCounters(metrics.counters);
+    this.sender = new CommandSender(commandRing, this.counters, () => this.state === 'closed');
   }
-
-  /**
-   * Joins the writer of a store opened elsewhere in this process (usually on another thread), with its
-   * own handle id and the same command ring. Its cursor on the event ring (which the writer then waits
-   * for) is opened only at its first write or watch: a handle that only reads holds no cursor.
-   * @throws STORE_CLOSED when the store is closed.
-   */
-  static attach(handle: StoreHandle, sink: BatchSink): WriterLink {
-    const control = new IndexControl(handle.index.control);
-    if (control.storeClosed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
-    // Ids are never reused while the store is open: a reused id could settle another handle's calls.
-    const handleId = control.takeHandleId();
-    if (handleId > HANDLE_ID_MAX) {
-      throw new MetaLogError('INVALID_REQUEST', `this open store has given out all ${HANDLE_ID_MAX} handle ids; reopen it to attach more`, {});
-    }
-    const counters = new StoreCounters(handle.metrics.counters);
-    const link = new WriterLink(sink, CommandRing.attach(handle.commandRing), null, null, Promise.resolve(), handleId, handle, handle.index, handle.config, counters);
-    link.recoveryReport = handle.recovery;
-    link.seenOffsetValue = control.appliedOffset;
-    link.durableOffsetValue = Math.min(handle.recovery.lastOffset, control.appliedOffset);
-    link.settleOpen = { resolve: () => undefined, reject: () => undefined };
-    link.control = control;
-    return link;
-  }
-
-  /**
-   * Opens this attached link's cursor (at the ring's current end) and starts consuming, if not yet done.
-   * @throws INVALID_REQUEST when every cursor is taken (HANDLES_MAX handles write or watch at once).
-   */
-  ensureCursor(): void {
-    // An evicted cursor is noticed here too, not only by the consume loop, so a call made right after
-    // this thread wakes up goes out on a new cursor instead of being failed with the old one's calls.
-    if (this.cursor !== null && this.worker === null && this.cursor.evicted()) this.onEvicted(this.cursor);
-    if (this.cursor !== null || this.closedValue) return;
-    let cursor: EventCursor;
-    try {
-      cursor = EventRing.attach((this.handleValue as StoreHandle).eventRing).openCursor();
-    } catch (error) {
-      throw new MetaLogError('INVALID_REQUEST', `cannot follow the store's acknowledgements: ${(error as Error).message}`, {}, error);
-    }
-    this.cursor = cursor;
-    // Everything already applied was published before this cursor's start or is on its way: a watch
-    // from now starts after what the index shows.
-    this.seenOffsetValue = Math.max(this.seenOffsetValue, (this.control as IndexControl).appliedOffset);
-    // A thread that ends without closing its handle must not leave the writer waiting for this cursor.
-    process.once('exit', this.releaseCursorAtExit);
-    void this.consume(cursor);
-  }
-
-  private readonly releaseCursorAtExit = (): void => {
-    this.cursor?.close();
-  };
 
   /** Wakes the writer if it sleeps, so it looks at the time again (after a test moved its clock). */
   wakeWriterForClock(): void {
-    this.commandRing.wake();
+    this.sender.wakeWriterNow();
   }
 
   /** What another thread passes to `MetaLog.attach`. */
-  get handle(): StoreHandle {
-    return this.handleValue as StoreHandle;
-  }
+  abstract get handle(): StoreHandle;
 
-  /** The shared index's buffers. */
-  get index(): StoreIndexBuffers {
-    return this.indexBuffers;
-  }
+  /** What the writer's recovery found. */
+  abstract get recovery(): RecoveryReport;
 
-  /** The store's configuration. */
-  get storeConfig(): MetaLogConfig {
-    return this.config;
-  }
+  /**
+   * Resolves once the link takes calls: when the writer reported READY (an attached link joins a store
+   * that is open, so at once). Rejects with why the writer could not start, after its thread has exited.
+   */
+  abstract readonly ready: Promise<void>;
+
+  /**
+   * Makes sure this link follows the event ring, which its calls and watches need.
+   * @throws INVALID_REQUEST when every cursor is taken (HANDLES_MAX handles write or watch at once).
+   */
+  abstract ensureCursor(): void;
+
+  /** Leaves the store: the opener's link closes it, an attached one detaches. Idempotent. */
+  abstract close(): Promise<void>;
+
+  /** The writer reported READY with what its recovery found. */
+  protected abstract onReady(report: RecoveryReport): void;
+
+  /** The writer evicted `cursor` (it stopped consuming for too long); `consume` has stopped on it. */
+  protected abstract cursorEvicted(cursor: EventCursor): void;
+
+  /** True while `cursor` is the one this link consumes (the consume loop ends on any other). */
+  protected abstract follows(cursor: EventCursor): boolean;
 
   /** Offset of the last event this link has seen acknowledged. */
   get seenOffset(): number {
@@ -259,12 +197,7 @@ export class WriterLink {
 
   /** True once the writer has closed (or died), or this attached link was closed. */
   get closed(): boolean {
-    return this.closedValue || (this.control !== null && this.control.storeClosed);
-  }
-
-  /** What the writer's recovery found. */
-  get recovery(): RecoveryReport {
-    return this.recoveryReport as RecoveryReport;
+    return this.state === 'closed';
   }
 
   /** Why the store is read-only, or null. */
@@ -277,40 +210,21 @@ export class WriterLink {
     return this.durableOffsetValue;
   }
 
-  private watchWorker(): void {
-    if (this.worker === null) return;
-    this.worker.on('error', (error) => {
-      this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread failed: ${error.message}`, {}, error));
-    });
-    this.worker.once('exit', (code) => {
-      // The exit can be seen before the last records the writer published (its final acknowledgements and
-      // CLOSED): consume them first, so no acknowledged write is reported as failed.
-      if (!this.closedValue) this.drainEventRing();
-      if (!this.closedValue) {
-        this.fail(new MetaLogError('INTERNAL_ERROR', `writer thread exited (code ${code})`, {}));
-        this.finishClosed();
-      }
-    });
+  /** True while calls of this link wait for their acknowledgement. */
+  protected get callsInFlight(): boolean {
+    return this.pending.size > 0;
   }
 
-  /** Consumes the event ring until the writer reports CLOSED (or dies). */
-  private async consume(cursor: EventCursor): Promise<void> {
-    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
-    // Ends when the writer publishes CLOSED or exits (or this attached link detaches); each pass either
-    // consumes records or waits.
+  /** Consumes the event ring until the writer reports CLOSED (or dies), or this link stops following `cursor`. */
+  protected async consume(cursor: EventCursor): Promise<void> {
+    // Each pass either consumes records or waits.
     let consumedSinceYield = 0;
-    while (!this.closedValue && !this.detached && this.cursor === cursor) {
-      let consumed: number;
-      try {
-        consumed = cursor.poll(onRecord, 64);
-      } catch (error) {
-        if (!(error instanceof CursorEvictedError)) throw error;
-        this.onEvicted(cursor);
-        return;
-      }
+    while (this.state !== 'closed' && this.follows(cursor)) {
+      const consumed = this.pollRecords(cursor);
+      if (consumed < 0) return;
       if (consumed === 0) {
         consumedSinceYield = 0;
-        await cursor.waitAsync(1000);
+        await cursor.waitAsync(EVENT_WAIT_MS);
       } else if ((consumedSinceYield += consumed) >= CONSUME_RECORDS_PER_TURN) {
         // A long replay must not starve the caller's event loop: give it a turn now and then.
         consumedSinceYield = 0;
@@ -319,55 +233,34 @@ export class WriterLink {
     }
   }
 
-  /**
-   * The writer evicted this attached link's cursor: it stopped consuming for too long (HANDLE_STALL_MS),
-   * so acknowledgements of its calls in flight may be lost. Those calls fail with HANDLE_EVICTED (their
-   * outcome is unknown: they may have been applied) and the watchers end; the next write or watch opens
-   * a new cursor.
-   */
-  private onEvicted(cursor: EventCursor): void {
-    cursor.close();
-    if (this.cursor === cursor) this.cursor = null;
-    process.removeListener('exit', this.releaseCursorAtExit);
-    const error = new MetaLogError(
-      'HANDLE_EVICTED',
-      'this handle stopped consuming the store\'s acknowledgements for too long and was detached; calls in flight may or may not have been applied',
-      {},
-    );
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
-    this.sink.closed();
-  }
-
-  /** Consumes everything already published on the event ring, synchronously. */
-  private drainEventRing(): void {
-    const onRecord = (bytes: Uint8Array): void => this.onRecord(bytes);
-    // Bounded: the writer has exited, so nothing more is published while this runs.
-    while (!this.closedValue && this.cursor !== null && this.cursor.poll(onRecord, 64) > 0) {
-      /* consume */
+  /** Consumes what `cursor` has ready (up to POLL_RECORDS_MAX records); -1 when the writer evicted it. */
+  protected pollRecords(cursor: EventCursor): number {
+    try {
+      return cursor.poll(this.onRecord, POLL_RECORDS_MAX);
+    } catch (error) {
+      if (!(error instanceof CursorEvictedError)) throw error;
+      this.cursorEvicted(cursor);
+      return -1;
     }
   }
 
-  private onRecord(bytes: Uint8Array): void {
+  private readonly onRecord = (bytes: Uint8Array): void => {
     switch (recordKind(bytes)) {
       case BATCH_KIND.BATCH:
         this.onBatch(decodeBatch(bytes));
         return;
       case BATCH_KIND.READY:
-        this.recoveryReport = decodeControlBody(bytes) as RecoveryReport;
-        this.durableOffsetValue = this.recoveryReport.lastOffset;
-        this.seenOffsetValue = this.recoveryReport.lastOffset;
-        this.settleOpen.resolve();
+        this.onReady(decodeControlBody(bytes) as RecoveryReport);
         return;
       case BATCH_KIND.FATAL: {
         this.fail(fromSerialized(decodeControlBody(bytes) as SerializedError));
         return;
       }
       case BATCH_KIND.CLOSED:
-        this.finishClosed();
+        this.finishClosed(new MetaLogError('STORE_CLOSED', 'the store was closed before this call was acknowledged', {}));
         return;
     }
-  }
+  };
 
   private onBatch(batch: DecodedBatch): void {
     let decoded: LogEvent[] | null = null;
@@ -394,31 +287,29 @@ export class WriterLink {
   }
 
   /** The writer stopped writing: later writes fail at once; calls in flight fail with the cause. */
-  private fail(cause: MetaLogError): void {
-    // A writer that dies before it reported READY fails the open itself (settling twice is harmless).
-    if (this.recoveryReport === null) this.settleOpen.reject(cause);
-    if (this.readOnlyCause === null) this.readOnlyCause = cause;
-    const error = new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${cause.message}`, {}, cause);
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
-    this.overflow.length = 0;
+  protected fail(cause: MetaLogError): void {
+    this.readOnlyCause ??= cause;
+    this.rejectPending(new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${cause.message}`, {}, cause));
+    this.sender.clear();
   }
 
-  private finishClosed(): void {
-    if (this.closedValue) return;
-    this.closedValue = true;
-    // Tell attached handles too (the writer does this itself unless it died).
-    if (this.worker !== null) new IndexControl(this.indexBuffers.control).markStoreClosed();
+  /** Enters `closed` (once): ends the sink's waits and fails the calls in flight with `error`. */
+  protected finishClosed(error: MetaLogError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
     this.sink.closed();
-    const error = new MetaLogError('STORE_CLOSED', 'the store was closed before this call was acknowledged', {});
+    this.rejectPending(error);
+  }
+
+  /** Fails every call in flight with `error`. */
+  protected rejectPending(error: MetaLogError): void {
     for (const call of this.pending.values()) call.reject(error);
     this.pending.clear();
-    this.settleClosed();
   }
 
   /** Queues a command (or `sync`) for the writer; resolves with `onOk(event)` once it is acknowledged. */
-  submit<T>(command: Command | 'sync' | 'close' | CompactRequest, onOk: (event: EventOf) => T): Promise<T> {
-    if (this.closing || this.closed) {
+  submit<T>(command: Command | 'sync' | CompactRequest, onOk: (event: EventOf) => T): Promise<T> {
+    if (this.state === 'closing' || this.closed) {
       return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
     }
     try {
@@ -426,9 +317,17 @@ export class WriterLink {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.readOnlyCause !== null && command !== 'close') {
+    if (this.readOnlyCause !== null) {
       return Promise.reject(new MetaLogError('STORE_READ_ONLY', `the store is read-only: ${this.readOnlyCause.message}`, {}, this.readOnlyCause));
     }
+    return this.send(command, onOk);
+  }
+
+  /**
+   * Puts a command on the ring whatever the state, for the close sequences (the caller knows the writer
+   * still reads commands, and that this link follows the event ring); `submit` checks both first.
+   */
+  protected send<T>(command: Command | 'sync' | 'close' | CompactRequest, onOk: (event: EventOf) => T): Promise<T> {
     const seq = this.nextSeq;
     this.nextSeq = (this.nextSeq + 1) >>> 0 || 1;
     let length: number;
@@ -446,89 +345,7 @@ export class WriterLink {
     const promise = new Promise<T>((resolve, reject) => {
       this.pending.set(seq, { resolve: resolve as (value: unknown) => void, reject, onOk });
     });
-    const bytes = this.scratch.subarray(0, length);
-    if (this.overflow.length === 0 && this.commandRing.tryWrite(bytes, false)) {
-      this.scheduleWake();
-    } else {
-      // The ring is full: keep order by queueing behind earlier overflow, and wait for space off-thread.
-      this.overflow.push(Uint8Array.prototype.slice.call(bytes));
-      this.counters.countCommandRingFull();
-      if (!this.draining) void this.drainOverflow();
-    }
+    this.sender.send(this.scratch.subarray(0, length));
     return promise;
-  }
-
-  /**
-   * Wakes the writer a few times per burst of calls instead of once per call (each wake-up of a sleeping
-   * thread costs about 25 µs): once when the burst reaches EARLY_WAKE_COMMANDS, so the writer starts its
-   * batch and fdatasync while this thread is still submitting, and once after the burst (process.nextTick
-   * runs when the call chain and its promise continuations are done) for whatever came after. Measured
-   * here with 64 callers: about 150k commits/s with the early wake, 120-130k/s with only the last one.
-   */
-  private scheduleWake(): void {
-    this.commandsSinceWake++;
-    if (this.commandsSinceWake === EARLY_WAKE_COMMANDS) this.commandRing.wakeConsumerIfSleeping();
-    if (this.wakeScheduled) return;
-    this.wakeScheduled = true;
-    process.nextTick(this.wakeWriter);
-  }
-
-  private readonly wakeWriter = (): void => {
-    this.wakeScheduled = false;
-    this.commandsSinceWake = 0;
-    this.commandRing.wakeConsumerIfSleeping();
-  };
-
-  private async drainOverflow(): Promise<void> {
-    this.draining = true;
-    // Timed per drain, not per command: the clock is read only when the ring was full.
-    const startedMs = performance.now();
-    // Ends when the queue is empty or the store stops; each pass writes what fits, then waits for space.
-    while (this.overflow.length > 0 && !this.closedValue) {
-      while (this.overflow.length > 0 && this.commandRing.tryWrite(this.overflow[0], false)) this.overflow.shift();
-      this.commandRing.wakeConsumerIfSleeping();
-      if (this.overflow.length > 0) await this.commandRing.waitForSpaceAsync(1000);
-    }
-    this.counters.addCommandRingWait((performance.now() - startedMs) / 1000);
-    this.draining = false;
-  }
-
-  /**
-   * Asks the writer to finish every command queued before this one, fdatasync and stop; resolves once
-   * the thread has exited. Idempotent.
-   */
-  async close(): Promise<void> {
-    if (this.worker === null) {
-      await this.detach();
-      return;
-    }
-    if (!this.closedValue) {
-      void this.submit('close', () => undefined).catch(() => undefined);
-      this.closing = true;
-      await this.closedSignal;
-    }
-    await this.workerExited;
-    this.cursor?.close();
-  }
-
-  /**
-   * An attached link leaves the store: it waits for its own calls in flight, stops consuming and
-   * releases its cursor (so the writer no longer waits for it). The store stays open.
-   */
-  private async detach(): Promise<void> {
-    if (this.detached) return;
-    if (!this.closedValue && this.pending.size > 0) {
-      await this.submit('sync', () => undefined).catch(() => undefined);
-    }
-    this.closing = true;
-    this.detached = true;
-    this.cursor?.close();
-    process.removeListener('exit', this.releaseCursorAtExit);
-    const error = new MetaLogError('STORE_CLOSED', 'this handle was closed', {});
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
-    this.closedValue = true;
-    this.sink.closed();
-    this.settleClosed();
   }
 }

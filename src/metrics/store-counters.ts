@@ -9,7 +9,7 @@
  *   counted twice, and calls a handle refuses at once because the store is closed or already read-only
  *   are not commands the store saw, so they are not counted;
  * - waits for room on the command ring: commands a handle had to queue because the ring was full, and
- *   how long its queue waited for room (writer-link.ts).
+ *   how long its queue waited for room (command-sender.ts).
  *
  * Called by: the writer thread, every handle's link and `MetaLog.command` on any thread; read by the
  * metrics of any handle (store-metrics.ts). Each thread makes its own `StoreCounters` on the buffer.
