@@ -45,6 +45,11 @@ interface PendingResult {
 }
 
 
+/** The rejection of a command that reaches a read-only writer: STORE_READ_ONLY, caused by what stopped it. */
+function readOnlyRejection(cause: MetaLogError): SerializedError {
+  return new MetaLogError('STORE_READ_ONLY', `the store is read-only after: ${cause.message}`, {}, cause).toJSON();
+}
+
 /** Validates, appends and acknowledges batches of commands. */
 export class WriterCore {
   private readonly codec = EventCodec.current();
@@ -114,7 +119,7 @@ export class WriterCore {
   /** Handles one command: a rejected command gets an error result and leaves no trace. */
   addCommand(handleId: number, seq: number, command: Command): void {
     if (this.readOnlyCause !== null) {
-      this.addResult(handleId, seq, false, this.readOnlyRejection());
+      this.addResult(handleId, seq, false, readOnlyRejection(this.readOnlyCause));
       return;
     }
     let event: LogEvent;
@@ -141,7 +146,7 @@ export class WriterCore {
   /** Asks for an fdatasync at the end of this batch (the `sync()` API), acknowledged like a command. */
   addSync(handleId: number, seq: number): void {
     this.syncRequested = true;
-    this.addResult(handleId, seq, false, this.readOnlyCause === null ? null : this.readOnlyRejection());
+    this.addResult(handleId, seq, false, this.readOnlyCause === null ? null : readOnlyRejection(this.readOnlyCause));
   }
 
   /**
@@ -150,7 +155,7 @@ export class WriterCore {
    * only: what was not deleted stays, and the log is whole either way.
    */
   addCompact(handleId: number, seq: number, throughOffset: number): void {
-    let error: SerializedError | null = this.readOnlyCause === null ? null : this.readOnlyRejection();
+    let error: SerializedError | null = this.readOnlyCause === null ? null : readOnlyRejection(this.readOnlyCause);
     if (error === null) {
       try {
         this.appender.removeSegmentsThrough(throughOffset);
@@ -159,11 +164,6 @@ export class WriterCore {
       }
     }
     this.addResult(handleId, seq, false, error);
-  }
-
-  private readOnlyRejection(): SerializedError {
-    const cause = this.readOnlyCause as MetaLogError;
-    return new MetaLogError('STORE_READ_ONLY', `the store is read-only after: ${cause.message}`, {}, cause).toJSON();
   }
 
   private addResult(handleId: number, seq: number, wroteEvent: boolean, error: SerializedError | null): void {
