@@ -10,6 +10,7 @@
  * from the file system (a path that does not exist, a full disk) into a coded error with its cause.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { EventType } from '../codec/event-schema.js';
 import { GROUP_STATES } from '../commands/group-commands.js';
 import { MetaLogError } from '../errors.js';
@@ -73,6 +74,17 @@ export function isDirectory(dir: string): boolean {
     if (storeCallError(error, dir).code === 'INVALID_REQUEST') return false;
     throw storeCallError(error, `the folder ${dir}`);
   }
+}
+
+/**
+ * The folder of a store (or a backup of one) that a reader pool query reads: a path (see checkPath) to a
+ * folder with a `wal` folder in it, or INVALID_REQUEST. Checked here because a file system error raised
+ * in a pool thread arrives without its errno.
+ */
+export function checkStoreFolder(dir: unknown, field: string): string {
+  checkPath(dir, field);
+  if (!isDirectory(path.join(dir as string, 'wal'))) throw invalid(field, `${dir as string} holds no store (no wal folder)`);
+  return dir as string;
 }
 
 /** The point of a restore: `{ toOffset? , toTime? }`, at most one, each an integer >= 0. */

@@ -26,7 +26,7 @@ import type { Broker, CommittedOffset, Group, Topic } from '../state/metadata-st
 import { checkHistoryFilter } from '../history/history.js';
 import { checkStatePoint } from '../history/state-at.js';
 import { checkDiffOffsets } from '../history/diff.js';
-import { checkGroupFilter, checkKeyBatch, checkOffsetKeys, checkPath, checkTopicFilter, keyOrNull, partitionOrNaN, storeCallError } from './api-input.js';
+import { checkGroupFilter, checkKeyBatch, checkOffsetKeys, checkStoreFolder, checkTopicFilter, keyOrNull, partitionOrNaN, storeCallError } from './api-input.js';
 import type { ReaderWorkerData } from '../../workers/reader.js';
 
 export type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-queries.js';
@@ -142,23 +142,23 @@ export class ReaderPool {
    * at most `filter.limit` (default 10,000). Byte fields arrive as Uint8Arrays.
    */
   async history(dir: string, filter: HistoryFilter): Promise<LogEvent[]> {
-    return this.run({ kind: 'history', dir: checkPath(dir, 'dir'), filter: checkHistoryFilter(filter) });
+    return this.run({ kind: 'history', dir: checkStoreFolder(dir, 'dir'), filter: checkHistoryFilter(filter) });
   }
 
   /** The state of the store in `dir` as of `point`: nearest snapshot, then the WAL (see state-at.ts). */
   async stateAt(dir: string, point: StatePoint): Promise<StateAt> {
-    return this.run({ kind: 'stateAt', dir: checkPath(dir, 'dir'), point: checkStatePoint(point) });
+    return this.run({ kind: 'stateAt', dir: checkStoreFolder(dir, 'dir'), point: checkStatePoint(point) });
   }
 
   /** What changed in the state of the store in `dir` between offsets `from` and `to` (see diff.ts). */
   async diff(dir: string, from: number, to: number): Promise<StateDiff> {
     checkDiffOffsets(from, to);
-    return this.run({ kind: 'diff', dir: checkPath(dir, 'dir'), from, to });
+    return this.run({ kind: 'diff', dir: checkStoreFolder(dir, 'dir'), from, to });
   }
 
   /** Verifies a backup just copied to `dest` (see backup.ts). */
   async verifyBackup(dest: string): Promise<ReturnType<typeof verifyCopy>> {
-    return this.run({ kind: 'verifyBackup', dest: checkPath(dest, 'dest') });
+    return this.run({ kind: 'verifyBackup', dest: checkStoreFolder(dest, 'dest') });
   }
 
   /** Stops the threads after the queries in flight. */
