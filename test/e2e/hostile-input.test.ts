@@ -230,6 +230,13 @@ test('reader pool calls check their arguments: wrong shapes are INVALID_REQUEST,
   await refused(t, () => readers.stateAt(log.config.dir, { offset: f } as never), 'INVALID_REQUEST', 'point');
   await refused(t, () => readers.diff(log.config.dir, s as never, 0), 'INVALID_REQUEST', 'from');
   await refused(t, () => readers.verifyBackup(s as never), 'INVALID_REQUEST', 'dest');
+  // Found by the fuzz test: a folder that holds no store, or a name too long for the file system, failed
+  // in the pool thread, whose errors arrive without their errno (INTERNAL_ERROR).
+  await refused(t, () => readers.verifyBackup('x'.repeat(300)), 'INVALID_REQUEST', 'dest');
+  await refused(t, () => readers.diff('x'.repeat(300), 0, 1), 'INVALID_REQUEST', 'dir');
+  await refused(t, () => readers.history(path.dirname(log.config.dir), {}), 'INVALID_REQUEST', 'dir');
+  await refused(t, () => readers.stateAt(path.join(log.config.dir, 'missing'), { offset: 0 }), 'INVALID_REQUEST', 'dir');
+  t.is((await readers.history(log.config.dir, { limit: 1 })).length, 1);
   // Keys no write could store read as absent.
   t.deepEqual(await readers.getTopics([f, s, 't', 5, { name: 't' }] as never), [null, null, log.getTopic('t'), null, null]);
   t.deepEqual(await readers.describeGroups([s, 'g'] as never), [null, log.getGroup('g')]);

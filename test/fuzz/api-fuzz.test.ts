@@ -25,6 +25,9 @@ const seed = process.env.SEED === undefined ? Math.floor(Math.random() * 2 ** 31
 const CALLS = Number(process.env.FUZZ_CALLS ?? 2500);
 /** Share of calls left valid (the rest carry one hostile value). */
 const VALID_SHARE = 0.35;
+/** Share of draws that are a burst of BURST_CALLS concurrent calls. */
+const BURST_SHARE = 0.05;
+const BURST_CALLS = 8;
 
 /** Why an outcome breaks the property, or null when it keeps it. */
 function violation(error: unknown): string | null {
@@ -32,6 +35,26 @@ function violation(error: unknown): string | null {
   if (!Object.hasOwn(ERROR_CODES, error.code)) return `a MetaLogError with the unknown code ${String(error.code)}`;
   if (error.code === 'INTERNAL_ERROR') return `INTERNAL_ERROR: ${error.message}`;
   return null;
+}
+
+/** Runs one call; what it broke, or null. */
+async function runCall(context: FuzzContext, call: FuzzCall, args: unknown[]): Promise<{ ok: boolean; problem: string | null }> {
+  try {
+    await call.run(context, args);
+    return { ok: true, problem: null };
+  } catch (error) {
+    const problem = violation(error);
+    return { ok: false, problem: problem === null ? null : `${call.name}(${args.map((arg) => describe(arg)).join(', ')}) ${problem}` };
+  }
+}
+
+/** The arguments of one draw: valid, or with one or two hostile changes. */
+function drawArgs(context: FuzzContext, call: FuzzCall): unknown[] {
+  const { fuzz } = context;
+  const valid = call.args(context);
+  if (fuzz.chance(VALID_SHARE)) return valid;
+  const args = fuzz.chance(0.2) ? fuzz.mutate(fuzz.mutate(valid)) : fuzz.mutate(valid);
+  return Array.isArray(args) ? args : [args];
 }
 
 /** Picks a call by weight. */
@@ -59,21 +82,21 @@ test('every public call succeeds or fails with a coded MetaLogError, and the sta
   const totalWeight = calls.reduce((sum, call) => sum + call.weight, 0);
   const failures: string[] = [];
   const outcomes = { ok: 0, refused: 0 };
-  for (let index = 0; index < CALLS && failures.length < 10; index++) {
-    const call = pickCall(fuzz, calls, totalWeight);
-    const valid = call.args(context);
-    const args = fuzz.chance(VALID_SHARE) ? valid : (fuzz.mutate(valid) as unknown[]);
-    const argList = Array.isArray(args) ? args : [args];
-    try {
-      await call.run(context, argList);
-      outcomes.ok++;
-    } catch (error) {
-      outcomes.refused++;
-      const problem = violation(error);
-      if (problem !== null) failures.push(`call ${index}: ${call.name}(${argList.map((arg) => describe(arg)).join(', ')}) ${problem}`);
-    }
+  for (let index = 0; index < CALLS && failures.length < 10; ) {
+    // Mostly one call at a time; now and then a burst in flight together, so hostile and valid commands
+    // share the writer's batches. Arguments are drawn before any call of the burst runs.
+    const burst = fuzz.chance(BURST_SHARE) ? BURST_CALLS : 1;
+    const drawn = Array.from({ length: burst }, () => {
+      const call = pickCall(fuzz, calls, totalWeight);
+      return { call, args: drawArgs(context, call), index: index++ };
+    });
+    const results = await Promise.all(drawn.map(({ call, args }) => runCall(context, call, args)));
+    results.forEach(({ ok, problem }, i) => {
+      outcomes[ok ? 'ok' : 'refused']++;
+      if (problem !== null) failures.push(`call ${drawn[i].index}: ${problem}`);
+    });
     if (log.readOnlyError !== null) {
-      failures.push(`call ${index}: ${call.name}(${argList.map((arg) => describe(arg)).join(', ')}) made the store read-only: ${log.readOnlyError.message}`);
+      failures.push(`calls ${drawn[0].index}..${index - 1} made the store read-only: ${log.readOnlyError.message}`);
       break;
     }
   }
@@ -85,6 +108,15 @@ test('every public call succeeds or fails with a coded MetaLogError, and the sta
   t.is(log.getTopic('after-the-fuzz')?.topicId, topic.topicId, 'a valid write still works');
   const live = log.canonicalState();
   await closeAndVerify(log);
+  // Every call once more on the closed handle: STORE_CLOSED (or a success for what needs no open
+  // handle), never a TypeError. Valid arguments are made inside the call, as their makers read the store.
+  const afterClose: string[] = [];
+  for (const call of calls) {
+    const closedCall: FuzzCall = { ...call, run: (ctx) => call.run(ctx, call.args(ctx)) };
+    const { problem } = await runCall(context, closedCall, []);
+    if (problem !== null) afterClose.push(problem);
+  }
+  t.deepEqual(afterClose, [], 'calls on a closed handle');
   const reopened = await openStore(t, config);
   t.is(reopened.canonicalState(), live, 'the reopened store serves the state served live');
   t.true(fs.existsSync(path.join(root, 'store', 'wal')));

@@ -119,6 +119,13 @@ const LEAVES: readonly (() => unknown)[] = [
   () => 'hasOwnProperty',
   () => 'valueOf',
   () => 'x'.repeat(300),
+  // At the length limits, in characters that take two, three and four UTF-8 bytes.
+  () => 'a'.repeat(249),
+  () => 'a'.repeat(250),
+  () => '\u00e9'.repeat(1024),
+  () => '\u20ac'.repeat(1024),
+  () => '\u20ac'.repeat(1025),
+  () => '\u{1F600}'.repeat(512),
   () => 'Empty',
   () => 'TopicCreated',
   () => 'ONLINE',
