@@ -6,7 +6,8 @@
  * are errors (a typo such as `flushIntervalMS` must not silently mean "default").
  */
 import { MetaLogError } from './errors.js';
-import { BATCH_BYTES_MAX, BATCH_BYTES_MIN, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './limits.js';
+import { BATCH_BYTES_MAX, BATCH_BYTES_MIN, PATH_BYTES_MAX, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './limits.js';
+import { isWellFormed } from './well-formed.js';
 
 /** When a write is acknowledged. */
 export type Durability = 'fsync' | 'interval' | 'none';
@@ -184,6 +185,10 @@ function invalid(field: string, rule: string): MetaLogError {
 function resolveOption(field: string, spec: OptionSpec, value: unknown): unknown {
   if (spec.kind === 'path') {
     if (typeof value !== 'string' || value.length === 0) throw invalid(field, 'must be a non-empty string path');
+    // What the file system cannot take: a NUL, a lone surrogate (no UTF-8 form), more than PATH_MAX bytes.
+    if (value.includes('\u0000') || !isWellFormed(value) || Buffer.byteLength(value, 'utf8') > PATH_BYTES_MAX) {
+      throw invalid(field, `must be a path of at most ${PATH_BYTES_MAX} bytes, well-formed, without NUL`);
+    }
     return value;
   }
   if (value === undefined) return spec.defaultValue;

@@ -93,6 +93,9 @@ export function eventRingBytesFor(maxBatchBytes: number): number {
   return bytes;
 }
 
+/** Longest path a caller may pass (the store's dir, a backup or restore folder), in UTF-8 bytes: Linux's PATH_MAX. */
+export const PATH_BYTES_MAX = 4096;
+
 /** Size of the command ring: many commands in flight, and two of the largest commands always fit. */
 export const COMMAND_RING_BYTES = 8 * 1024 * 1024;
 

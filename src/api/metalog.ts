@@ -75,6 +75,7 @@ import { catchUpPager } from './watch-catch-up.js';
 import { checkDiffOffsets, type StateDiff } from '../history/diff.js';
 import { backupStore, restoreStore, type BackupReport, type RestorePoint, type RestoreReport } from '../backup/backup.js';
 import { ReaderPool } from './reader-pool.js';
+import { checkPath, checkRestorePoint, checkWatchOptions, isDirectory, storeCallError } from './api-input.js';
 import { OffsetExpiry } from './offset-expiry.js';
 import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
 import type { SnapshotResult } from '../snapshot/snapshotter.js';
@@ -133,7 +134,12 @@ export class MetaLog {
     } catch (error) {
       throw new MetaLogError('INVALID_CONFIG', `config.dir: cannot create ${config.dir}: ${(error as Error).message}`, { field: 'dir' }, error);
     }
-    const lock = DirectoryLock.acquire(config.dir);
+    let lock: DirectoryLock;
+    try {
+      lock = DirectoryLock.acquire(config.dir);
+    } catch (error) {
+      throw storeCallError(error, `open of ${config.dir}`);
+    }
     let log: MetaLog;
     try {
       log = new MetaLog(config, lock, internals.clock ?? SYSTEM_CLOCK, (sink) => OpenerLink.start(config, sink, internals));
@@ -193,11 +199,21 @@ export class MetaLog {
    * Cuts a corrupt log at its first damage so it can be opened again, saving everything it removes
    * under `<dir>/repair-<time>/` and reporting what was dropped. Takes the directory lock (so it fails
    * with STORE_LOCKED while the store is open). A sound log is left untouched (`damage: null`).
+   * INVALID_REQUEST when `dir` is not a path to a folder; KAFKA_STORAGE_ERROR when the disk fails.
    */
   static repair(dir: string): RepairReport {
-    const lock = DirectoryLock.acquire(dir);
+    checkPath(dir, 'dir');
+    if (!isDirectory(dir)) throw new MetaLogError('INVALID_REQUEST', `dir: ${dir} is not a folder`, { field: 'dir', file: dir });
+    let lock: DirectoryLock;
+    try {
+      lock = DirectoryLock.acquire(dir);
+    } catch (error) {
+      throw storeCallError(error, `repair of ${dir}`);
+    }
     try {
       return repairWal(dir, new NodeStorage());
+    } catch (error) {
+      throw storeCallError(error, `repair of ${dir}`);
     } finally {
       lock.release();
     }
@@ -433,21 +449,27 @@ export class MetaLog {
    * history from there first (read from the WAL on the reader pool, a page at a time as the iterator is
    * consumed), then goes on live. Where that history was compacted, the first item is a `Snapshot`
    * marker with the whole state at the oldest snapshot kept, then the events after it. Ends when the
-   * store closes; `return()` (or leaving a `for await` loop) unsubscribes. OFFSET_OUT_OF_RANGE for a
-   * negative or fractional `from`.
+   * store closes; `return()` (or leaving a `for await` loop) unsubscribes.
+   *
+   * Never throws: a call that cannot watch returns an iterator whose `next()` rejects with the reason,
+   * OFFSET_OUT_OF_RANGE for a negative or fractional `from`, INVALID_REQUEST for options of the wrong
+   * shape (an unknown field, `types` not an array of strings), STORE_CLOSED after `close()`.
    */
-  watch(options: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
-    this.assertOpen();
-    this.link.ensureCursor();
+  watch(options?: WatchOptions): AsyncIterableIterator<WatchEvent> {
+    let checked: ReturnType<typeof checkWatchOptions>;
+    try {
+      this.assertOpen();
+      checked = checkWatchOptions(options);
+      this.link.ensureCursor();
+    } catch (error) {
+      return Watcher.failed(storeCallError(error, 'watch'));
+    }
     // From the next batch this handle will see: a watcher gets every event after that, none twice.
     const next = this.link.seenOffset + 1;
-    const from = options.from ?? next;
-    if (!Number.isSafeInteger(from) || from < 0) {
-      throw new MetaLogError('OFFSET_OUT_OF_RANGE', 'watch takes from: an offset >= 0', { field: 'from', offset: next });
-    }
-    const types = options.types === undefined ? null : new Set(options.types);
+    const from = checked.from ?? next;
+    const types = checked.types === undefined ? null : new Set(checked.types);
     const pager = from < next
-      ? catchUpPager({ dir: this.config.dir, history: (filter) => this.history(filter), stateAt: (point) => this.stateAt(point) }, next - 1, options.types)
+      ? catchUpPager({ dir: this.config.dir, history: (filter) => this.history(filter), stateAt: (point) => this.stateAt(point) }, next - 1, checked.types)
       : null;
     const watcher = new Watcher(from, types, (w) => this.watchers.delete(w), pager);
     this.watchers.add(watcher);
@@ -540,22 +562,35 @@ export class MetaLog {
    * Copies the store, while it runs, to the empty folder `dest`: a snapshot of every acknowledged event
    * first (opening handle only), then the snapshots and WAL segments, verified (on the reader pool) and
    * made durable. `MetaLog.restore(dest, ...)` makes a store of it; so does opening `dest` itself.
+   * INVALID_REQUEST when `dest` is not a usable path to an empty or missing folder.
    */
   async backup(dest: string): Promise<BackupReport> {
     this.assertOpen();
-    if (typeof dest !== 'string' || dest.length === 0) throw new MetaLogError('INVALID_REQUEST', 'backup takes a destination folder', { field: 'dest' });
+    checkPath(dest, 'dest');
     if (this.snapshots !== null && this.lastOffset >= 0) await this.snapshots.snapshot();
-    return backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy));
+    try {
+      return await backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy));
+    } catch (error) {
+      throw storeCallError(error, `backup to ${dest}`);
+    }
   }
 
   /**
    * Makes a new store in the empty folder `dir` from the store or backup in `src`, as of `toOffset` or
    * `toTime` (default: all of it): opening `dir` then serves exactly the state at that point. Safe while
    * `src` is open (it only reads files). OFFSET_OUT_OF_RANGE for a point past the end of `src` or
-   * older than its oldest kept history.
+   * older than its oldest kept history; INVALID_REQUEST for a path that cannot be used or a point that
+   * is not `{ toOffset? , toTime? }`.
    */
   static async restore(src: string, dir: string, point: RestorePoint = {}): Promise<RestoreReport> {
-    return restoreStore(src, dir, point);
+    checkPath(src, 'src');
+    checkPath(dir, 'dir');
+    const { toOffset, toTime } = checkRestorePoint(point);
+    try {
+      return restoreStore(src, dir, { ...(toOffset === undefined ? {} : { toOffset }), ...(toTime === undefined ? {} : { toTime }) });
+    } catch (error) {
+      throw storeCallError(error, `restore from ${src} to ${dir}`);
+    }
   }
 
   /** The newest snapshot (taken, or found at open) and the last snapshot failure; null on an attached handle. */

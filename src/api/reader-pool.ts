@@ -7,6 +7,10 @@
  *
  * Point reads do not belong here: a thread hop costs tens of microseconds, a synchronous read of the
  * index well under one. Batch them (`getTopics`, `fetchOffsetBatch`) when they must run off-thread.
+ *
+ * Arguments are checked here, on the caller's thread (api-input.ts): a call of the wrong shape rejects
+ * with INVALID_REQUEST, a key no write could store reads as absent, and only plain data crosses to a
+ * pool thread. Every method returns a promise and never throws; what it rejects with is a MetaLogError.
  */
 import type { StateDiff } from '../history/diff.js';
 import type { verifyCopy } from '../backup/backup.js';
@@ -19,6 +23,10 @@ import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, Top
 import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackScan, unpackValues } from '../index/index-values.js';
 import type { ListedOffset, StoreIndexReader } from '../index/store-index.js';
 import type { Broker, CommittedOffset, Group, Topic } from '../state/metadata-state.js';
+import { checkHistoryFilter } from '../history/history.js';
+import { checkStatePoint } from '../history/state-at.js';
+import { checkDiffOffsets } from '../history/diff.js';
+import { checkGroupFilter, checkKeyBatch, checkOffsetKeys, checkStoreFolder, checkTopicFilter, keyOrNull, partitionOrNaN, storeCallError } from './api-input.js';
 import type { ReaderWorkerData } from '../../workers/reader.js';
 
 export type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-queries.js';
@@ -53,7 +61,12 @@ export class ReaderPool {
 
   private async run<K extends QueryKind>(query: ReaderQuery & { kind: K }): Promise<ReaderQueries[K]['answer']> {
     if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
-    const answer = (await this.pool.run(query)) as ReaderQueries[K]['answer'] | { metalogError: SerializedError };
+    let answer: ReaderQueries[K]['answer'] | { metalogError: SerializedError };
+    try {
+      answer = (await this.pool.run(query)) as typeof answer;
+    } catch (error) {
+      throw storeCallError(error, `reader pool query ${query.kind}`);
+    }
     // A MetaLogError of the pool thread comes as data (see workers/reader.ts).
     if (typeof answer === 'object' && answer !== null && 'metalogError' in answer) throw fromSerialized(answer.metalogError);
     return answer as ReaderQueries[K]['answer'];
@@ -80,13 +93,13 @@ export class ReaderPool {
   }
 
   /** Topics by name, in the order asked (null where there is none): a batch of point reads. */
-  getTopics(names: string[]): Promise<(Topic | null)[]> {
-    return this.runPacked({ kind: 'getTopics', names }, decodeTopic);
+  async getTopics(names: string[]): Promise<(Topic | null)[]> {
+    return this.runPacked({ kind: 'getTopics', names: checkKeyBatch(names, 'names') as string[] }, decodeTopic);
   }
 
   /** Topics matching `filter`, in name order. */
   async scanTopics(filter: TopicFilter): Promise<Topic[]> {
-    return (await this.runPacked({ kind: 'scanTopics', filter }, decodeTopic)) as Topic[];
+    return (await this.runPacked({ kind: 'scanTopics', filter: checkTopicFilter(filter) }, decodeTopic)) as Topic[];
   }
 
   /** Every registered broker, in id order. */
@@ -100,51 +113,52 @@ export class ReaderPool {
   }
 
   /** Groups by id, in the order asked (null where there is none): Kafka's DescribeGroups. */
-  describeGroups(groupIds: string[]): Promise<(Group | null)[]> {
-    return this.runPacked({ kind: 'describeGroups', groupIds }, decodeGroup);
+  async describeGroups(groupIds: string[]): Promise<(Group | null)[]> {
+    return this.runPacked({ kind: 'describeGroups', groupIds: checkKeyBatch(groupIds, 'groupIds') as string[] }, decodeGroup);
   }
 
   /** Groups matching `filter`, in id order. */
   async scanGroups(filter: GroupFilter): Promise<Group[]> {
-    return (await this.runPacked({ kind: 'scanGroups', filter }, decodeGroup)) as Group[];
+    return (await this.runPacked({ kind: 'scanGroups', filter: checkGroupFilter(filter) }, decodeGroup)) as Group[];
   }
 
   /** Every committed offset of a group, in topic then partition order (Kafka's OffsetFetch for all). */
-  fetchOffsets(groupId: string): Promise<ListedOffset[]> {
-    return this.run({ kind: 'fetchOffsets', groupId });
+  async fetchOffsets(groupId: string): Promise<ListedOffset[]> {
+    return this.run({ kind: 'fetchOffsets', groupId: keyOrNull(groupId) as string });
   }
 
   /** Committed offsets by key, in the order asked (null where there is none): a batch of point reads. */
-  fetchOffsetBatch(keys: OffsetKey[]): Promise<(CommittedOffset | null)[]> {
-    return this.runPacked({ kind: 'fetchOffsetBatch', keys }, decodeCommittedOffset);
+  async fetchOffsetBatch(keys: OffsetKey[]): Promise<(CommittedOffset | null)[]> {
+    return this.runPacked({ kind: 'fetchOffsetBatch', keys: checkOffsetKeys(keys) }, decodeCommittedOffset);
   }
 
   /** The segments of a partition, in base offset order. */
-  listSegments(topic: string, partition: number): Promise<Readonly<SegmentInfo>[]> {
-    return this.run({ kind: 'listSegments', topic, partition });
+  async listSegments(topic: string, partition: number): Promise<Readonly<SegmentInfo>[]> {
+    return this.run({ kind: 'listSegments', topic: keyOrNull(topic) as string, partition: partitionOrNaN(partition) });
   }
 
   /**
    * Committed events read back from the WAL in `dir`, filtered (see `HistoryFilter`), in offset order;
    * at most `filter.limit` (default 10,000). Byte fields arrive as Uint8Arrays.
    */
-  history(dir: string, filter: HistoryFilter): Promise<LogEvent[]> {
-    return this.run({ kind: 'history', dir, filter });
+  async history(dir: string, filter: HistoryFilter): Promise<LogEvent[]> {
+    return this.run({ kind: 'history', dir: checkStoreFolder(dir, 'dir'), filter: checkHistoryFilter(filter) });
   }
 
   /** The state of the store in `dir` as of `point`: nearest snapshot, then the WAL (see state-at.ts). */
-  stateAt(dir: string, point: StatePoint): Promise<StateAt> {
-    return this.run({ kind: 'stateAt', dir, point });
+  async stateAt(dir: string, point: StatePoint): Promise<StateAt> {
+    return this.run({ kind: 'stateAt', dir: checkStoreFolder(dir, 'dir'), point: checkStatePoint(point) });
   }
 
   /** What changed in the state of the store in `dir` between offsets `from` and `to` (see diff.ts). */
-  diff(dir: string, from: number, to: number): Promise<StateDiff> {
-    return this.run({ kind: 'diff', dir, from, to });
+  async diff(dir: string, from: number, to: number): Promise<StateDiff> {
+    checkDiffOffsets(from, to);
+    return this.run({ kind: 'diff', dir: checkStoreFolder(dir, 'dir'), from, to });
   }
 
   /** Verifies a backup just copied to `dest` (see backup.ts). */
-  verifyBackup(dest: string): Promise<ReturnType<typeof verifyCopy>> {
-    return this.run({ kind: 'verifyBackup', dest });
+  async verifyBackup(dest: string): Promise<ReturnType<typeof verifyCopy>> {
+    return this.run({ kind: 'verifyBackup', dest: checkStoreFolder(dest, 'dest') });
   }
 
   /** Stops the threads after the queries in flight. */

@@ -70,6 +70,13 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     }
   }
 
+  /** A watcher that yields nothing: its first `next()` rejects with `error` (a watch that could not start). */
+  static failed(error: MetaLogError): Watcher {
+    const watcher = new Watcher(0, null, () => undefined);
+    watcher.fail(error);
+    return watcher;
+  }
+
   /** Called by the handle for each committed event, in offset order. */
   push(event: LogEvent): void {
     if (this.ended || event.offset < this.from) return;

@@ -13,7 +13,7 @@ import type { EventBody, GroupMember, GroupState } from '../codec/event-schema.j
 import { MetaLogError } from '../errors.js';
 import { GROUP_ID_LENGTH_MAX, GROUP_MEMBERS_MAX, PARTITIONS_MAX, RECORD_BYTES_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
-import { checkTopicName, requireInteger, requireString } from './input-rules.js';
+import { checkTopicName, requireGroupId, requireInteger, requireString } from './input-rules.js';
 import { checkCommitOffsetsInput, decideCommitOffsets, type OffsetCommitInput } from './offset-commands.js';
 
 /** One member, as a caller passes it. */
@@ -49,14 +49,8 @@ export type GroupCommand =
   | { type: 'ResetOffsets'; value: ReturnType<typeof checkCommitOffsetsInput>['value'] }
   | { type: 'ExpireOffsets'; value: { groupId: string; expireBeforeMs: number } };
 
-const GROUP_STATES: readonly GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
-
-function requireGroupId(groupId: unknown): string {
-  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > GROUP_ID_LENGTH_MAX) {
-    throw new MetaLogError('INVALID_GROUP_ID', `groupId must be a string of 1 to ${GROUP_ID_LENGTH_MAX} characters`, { field: 'groupId' });
-  }
-  return groupId;
-}
+/** Every group state, as Kafka names them. */
+export const GROUP_STATES: readonly GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
 
 function optionalString(value: unknown, field: string): string | null {
   return value === undefined || value === null ? null : requireString(value, 1, GROUP_ID_LENGTH_MAX, field);

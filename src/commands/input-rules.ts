@@ -1,9 +1,27 @@
 /**
- * Small shared rules for checking command input on the caller's thread: integers in a range, Kafka's
- * topic names, broker id lists. Each throws the Kafka error the condition calls for, naming the field.
+ * Small shared rules for checking command input on the caller's thread: integers in a range, strings,
+ * Kafka's topic names, broker id lists. Each throws the Kafka error the condition calls for, naming the
+ * field.
+ *
+ * Strings at the API edge: every string a caller passes must be well-formed UTF-16, that is, hold no
+ * lone surrogate. The store's encoders disagree about a lone surrogate (avsc writes bytes that decode as
+ * three U+FFFD, TextEncoder writes one U+FFFD, JSON keeps it), so accepting one would let the served
+ * state, the log and a reopened store each hold a different string. With the rule, all of them encode
+ * the same text to the same UTF-8 bytes, and the state after a reopen equals the state served live.
+ * - Writes refuse a string that is not well-formed, before it joins a batch: INVALID_REQUEST naming the
+ *   field, or the entity's own code (INVALID_GROUP_ID for a group id, INVALID_TOPIC_EXCEPTION for a
+ *   topic name, INVALID_CONFIG for a topic config).
+ * - Filters (reader pool scans, history, watch) are checked the same way, with INVALID_REQUEST.
+ * - Point reads and batched point reads never refuse a key: a key that no accepted write could have
+ *   stored (a string that is not well-formed, too long, or not a string at all) reads as absent
+ *   (undefined, null in a batch, an empty list). So `getGroup('x\uDBFF')` is undefined even when a group
+ *   `'x\uFFFD'` exists: a lookup never lands on another key's entity.
  */
 import { MetaLogError, type ErrorCode } from '../errors.js';
-import { TOPIC_NAME_LENGTH_MAX } from '../limits.js';
+import { GROUP_ID_LENGTH_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
+import { isWellFormed } from '../well-formed.js';
+
+export { isWellFormed };
 
 const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -18,12 +36,23 @@ export function requireInteger(value: unknown, min: number, max: number, field: 
   return value;
 }
 
-/** Throws INVALID_REQUEST unless `value` is a string of `min`..`max` characters. */
-export function requireString(value: unknown, min: number, max: number, field: string): string {
-  if (typeof value !== 'string' || value.length < min || value.length > max) {
-    throw new MetaLogError('INVALID_REQUEST', `${field} must be a string of ${min} to ${max} characters`, { field });
-  }
+/** Throws `code` naming `field` unless the string `value` is well-formed UTF-16 (see the header). */
+export function requireWellFormed(value: string, field: string, code: ErrorCode = 'INVALID_REQUEST'): string {
+  if (!isWellFormed(value)) throw new MetaLogError(code, `${field} is not well-formed UTF-16 (it holds a lone surrogate)`, { field });
   return value;
+}
+
+/** Throws `code` unless `value` is a well-formed string of `min`..`max` characters. */
+export function requireString(value: unknown, min: number, max: number, field: string, code: ErrorCode = 'INVALID_REQUEST'): string {
+  if (typeof value !== 'string' || value.length < min || value.length > max) {
+    throw new MetaLogError(code, `${field} must be a string of ${min} to ${max} characters`, { field });
+  }
+  return requireWellFormed(value, field, code);
+}
+
+/** A group id: a well-formed string of 1 to GROUP_ID_LENGTH_MAX characters, or INVALID_GROUP_ID. */
+export function requireGroupId(groupId: unknown, field = 'groupId'): string {
+  return requireString(groupId, 1, GROUP_ID_LENGTH_MAX, field, 'INVALID_GROUP_ID');
 }
 
 /** Kafka's topic name rule: 1–249 of [a-zA-Z0-9._-], not "." or "..". Throws INVALID_TOPIC_EXCEPTION. */

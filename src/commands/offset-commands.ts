@@ -3,7 +3,7 @@ import type { EventBody, OffsetCommitEntry } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { COMMIT_ENTRIES_MAX, COMMITTED_OFFSET_MAX, GROUP_ID_LENGTH_MAX, OFFSET_METADATA_BYTES_MAX, PARTITIONS_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
-import { checkTopicName, isInteger, requireInteger, requireString } from './input-rules.js';
+import { checkTopicName, isInteger, isWellFormed, requireGroupId, requireInteger, requireString } from './input-rules.js';
 
 /**
  * The offset commit command (the hot path: encoded with Avro on the command ring). `generation` -1 and
@@ -44,6 +44,10 @@ function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | nul
       field: `${field}.metadata`,
     });
   }
+  // Metadata is usually empty: skip the call for it on this hot path.
+  if (metadata.length > 0 && !isWellFormed(metadata)) {
+    throw new MetaLogError('INVALID_REQUEST', `${field}.metadata is not well-formed UTF-16 (it holds a lone surrogate)`, { field: `${field}.metadata` });
+  }
   if (seen !== null) {
     const key = `${topic}\u0000${partition}`;
     if (seen.has(key)) {
@@ -62,21 +66,19 @@ export interface CommitMembership {
 
 /** Checks commitOffsets arguments (no state needed). */
 export function checkCommitOffsetsInput(groupId: unknown, entries: unknown, membership?: unknown): CommitOffsetsCommand {
-  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > GROUP_ID_LENGTH_MAX) {
-    throw new MetaLogError('INVALID_GROUP_ID', `groupId must be a string of 1 to ${GROUP_ID_LENGTH_MAX} characters`, { field: 'groupId' });
-  }
+  const id = requireGroupId(groupId);
   if (!Array.isArray(entries) || entries.length === 0 || entries.length > COMMIT_ENTRIES_MAX) {
     throw new MetaLogError('INVALID_REQUEST', `entries must be an array of 1 to ${COMMIT_ENTRIES_MAX} offsets`, { field: 'entries' });
   }
   // A single entry cannot repeat itself: skip the duplicate check for the common one-partition commit.
   const seen = entries.length > 1 ? new Set<string>() : null;
   const checked = entries.map((entry, index) => checkCommitEntry(entry, index, seen));
-  if (membership === undefined) return { type: 'CommitOffsets', value: { groupId, entries: checked, generation: -1, memberId: null } };
+  if (membership === undefined) return { type: 'CommitOffsets', value: { groupId: id, entries: checked, generation: -1, memberId: null } };
   const { generation, memberId } = (membership ?? {}) as Partial<CommitMembership>;
   return {
     type: 'CommitOffsets',
     value: {
-      groupId,
+      groupId: id,
       entries: checked,
       generation: requireInteger(generation, 0, 2 ** 31 - 1, 'generation', 'ILLEGAL_GENERATION'),
       memberId: requireString(memberId, 1, GROUP_ID_LENGTH_MAX, 'memberId'),

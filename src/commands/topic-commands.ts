@@ -15,7 +15,7 @@ import { MetaLogError } from '../errors.js';
 import { PARTITIONS_MAX, REPLICATION_FACTOR_MAX } from '../limits.js';
 import type { MetadataState, Topic } from '../state/metadata-state.js';
 import { checkTopicName, isInteger, requireBrokerList, requireInteger } from './input-rules.js';
-import { TOPIC_CONFIG_RULES, validateTopicConfigs } from './topic-configs.js';
+import { ruleOf, validateTopicConfigs } from './topic-configs.js';
 
 /** Arguments of createTopic. */
 export interface CreateTopicInput {
@@ -92,7 +92,7 @@ export function checkAlterTopicConfigsInput(name: unknown, changes: unknown): To
     throw new MetaLogError('INVALID_REQUEST', 'alterTopicConfigs takes { set?, delete? }', { field: 'changes' });
   }
   const { set, delete: remove = [] } = changes as TopicConfigChanges;
-  if (!Array.isArray(remove) || remove.some((key) => typeof key !== 'string' || TOPIC_CONFIG_RULES[key] === undefined)) {
+  if (!Array.isArray(remove) || remove.some((key) => typeof key !== 'string' || ruleOf(key) === undefined)) {
     throw new MetaLogError('INVALID_CONFIG', 'delete must list known topic config keys', { field: 'delete' });
   }
   return { type: 'AlterTopicConfigs', value: { name, set: validateTopicConfigs(set), delete: [...remove] } };

@@ -1,9 +1,12 @@
 /**
  * Topic configs the store accepts, with Kafka's value rules. Unknown keys are rejected (INVALID_CONFIG,
- * Kafka code 40) rather than stored, so a typo does not silently leave a topic on defaults.
+ * Kafka code 40) rather than stored, so a typo does not silently leave a topic on defaults. The rule
+ * table is read with `ruleOf` only: an own key, so `constructor`, `__proto__` or `hasOwnProperty`, which
+ * every object inherits, are unknown keys like any other.
  */
 import { MetaLogError } from '../errors.js';
 import { TOPIC_CONFIG_ENTRIES_MAX, TOPIC_CONFIG_VALUE_LENGTH_MAX } from '../limits.js';
+import { isWellFormed } from './input-rules.js';
 
 type ValueRule = (value: string) => string | null;
 
@@ -59,6 +62,11 @@ export const TOPIC_CONFIG_RULES: Readonly<Record<string, ValueRule>> = Object.fr
   'unclean.leader.election.enable': oneOf('true', 'false'),
 });
 
+/** The rule of a known topic config key; undefined for any other key, inherited ones included. */
+export function ruleOf(key: string): ValueRule | undefined {
+  return Object.hasOwn(TOPIC_CONFIG_RULES, key) ? TOPIC_CONFIG_RULES[key] : undefined;
+}
+
 /** Checks a topic config map; throws INVALID_CONFIG naming the key. Returns a plain copy. */
 export function validateTopicConfigs(configs: unknown): Record<string, string> {
   if (configs === undefined) return {};
@@ -71,11 +79,11 @@ export function validateTopicConfigs(configs: unknown): Record<string, string> {
   }
   const copy: Record<string, string> = {};
   for (const [key, value] of entries) {
-    const rule = TOPIC_CONFIG_RULES[key];
+    const rule = ruleOf(key);
     const field = `configs.${key}`;
     if (rule === undefined) throw new MetaLogError('INVALID_CONFIG', `unknown topic config ${JSON.stringify(key)}`, { field });
-    if (typeof value !== 'string' || value.length > TOPIC_CONFIG_VALUE_LENGTH_MAX) {
-      throw new MetaLogError('INVALID_CONFIG', `${field} must be a string of at most ${TOPIC_CONFIG_VALUE_LENGTH_MAX} characters`, { field });
+    if (typeof value !== 'string' || value.length > TOPIC_CONFIG_VALUE_LENGTH_MAX || !isWellFormed(value)) {
+      throw new MetaLogError('INVALID_CONFIG', `${field} must be a string of at most ${TOPIC_CONFIG_VALUE_LENGTH_MAX} characters, well-formed UTF-16`, { field });
     }
     const problem = rule(value);
     if (problem !== null) throw new MetaLogError('INVALID_CONFIG', `${field}=${JSON.stringify(value)} ${problem}`, { field });

@@ -15,6 +15,7 @@ import type { EventType, LogEvent } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { damageError, scanWal } from '../wal/recovery.js';
 import { NodeStorage } from '../wal/storage.js';
+import { isWellFormed } from '../well-formed.js';
 import { firstOffsetFromTime } from './time-index.js';
 
 /** The entity a history is about. */
@@ -54,7 +55,7 @@ export function checkHistoryFilter(input: unknown): HistoryFilter {
   if (input === undefined) return {};
   if (typeof input !== 'object' || input === null) throw invalid('filter', 'must be an object');
   const filter = input as HistoryFilter;
-  if (filter.types !== undefined && (!Array.isArray(filter.types) || filter.types.some((type) => typeof type !== 'string'))) {
+  if (filter.types !== undefined && (!Array.isArray(filter.types) || filter.types.some((type) => typeof type !== 'string' || !isWellFormed(type)))) {
     throw invalid('types', 'must be an array of event type names');
   }
   const limit = optionalCount(filter.limit, 'limit');
@@ -68,6 +69,8 @@ export function checkHistoryFilter(input: unknown): HistoryFilter {
         Number.isInteger((entity as { broker?: unknown }).broker) ||
         typeof (entity as { transactionalId?: unknown }).transactionalId === 'string');
     if (!valid) throw invalid('entity', 'must be one of { topic }, { group }, { broker }, { transactionalId }');
+    const name = Object.values(entity)[0];
+    if (typeof name === 'string' && !isWellFormed(name)) throw invalid('entity', 'names an id that is not well-formed UTF-16');
   }
   return {
     types: filter.types === undefined ? undefined : [...filter.types],

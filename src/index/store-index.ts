@@ -23,6 +23,7 @@
 import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions, type SlotScan } from '../../native-free/shared-index.js';
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
+import { isWellFormed } from '../well-formed.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
 import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
@@ -331,7 +332,7 @@ export class StoreIndexReader {
   }
 
   getTopic(name: string): Topic | undefined {
-    if (typeof name !== 'string' || name.length > TOPIC_NAME_LENGTH_MAX) return undefined;
+    if (!isTopicName(name)) return undefined;
     return this.topicCache.read(this.tables.topics, this.keys.topic(name));
   }
 
@@ -346,12 +347,12 @@ export class StoreIndexReader {
   }
 
   getGroup(groupId: string): Group | undefined {
-    if (typeof groupId !== 'string' || groupId.length > GROUP_ID_LENGTH_MAX) return undefined;
+    if (!isGroupId(groupId)) return undefined;
     return this.groupCache.read(this.tables.groups, this.keys.group(groupId));
   }
 
   getTransaction(transactionalId: string): Transaction | undefined {
-    if (typeof transactionalId !== 'string' || transactionalId.length > GROUP_ID_LENGTH_MAX) return undefined;
+    if (!isGroupId(transactionalId)) return undefined;
     return this.transactionCache.read(this.tables.transactions, this.keys.transaction(transactionalId));
   }
 
@@ -490,7 +491,7 @@ export class StoreIndexReader {
    * reader pool sends back (see `packValues`).
    */
   rawTopics(names: readonly string[]): (Uint8Array | undefined)[] {
-    return names.map((name) => (typeof name === 'string' && name.length <= TOPIC_NAME_LENGTH_MAX ? this.tables.topics.get(this.keys.topic(name)) : undefined));
+    return names.map((name) => (isTopicName(name) ? this.tables.topics.get(this.keys.topic(name)) : undefined));
   }
 
   /** The stored encodings of groups (undefined where there is none). */
@@ -551,12 +552,23 @@ function rawSortedByKey(table: SharedIndex): Uint8Array[] {
   return entries.sort((a, b) => byString(a.key, b.key)).map((entry) => entry.value);
 }
 
+/*
+ * Keys a write could have stored. Any other key reads as absent without touching a table: its UTF-8
+ * bytes would not fit a key, or (not well-formed) would be the bytes of another key, since the encoder
+ * turns a lone surrogate into U+FFFD: `getGroup('x\uDBFF')` must not find group `'x\uFFFD'`.
+ */
+
+/** A group id or transactional id the store could hold. */
 function isGroupId(groupId: unknown): groupId is string {
-  return typeof groupId === 'string' && groupId.length <= GROUP_ID_LENGTH_MAX;
+  return typeof groupId === 'string' && groupId.length <= GROUP_ID_LENGTH_MAX && isWellFormed(groupId);
+}
+
+/** A topic name the store could hold. */
+function isTopicName(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= TOPIC_NAME_LENGTH_MAX && isWellFormed(name);
 }
 
 /** A topic name and partition the store could hold (keys have room for exactly those). */
 function isTopicPartition(topic: unknown, partition: unknown): boolean {
-  return typeof topic === 'string' && topic.length <= TOPIC_NAME_LENGTH_MAX && Number.isInteger(partition) && (partition as number) >= 0
-    && (partition as number) < PARTITIONS_MAX;
+  return isTopicName(topic) && Number.isInteger(partition) && (partition as number) >= 0 && (partition as number) < PARTITIONS_MAX;
 }

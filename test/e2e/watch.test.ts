@@ -44,7 +44,7 @@ test('type filters, return() unsubscribes, and a bad from is refused', async (t)
   t.is((first.value as Extract<LogEvent, { type: 'TopicCreated' }>).value.name, 'u');
   await topics.return?.();
   t.true((await topics.next()).done);
-  const error = t.throws(() => log.watch({ from: -1 })) as MetaLogError;
+  const error = (await t.throwsAsync(log.watch({ from: -1 }).next())) as MetaLogError;
   t.is(error.code, 'OFFSET_OUT_OF_RANGE');
 });
 
