@@ -15,7 +15,6 @@
  */
 import { StatsBlock } from '../../native-free/stats-block.js';
 import { bytesAppendedCount } from '../metrics/writer-stats.js';
-import fs from 'node:fs';
 import type { Registry } from 'prom-client';
 import { EventCodec } from '../codec/event-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
@@ -66,7 +65,7 @@ import type { StoreMetricsSource } from '../metrics/store-metrics.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
-import { NodeStorage } from '../wal/storage.js';
+import { storageFor, type Storage } from '../wal/storage.js';
 import type { DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 import { Watcher, type WatchEvent, type WatchOptions } from './watcher.js';
@@ -100,6 +99,10 @@ export class MetaLog {
   /** On the opener's handle only: raises the slow-fdatasync warning. */
   private slowFsyncWarning: SlowFsyncWarning | null = null;
   private registry: Promise<Registry> | null = null;
+  /** How this handle reads and writes the store's files (a FaultyStorage in fault tests; see `open`'s internals). */
+  private storage: Storage = storageFor();
+  /** The fault switches the threads this handle starts build their storage from (tests only). */
+  private faults: SharedArrayBuffer | undefined;
 
   private constructor(
     config: MetaLogConfig,
@@ -116,13 +119,16 @@ export class MetaLog {
    */
   static async open(input: MetaLogConfigInput, internals: OpenInternals = {}): Promise<MetaLog> {
     const config = resolveConfig(input);
+    const storage = storageFor(internals.faults);
     try {
-      fs.mkdirSync(config.dir, { recursive: true });
+      storage.mkdirp(config.dir);
     } catch (error) {
       throw new MetaLogError('INVALID_CONFIG', `config.dir: cannot create ${config.dir}: ${(error as Error).message}`, { field: 'dir' }, error);
     }
     const lock = DirectoryLock.acquire(config.dir);
     const log = new MetaLog(config, lock);
+    log.storage = storage;
+    log.faults = internals.faults;
     try {
       log.link = await WriterLink.start(config, log.sink, internals);
     } catch (error) {
@@ -138,7 +144,7 @@ export class MetaLog {
       sync: () => link.submit('sync', () => undefined),
       bytesAppended: () => bytesAppendedCount(writerStats),
       compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
-    }, link.recovery);
+    }, link.recovery, internals.faults);
     log.counters = new StoreCounters(log.link.handle.metrics.counters);
     log.slowFsyncWarning = new SlowFsyncWarning(config.dir, config.slowFsyncWarnMs, log.link.handle.metrics.writerStats);
     log.offsetExpiry = new OffsetExpiry(config, { reader: log.reader, expire: (groupId, before) => log.expireOffsetsBefore(groupId, before) });
@@ -171,7 +177,7 @@ export class MetaLog {
    */
   get readers(): ReaderPool {
     this.assertOpen();
-    this.pool ??= new ReaderPool(this.reader, this.config.readerThreads);
+    this.pool ??= new ReaderPool(this.reader, this.config.readerThreads, this.faults);
     return this.pool;
   }
 
@@ -179,11 +185,12 @@ export class MetaLog {
    * Cuts a corrupt log at its first damage so it can be opened again, saving everything it removes
    * under `<dir>/repair-<time>/` and reporting what was dropped. Takes the directory lock (so it fails
    * with STORE_LOCKED while the store is open). A sound log is left untouched (`damage: null`).
+   * `internals` are test-only hooks, as for `open` (fault switches).
    */
-  static repair(dir: string): RepairReport {
+  static repair(dir: string, internals: OpenInternals = {}): RepairReport {
     const lock = DirectoryLock.acquire(dir);
     try {
-      return repairWal(dir, new NodeStorage());
+      return repairWal(dir, storageFor(internals.faults));
     } finally {
       lock.release();
     }
@@ -433,7 +440,7 @@ export class MetaLog {
     }
     const types = options.types === undefined ? null : new Set(options.types);
     const pager = from < next
-      ? catchUpPager({ dir: this.config.dir, history: (filter) => this.history(filter), stateAt: (point) => this.stateAt(point) }, next - 1, options.types)
+      ? catchUpPager({ dir: this.config.dir, storage: this.storage, history: (filter) => this.history(filter), stateAt: (point) => this.stateAt(point) }, next - 1, options.types)
       : null;
     const watcher = new Watcher(from, types, (w) => this.watchers.delete(w), pager);
     this.watchers.add(watcher);
@@ -531,17 +538,17 @@ export class MetaLog {
     this.assertOpen();
     if (typeof dest !== 'string' || dest.length === 0) throw new MetaLogError('INVALID_REQUEST', 'backup takes a destination folder', { field: 'dest' });
     if (this.snapshots !== null && this.lastOffset >= 0) await this.snapshots.snapshot();
-    return backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy));
+    return backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy), undefined, this.storage);
   }
 
   /**
    * Makes a new store in the empty folder `dir` from the store or backup in `src`, as of `toOffset` or
    * `toTime` (default: all of it): opening `dir` then serves exactly the state at that point. Safe while
    * `src` is open (it only reads files). OFFSET_OUT_OF_RANGE for a point past the end of `src` or
-   * older than its oldest kept history.
+   * older than its oldest kept history. `internals` are test-only hooks, as for `open` (fault switches).
    */
-  static async restore(src: string, dir: string, point: RestorePoint = {}): Promise<RestoreReport> {
-    return restoreStore(src, dir, point);
+  static async restore(src: string, dir: string, point: RestorePoint = {}, internals: OpenInternals = {}): Promise<RestoreReport> {
+    return restoreStore(src, dir, point, undefined, storageFor(internals.faults));
   }
 
   /** The newest snapshot (taken, or found at open) and the last snapshot failure; null on an attached handle. */
@@ -692,6 +699,7 @@ export class MetaLog {
   private metricsSource(): StoreMetricsSource {
     return {
       handle: this.handle,
+      storage: this.storage,
       indexStats: () => this.reader.stats(),
       lastOffset: () => this.lastOffset,
       durableOffset: () => this.durableOffset,

@@ -16,6 +16,7 @@ import { CommandRing } from '../../native-free/command-ring.js';
 import { CursorEvictedError, EventRing, type EventCursor } from '../../native-free/event-ring.js';
 import { encodeCommand, type CompactRequest } from '../codec/command-codec.js';
 import { openSnapshot } from '../writer/recover-writer.js';
+import { storageFor } from '../wal/storage.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import type { Command } from '../commands/commands.js';
 import type { MetaLogConfig } from '../config.js';
@@ -30,7 +31,7 @@ import type { WriterWorkerData } from '../../workers/writer.js';
 
 /** Test-only hooks of `open`. @internal */
 export interface OpenInternals {
-  /** Fault switches for the writer's storage (see FaultyStorage). */
+  /** Fault switches for the storage of the store's threads and files (see FaultyStorage). */
   faults?: SharedArrayBuffer;
   /** Overrides HANDLE_STALL_MS, the wait before a stalled attached handle is evicted. */
   handleStallMs?: number;
@@ -158,7 +159,7 @@ export class WriterLink {
     // Restore the snapshot here while the writer thread starts (both take tens of milliseconds), then
     // tell the writer which one it got.
     try {
-      worker.postMessage(openSnapshot(config.dir, index));
+      worker.postMessage(openSnapshot(config.dir, index, storageFor(internals.faults)));
     } catch (error) {
       const failure = error instanceof MetaLogError
         ? error

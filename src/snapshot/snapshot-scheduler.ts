@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
-import type { SnapshotResult, SnapshotterOptions } from './snapshotter.js';
+import type { SnapshotResult, SnapshotThreadData } from './snapshotter.js';
 
 const SNAPSHOTTER_URL = new URL('../../workers/snapshotter.js', import.meta.url);
 /** Replay rate assumed until one is measured at open: about what this machine replays (BENCHMARKS.md). */
@@ -70,6 +70,8 @@ export class SnapshotScheduler {
     private readonly config: MetaLogConfig,
     private readonly host: SnapshotHost,
     recovery: RecoveryReport,
+    /** Fault switches for the snapshot thread's storage (tests; see FaultyStorage). */
+    private readonly faults?: SharedArrayBuffer,
   ) {
     this.statusValue = {
       lastOffset: recovery.snapshot?.lastOffset ?? -1,
@@ -178,11 +180,12 @@ export class SnapshotScheduler {
 
   private ensureWorker(): Worker {
     if (this.worker !== null) return this.worker;
-    const options: SnapshotterOptions = {
+    const options: SnapshotThreadData = {
       dir: this.config.dir,
       snapshotsRetained: this.config.snapshotsRetained,
       historyRetentionMs: this.config.historyRetentionMs,
       historyRetentionBytes: this.config.historyRetentionBytes,
+      faults: this.faults,
     };
     const worker = new Worker(SNAPSHOTTER_URL, { workerData: options });
     // The snapshot thread never keeps the broker's process alive on its own.
