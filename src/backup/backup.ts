@@ -115,8 +115,9 @@ function abandonCopy(storage: Storage, dest: string, error: unknown, what: strin
 /**
  * Copies the store in `dir` (open or not, in this process or another) to the empty folder `dest`,
  * verifies the copy and makes it durable. INVALID_REQUEST when `dest` is not empty; CORRUPT_WAL when the
- * copied WAL does not verify; KAFKA_STORAGE_ERROR when a copied snapshot does not, or when compaction
- * removed a file mid-copy (then try again). Nothing is left in `dest` on failure.
+ * copied WAL does not verify; KAFKA_STORAGE_ERROR when a copied snapshot does not, when compaction
+ * removed a file mid-copy (then try again), or on an I/O error (a full disk: the error's cause). Nothing
+ * is left in `dest` on failure. `verify` defaults to `verifyCopy` on this thread; `storage`, to the real disk.
  */
 export async function backupStore(
   dir: string,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Storage } from './storage.js';
 
 /** Bytes written (or copied) between two fdatasyncs of a large file. */
-export const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
+const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
 /** Bytes a copy reads and writes at a time. */
 const COPY_PIECE_BYTES = 1024 * 1024;
 

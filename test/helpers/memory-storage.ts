@@ -94,7 +94,7 @@ export class MemoryStorage implements Storage {
   truncate(filePath: string, length: number): void {
     this.files.set(filePath, Buffer.from(this.readFile(filePath).subarray(0, length)));
   }
-  fsyncDir(): void {}
+  fsyncDir(_dirPath?: string): void {}
   exists(dirPath: string): boolean {
     return [...this.files.keys()].some((name) => name.startsWith(dirPath));
   }
