@@ -10,6 +10,7 @@ import path from 'node:path';
 import { MetaLog } from '../src/api/metalog.js';
 import { crc32c } from '../src/crc32c.js';
 import { Snapshotter } from '../src/snapshot/snapshotter.js';
+import { storageFor } from '../src/wal/storage.js';
 import { drive } from './drive.js';
 import { benchDir, check, type BenchRow } from './lib.js';
 
@@ -57,7 +58,7 @@ export async function benchRecovery(events: number): Promise<BenchRow[]> {
     await log.close();
     // Snapshots every tenth of the history (as snapshotEveryEvents would leave them), taken offline by
     // the same code the snapshot thread runs; then stateAt at random offsets starts from the nearest.
-    const snapshotter = new Snapshotter({ dir, snapshotsRetained: 20, historyRetentionMs: -1, historyRetentionBytes: -1 });
+    const snapshotter = new Snapshotter({ dir, snapshotsRetained: 20, historyRetentionMs: -1, historyRetentionBytes: -1 }, storageFor());
     for (let tenth = 1; tenth <= 10; tenth++) snapshotter.snapshotThrough(Math.floor((events * tenth) / 10) - 1, Date.now());
     log = await MetaLog.open({ dir, snapshotEveryEvents: 0 });
     check(log.recovery.snapshot?.lastOffset === events - 1, 'open starts from the newest snapshot');

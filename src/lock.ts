@@ -10,6 +10,9 @@
  * Node has no portable flock without an addon; this scheme needs only O_EXCL, rename and kill(pid, 0).
  * Its limit: a LOCK whose owner died while holding `LOCK.takeover` needs that file removed by hand
  * (the error says so).
+ *
+ * It uses node:fs directly, not `Storage` (src/wal/storage.ts): the lock is not store data, and a store
+ * under injected disk faults must still be locked and unlocked like any other.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';

@@ -6,18 +6,23 @@ import { move, workerData } from 'piscina';
 import { MetaLogError } from '../src/errors.js';
 import { answerQuery, type ReaderQuery } from '../src/index/reader-queries.js';
 import { StoreIndexReader, type StoreIndexBuffers } from '../src/index/store-index.js';
+import { storageFor } from '../src/wal/storage.js';
 
 /** What the pool passes to each of its threads. */
 export interface ReaderWorkerData {
   index: StoreIndexBuffers;
+  /** Fault switches for the storage of history and backup checks (tests; see FaultyStorage). */
+  faults?: SharedArrayBuffer;
 }
 
-const reader = new StoreIndexReader((workerData as ReaderWorkerData).index);
+const data = workerData as ReaderWorkerData;
+const reader = new StoreIndexReader(data.index);
+const storage = storageFor(data.faults);
 
 export default function answer(query: ReaderQuery): unknown {
   let answer: unknown;
   try {
-    answer = answerQuery(reader, query);
+    answer = answerQuery(reader, query, storage);
   } catch (error) {
     // A thrown error reaches the caller by structured clone, which keeps only its message: send a
     // MetaLogError as data instead, so it arrives with its code and details.

@@ -9,9 +9,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { MetaLogError } from '../src/errors.js';
-import { Snapshotter, type SnapshotterOptions } from '../src/snapshot/snapshotter.js';
+import { Snapshotter, type SnapshotThreadData } from '../src/snapshot/snapshotter.js';
+import { storageFor } from '../src/wal/storage.js';
 
-const snapshotter = new Snapshotter(workerData as SnapshotterOptions);
+const data = workerData as SnapshotThreadData;
+// The same fault switches as the writer's, so tests can fail a snapshot's writes (see FaultyStorage).
+const snapshotter = new Snapshotter(data, storageFor(data.faults));
 
 parentPort?.on('message', (message: { id: number; throughOffset: number; nowMs: number }) => {
   try {

@@ -22,7 +22,7 @@ import { WriterStatsRecorder } from '../src/metrics/writer-stats.js';
 import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
 import { recoverWriter, type SnapshotOpening } from '../src/writer/recover-writer.js';
 import type { WriterCore } from '../src/writer/writer-core.js';
-import { FaultyStorage, NodeStorage, type Storage } from '../src/wal/storage.js';
+import { storageFor, type Storage } from '../src/wal/storage.js';
 
 /** What the opening thread passes to the writer. */
 export interface WriterWorkerData {
@@ -46,7 +46,7 @@ export interface WriterWorkerData {
 const data = workerData as WriterWorkerData;
 const commandRing = CommandRing.attach(data.commandRing);
 const eventRing = EventRing.attach(data.eventRing);
-const storage: Storage = data.faults === undefined ? new NodeStorage() : new FaultyStorage(data.faults);
+const storage: Storage = storageFor(data.faults);
 const stats = new WriterStatsRecorder(data.metrics.writerStats, data.metrics.counters, data.config.slowFsyncWarnMs);
 
 /** Commands read per ring pass; small so the batch-full check runs often. */

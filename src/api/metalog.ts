@@ -15,7 +15,6 @@
  */
 import { StatsBlock } from '../../native-free/stats-block.js';
 import { bytesAppendedCount } from '../metrics/writer-stats.js';
-import fs from 'node:fs';
 import type { Registry } from 'prom-client';
 import { EventCodec } from '../codec/event-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
@@ -67,7 +66,7 @@ import type { StoreMetricsSource } from '../metrics/store-metrics.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
 import { frameAt } from '../wal/format.js';
 import { repairWal, type RepairReport } from '../wal/repair.js';
-import { NodeStorage } from '../wal/storage.js';
+import { storageFor, type Storage } from '../wal/storage.js';
 import type { DecodedBatch } from '../writer/batch-record.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
 import { Watcher, type WatchEvent, type WatchOptions } from './watcher.js';
@@ -106,6 +105,10 @@ export class MetaLog {
   private registry: Promise<Registry> | null = null;
   /** Stops waking the writer when a test's clock moves (opener with a ManualClock only). */
   private stopClockWakes: (() => void) | null = null;
+  /** How this handle reads and writes the store's files (a FaultyStorage in fault tests; see `open`'s internals). */
+  private storage: Storage = storageFor();
+  /** The fault switches the threads this handle starts build their storage from (tests only). */
+  private faults: SharedArrayBuffer | undefined;
 
   private constructor(
     config: MetaLogConfig,
@@ -129,8 +132,9 @@ export class MetaLog {
    */
   static async open(input: MetaLogConfigInput, internals: OpenInternals = {}): Promise<MetaLog> {
     const config = resolveConfig(input);
+    const storage = storageFor(internals.faults);
     try {
-      fs.mkdirSync(config.dir, { recursive: true });
+      storage.mkdirp(config.dir);
     } catch (error) {
       throw new MetaLogError('INVALID_CONFIG', `config.dir: cannot create ${config.dir}: ${(error as Error).message}`, { field: 'dir' }, error);
     }
@@ -143,6 +147,8 @@ export class MetaLog {
     let log: MetaLog;
     try {
       log = new MetaLog(config, lock, internals.clock ?? SYSTEM_CLOCK, (sink) => OpenerLink.start(config, sink, internals));
+      log.storage = storage;
+      log.faults = internals.faults;
       await log.link.ready;
     } catch (error) {
       lock.release();
@@ -156,7 +162,7 @@ export class MetaLog {
       sync: () => link.submit('sync', () => undefined),
       bytesAppended: () => bytesAppendedCount(writerStats),
       compactThrough: (offset) => link.submit({ compactThrough: offset }, () => undefined),
-    }, link.recovery, log.clock);
+    }, link.recovery, log.clock, internals.faults);
     log.slowFsyncWarning = new SlowFsyncWarning(config.dir, config.slowFsyncWarnMs, log.link.handle.metrics.writerStats);
     log.offsetExpiry = new OffsetExpiry(config, { reader: log.reader, expire: (groupId, before) => log.expireOffsetsBefore(groupId, before) }, log.clock);
     // What waits for time counts it on the test's clock: a writer asleep until an interval fdatasync
@@ -191,7 +197,7 @@ export class MetaLog {
    */
   get readers(): ReaderPool {
     this.assertOpen();
-    this.pool ??= new ReaderPool(this.reader, this.config.readerThreads);
+    this.pool ??= new ReaderPool(this.reader, this.config.readerThreads, this.faults);
     return this.pool;
   }
 
@@ -200,8 +206,9 @@ export class MetaLog {
    * under `<dir>/repair-<time>/` and reporting what was dropped. Takes the directory lock (so it fails
    * with STORE_LOCKED while the store is open). A sound log is left untouched (`damage: null`).
    * INVALID_REQUEST when `dir` is not a path to a folder; KAFKA_STORAGE_ERROR when the disk fails.
+   * `internals` are test-only hooks, as for `open` (fault switches).
    */
-  static repair(dir: string): RepairReport {
+  static repair(dir: string, internals: OpenInternals = {}): RepairReport {
     checkPath(dir, 'dir');
     if (!isDirectory(dir)) throw new MetaLogError('INVALID_REQUEST', `dir: ${dir} is not a folder`, { field: 'dir', file: dir });
     let lock: DirectoryLock;
@@ -211,7 +218,7 @@ export class MetaLog {
       throw storeCallError(error, `repair of ${dir}`);
     }
     try {
-      return repairWal(dir, new NodeStorage());
+      return repairWal(dir, storageFor(internals.faults));
     } catch (error) {
       throw storeCallError(error, `repair of ${dir}`);
     } finally {
@@ -469,7 +476,7 @@ export class MetaLog {
     const from = checked.from ?? next;
     const types = checked.types === undefined ? null : new Set(checked.types);
     const pager = from < next
-      ? catchUpPager({ dir: this.config.dir, history: (filter) => this.history(filter), stateAt: (point) => this.stateAt(point) }, next - 1, checked.types)
+      ? catchUpPager({ dir: this.config.dir, storage: this.storage, history: (filter) => this.history(filter), stateAt: (point) => this.stateAt(point) }, next - 1, checked.types)
       : null;
     const watcher = new Watcher(from, types, (w) => this.watchers.delete(w), pager);
     this.watchers.add(watcher);
@@ -569,7 +576,7 @@ export class MetaLog {
     checkPath(dest, 'dest');
     if (this.snapshots !== null && this.lastOffset >= 0) await this.snapshots.snapshot();
     try {
-      return await backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy));
+      return await backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy), undefined, this.storage);
     } catch (error) {
       throw storeCallError(error, `backup to ${dest}`);
     }
@@ -580,14 +587,14 @@ export class MetaLog {
    * `toTime` (default: all of it): opening `dir` then serves exactly the state at that point. Safe while
    * `src` is open (it only reads files). OFFSET_OUT_OF_RANGE for a point past the end of `src` or
    * older than its oldest kept history; INVALID_REQUEST for a path that cannot be used or a point that
-   * is not `{ toOffset? , toTime? }`.
+   * is not `{ toOffset? , toTime? }`. `internals` are test-only hooks, as for `open` (fault switches).
    */
-  static async restore(src: string, dir: string, point: RestorePoint = {}): Promise<RestoreReport> {
+  static async restore(src: string, dir: string, point: RestorePoint = {}, internals: OpenInternals = {}): Promise<RestoreReport> {
     checkPath(src, 'src');
     checkPath(dir, 'dir');
     const { toOffset, toTime } = checkRestorePoint(point);
     try {
-      return restoreStore(src, dir, { ...(toOffset === undefined ? {} : { toOffset }), ...(toTime === undefined ? {} : { toTime }) });
+      return await restoreStore(src, dir, { ...(toOffset === undefined ? {} : { toOffset }), ...(toTime === undefined ? {} : { toTime }) }, undefined, storageFor(internals.faults));
     } catch (error) {
       throw storeCallError(error, `restore from ${src} to ${dir}`);
     }
@@ -742,6 +749,7 @@ export class MetaLog {
   private metricsSource(): StoreMetricsSource {
     return {
       handle: this.handle,
+      storage: this.storage,
       indexStats: () => this.reader.stats(),
       lastOffset: () => this.lastOffset,
       durableOffset: () => this.durableOffset,

@@ -15,6 +15,7 @@ import { MetaLogError } from '../errors.js';
 import { COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
 import { allocateStoreIndex, IndexControl, type StoreIndexBuffers } from '../index/store-index.js';
 import { allocateStoreMetricsBuffers, type StoreMetricsBuffers } from '../metrics/metrics-buffers.js';
+import { storageFor, type Storage } from '../wal/storage.js';
 import { openSnapshot, type RecoveryReport } from '../writer/recover-writer.js';
 import type { WriterWorkerData } from '../../workers/writer.js';
 import { WriterLink, type BatchSink, type OpenInternals, type StoreHandle } from './writer-link.js';
@@ -103,7 +104,7 @@ export class OpenerLink extends WriterLink {
       throw error;
     }
     const link = new OpenerLink(sink, memory, cursor, worker, config, internals.clock?.buffer);
-    link.restoreSnapshot();
+    link.restoreSnapshot(storageFor(internals.faults));
     return link;
   }
 
@@ -111,10 +112,10 @@ export class OpenerLink extends WriterLink {
    * Restores the newest snapshot here while the writer thread starts (both take tens of milliseconds),
    * then tells the writer which one it got, or why there is none it can use.
    */
-  private restoreSnapshot(): void {
+  private restoreSnapshot(storage: Storage): void {
     const dir = this.storeConfig.dir;
     try {
-      this.worker.postMessage(openSnapshot(dir, this.index));
+      this.worker.postMessage(openSnapshot(dir, this.index, storage));
     } catch (error) {
       const failure = MetaLogError.wrap(error, 'KAFKA_STORAGE_ERROR', `cannot read the snapshots of ${dir}`, { file: dir });
       this.worker.postMessage({ error: failure.toJSON() });

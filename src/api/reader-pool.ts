@@ -48,8 +48,10 @@ export class ReaderPool {
   constructor(
     private readonly reader: StoreIndexReader,
     threads: number,
+    /** Fault switches for the pool threads' storage (tests; see FaultyStorage). */
+    faults?: SharedArrayBuffer,
   ) {
-    const workerData: ReaderWorkerData = { index: reader.buffers };
+    const workerData: ReaderWorkerData = { index: reader.buffers, faults };
     this.pool = new Piscina({
       filename: READER_URL.href,
       workerData,

@@ -11,7 +11,7 @@ import type { HistoryFilter } from '../history/history.js';
 import type { StateAt, StatePoint } from '../history/state-at.js';
 import { firstWalOffset } from '../snapshot/fold.js';
 import { listSnapshots } from '../snapshot/snapshot-file.js';
-import { NodeStorage } from '../wal/storage.js';
+import type { Storage } from '../wal/storage.js';
 import type { HistoryPager } from './watcher.js';
 
 /** Events a watcher's catch-up reads from the WAL per page. */
@@ -20,6 +20,8 @@ export const WATCH_HISTORY_PAGE_EVENTS = 10_000;
 /** The reads a catch-up needs of the store. */
 export interface HistorySource {
   dir: string;
+  /** The store's storage, for the WAL's and the snapshots' file names. */
+  storage: Storage;
   history(filter: HistoryFilter): Promise<LogEvent[]>;
   stateAt(point: StatePoint): Promise<StateAt>;
 }
@@ -27,9 +29,9 @@ export interface HistorySource {
 /** The pager of a watcher catching up through offset `last`, with the watcher's type filter. */
 export function catchUpPager(source: HistorySource, last: number, types: EventType[] | undefined): HistoryPager {
   return async (from) => {
-    const walFirst = firstWalOffset(new NodeStorage(), path.join(source.dir, 'wal')) ?? 0;
+    const walFirst = firstWalOffset(source.storage, path.join(source.dir, 'wal')) ?? 0;
     if (from < walFirst) {
-      const snapshot = listSnapshots(source.dir).filter((each) => each.lastOffset + 1 >= walFirst).at(-1);
+      const snapshot = listSnapshots(source.dir, source.storage).filter((each) => each.lastOffset + 1 >= walFirst).at(-1);
       if (snapshot === undefined) {
         throw new MetaLogError('OFFSET_OUT_OF_RANGE', `history before offset ${walFirst} was compacted and no snapshot covers it`, { offset: walFirst, field: 'from' });
       }

@@ -52,7 +52,7 @@ import { CommandSender } from './command-sender.js';
 
 /** Test-only hooks of `open`. @internal */
 export interface OpenInternals {
-  /** Fault switches for the writer's storage (see FaultyStorage). */
+  /** Fault switches for the storage of the store's threads and files (see FaultyStorage). */
   faults?: SharedArrayBuffer;
   /** Overrides HANDLE_STALL_MS, the wait before a stalled attached handle is evicted. */
   handleStallMs?: number;

@@ -4,6 +4,7 @@
  * where they were folded (the reader pool), so only the differences travel.
  */
 import { MetaLogError } from '../errors.js';
+import { storageFor, type Storage } from '../wal/storage.js';
 import { stateAtPoint, type StateAt } from './state-at.js';
 
 /** Changes to one kind of entity. */
@@ -52,10 +53,10 @@ export function checkDiffOffsets(from: unknown, to: unknown): void {
   }
 }
 
-/** The differences between the states of the store in `dir` at offsets `from` and `to`. */
-export function diffStates(dir: string, from: number, to: number): StateDiff {
-  const a = stateAtPoint(dir, { offset: from });
-  const b = stateAtPoint(dir, { offset: to });
+/** The differences between the states of the store in `dir` at offsets `from` and `to` (`storage`: the real disk when not given). */
+export function diffStates(dir: string, from: number, to: number, storage: Storage = storageFor()): StateDiff {
+  const a = stateAtPoint(dir, { offset: from }, storage);
+  const b = stateAtPoint(dir, { offset: to }, storage);
   return {
     from,
     to,

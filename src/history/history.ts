@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { EventType, LogEvent } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { damageError, scanWal } from '../wal/recovery.js';
-import { NodeStorage } from '../wal/storage.js';
+import { storageFor, type Storage } from '../wal/storage.js';
 import { isWellFormed } from '../well-formed.js';
 import { firstOffsetFromTime } from './time-index.js';
 
@@ -143,19 +143,20 @@ const DONE = Symbol('done');
  * from the segment holding `fromOffset` (and, for `fromTime`, from the first segment whose successor
  * starts at or after that time; see time-index.ts), and stops at `toOffset`, at the first event after
  * `toTime` (times never go back) or once `limit` events were found.
+ * @param storage the real disk when not given (offline tools).
  */
-export function readHistory(dir: string, filter: HistoryFilter): LogEvent[] {
+export function readHistory(dir: string, filter: HistoryFilter, storage: Storage = storageFor()): LogEvent[] {
   const types = filter.types === undefined ? null : new Set<string>(filter.types);
   const fromTime = filter.fromTime ?? 0;
   const toTime = filter.toTime ?? Number.MAX_SAFE_INTEGER;
   const limit = filter.limit ?? LIMIT_DEFAULT;
   const events: LogEvent[] = [];
   const walDir = path.join(dir, 'wal');
-  const fromOffset = Math.max(filter.fromOffset ?? 0, filter.fromTime === undefined ? 0 : firstOffsetFromTime(walDir, fromTime));
+  const fromOffset = Math.max(filter.fromOffset ?? 0, filter.fromTime === undefined ? 0 : firstOffsetFromTime(walDir, fromTime, storage));
   let scan: ReturnType<typeof scanWal>;
   try {
     scan = scanWal(
-      new NodeStorage(),
+      storage,
       walDir,
       (event, _bytes, view) => {
         if (view.timestampMs > toTime || events.length >= limit) throw DONE;

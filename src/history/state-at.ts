@@ -14,7 +14,7 @@ import type { FoldTarget } from '../snapshot/index-image.js';
 import { listSnapshots, readSnapshotMeta, SnapshotDamage } from '../snapshot/snapshot-file.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
 import { damageError } from '../wal/recovery.js';
-import { NodeStorage } from '../wal/storage.js';
+import { storageFor, type Storage } from '../wal/storage.js';
 
 /** Where to stop: an offset (inclusive), or a time (ms since the epoch: every event committed by then). */
 export type StatePoint = { offset: number } | { time: number };
@@ -45,10 +45,10 @@ export function checkStatePoint(point: unknown): StatePoint {
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The offset of the newest snapshot whose last event is at or before `time` (undefined: none is). */
-function snapshotBefore(dir: string, time: number): number | undefined {
-  for (const { file, lastOffset } of listSnapshots(dir)) {
+function snapshotBefore(dir: string, time: number, storage: Storage): number | undefined {
+  for (const { file, lastOffset } of listSnapshots(dir, storage)) {
     try {
-      if (readSnapshotMeta(file).lastTimestampMs <= time) return lastOffset;
+      if (readSnapshotMeta(file, storage).lastTimestampMs <= time) return lastOffset;
     } catch (error) {
       if (!(error instanceof SnapshotDamage)) throw error;
     }
@@ -61,11 +61,11 @@ function snapshotBefore(dir: string, time: number): number | undefined {
  * snapshot before it, then the WAL. OFFSET_OUT_OF_RANGE for an offset past the log's end, or a point
  * before the oldest history kept (compacted away, with no snapshot that old); CORRUPT_WAL for damage
  * before the newest append.
+ * @param storage the real disk when not given (offline tools).
  */
-export function foldTo(dir: string, point: StatePoint | null): FoldTarget {
-  const storage = new NodeStorage();
+export function foldTo(dir: string, point: StatePoint | null, storage: Storage = storageFor()): FoldTarget {
   const walDir = path.join(dir, 'wal');
-  const atMost = point === null ? undefined : 'offset' in point ? point.offset : (snapshotBefore(dir, point.time) ?? -1);
+  const atMost = point === null ? undefined : 'offset' in point ? point.offset : (snapshotBefore(dir, point.time, storage) ?? -1);
   const { target } = startFold(dir, storage, { atMost });
   const walFirst = firstWalOffset(storage, walDir);
   if (walFirst !== null && walFirst > target.state.lastOffset + 1) {
@@ -108,6 +108,6 @@ export function stateOf(target: FoldTarget): StateAt {
 }
 
 /** The state of the store in `dir` at `point` as plain data. */
-export function stateAtPoint(dir: string, point: StatePoint): StateAt {
-  return stateOf(foldTo(dir, point));
+export function stateAtPoint(dir: string, point: StatePoint, storage: Storage): StateAt {
+  return stateOf(foldTo(dir, point, storage));
 }

@@ -6,31 +6,32 @@
  *
  * Called by: `history` (fromTime) on the reader pool.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { decodeSegmentHeader, readRecord, segmentFilesOf } from '../wal/format.js';
+import type { Storage } from '../wal/storage.js';
 
 /** Bytes read from the start of a segment to find its first record (a header holds the schema, a few KiB). */
 const HEAD_BYTES = 256 * 1024;
 
 /** The commit time of the first record of the segment file `file`, or null (empty, unreadable, or damaged). */
-function firstRecordTime(file: string): number | null {
+function firstRecordTime(file: string, storage: Storage): number | null {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = storage.openForRead(file);
   } catch {
+    // Compacted away since the listing, or unreadable: the caller then skips nothing.
     return null;
   }
   try {
     const head = Buffer.alloc(HEAD_BYTES);
-    const length = fs.readSync(fd, head, 0, HEAD_BYTES, 0);
+    const length = storage.read(fd, head, 0, HEAD_BYTES, 0);
     const bytes = head.subarray(0, length);
     const header = decodeSegmentHeader(bytes);
     if ('problem' in header) return null;
     const found = readRecord(bytes, header.headerBytes, bytes.length);
     return typeof found === 'string' ? null : found.timestampMs;
   } finally {
-    fs.closeSync(fd);
+    storage.close(fd);
   }
 }
 
@@ -38,18 +39,19 @@ function firstRecordTime(file: string): number | null {
  * The base offset of the first segment of the WAL in `walDir` that may hold an event committed at or
  * after `time` (0 when unsure: an unreadable first record never skips anything).
  */
-export function firstOffsetFromTime(walDir: string, time: number): number {
+export function firstOffsetFromTime(walDir: string, time: number, storage: Storage): number {
   let names: string[];
   try {
-    names = fs.readdirSync(walDir);
+    names = storage.readdir(walDir);
   } catch {
+    // No WAL folder: the scan that follows reports it.
     return 0;
   }
   const segments = segmentFilesOf(names);
   let start = segments[0]?.baseOffset ?? 0;
   // Segment i is skipped when segment i + 1 starts with an event older than `time`.
   for (let index = 1; index < segments.length; index++) {
-    const firstTime = firstRecordTime(path.join(walDir, segments[index].name));
+    const firstTime = firstRecordTime(path.join(walDir, segments[index].name), storage);
     if (firstTime === null || firstTime >= time) break;
     start = segments[index].baseOffset;
   }

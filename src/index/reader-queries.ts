@@ -10,6 +10,7 @@ import { readHistory, type HistoryFilter } from '../history/history.js';
 import { stateAtPoint, type StateAt, type StatePoint } from '../history/state-at.js';
 import { diffStates, type StateDiff } from '../history/diff.js';
 import { verifyCopy } from '../backup/backup.js';
+import type { Storage } from '../wal/storage.js';
 import { packScan, packValues } from './index-values.js';
 import type { ListedOffset, StoreIndexReader } from './store-index.js';
 
@@ -86,8 +87,8 @@ function matchesGroup(group: Group, filter: GroupFilter): boolean {
 }
 
 
-/** Answers one query from `reader` (in a pool thread). */
-export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unknown {
+/** Answers one query from `reader` (in a pool thread); history and backup checks read files through `storage`. */
+export function answerQuery(reader: StoreIndexReader, query: ReaderQuery, storage: Storage): unknown {
   switch (query.kind) {
     case 'listTopics':
       // Only the topics the caller has not decoded in their current version are copied back.
@@ -126,12 +127,12 @@ export function answerQuery(reader: StoreIndexReader, query: ReaderQuery): unkno
     case 'listSegments':
       return reader.listSegments(query.topic, query.partition);
     case 'history':
-      return readHistory(query.dir, query.filter);
+      return readHistory(query.dir, query.filter, storage);
     case 'stateAt':
-      return stateAtPoint(query.dir, query.point);
+      return stateAtPoint(query.dir, query.point, storage);
     case 'diff':
-      return diffStates(query.dir, query.from, query.to);
+      return diffStates(query.dir, query.from, query.to, storage);
     case 'verifyBackup':
-      return verifyCopy(query.dest);
+      return verifyCopy(query.dest, storage);
   }
 }

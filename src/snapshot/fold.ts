@@ -80,7 +80,7 @@ export function chooseSnapshot(storeDir: string, storage: Storage, buffers: Stor
     walFirst = null;
   }
   let used = false;
-  for (const { file, lastOffset } of listSnapshots(storeDir)) {
+  for (const { file, lastOffset } of listSnapshots(storeDir, storage)) {
     const skip = (reason: string): void => {
       skipped.push({ file: path.basename(file), lastOffset, reason });
     };
@@ -93,7 +93,7 @@ export function chooseSnapshot(storeDir: string, storage: Storage, buffers: Stor
     if (used) resetStoreIndex(buffers);
     used = true;
     try {
-      const meta = readImage(file, buffers);
+      const meta = readImage(file, buffers, storage);
       if (meta.lastOffset !== lastOffset) throw new SnapshotDamage(file, `meta says offset ${meta.lastOffset}, its name ${lastOffset}`);
       if (meta.indexValueFormat !== INDEX_VALUE_FORMAT) {
         throw new SnapshotDamage(file, `index value format ${meta.indexValueFormat}, this build has ${INDEX_VALUE_FORMAT}`);

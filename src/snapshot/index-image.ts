@@ -19,6 +19,7 @@ import { INDEX_VALUE_FORMAT } from '../index/index-values.js';
 import { restoredStateSources } from '../index/index-sources.js';
 import { allocateStoreIndex, FAMILIES, IndexControl, TABLE_SIZES, type Family, type StoreIndexBuffers } from '../index/store-index.js';
 import { MetadataState } from '../state/metadata-state.js';
+import type { Storage } from '../wal/storage.js';
 import { readSnapshotFile, SnapshotDamage, type SnapshotMeta } from './snapshot-file.js';
 
 const PARTS = ['control', 'slots', 'arena'] as const;
@@ -111,7 +112,7 @@ export function captureImage(target: FoldTarget, createdMs: number): {
  * `SnapshotDamage` when the file is damaged or was made with another index layout; `buffers` must then
  * be reset (`resetStoreIndex`) or discarded.
  */
-export function readImage(file: string, buffers: StoreIndexBuffers): SnapshotMeta {
+export function readImage(file: string, buffers: StoreIndexBuffers, storage: Storage): SnapshotMeta {
   const expected = FAMILIES.flatMap((family) => PARTS.map((part) => `${family}.${part}`));
   const targets = new Map<string, Uint8Array>();
   const meta = readSnapshotFile(
@@ -130,6 +131,7 @@ export function readImage(file: string, buffers: StoreIndexBuffers): SnapshotMet
       targets.set(`${family}.slots`, views.slots);
       targets.set(`${family}.arena`, views.arena);
     },
+    storage,
   );
   new IndexControl(buffers.control).restoreIdEpoch(meta.state.idEpoch);
   return meta;

@@ -2,9 +2,16 @@
  * Snapshot files: the whole state at one offset, as named, checksummed byte sections.
  *
  * Owns: the file layout, its names, writing one durably (tmp → fdatasync → rename → fsync of the
- * directory, so a crash leaves the old set of snapshots or the new one, never a half file under a
- * snapshot's name), reading one back with every byte checked, and listing a store's snapshots.
- * What the sections hold is index-image.ts's business.
+ * directory, see wal/durable-file.ts; so a crash leaves the old set of snapshots or the new one, never a
+ * half file under a snapshot's name), reading one back with every byte checked, and listing a store's
+ * snapshots. What the sections hold is index-image.ts's business. All through `Storage`.
+ *
+ * A failed write or fdatasync of a snapshot (a full disk, EIO) fails that snapshot only: its `.tmp` is
+ * removed (or, if even that fails, removed at the next open and never listed), the error names the
+ * file, and the WAL is not touched: a snapshot is a copy of what the WAL already holds durably, so
+ * losing one costs a longer replay, never data, and the writer's own fdatasync is what decides whether
+ * the WAL's disk is still trusted. A failed fdatasync is never retried on the same file: the next
+ * snapshot writes a new one from scratch.
  *
  * Layout (all integers little-endian):
  *
@@ -17,17 +24,17 @@
  * last one. A file is valid only if the meta's checksum holds, every section's checksum holds and the
  * length adds up; anything else is reported as damage, never half-used.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { crc32c } from '../crc32c.js';
+import { MetaLogError } from '../errors.js';
+import { isIoError, makeDirDurably, readAll, writeFileDurably } from '../wal/durable-file.js';
+import { storageFor, type Storage } from '../wal/storage.js';
 
 export const SNAPSHOT_DIR = 'snapshots';
 const SUFFIX = '.snapshot';
 const MAGIC = 0x4e534c4d; // 'MLSN' read little-endian
 export const SNAPSHOT_FORMAT_VERSION = 1;
 const FIXED_BYTES = 16;
-/** Bytes of a snapshot written between two fdatasyncs of it. */
-const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
 /** A meta larger than this is damage, not a snapshot (it holds a few dozen numbers and names). */
 const META_BYTES_MAX = 1024 * 1024;
 
@@ -69,12 +76,15 @@ export function snapshotFileName(lastOffset: number): string {
   return `${String(lastOffset).padStart(20, '0')}${SUFFIX}`;
 }
 
-/** The store's snapshots, newest (highest offset) first. Temporary files are not listed. */
-export function listSnapshots(storeDir: string): SnapshotFileRef[] {
+/**
+ * The store's snapshots, newest (highest offset) first. Temporary files are not listed.
+ * @param storage the real disk when not given (offline tools).
+ */
+export function listSnapshots(storeDir: string, storage: Storage = storageFor()): SnapshotFileRef[] {
   const dir = path.join(storeDir, SNAPSHOT_DIR);
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = storage.readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -90,13 +100,13 @@ export function listSnapshots(storeDir: string): SnapshotFileRef[] {
 }
 
 /** Removes temporary snapshot files an interrupted write left (only the store's owner calls this). */
-export function removeSnapshotTemps(storeDir: string): string[] {
+export function removeSnapshotTemps(storeDir: string, storage: Storage): string[] {
   const dir = path.join(storeDir, SNAPSHOT_DIR);
-  if (!fs.existsSync(dir)) return [];
+  if (!storage.exists(dir)) return [];
   const removed: string[] = [];
-  for (const name of fs.readdirSync(dir)) {
+  for (const name of storage.readdir(dir)) {
     if (!name.endsWith('.tmp')) continue;
-    fs.rmSync(path.join(dir, name), { force: true });
+    storage.remove(path.join(dir, name));
     removed.push(name);
   }
   return removed;
@@ -112,31 +122,19 @@ export class SnapshotDamage extends Error {
   }
 }
 
-/** fsync of a file or a directory (so a rename in it, or its bytes, survive a crash). */
-export function fsyncPath(target: string): void {
-  const fd = fs.openSync(target, fs.constants.O_RDONLY);
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Writes a snapshot of `sections` (name and bytes, in order) durably, and returns its path and size.
- * `meta` is completed here with the section list. Throws on any I/O error, leaving at most a `.tmp`
- * file (removed on the next owner's open).
+ * `meta` is completed here with the section list. Throws KAFKA_STORAGE_ERROR (the I/O error as its
+ * cause) on any I/O error, leaving at most a `.tmp` file (removed on the next owner's open), never a
+ * file under a snapshot's name.
  */
 export function writeSnapshotFile(
   storeDir: string,
   meta: Omit<SnapshotMeta, 'sections' | 'formatVersion'>,
   sections: readonly { name: string; bytes: Uint8Array }[],
+  storage: Storage,
 ): { file: string; bytes: number } {
   const dir = path.join(storeDir, SNAPSHOT_DIR);
-  if (!fs.existsSync(dir)) {
-    fs.mkdirSync(dir, { recursive: true });
-    fsyncPath(storeDir);
-  }
   const full: SnapshotMeta = {
     formatVersion: SNAPSHOT_FORMAT_VERSION,
     ...meta,
@@ -149,37 +147,14 @@ export function writeSnapshotFile(
   fixed.writeUInt32LE(metaBytes.length, 8);
   fixed.writeUInt32LE(crc32c(metaBytes), 12);
   const file = path.join(dir, snapshotFileName(meta.lastOffset));
-  const temp = `${file}.tmp`;
-  const fd = fs.openSync(temp, 'w');
-  let position = 0;
-  let syncedAt = 0;
   try {
-    for (const bytes of [fixed, metaBytes, ...sections.map((section) => section.bytes)]) {
-      let written = 0;
-      // Bounded: each pass writes at least one byte or throws.
-      while (written < bytes.byteLength) {
-        const count = fs.writeSync(fd, bytes, written, Math.min(bytes.byteLength - written, SYNC_EVERY_BYTES), position);
-        if (count <= 0) throw new Error(`write returned ${count}`);
-        written += count;
-        position += count;
-        // Flushed a piece at a time: a snapshot's hundred megabytes of dirty pages flushed at once
-        // would make the WAL's next fdatasync wait behind them.
-        if (position - syncedAt >= SYNC_EVERY_BYTES) {
-          fs.fdatasyncSync(fd);
-          syncedAt = position;
-        }
-      }
-    }
-    fs.fdatasyncSync(fd);
+    makeDirDurably(storage, dir);
+    const bytes = writeFileDurably(storage, file, [fixed, metaBytes, ...sections.map((section) => section.bytes)]);
+    return { file, bytes };
   } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(temp, { force: true });
-    throw error;
+    if (!isIoError(error)) throw error;
+    throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot write snapshot ${path.basename(file)} (${error.code}); the store carries on without it`, { file, offset: meta.lastOffset }, error);
   }
-  fs.closeSync(fd);
-  fs.renameSync(temp, file);
-  fsyncPath(dir);
-  return { file, bytes: position };
 }
 
 /**
@@ -192,24 +167,25 @@ export function readSnapshotFile(
   file: string,
   target: (section: SectionInfo, meta: SnapshotMeta) => Uint8Array | null,
   received: (section: SectionInfo, bytes: Uint8Array) => void = () => {},
+  storage: Storage = storageFor(),
 ): SnapshotMeta {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = storage.openForRead(file);
   } catch (error) {
     throw new SnapshotDamage(file, `cannot open: ${(error as Error).message}`);
   }
   try {
-    const fileBytes = fs.fstatSync(fd).size;
+    const fileBytes = storage.statFd(fd).bytes;
     const fixed = Buffer.alloc(FIXED_BYTES);
-    if (fs.readSync(fd, fixed, 0, FIXED_BYTES, 0) !== FIXED_BYTES) throw new SnapshotDamage(file, 'shorter than its header');
+    if (!readAll(storage, fd, fixed, 0)) throw new SnapshotDamage(file, 'shorter than its header');
     if (fixed.readUInt32LE(0) !== MAGIC) throw new SnapshotDamage(file, 'not a snapshot (magic)');
     const version = fixed.readUInt32LE(4);
     if (version !== SNAPSHOT_FORMAT_VERSION) throw new SnapshotDamage(file, `format version ${version}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
     const metaLength = fixed.readUInt32LE(8);
     if (metaLength > META_BYTES_MAX || FIXED_BYTES + metaLength > fileBytes) throw new SnapshotDamage(file, `meta length ${metaLength} does not fit the file`);
     const metaBytes = Buffer.alloc(metaLength);
-    readFully(fd, metaBytes, FIXED_BYTES, file);
+    readFully(storage, fd, metaBytes, FIXED_BYTES, file);
     if (crc32c(metaBytes) !== fixed.readUInt32LE(12)) throw new SnapshotDamage(file, 'meta checksum does not match');
     const meta = parseMeta(metaBytes, file);
     let position = FIXED_BYTES + metaLength;
@@ -218,25 +194,25 @@ export function readSnapshotFile(
     for (const section of meta.sections) {
       const into = target(section, meta) ?? new Uint8Array(section.bytes);
       if (into.byteLength !== section.bytes) throw new SnapshotDamage(file, `section ${section.name} is ${section.bytes} bytes, its place here ${into.byteLength}`);
-      readFully(fd, into, position, file);
+      readFully(storage, fd, into, position, file);
       if (crc32c(into) !== section.crc) throw new SnapshotDamage(file, `section ${section.name} checksum does not match`);
       received(section, into);
       position += section.bytes;
     }
     return meta;
   } finally {
-    fs.closeSync(fd);
+    storage.close(fd);
   }
 }
 
 /** Reads only a snapshot's meta (checked), not its sections. */
-export function readSnapshotMeta(file: string): SnapshotMeta {
+export function readSnapshotMeta(file: string, storage: Storage): SnapshotMeta {
   let meta: SnapshotMeta | undefined;
   try {
     readSnapshotFile(file, (_section, found) => {
       meta = found;
       throw STOP;
-    });
+    }, undefined, storage);
   } catch (error) {
     if (error !== STOP) throw error;
   }
@@ -246,14 +222,8 @@ export function readSnapshotMeta(file: string): SnapshotMeta {
 
 const STOP = Symbol('stop');
 
-function readFully(fd: number, into: Uint8Array, position: number, file: string): void {
-  let read = 0;
-  // Bounded: each pass reads at least one byte, or stops at the end of the file.
-  while (read < into.byteLength) {
-    const count = fs.readSync(fd, into, read, into.byteLength - read, position + read);
-    if (count <= 0) throw new SnapshotDamage(file, 'ends early');
-    read += count;
-  }
+function readFully(storage: Storage, fd: number, into: Uint8Array, position: number, file: string): void {
+  if (!readAll(storage, fd, into, position)) throw new SnapshotDamage(file, 'ends early');
 }
 
 function parseMeta(bytes: Buffer, file: string): SnapshotMeta {

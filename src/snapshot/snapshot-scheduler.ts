@@ -13,7 +13,7 @@ import type { Clock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import type { RecoveryReport } from '../writer/recover-writer.js';
-import type { SnapshotResult, SnapshotterOptions } from './snapshotter.js';
+import type { SnapshotResult, SnapshotThreadData } from './snapshotter.js';
 
 const SNAPSHOTTER_URL = new URL('../../workers/snapshotter.js', import.meta.url);
 /** Replay rate assumed until one is measured at open: about what this machine replays (BENCHMARKS.md). */
@@ -72,6 +72,8 @@ export class SnapshotScheduler {
     private readonly host: SnapshotHost,
     recovery: RecoveryReport,
     private readonly clock: Clock,
+    /** Fault switches for the snapshot thread's storage (tests; see FaultyStorage). */
+    private readonly faults?: SharedArrayBuffer,
   ) {
     this.openedMs = clock.nowMs();
     this.statusValue = {
@@ -186,11 +188,12 @@ export class SnapshotScheduler {
 
   private ensureWorker(): Worker {
     if (this.worker !== null) return this.worker;
-    const options: SnapshotterOptions = {
+    const options: SnapshotThreadData = {
       dir: this.config.dir,
       snapshotsRetained: this.config.snapshotsRetained,
       historyRetentionMs: this.config.historyRetentionMs,
       historyRetentionBytes: this.config.historyRetentionBytes,
+      faults: this.faults,
     };
     const worker = new Worker(SNAPSHOTTER_URL, { workerData: options });
     // The snapshot thread never keeps the broker's process alive on its own.

@@ -9,12 +9,11 @@
  *
  * Called by: workers/snapshotter.ts (the snapshot thread), and directly by offline tools (CLI, restore).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLogError } from '../errors.js';
 import { segmentFilesOf } from '../wal/format.js';
 import { damageError } from '../wal/recovery.js';
-import { NodeStorage } from '../wal/storage.js';
+import type { Storage } from '../wal/storage.js';
 import { foldWalInto, startFold } from './fold.js';
 import { captureImage, type FoldTarget } from './index-image.js';
 import { listSnapshots, writeSnapshotFile } from './snapshot-file.js';
@@ -28,6 +27,11 @@ export interface SnapshotterOptions {
   historyRetentionMs: number;
   /** WAL bytes kept at most (older segments go first once a snapshot covers them); -1: no limit. */
   historyRetentionBytes: number;
+}
+
+/** What the snapshot thread is started with: the options, and the fault switches of tests (see FaultyStorage). */
+export interface SnapshotThreadData extends SnapshotterOptions {
+  faults?: SharedArrayBuffer;
 }
 
 /** What one snapshot did. */
@@ -47,9 +51,11 @@ export interface SnapshotResult {
 
 export class Snapshotter {
   private target: FoldTarget | null = null;
-  private readonly storage = new NodeStorage();
 
-  constructor(private readonly options: SnapshotterOptions) {}
+  constructor(
+    private readonly options: SnapshotterOptions,
+    private readonly storage: Storage,
+  ) {}
 
   /**
    * Folds through `throughOffset` (written and durable in the WAL) and writes a snapshot of it; `nowMs`
@@ -78,7 +84,7 @@ export class Snapshotter {
     }
     const folded = performance.now();
     const image = captureImage(target, nowMs);
-    const written = writeSnapshotFile(this.options.dir, image.meta, image.sections);
+    const written = writeSnapshotFile(this.options.dir, image.meta, image.sections, this.storage);
     const removedSnapshots = this.pruneSnapshots();
     return {
       file: path.basename(written.file),
@@ -95,8 +101,8 @@ export class Snapshotter {
   /** Deletes all but the newest `snapshotsRetained` snapshots; returns the names deleted. */
   private pruneSnapshots(): string[] {
     const removed: string[] = [];
-    for (const { file } of listSnapshots(this.options.dir).slice(Math.max(1, this.options.snapshotsRetained))) {
-      fs.rmSync(file, { force: true });
+    for (const { file } of listSnapshots(this.options.dir, this.storage).slice(Math.max(1, this.options.snapshotsRetained))) {
+      this.storage.remove(file);
       removed.push(path.basename(file));
     }
     if (removed.length > 0) this.storage.fsyncDir(path.join(this.options.dir, 'snapshots'));
@@ -112,14 +118,14 @@ export class Snapshotter {
   private compactionPoint(nowMs: number): number | null {
     const { historyRetentionMs, historyRetentionBytes } = this.options;
     if (historyRetentionMs < 0 && historyRetentionBytes < 0) return null;
-    const snapshots = listSnapshots(this.options.dir);
+    const snapshots = listSnapshots(this.options.dir, this.storage);
     const oldestKept = snapshots.at(-1);
     if (oldestKept === undefined) return null;
     const walDir = path.join(this.options.dir, 'wal');
-    const segments = segmentFilesOf(fs.readdirSync(walDir))
+    const segments = segmentFilesOf(this.storage.readdir(walDir))
       .map((each) => {
-        const stat = fs.statSync(path.join(walDir, each.name));
-        return { ...each, bytes: stat.size, sealedMs: stat.mtimeMs };
+        const stat = this.storage.stat(path.join(walDir, each.name));
+        return { ...each, bytes: stat.bytes, sealedMs: stat.modifiedMs };
       });
     let bytesNewerThan = segments.reduce((sum, each) => sum + each.bytes, 0);
     let through: number | null = null;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { MetaLogError } from '../errors.js';
 import { readRecord, validRecordAfter } from './format.js';
 import { scanWal, type WalDamage } from './recovery.js';
+import { makeDirDurably, truncateDurably, writeFileDurably } from './durable-file.js';
 import type { Storage } from './storage.js';
 
 /** What a repair did. */
@@ -60,7 +61,7 @@ export function repairWal(dir: string, storage: Storage, nowMs = Date.now()): Re
     });
   }
   const savedTo = path.join(dir, `repair-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`);
-  storage.mkdirp(savedTo);
+  makeDirDurably(storage, savedTo);
   report.savedTo = savedTo;
   const names = storage.readdir(walDir).filter((name) => name.endsWith('.log')).sort();
   const damagedIndex = names.indexOf(scan.damage.file);
@@ -75,17 +76,11 @@ export function repairWal(dir: string, storage: Storage, nowMs = Date.now()): Re
     report.droppedRecordsVerified += countVerifiedRecords(damagedBytes, 0);
   } else {
     const cut = damagedBytes.subarray(scan.damage.position);
-    const copyPath = path.join(savedTo, `${scan.damage.file}.from-${scan.damage.position}`);
-    const fd = storage.createForWrite(copyPath);
-    storage.write(fd, cut, 0, cut.length, 0);
-    storage.fdatasync(fd);
-    storage.close(fd);
+    // The copy is durable before the cut, so a crash between the two loses nothing.
+    writeFileDurably(storage, path.join(savedTo, `${scan.damage.file}.from-${scan.damage.position}`), [cut]);
     report.droppedBytes += cut.length;
     report.droppedRecordsVerified += countVerifiedRecords(damagedBytes, scan.damage.position);
-    storage.truncate(damagedPath, scan.damage.position);
-    const syncFd = storage.openForWrite(damagedPath);
-    storage.fdatasync(syncFd);
-    storage.close(syncFd);
+    truncateDurably(storage, damagedPath, scan.damage.position);
   }
   for (const name of names.slice(damagedIndex + 1)) {
     const bytes = storage.readFile(path.join(walDir, name));

@@ -17,6 +17,7 @@ import { MetaLogError } from '../errors.js';
 import { PREALLOCATE_STEP_BYTES } from '../limits.js';
 import { encodeSegmentHeader, frameAt, parseSegmentFileName, readRecord, segmentFileName } from './format.js';
 import type { VerifiedSegment } from './recovery.js';
+import { truncateDurably, writeAll, writeFileDurably } from './durable-file.js';
 import type { Storage } from './storage.js';
 
 interface OpenSegment {
@@ -71,13 +72,7 @@ export class WalAppender {
       // The newest segment (older schema) is sealed from here on, and a sealed segment ends exactly at its
       // last record: cut the space the writer zero-filled ahead of its appends, durably, first.
       if (newest !== undefined && newest.fileBytes > newest.validEnd) {
-        storage.truncate(newest.filePath, newest.validEnd);
-        const fd = storage.openForWrite(newest.filePath);
-        try {
-          storage.fdatasync(fd);
-        } finally {
-          storage.close(fd);
-        }
+        truncateDurably(storage, newest.filePath, newest.validEnd);
       }
       this.current = this.createSegment(nextOffset);
       this.segmentNames.push(this.current.name);
@@ -97,32 +92,14 @@ export class WalAppender {
   private createSegment(baseOffset: number): OpenSegment {
     const name = segmentFileName(baseOffset);
     const finalPath = path.join(this.walDir, name);
-    const tempPath = `${finalPath}.tmp`;
     const header = encodeSegmentHeader(baseOffset, Date.now(), this.codec.fingerprint, this.codec.writerSchemaJson);
-    let fd = this.storage.createForWrite(tempPath);
     try {
-      this.writeAll(fd, header, 0, header.length, 0);
-      this.storage.fdatasync(fd);
+      writeFileDurably(this.storage, finalPath, [header]);
     } catch (error) {
-      this.storage.close(fd);
-      this.storage.unlink(tempPath);
       throw new MetaLogError('KAFKA_STORAGE_ERROR', `cannot create segment ${name}: ${(error as Error).message}`, { file: name }, error);
     }
-    this.storage.close(fd);
-    this.storage.rename(tempPath, finalPath);
-    this.storage.fsyncDir(this.walDir);
-    fd = this.storage.openForWrite(finalPath);
+    const fd = this.storage.openForWrite(finalPath);
     return { name, baseOffset, fd, size: header.length, fileBytes: header.length, recordCount: 0 };
-  }
-
-  private writeAll(fd: number, bytes: Uint8Array, start: number, end: number, position: number): void {
-    let written = start;
-    // Bounded: each pass writes at least one byte or throws; a zero-byte write is treated as a failure.
-    while (written < end) {
-      const count = this.storage.write(fd, bytes, written, end, position + (written - start));
-      if (count <= 0) throw new Error(`write returned ${count}`);
-      written += count;
-    }
   }
 
   /**
@@ -143,7 +120,7 @@ export class WalAppender {
     const sizeBefore = segment.size;
     try {
       this.preallocate(segment, sizeBefore + (end - start));
-      this.writeAll(segment.fd, bytes, start, end, sizeBefore);
+      writeAll(this.storage, segment.fd, bytes, start, end, sizeBefore);
     } catch (error) {
       this.cutBack(segment, sizeBefore, error);
       throw new MetaLogError(
@@ -168,7 +145,7 @@ export class WalAppender {
     // Bounded: each pass writes at least one byte towards `target`.
     while (segment.fileBytes < target) {
       const length = Math.min(ZEROS.length, target - segment.fileBytes);
-      this.writeAll(segment.fd, ZEROS, 0, length, segment.fileBytes);
+      writeAll(this.storage, segment.fd, ZEROS, 0, length, segment.fileBytes);
       segment.fileBytes += length;
     }
   }

@@ -13,11 +13,11 @@ import type { MetaLogConfig } from '../config.js';
 import { CRC32C_PATH } from '../crc32c.js';
 import { MetaLogError } from '../errors.js';
 import { damageError } from '../wal/recovery.js';
+import { truncateDurably } from '../wal/durable-file.js';
 import type { Storage } from '../wal/storage.js';
 import { WalAppender } from '../wal/wal-appender.js';
 import type { StoreIndexBuffers } from '../index/store-index.js';
 import { chooseSnapshot, firstWalOffset, foldWalInto, targetFor, type SkippedSnapshot, type SnapshotChoice } from '../snapshot/fold.js';
-import { NodeStorage } from '../wal/storage.js';
 import { removeSnapshotTemps } from '../snapshot/snapshot-file.js';
 import type { WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { WriterCore } from './writer-core.js';
@@ -56,19 +56,9 @@ export interface SnapshotOpening {
  * (fresh, not yet opened by the writer). Runs while the writer thread starts, which is what makes an
  * open from a snapshot cost about one read of the file.
  */
-export function openSnapshot(dir: string, indexBuffers: StoreIndexBuffers): SnapshotOpening {
-  const removedTempFiles = removeSnapshotTemps(dir);
-  return { choice: chooseSnapshot(dir, new NodeStorage(), indexBuffers), removedTempFiles };
-}
-
-function makeTruncationDurable(filePath: string, position: number, storage: Storage): void {
-  storage.truncate(filePath, position);
-  const fd = storage.openForWrite(filePath);
-  try {
-    storage.fdatasync(fd);
-  } finally {
-    storage.close(fd);
-  }
+export function openSnapshot(dir: string, indexBuffers: StoreIndexBuffers, storage: Storage): SnapshotOpening {
+  const removedTempFiles = removeSnapshotTemps(dir, storage);
+  return { choice: chooseSnapshot(dir, storage, indexBuffers), removedTempFiles };
 }
 
 /**
@@ -112,7 +102,7 @@ export function recoverWriter(
     if (scan.damage.kind !== 'torn') throw damageError(walDir, scan.damage);
     const segment = scan.segments.at(-1);
     if (segment === undefined) throw damageError(walDir, scan.damage);
-    makeTruncationDurable(segment.filePath, scan.damage.position, storage);
+    truncateDurably(storage, segment.filePath, scan.damage.position);
     truncatedTail = { file: segment.name, position: scan.damage.position, bytes: segment.fileBytes - scan.damage.position };
     segment.fileBytes = scan.damage.position;
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { firstOffsetFromTime } from '../../src/history/time-index.js';
 import { ManualClock } from '../../src/clock.js';
 import { MetaLogError } from '../../src/errors.js';
+import { storageFor } from '../../src/wal/storage.js';
 import { openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -89,8 +90,8 @@ test('history by time skips the segments wholly before it, and pages through a l
     const expected = all.filter((event) => event.timestampMs >= mark).map((event) => event.offset);
     t.deepEqual((await log.history({ fromTime: mark, limit: 100_000 })).map((event) => event.offset), expected);
   }
-  t.true(firstOffsetFromTime(walDir, marks[5]) > 0, 'a late time starts past the first segment');
-  t.is(firstOffsetFromTime(walDir, 0), 0);
+  t.true(firstOffsetFromTime(walDir, marks[5], storageFor()) > 0, 'a late time starts past the first segment');
+  t.is(firstOffsetFromTime(walDir, 0, storageFor()), 0);
   // Paging: each page starts where the last ended, and together they are the whole log.
   const paged: number[] = [];
   for (let from = 0; ; ) {

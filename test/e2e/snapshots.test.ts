@@ -10,6 +10,7 @@ import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
 import { MetaLogError } from '../../src/errors.js';
 import { listSnapshots, readSnapshotFile, writeSnapshotFile } from '../../src/snapshot/snapshot-file.js';
+import { storageFor } from '../../src/wal/storage.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -186,7 +187,7 @@ test('a snapshot of another index value format is passed over, not misread', asy
   const sections: { name: string; bytes: Uint8Array }[] = [];
   const meta = readSnapshotFile(file, () => null, (section, bytes) => sections.push({ name: section.name, bytes: bytes.slice() }));
   const { sections: _list, formatVersion: _version, ...rest } = meta;
-  writeSnapshotFile(dir, { ...rest, indexValueFormat: meta.indexValueFormat + 1 }, sections);
+  writeSnapshotFile(dir, { ...rest, indexValueFormat: meta.indexValueFormat + 1 }, sections, storageFor());
   log = await openStore(t, { dir, ...manual });
   t.is(log.recovery.snapshot, null);
   t.regex(log.recovery.skippedSnapshots[0]?.reason ?? '', /index value format/);

@@ -3,7 +3,7 @@
  * Files are Buffers in a Map keyed by path; directories are implied by paths.
  */
 import path from 'node:path';
-import type { Storage } from '../../src/wal/storage.js';
+import type { FileStat, Storage } from '../../src/wal/storage.js';
 
 export class MemoryStorage implements Storage {
   readonly files = new Map<string, Buffer>();
@@ -32,6 +32,10 @@ export class MemoryStorage implements Storage {
     if (!this.files.has(filePath)) throw Object.assign(new Error(`ENOENT ${filePath}`), { code: 'ENOENT' });
     return this.open(filePath);
   }
+  openForRead(filePath: string): number {
+    this.readFile(filePath);
+    return this.open(filePath);
+  }
   createForWrite(filePath: string): number {
     this.files.set(filePath, Buffer.alloc(0));
     return this.open(filePath);
@@ -44,6 +48,18 @@ export class MemoryStorage implements Storage {
     next.set(bytes.subarray(start, end), position);
     this.files.set(filePath, next);
     return end - start;
+  }
+  read(fd: number, into: Uint8Array, start: number, end: number, position: number): number {
+    const bytes = this.readFile(this.file(fd));
+    const count = Math.max(0, Math.min(end - start, bytes.length - position));
+    into.set(bytes.subarray(position, position + count), start);
+    return count;
+  }
+  statFd(fd: number): FileStat {
+    return this.stat(this.file(fd));
+  }
+  stat(filePath: string): FileStat {
+    return { bytes: this.readFile(filePath).length, modifiedMs: 0 };
   }
   fdatasync(fd: number): void {
     this.file(fd);
@@ -70,10 +86,15 @@ export class MemoryStorage implements Storage {
   unlink(filePath: string): void {
     this.files.delete(filePath);
   }
+  remove(targetPath: string): void {
+    for (const name of [...this.files.keys()]) {
+      if (name === targetPath || name.startsWith(`${targetPath}${path.sep}`)) this.files.delete(name);
+    }
+  }
   truncate(filePath: string, length: number): void {
     this.files.set(filePath, Buffer.from(this.readFile(filePath).subarray(0, length)));
   }
-  fsyncDir(): void {}
+  fsyncDir(_dirPath?: string): void {}
   exists(dirPath: string): boolean {
     return [...this.files.keys()].some((name) => name.startsWith(dirPath));
   }

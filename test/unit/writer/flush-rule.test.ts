@@ -28,7 +28,7 @@ function openCore(dir: string, durability: 'interval' | 'fsync' | 'none', clock:
   const metrics = allocateStoreMetricsBuffers();
   const stats = new WriterStatsRecorder(metrics.writerStats, metrics.counters, config.slowFsyncWarnMs);
   const faults = new SharedArrayBuffer(FAULT_WORD_COUNT * 4);
-  const { core } = recoverWriter(config, new FaultyStorage(faults), index, stats, openSnapshot(dir, index), clock);
+  const { core } = recoverWriter(config, new FaultyStorage(faults), index, stats, openSnapshot(dir, index, new FaultyStorage(faults)), clock);
   // Counted from here: opening a new log fdatasyncs its first segment's header.
   const counted = (): number => Atomics.load(new Int32Array(faults), FAULT_WORDS.FSYNCS);
   const atOpen = counted();
