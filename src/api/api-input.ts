@@ -16,6 +16,7 @@ import { GROUP_STATES } from '../commands/group-commands.js';
 import { MetaLogError } from '../errors.js';
 import type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-queries.js';
 import { PATH_BYTES_MAX } from '../limits.js';
+import { isPathError } from '../wal/durable-file.js';
 import { isWellFormed } from '../well-formed.js';
 
 function invalid(field: string, rule: string): MetaLogError {
@@ -167,12 +168,6 @@ export function checkGroupFilter(filter: unknown): GroupFilter {
 }
 
 /**
- * Errno codes that say the path a caller gave cannot be used (missing, not a folder, too long, not
- * allowed): the caller's mistake, INVALID_REQUEST. Any other errno is the disk's (KAFKA_STORAGE_ERROR).
- */
-const CALLER_PATH_ERRNOS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'EACCES', 'EPERM', 'ELOOP', 'EROFS', 'EEXIST', 'ENOTEMPTY']);
-
-/**
  * `error` as a MetaLogError for a call that touched the disk (`what`, e.g. "backup to /x"): itself when
  * it is one; a Node file system error becomes INVALID_REQUEST (a path the caller gave cannot be used) or
  * KAFKA_STORAGE_ERROR (the disk failed), with the error as cause; anything else is INTERNAL_ERROR.
@@ -180,7 +175,7 @@ const CALLER_PATH_ERRNOS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'E
 export function storeCallError(error: unknown, what: string): MetaLogError {
   const errno = (error as NodeJS.ErrnoException | null)?.code;
   if (!(error instanceof MetaLogError) && typeof errno === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined) {
-    const code = CALLER_PATH_ERRNOS.has(errno) ? 'INVALID_REQUEST' : 'KAFKA_STORAGE_ERROR';
+    const code = isPathError(error) ? 'INVALID_REQUEST' : 'KAFKA_STORAGE_ERROR';
     return MetaLogError.wrap(error, code, what, { errno, file: (error as NodeJS.ErrnoException).path });
   }
   return MetaLogError.wrap(error, 'INTERNAL_ERROR', `${what} failed`);

@@ -25,7 +25,7 @@ import { MetaLogError } from '../errors.js';
 import { foldTo } from '../history/state-at.js';
 import { firstWalOffset } from '../snapshot/fold.js';
 import { listSnapshots, readSnapshotFile, SNAPSHOT_DIR, SnapshotDamage } from '../snapshot/snapshot-file.js';
-import { copyFile, copyFileYielding, isIoError, syncFile } from '../wal/durable-file.js';
+import { copyFile, copyFileYielding, isIoError, isPathError, syncFile } from '../wal/durable-file.js';
 import { decodeSegmentHeader, readRecord, segmentFilesOf, type SegmentFile } from '../wal/format.js';
 import { scanWal } from '../wal/recovery.js';
 import { storageFor, type Storage } from '../wal/storage.js';
@@ -75,6 +75,7 @@ function prepareEmpty(storage: Storage, dir: string, what: string): void {
   try {
     storage.mkdirp(path.join(dir, 'wal'));
   } catch (error) {
+    if (isPathError(error)) throw new MetaLogError('INVALID_REQUEST', `cannot create ${what} ${dir}: ${error.code}`, { file: dir, field: 'dest' }, error);
     throw failedCopy(error, `cannot create ${what} ${dir}`, dir);
   }
 }

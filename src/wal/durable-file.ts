@@ -149,6 +149,17 @@ export async function copyFileYielding(storage: Storage, from: string, to: strin
 }
 
 /** True for an error of the operating system's file calls (it carries an errno code and the call's name). */
+/**
+ * The errno codes that mean a path given by the caller cannot be used (missing, too long, not a folder,
+ * not allowed, taken), not that the disk failed: a call refuses such a path with INVALID_REQUEST.
+ */
+const PATH_ERRNOS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'EACCES', 'EPERM', 'ELOOP', 'EROFS', 'EEXIST', 'ENOTEMPTY']);
+
+/** True for a file system error about the path itself (see PATH_ERRNOS) rather than a failing disk. */
+export function isPathError(error: unknown): error is NodeJS.ErrnoException {
+  return isIoError(error) && PATH_ERRNOS.has(error.code as string);
+}
+
 export function isIoError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
