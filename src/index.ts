@@ -2,9 +2,9 @@
  * chronik-metalog: an embedded, event-sourced metadata store for Kafka-compatible brokers.
  */
 export { MetaLog } from './api/metalog.js';
-export type { OpenInternals, StoreHandle } from './api/metalog.js';
+export type { StoreHandle } from './api/metalog.js';
 export type { ReaderPool, GroupFilter, OffsetKey, TopicFilter } from './api/reader-pool.js';
-export type { ListedOffset } from './index/store-index.js';
+export type { ListedOffset } from './store-index/store-index.js';
 export type { EntityRef, HistoryFilter } from './history/history.js';
 export type { StateAt, StatePoint } from './history/state-at.js';
 export type { WatchOptions, WatchEvent, SnapshotMarker } from './api/watcher.js';
@@ -12,7 +12,6 @@ export type { StateDiff, EntityChanges } from './history/diff.js';
 export type { BackupReport, RestorePoint, RestoreReport } from './backup/backup.js';
 export type { SnapshotResult } from './snapshot/snapshotter.js';
 export type { SnapshotStatus } from './snapshot/snapshot-scheduler.js';
-export type { SkippedSnapshot } from './snapshot/fold.js';
 export { resolveConfig, CONFIG_OPTIONS } from './config.js';
 export type { Durability, MetaLogConfig, MetaLogConfigInput } from './config.js';
 export { MetaLogError, ERROR_CODES, hasCode } from './errors.js';
@@ -28,7 +27,7 @@ export type {
   RegisterBrokerInput,
   TopicConfigChanges,
 } from './commands/commands.js';
-export type { Broker, CommittedOffset, Group, Topic, Transaction } from './state/metadata-state.js';
+export type { Broker, CommittedOffset, Group, Topic, Transaction } from './state/entities.js';
 export type {
   BrokerStatus,
   EventType,
@@ -40,10 +39,10 @@ export type {
   TransactionState,
   Watermarks,
 } from './codec/event-schema.js';
-export type { RecoveryReport } from './writer/recover-writer.js';
+export type { RecoveryReport, SkippedSnapshot } from './recovery-report.js';
 export type { RepairReport } from './wal/repair.js';
 export type { WalDamage } from './wal/recovery.js';
 export { CRC32C_PATH } from './crc32c.js';
-export { serveMetrics } from './metrics/serve-metrics.js';
-export type { ServeMetricsOptions } from './metrics/serve-metrics.js';
+export { serveMetrics } from './api/serve-metrics.js';
+export type { ServeMetricsOptions } from './api/serve-metrics.js';
 export { SLOW_FSYNC_WARNING_CODE } from './metrics/slow-fsync-warning.js';

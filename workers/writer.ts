@@ -12,36 +12,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CommandRing } from '../native-free/command-ring.js';
 import { EventRing } from '../native-free/event-ring.js';
 import { clockFromBuffer } from '../src/clock.js';
-import { decodeCommand } from '../src/codec/command-codec.js';
-import type { MetaLogConfig } from '../src/config.js';
-import { IndexControl, type StoreIndexBuffers } from '../src/index/store-index.js';
+import { decodeCommand } from '../src/commands/command-codec.js';
+import { IndexControl } from '../src/store-index/store-index.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../src/errors.js';
 import { HANDLE_STALL_MS } from '../src/limits.js';
-import type { StoreMetricsBuffers } from '../src/metrics/metrics-buffers.js';
 import { WriterStatsRecorder } from '../src/metrics/writer-stats.js';
 import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
 import { recoverWriter, type SnapshotOpening } from '../src/writer/recover-writer.js';
+import type { WriterWorkerData } from '../src/writer/writer-thread-data.js';
 import type { WriterCore } from '../src/writer/writer-core.js';
 import { storageFor, type Storage } from '../src/wal/storage.js';
-
-/** What the opening thread passes to the writer. */
-export interface WriterWorkerData {
-  config: MetaLogConfig;
-  commandRing: SharedArrayBuffer;
-  eventRing: SharedArrayBuffer;
-  /** The shared index, allocated empty by the opener; this thread is its only writer. */
-  index: StoreIndexBuffers;
-  /** The store's metrics memory, allocated by the opener; this thread is the writer stats block's only writer. */
-  metrics: StoreMetricsBuffers;
-  /** Fault switches for tests (see FaultyStorage); absent in production. */
-  faults?: SharedArrayBuffer;
-  /** The opener's cursor slot on the event ring: never evicted. */
-  openerCursorSlot: number;
-  /** Overrides HANDLE_STALL_MS (tests). */
-  handleStallMs?: number;
-  /** The test's shared clock (see ManualClock); absent in production, where the wall clock is read. */
-  clock?: SharedArrayBuffer;
-}
 
 const data = workerData as WriterWorkerData;
 const commandRing = CommandRing.attach(data.commandRing);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { EventType } from '../codec/event-schema.js';
 import { GROUP_STATES } from '../commands/group-commands.js';
 import { MetaLogError } from '../errors.js';
-import type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-queries.js';
+import type { GroupFilter, OffsetKey, TopicFilter } from '../reader/reader-queries.js';
 import { PATH_BYTES_MAX } from '../limits.js';
 import { isPathError } from '../wal/durable-file.js';
 import { isWellFormed } from '../well-formed.js';

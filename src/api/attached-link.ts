@@ -13,8 +13,8 @@
 import { CommandRing } from '../../native-free/command-ring.js';
 import { EventRing, type EventCursor } from '../../native-free/event-ring.js';
 import { MetaLogError } from '../errors.js';
-import { IndexControl } from '../index/store-index.js';
-import type { RecoveryReport } from '../writer/recover-writer.js';
+import { IndexControl } from '../store-index/store-index.js';
+import type { RecoveryReport } from '../recovery-report.js';
 import { WriterLink, type BatchSink, type StoreHandle } from './writer-link.js';
 
 /** Handle ids are u16 in result tables. */

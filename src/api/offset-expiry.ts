@@ -12,7 +12,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
-import type { StoreIndexReader } from '../index/store-index.js';
+import type { StoreIndexReader } from '../store-index/store-index.js';
 
 /** What the expiry needs of the store. */
 export interface ExpiryHost {

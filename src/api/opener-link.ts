@@ -13,11 +13,12 @@ import { EventRing, type EventCursor } from '../../native-free/event-ring.js';
 import type { MetaLogConfig } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { COMMAND_RING_BYTES, eventRingBytesFor, HANDLES_MAX } from '../limits.js';
-import { allocateStoreIndex, IndexControl, type StoreIndexBuffers } from '../index/store-index.js';
+import { allocateStoreIndex, IndexControl, type StoreIndexBuffers } from '../store-index/store-index.js';
 import { allocateStoreMetricsBuffers, type StoreMetricsBuffers } from '../metrics/metrics-buffers.js';
 import { storageFor, type Storage } from '../wal/storage.js';
-import { openSnapshot, type RecoveryReport } from '../writer/recover-writer.js';
-import type { WriterWorkerData } from '../../workers/writer.js';
+import type { RecoveryReport } from '../recovery-report.js';
+import { openSnapshot } from '../writer/recover-writer.js';
+import type { WriterWorkerData } from '../writer/writer-thread-data.js';
 import { WriterLink, type BatchSink, type OpenInternals, type StoreHandle } from './writer-link.js';
 
 const WRITER_URL = new URL('../../workers/writer.js', import.meta.url);

@@ -19,17 +19,17 @@ import type { LogEvent, SegmentInfo } from '../codec/event-schema.js';
 import type { HistoryFilter } from '../history/history.js';
 import type { StateAt, StatePoint } from '../history/state-at.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
-import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, TopicFilter } from '../index/reader-queries.js';
-import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackScan, unpackValues } from '../index/index-values.js';
-import type { ListedOffset, StoreIndexReader } from '../index/store-index.js';
-import type { Broker, CommittedOffset, Group, Topic } from '../state/metadata-state.js';
+import type { GroupFilter, OffsetKey, QueryKind, ReaderQueries, ReaderQuery, TopicFilter } from '../reader/reader-queries.js';
+import { decodeCommittedOffset, decodeGroup, decodeTopic, unpackScan, unpackValues } from '../store-index/index-values.js';
+import type { ListedOffset, StoreIndexReader } from '../store-index/store-index.js';
+import type { Broker, CommittedOffset, Group, Topic } from '../state/entities.js';
 import { checkHistoryFilter } from '../history/history.js';
 import { checkStatePoint } from '../history/state-at.js';
 import { checkDiffOffsets } from '../history/diff.js';
 import { checkGroupFilter, checkKeyBatch, checkOffsetKeys, checkStoreFolder, checkTopicFilter, keyOrNull, partitionOrNaN, storeCallError } from './api-input.js';
-import type { ReaderWorkerData } from '../../workers/reader.js';
+import type { ReaderWorkerData } from '../reader/reader-thread.js';
 
-export type { GroupFilter, OffsetKey, TopicFilter } from '../index/reader-queries.js';
+export type { GroupFilter, OffsetKey, TopicFilter } from '../reader/reader-queries.js';
 
 const READER_URL = new URL('../../workers/reader.js', import.meta.url);
 

@@ -36,18 +36,18 @@
  */
 import type { CommandRing } from '../../native-free/command-ring.js';
 import { CursorEvictedError, type EventCursor } from '../../native-free/event-ring.js';
-import { encodeCommand, type CompactRequest } from '../codec/command-codec.js';
+import { encodeCommand, type CompactRequest } from '../commands/command-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import type { Command } from '../commands/commands.js';
 import type { ManualClock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
 import { COMMAND_BYTES_MAX } from '../limits.js';
-import type { StoreIndexBuffers } from '../index/store-index.js';
+import type { StoreIndexBuffers } from '../store-index/store-index.js';
 import type { StoreMetricsBuffers } from '../metrics/metrics-buffers.js';
 import { StoreCounters } from '../metrics/store-counters.js';
 import { BATCH_KIND, decodeBatch, decodeControlBody, recordKind, type DecodedBatch } from '../writer/batch-record.js';
-import type { RecoveryReport } from '../writer/recover-writer.js';
+import type { RecoveryReport } from '../recovery-report.js';
 import { CommandSender } from './command-sender.js';
 
 /** Test-only hooks of `open`. @internal */

@@ -13,7 +13,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { EventBody, PartitionState } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { PARTITIONS_MAX, REPLICATION_FACTOR_MAX } from '../limits.js';
-import type { MetadataState, Topic } from '../state/metadata-state.js';
+import type { Topic } from '../state/entities.js';
+import type { MetadataState } from '../state/metadata-state.js';
 import { checkTopicName, isInteger, requireBrokerList, requireInteger } from './input-rules.js';
 import { ruleOf, validateTopicConfigs } from './topic-configs.js';
 

@@ -13,7 +13,8 @@
 import type { EventBody, TransactionChanged } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX } from '../limits.js';
-import type { MetadataState, Transaction } from '../state/metadata-state.js';
+import type { Transaction } from '../state/entities.js';
+import type { MetadataState } from '../state/metadata-state.js';
 import { checkTopicName, requireInteger, requireString } from './input-rules.js';
 
 /** Kafka's transaction.max.timeout.ms default (15 minutes). */

@@ -8,11 +8,11 @@
 import path from 'node:path';
 import type { SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
-import { StoreIndexReader } from '../index/store-index.js';
+import { StoreIndexReader } from '../store-index/store-index.js';
 import { firstWalOffset, foldWalInto, startFold } from '../snapshot/fold.js';
 import type { FoldTarget } from '../snapshot/index-image.js';
 import { listSnapshots, readSnapshotMeta, SnapshotDamage } from '../snapshot/snapshot-file.js';
-import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
+import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
 import { damageError } from '../wal/recovery.js';
 import { storageFor, type Storage } from '../wal/storage.js';
 

@@ -14,7 +14,7 @@
 import type { AddressInfo } from 'node:net';
 import { MetaLog } from '../api/metalog.js';
 import { hasCode } from '../errors.js';
-import { serveMetrics } from './serve-metrics.js';
+import { serveMetrics } from '../api/serve-metrics.js';
 
 /** The port `metrics serve` listens on without --port (the usual port of a Prometheus exporter). */
 export const METRICS_PORT_DEFAULT = 9464;

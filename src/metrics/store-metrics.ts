@@ -21,19 +21,28 @@ import path from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CommandRing } from '../../native-free/command-ring.js';
 import { StatsBlock } from '../../native-free/stats-block.js';
-import type { StoreHandle } from '../api/writer-link.js';
 import { ERROR_CODES } from '../errors.js';
-import { FAMILIES, type StoreIndexReader } from '../index/store-index.js';
+import type { RecoveryReport } from '../recovery-report.js';
+import type { StoreMetricsBuffers } from './metrics-buffers.js';
+import { FAMILIES, type StoreIndexReader } from '../store-index/store-index.js';
 import { parseSegmentFileName } from '../wal/format.js';
 import type { Storage } from '../wal/storage.js';
 import { registerSharedHistogram } from './shared-histogram.js';
 import { StoreCounters } from './store-counters.js';
 import { readWriterStats, type WriterStats } from './writer-stats.js';
 
+/** The parts of a store handle the metrics read. */
+export interface StoreMetricsHandle {
+  readonly metrics: StoreMetricsBuffers;
+  readonly commandRing: SharedArrayBuffer;
+  readonly recovery: RecoveryReport;
+  readonly config: { readonly dir: string };
+}
+
 /** What a handle gives its registry to read from. */
 export interface StoreMetricsSource {
-  /** The store's shared memory, configuration and recovery report. */
-  readonly handle: StoreHandle;
+  /** The store's shared memory, folder and recovery report (a handle's StoreHandle has all of it). */
+  readonly handle: StoreMetricsHandle;
   /** How the WAL directory is listed. */
   readonly storage: Storage;
   /** Entry counts and bytes of the shared index's tables. */

@@ -9,23 +9,17 @@
  * fold starts from the first event, which needs the log to begin at offset 0.
  */
 import path from 'node:path';
+import type { SkippedSnapshot } from '../recovery-report.js';
 import { EventCodec } from '../codec/event-codec.js';
 import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
-import { allocateStoreIndex, resetStoreIndex, type StoreIndexBuffers } from '../index/store-index.js';
-import { INDEX_VALUE_FORMAT } from '../index/index-values.js';
+import { allocateStoreIndex, resetStoreIndex, type StoreIndexBuffers } from '../store-index/store-index.js';
+import { INDEX_VALUE_FORMAT } from '../store-index/index-values.js';
 import { scanWal, type ScanOptions, type WalScan } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
 import { emptyFoldTarget, readImage, restoredTarget, type FoldTarget } from './index-image.js';
 import { listSnapshots, SnapshotDamage, type SnapshotMeta } from './snapshot-file.js';
 import { segmentFilesOf } from '../wal/format.js';
-
-/** A snapshot the fold could not use, and why. */
-export interface SkippedSnapshot {
-  file: string;
-  lastOffset: number;
-  reason: string;
-}
 
 /** Which snapshot an index was restored from (plain data: it is posted to the writer thread). */
 export interface SnapshotChoice {

@@ -14,10 +14,10 @@
 import { SharedIndex } from '../../native-free/shared-index.js';
 import { EVENT_SCHEMA_VERSION } from '../codec/event-schema.js';
 import { crc32c } from '../crc32c.js';
-import { IndexWriter } from '../index/index-writer.js';
-import { INDEX_VALUE_FORMAT } from '../index/index-values.js';
-import { restoredStateSources } from '../index/index-sources.js';
-import { allocateStoreIndex, FAMILIES, IndexControl, TABLE_SIZES, type Family, type StoreIndexBuffers } from '../index/store-index.js';
+import { IndexWriter } from '../store-index/index-writer.js';
+import { INDEX_VALUE_FORMAT } from '../store-index/index-values.js';
+import { restoredStateSources } from '../store-index/index-sources.js';
+import { allocateStoreIndex, FAMILIES, IndexControl, TABLE_SIZES, type Family, type StoreIndexBuffers } from '../store-index/store-index.js';
 import { MetadataState } from '../state/metadata-state.js';
 import type { Storage } from '../wal/storage.js';
 import { readSnapshotFile, SnapshotDamage, type SnapshotMeta } from './snapshot-file.js';

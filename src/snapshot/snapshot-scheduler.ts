@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
-import type { RecoveryReport } from '../writer/recover-writer.js';
+import type { RecoveryReport } from '../recovery-report.js';
 import type { SnapshotResult, SnapshotThreadData } from './snapshotter.js';
 
 const SNAPSHOTTER_URL = new URL('../../workers/snapshotter.js', import.meta.url);

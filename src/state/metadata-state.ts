@@ -10,11 +10,8 @@
  */
 import type {
   BrokerRegistered,
-  BrokerStatus,
   EventPayloads,
   EventType,
-  GroupMember,
-  GroupState,
   LogEvent,
   OffsetsCommitted,
   PartitionState,
@@ -25,47 +22,7 @@ import type {
 } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 import { BackedMap, type MapSource } from './backed-map.js';
-
-/** A topic as the API returns it. */
-export interface Topic {
-  readonly topicId: string;
-  readonly name: string;
-  readonly replicationFactor: number;
-  readonly partitions: readonly Readonly<PartitionState>[];
-  readonly configs: Readonly<Record<string, string>>;
-}
-
-/** A committed offset as the API returns it (`commitTimestamp` is the commit event's time in ms since the epoch). */
-export interface CommittedOffset {
-  readonly offset: number;
-  readonly leaderEpoch: number;
-  readonly metadata: string;
-  readonly commitTimestamp: number;
-}
-
-/** A registered broker as the API returns it. */
-export interface Broker {
-  readonly brokerId: number;
-  readonly host: string;
-  readonly port: number;
-  readonly rack: string | null;
-  readonly brokerEpoch: number;
-  readonly status: BrokerStatus;
-}
-
-/** A consumer group as the API returns it. */
-export interface Group {
-  readonly groupId: string;
-  readonly state: GroupState;
-  readonly protocolType: string;
-  readonly protocol: string | null;
-  readonly generation: number;
-  readonly leader: string | null;
-  readonly members: readonly Readonly<GroupMember>[];
-}
-
-/** A transaction as the API returns it. */
-export type Transaction = Readonly<TransactionChanged>;
+import type { Broker, CommittedOffset, Group, Topic, Transaction } from './entities.js';
 
 /** Steps that revert applied events, run last-first. */
 export type UndoLog = (() => void)[];

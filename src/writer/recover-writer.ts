@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { EventCodec } from '../codec/event-codec.js';
 import type { Clock } from '../clock.js';
+import type { RecoveryReport } from '../recovery-report.js';
 import type { MetaLogConfig } from '../config.js';
 import { CRC32C_PATH } from '../crc32c.js';
 import { MetaLogError } from '../errors.js';
@@ -16,31 +17,11 @@ import { damageError } from '../wal/recovery.js';
 import { truncateDurably } from '../wal/durable-file.js';
 import type { Storage } from '../wal/storage.js';
 import { WalAppender } from '../wal/wal-appender.js';
-import type { StoreIndexBuffers } from '../index/store-index.js';
-import { chooseSnapshot, firstWalOffset, foldWalInto, targetFor, type SkippedSnapshot, type SnapshotChoice } from '../snapshot/fold.js';
+import type { StoreIndexBuffers } from '../store-index/store-index.js';
+import { chooseSnapshot, firstWalOffset, foldWalInto, targetFor, type SnapshotChoice } from '../snapshot/fold.js';
 import { removeSnapshotTemps } from '../snapshot/snapshot-file.js';
 import type { WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { WriterCore } from './writer-core.js';
-
-/** What open found and did; returned to the caller of `MetaLog.open` as `log.recovery`. */
-export interface RecoveryReport {
-  /** Events read back from the WAL (after the snapshot, when one was used). */
-  replayedEvents: number;
-  /** Offset of the last recovered event, -1 for an empty log. */
-  lastOffset: number;
-  segments: number;
-  /** The snapshot open started from, or null (a replay of the whole log). */
-  snapshot: { file: string; lastOffset: number; createdMs: number; bytes: number; restoreMs: number } | null;
-  /** Snapshots passed over (damaged, another layout, or not continued by the WAL), newest first, with why. */
-  skippedSnapshots: SkippedSnapshot[];
-  /** A torn tail that was cut off, if any. */
-  truncatedTail: { file: string; position: number; bytes: number } | null;
-  /** Unfinished segment and snapshot files (`*.tmp`) that were removed. */
-  removedTempFiles: string[];
-  durationMs: number;
-  /** Which CRC32C implementation the writer uses. */
-  crc32cPath: 'native' | 'js';
-}
 
 /**
  * What the opening thread did before the writer's recovery: restored the newest usable snapshot into

@@ -23,7 +23,7 @@ import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
 import type { MetaLogConfig } from '../config.js';
 import { MetaLogError, type SerializedError } from '../errors.js';
 import { BATCH_COMMANDS_MAX, ERROR_BYTES_MAX, RECORD_BYTES_MAX } from '../limits.js';
-import type { IndexWriter } from '../index/index-writer.js';
+import type { IndexWriter } from '../store-index/index-writer.js';
 import { emptyBatchMeasures, type BatchMeasures, type WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { MetadataState, rollback, type UndoLog } from '../state/metadata-state.js';
 import { RECORD_HEADER_BYTES, sealRecord } from '../wal/format.js';

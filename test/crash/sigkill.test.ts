@@ -13,7 +13,7 @@ import { MetaLog } from '../../src/api/metalog.js';
 import { readRecord } from '../../src/wal/format.js';
 import { foldFromDisk } from '../helpers/store.js';
 import { foldTo } from '../../src/history/state-at.js';
-import { StoreIndexReader } from '../../src/index/store-index.js';
+import { StoreIndexReader } from '../../src/store-index/store-index.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const CHILD = new URL('../helpers/crash-child.js', import.meta.url);

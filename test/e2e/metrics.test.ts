@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
 import { MetaLogError } from '../../src/errors.js';
-import { serveMetrics } from '../../src/metrics/serve-metrics.js';
+import { serveMetrics } from '../../src/api/serve-metrics.js';
 import { SLOW_FSYNC_WARNING_CODE } from '../../src/metrics/slow-fsync-warning.js';
 import { FAULT_WORD_COUNT, FAULT_WORDS } from '../../src/wal/storage.js';
 import { parsePrometheusText, sampleValue, type Family } from '../helpers/prometheus-text.js';

@@ -4,7 +4,7 @@
  * resolved before the query was asked.
  */
 import test from 'ava';
-import type { Group } from '../../src/state/metadata-state.js';
+import type { Group } from '../../src/state/entities.js';
 import { MetaLogError } from '../../src/errors.js';
 import { openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';

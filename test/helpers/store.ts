@@ -10,8 +10,8 @@ import type { MetaLogConfigInput } from '../../src/config.js';
 import { canonicalState, MetadataState } from '../../src/state/metadata-state.js';
 import { scanWal } from '../../src/wal/recovery.js';
 import { firstWalOffset, foldWalInto, startFold } from '../../src/snapshot/fold.js';
-import { canonicalIndexState } from '../../src/index/canonical-index-state.js';
-import { assertStoreIndexInvariants, StoreIndexReader } from '../../src/index/store-index.js';
+import { canonicalIndexState } from '../../src/store-index/canonical-index-state.js';
+import { assertStoreIndexInvariants, StoreIndexReader } from '../../src/store-index/store-index.js';
 import { NodeStorage } from '../../src/wal/storage.js';
 
 /** Folds the WAL in `dir` from disk into a fresh state (no writer thread involved). */

@@ -13,7 +13,7 @@ import test from 'ava';
 import { ManualClock } from '../../../src/clock.js';
 import { checkCreateTopicInput } from '../../../src/commands/commands.js';
 import { resolveConfig } from '../../../src/config.js';
-import { allocateStoreIndex } from '../../../src/index/store-index.js';
+import { allocateStoreIndex } from '../../../src/store-index/store-index.js';
 import { allocateStoreMetricsBuffers } from '../../../src/metrics/metrics-buffers.js';
 import { WriterStatsRecorder } from '../../../src/metrics/writer-stats.js';
 import { FAULT_WORD_COUNT, FAULT_WORDS, FaultyStorage } from '../../../src/wal/storage.js';

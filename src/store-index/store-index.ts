@@ -24,7 +24,7 @@ import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOption
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 import { isWellFormed } from '../well-formed.js';
-import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
+import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
 import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
   decodeBroker,

@@ -11,7 +11,7 @@
  * the server (`server.close()`) before or after the store; the server never closes the store.
  */
 import http from 'node:http';
-import type { MetaLog } from '../api/metalog.js';
+import type { MetaLog } from './metalog.js';
 import { MetaLogError } from '../errors.js';
 
 /** Where `serveMetrics` listens. */

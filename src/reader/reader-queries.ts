@@ -4,15 +4,15 @@
  * are fields, not functions) because a query crosses threads by structured clone.
  */
 import type { GroupState, SegmentInfo } from '../codec/event-schema.js';
-import type { Broker, Group, Topic } from '../state/metadata-state.js';
+import type { Broker, Group, Topic } from '../state/entities.js';
 import type { LogEvent } from '../codec/event-schema.js';
 import { readHistory, type HistoryFilter } from '../history/history.js';
 import { stateAtPoint, type StateAt, type StatePoint } from '../history/state-at.js';
 import { diffStates, type StateDiff } from '../history/diff.js';
 import { verifyCopy } from '../backup/backup.js';
 import type { Storage } from '../wal/storage.js';
-import { packScan, packValues } from './index-values.js';
-import type { ListedOffset, StoreIndexReader } from './store-index.js';
+import { packScan, packValues } from '../store-index/index-values.js';
+import type { ListedOffset, StoreIndexReader } from '../store-index/store-index.js';
 
 /** Which topics a scan returns; every given field must match. */
 export interface TopicFilter {

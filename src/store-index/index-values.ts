@@ -15,7 +15,7 @@
  * In memory only: the index is rebuilt from the WAL at every open, so this layout may change freely.
  */
 import type { BrokerStatus, GroupMember, GroupState, PartitionState, SegmentInfo, TransactionState, Watermarks } from '../codec/event-schema.js';
-import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/metadata-state.js';
+import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { decodeOffsetDirectory, encodeOffsetDirectory, offsetDirectoryNames } from '../../../src/index/index-values.js';
+import { decodeOffsetDirectory, encodeOffsetDirectory, offsetDirectoryNames } from '../../../src/store-index/index-values.js';
 
 const utf8 = new TextEncoder();
 const names = fc.constantFrom('a', 'ab', 'abc', 'b', 'ordens-ñ', 'ordens-n', '主题', '主题2', 'x'.repeat(200));

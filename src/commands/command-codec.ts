@@ -15,8 +15,8 @@
  */
 import avro from 'avsc';
 import { assert } from '../assert.js';
-import type { Command } from '../commands/commands.js';
-import { EVENT_UNION_SCHEMA } from './event-schema.js';
+import type { Command } from './commands.js';
+import { EVENT_UNION_SCHEMA } from '../codec/event-schema.js';
 
 /** Command kinds; `Close` and `Sync` are control commands that produce no event. */
 export const COMMAND_KIND = Object.freeze({ Admin: 1, CommitOffsets: 2, UpsertGroup: 3, Close: 100, Sync: 101, Compact: 102 });
