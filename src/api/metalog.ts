@@ -110,6 +110,8 @@ export class MetaLog {
   /** The fault switches the threads this handle starts build their storage from (tests only). */
   private faults: SharedArrayBuffer | undefined;
 
+  // Store: open, attach, close, durability, operations and introspection.
+
   private constructor(
     config: MetaLogConfig,
     /** The directory lock, held by the opener's handle; null on an attached handle. */
@@ -180,7 +182,10 @@ export class MetaLog {
    * used on the same one): the same synchronous reads from the same shared index, writes through the
    * same writer, its own watchers. `close()` on it detaches it (the store stays open); close it before
    * its thread ends, since the writer waits for every attached handle to consume its acknowledgements.
-   * Throws INVALID_REQUEST when 63 handles are already attached.
+   * Throws STORE_CLOSED when the store is closed, and INVALID_REQUEST once this open store has given
+   * out 65,535 handle ids (they are not reused while it is open). What is limited at once is cursors:
+   * at most 63 attached handles write or watch at the same time (a handle that only reads takes none);
+   * the first write or watch beyond that is refused with INVALID_REQUEST.
    */
   static attach(handle: StoreHandle): MetaLog {
     return new MetaLog(handle.config, null, clockFromBuffer(handle.clock), (sink) => AttachedLink.attach(handle, sink));
@@ -226,47 +231,80 @@ export class MetaLog {
     }
   }
 
-  /** How the link hands batches to this handle: to its watchers; and ends them when the writer is gone. */
-  private readonly sink: BatchSink = {
-    decode: (batch) => this.decode(batch),
-    batch: (_batch, events) => {
-      this.slowFsyncWarning?.check();
-      if (this.watchers.size === 0) return;
-      for (const event of events()) for (const watcher of this.watchers) watcher.push(event);
-    },
-    closed: () => {
-      this.slowFsyncWarning?.check();
-      for (const watcher of [...this.watchers]) watcher.finish();
-    },
-  };
-
-  private codecFor(schemaJson: string | null): EventCodec {
-    if (schemaJson === null) return EventCodec.current();
-    let codec = this.codecsBySchema.get(schemaJson);
-    if (codec === undefined) {
-      codec = EventCodec.forWriterSchema(schemaJson);
-      this.codecsBySchema.set(schemaJson, codec);
+  /**
+   * Makes a new store in the empty folder `dir` from the store or backup in `src`, as of `toOffset` or
+   * `toTime` (default: all of it): opening `dir` then serves exactly the state at that point. Safe while
+   * `src` is open (it only reads files). OFFSET_OUT_OF_RANGE for a point past the end of `src` or
+   * older than its oldest kept history; INVALID_REQUEST for a path that cannot be used or a point that
+   * is not `{ toOffset? , toTime? }`. `internals` are test-only hooks, as for `open` (fault switches).
+   */
+  static async restore(src: string, dir: string, point: RestorePoint = {}, internals: OpenInternals = {}): Promise<RestoreReport> {
+    checkPath(src, 'src');
+    checkPath(dir, 'dir');
+    const { toOffset, toTime } = checkRestorePoint(point);
+    try {
+      return await restoreStore(src, dir, { ...(toOffset === undefined ? {} : { toOffset }), ...(toTime === undefined ? {} : { toTime }) }, undefined, storageFor(internals.faults));
+    } catch (error) {
+      throw storeCallError(error, `restore from ${src} to ${dir}`);
     }
-    return codec;
   }
 
-  /** A batch's events, in order (decoded only when a watcher or a call needs them). */
-  private decode(batch: DecodedBatch): LogEvent[] {
-    const codec = this.codecFor(batch.schemaJson);
-    const frames = batch.frames;
-    const events: LogEvent[] = [];
-    let position = 0;
-    for (let i = 0; i < batch.recordCount; i++) {
-      const view = frameAt(frames, position);
-      const body = codec.decode(view.eventType, frames, view.payloadStart, view.end);
-      events.push({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
-      position = view.end;
-    }
-    return events;
+  /**
+   * Waits for every write in flight, fdatasyncs (unless the store is read-only after a failed fdatasync),
+   * stops the writer thread and releases the directory lock. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.closeOnce();
+    return this.closePromise;
   }
 
-  private assertOpen(): void {
-    if (this.link.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
+  private async closeOnce(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
+    await this.snapshots?.close();
+    this.offsetExpiry?.close();
+    this.stopClockWakes?.();
+    await this.link.close();
+    this.lock?.release();
+  }
+
+  /** Makes every acknowledged write durable now (fdatasync), whatever the durability mode. */
+  sync(): Promise<void> {
+    return this.link.submit('sync', () => undefined);
+  }
+
+  /**
+   * Writes a snapshot of every durable event now (in the background snapshot thread; writes go on),
+   * keeps the newest `snapshotsRetained`, and deletes the WAL segments that the oldest one kept covers
+   * and that are outside the history retention. Resolves with what it did. Opening handle only
+   * (INVALID_REQUEST on an attached one); INVALID_REQUEST on an empty log.
+   */
+  snapshot(): Promise<SnapshotResult> {
+    try {
+      this.assertOpen();
+      if (this.snapshots === null) throw new MetaLogError('INVALID_REQUEST', 'snapshots are taken by the handle that opened the store', {});
+      return this.snapshots.snapshot();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Copies the store, while it runs, to the empty folder `dest`: a snapshot of every acknowledged event
+   * first (opening handle only), then the snapshots and WAL segments, verified (on the reader pool) and
+   * made durable. `MetaLog.restore(dest, ...)` makes a store of it; so does opening `dest` itself.
+   * INVALID_REQUEST when `dest` is not a usable path to an empty or missing folder.
+   */
+  async backup(dest: string): Promise<BackupReport> {
+    this.assertOpen();
+    checkPath(dest, 'dest');
+    if (this.snapshots !== null && this.lastOffset >= 0) await this.snapshots.snapshot();
+    try {
+      return await backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy), undefined, this.storage);
+    } catch (error) {
+      throw storeCallError(error, `backup to ${dest}`);
+    }
   }
 
   /** What open recovered (events replayed, torn tail cut, CRC32C path, duration). */
@@ -292,163 +330,22 @@ export class MetaLog {
     return this.link.durableOffset;
   }
 
-  /**
-   * Creates a topic with all its partitions in one event. Resolves to the topic (with its `topicId`, a
-   * UUID kept across restarts). Rejects with INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
-   * INVALID_REPLICATION_FACTOR, INVALID_CONFIG, TOPIC_ALREADY_EXISTS or KAFKA_STORAGE_ERROR.
-   */
-  createTopic(input: CreateTopicInput): Promise<Topic> {
-    return this.command(() => checkCreateTopicInput(input), () => this.reader.getTopic(input.name) as Topic);
+  /** The newest snapshot (taken, or found at open) and the last snapshot failure; null on an attached handle. */
+  get snapshotStatus(): Readonly<SnapshotStatus> | null {
+    return this.snapshots?.status ?? null;
   }
 
-  /** Checks a call on this thread (a bad one rejects at once), then queues it for the writer. */
-  private command<T>(check: () => Command, onOk: (event: EventOf) => T): Promise<T> {
-    let command: Command;
-    try {
-      command = check();
-    } catch (error) {
-      // Refused before it reached the writer, so the writer does not count it: count it here.
-      if (error instanceof MetaLogError) this.counters.countCommandError(error.code);
-      return Promise.reject(error);
-    }
-    return this.link.submit(command, onOk);
+  /** Entry counts and bytes of the shared index's tables. */
+  indexStats(): ReturnType<StoreIndexReader['stats']> {
+    return this.reader.stats();
   }
 
   /**
-   * Sets and removes topic configs (keys and values validated; INVALID_CONFIG names the key). Resolves to
-   * the topic. UNKNOWN_TOPIC_OR_PARTITION for a missing topic.
+   * The served state in canonical form (see `canonicalState`), read from the shared index: what tests
+   * compare with a fold of the WAL. @internal
    */
-  alterTopicConfigs(name: string, changes: TopicConfigChanges): Promise<Topic> {
-    return this.command(() => checkAlterTopicConfigsInput(name, changes), () => this.reader.getTopic(name) as Topic);
-  }
-
-  /**
-   * Grows a topic to `totalCount` partitions (never fewer: INVALID_PARTITIONS), with replicas assigned
-   * like createTopic or given in `assignments` (one list per new partition). Resolves to the topic.
-   */
-  createPartitions(name: string, totalCount: number, assignments?: number[][]): Promise<Topic> {
-    return this.command(() => checkCreatePartitionsInput(name, totalCount, assignments), () => this.reader.getTopic(name) as Topic);
-  }
-
-  /** Deletes a topic with its partitions and every committed offset for it, as one event. */
-  deleteTopic(name: string): Promise<void> {
-    return this.command(() => checkDeleteTopicInput(name), () => undefined);
-  }
-
-  /**
-   * Changes a partition's leader, ISR and (for a reassignment) replicas, if its partition epoch is still
-   * `expectedPartitionEpoch` (else INVALID_UPDATE_VERSION, 95). A new leader bumps the leader epoch;
-   * every change bumps the partition epoch. Resolves to the new partition state.
-   */
-  changePartition(name: string, partition: number, change: ChangePartitionInput): Promise<Readonly<PartitionState>> {
-    return this.command(
-      () => checkChangePartitionInput(name, partition, change),
-      () => this.reader.getPartition(name, partition) as Readonly<PartitionState>,
-    );
-  }
-
-  /** One partition of a topic, or undefined. Synchronous. */
-  getPartition(name: string, partition: number): Readonly<PartitionState> | undefined {
-    this.assertOpen();
-    return this.reader.getPartition(name, partition);
-  }
-
-  /** Every topic, in name order. Synchronous. */
-  listTopics(): Topic[] {
-    this.assertOpen();
-    return this.reader.listTopics();
-  }
-
-  /**
-   * Registers a broker (ONLINE), or re-registers it with a higher `brokerEpoch` (else
-   * STALE_BROKER_EPOCH, 77). Resolves to the broker.
-   */
-  registerBroker(input: RegisterBrokerInput): Promise<Broker> {
-    return this.command(() => checkRegisterBrokerInput(input), () => this.reader.getBroker(input.brokerId) as Broker);
-  }
-
-  /** Marks a broker ONLINE, FENCED or MAINTENANCE (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
-  setBrokerStatus(brokerId: number, status: BrokerStatus): Promise<Broker> {
-    return this.command(() => checkSetBrokerStatusInput(brokerId, status), () => this.reader.getBroker(brokerId) as Broker);
-  }
-
-  /** Removes a broker's registration (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
-  unregisterBroker(brokerId: number): Promise<void> {
-    return this.command(() => checkUnregisterBrokerInput(brokerId), () => undefined);
-  }
-
-  /**
-   * Moves a partition's high watermark and/or log start offset forward (WATERMARK_REGRESSION if either
-   * would move back, or the log start would pass the high watermark). Resolves to the new watermarks.
-   */
-  updateWatermarks(topic: string, partition: number, change: Partial<Watermarks>): Promise<Readonly<Watermarks>> {
-    return this.command(() => checkWatermarksInput(topic, partition, change, false), () => this.getWatermarks(topic, partition) as Watermarks);
-  }
-
-  /** Sets both watermarks to any values (the explicit reset, the only way back). */
-  resetWatermarks(topic: string, partition: number, watermarks: Watermarks): Promise<Readonly<Watermarks>> {
-    return this.command(() => checkWatermarksInput(topic, partition, watermarks, true), () => this.getWatermarks(topic, partition) as Watermarks);
-  }
-
-  /** A partition's watermarks, or undefined before the first update. Synchronous. */
-  getWatermarks(topic: string, partition: number): Readonly<Watermarks> | undefined {
-    this.assertOpen();
-    return this.reader.getWatermarks(topic, partition);
-  }
-
-  /** Records a log segment of a partition (its id once per partition). */
-  addSegment(topic: string, partition: number, segment: SegmentInfo): Promise<void> {
-    return this.command(() => checkAddSegmentInput(topic, partition, segment), () => undefined);
-  }
-
-  /** Forgets a log segment of a partition. */
-  removeSegment(topic: string, partition: number, segmentId: number): Promise<void> {
-    return this.command(() => checkRemoveSegmentInput(topic, partition, segmentId), () => undefined);
-  }
-
-  /** The segments of a partition, in base offset order. Synchronous. */
-  listSegments(topic: string, partition: number): Readonly<SegmentInfo>[] {
-    this.assertOpen();
-    return this.reader.listSegments(topic, partition);
-  }
-
-  /** Hands out a block of `count` producer ids that no one ever got before (also across restarts). */
-  allocateProducerIds(count: number): Promise<{ firstProducerId: number; count: number }> {
-    return this.command(() => checkAllocateProducerIdsInput(count), (event) => {
-      const value = (event() as Extract<LogEvent, { type: 'ProducerIdsAllocated' }>).value;
-      return { firstProducerId: value.firstProducerId, count: value.count };
-    });
-  }
-
-  /**
-   * Kafka's InitProducerId for a transactional id: a new producer id with epoch 0, or the same id with
-   * the next epoch (fencing the previous incarnation). Resolves to the producer's identity.
-   */
-  initProducerId(transactionalId: string, timeoutMs: number): Promise<ProducerIdentity> {
-    return this.command(() => checkInitProducerIdInput(transactionalId, timeoutMs), (event) => {
-      const value = (event() as Extract<LogEvent, { type: 'TransactionChanged' }>).value;
-      return { producerId: value.producerId, producerEpoch: value.producerEpoch };
-    });
-  }
-
-  /** Adds partitions to the producer's transaction (it becomes Ongoing). */
-  addPartitionsToTxn(transactionalId: string, producer: ProducerIdentity, partitions: { topic: string; partition: number }[]): Promise<void> {
-    return this.command(() => checkAddToTxnInput(transactionalId, producer, partitions, []), () => undefined);
-  }
-
-  /** Adds a consumer group's offsets to the producer's transaction (it becomes Ongoing). */
-  addOffsetsToTxn(transactionalId: string, producer: ProducerIdentity, groupId: string): Promise<void> {
-    return this.command(() => checkAddToTxnInput(transactionalId, producer, [], [groupId]), () => undefined);
-  }
-
-  /** Ends the producer's Ongoing transaction: PrepareCommit (commit true) or PrepareAbort. */
-  endTxn(transactionalId: string, producer: ProducerIdentity, commit: boolean): Promise<void> {
-    return this.command(() => checkEndTxnInput(transactionalId, producer, commit), () => undefined);
-  }
-
-  /** Marks a prepared transaction complete, once the broker has written its markers. */
-  completeTxn(transactionalId: string): Promise<void> {
-    return this.command(() => checkCompleteTxnInput(transactionalId), () => undefined);
+  canonicalState(): string {
+    return canonicalIndexState(this.reader);
   }
 
   /**
@@ -518,40 +415,6 @@ export class MetaLog {
   }
 
   /**
-   * Writes a snapshot of every durable event now (in the background snapshot thread; writes go on),
-   * keeps the newest `snapshotsRetained`, and deletes the WAL segments that the oldest one kept covers
-   * and that are outside the history retention. Resolves with what it did. Opening handle only
-   * (INVALID_REQUEST on an attached one); INVALID_REQUEST on an empty log.
-   */
-  snapshot(): Promise<SnapshotResult> {
-    try {
-      this.assertOpen();
-      if (this.snapshots === null) throw new MetaLogError('INVALID_REQUEST', 'snapshots are taken by the handle that opened the store', {});
-      return this.snapshots.snapshot();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /**
-   * Offset retention now (it also runs every `offsetsRetentionCheckIntervalMs` on the opening handle):
-   * the offsets of `groupId` last committed more than `retentionMs` (default `offsetsRetentionMs`) ago
-   * expire, by one OffsetsExpired event. NON_EMPTY_GROUP while the group has members. Resolves with the
-   * partitions whose offsets expired.
-   */
-  async expireOffsets(groupId: string, retentionMs: number = this.config.offsetsRetentionMs): Promise<{ topic: string; partition: number }[]> {
-    if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new MetaLogError('INVALID_REQUEST', 'retentionMs must be an integer >= 0', { field: 'retentionMs' });
-    return this.expireOffsetsBefore(groupId, this.clock.nowMs() - retentionMs);
-  }
-
-  private async expireOffsetsBefore(groupId: string, expireBeforeMs: number): Promise<{ topic: string; partition: number }[]> {
-    const before = this.fetchOffsets(groupId);
-    await this.command(() => checkExpireOffsetsInput(groupId, expireBeforeMs), () => undefined);
-    const kept = new Set(this.fetchOffsets(groupId).map((offset) => `${offset.topic}\u0000${offset.partition}`));
-    return before.filter((offset) => !kept.has(`${offset.topic}\u0000${offset.partition}`)).map(({ topic, partition }) => ({ topic, partition }));
-  }
-
-  /**
    * What changed between the state at offset `from` and at offset `to` (see `StateDiff`): entities
    * added, removed and changed, with their values before and after. Runs on the reader pool.
    */
@@ -563,166 +426,6 @@ export class MetaLog {
       return Promise.reject(error);
     }
     return this.readers.diff(this.config.dir, from, to);
-  }
-
-  /**
-   * Copies the store, while it runs, to the empty folder `dest`: a snapshot of every acknowledged event
-   * first (opening handle only), then the snapshots and WAL segments, verified (on the reader pool) and
-   * made durable. `MetaLog.restore(dest, ...)` makes a store of it; so does opening `dest` itself.
-   * INVALID_REQUEST when `dest` is not a usable path to an empty or missing folder.
-   */
-  async backup(dest: string): Promise<BackupReport> {
-    this.assertOpen();
-    checkPath(dest, 'dest');
-    if (this.snapshots !== null && this.lastOffset >= 0) await this.snapshots.snapshot();
-    try {
-      return await backupStore(this.config.dir, dest, (copy) => this.readers.verifyBackup(copy), undefined, this.storage);
-    } catch (error) {
-      throw storeCallError(error, `backup to ${dest}`);
-    }
-  }
-
-  /**
-   * Makes a new store in the empty folder `dir` from the store or backup in `src`, as of `toOffset` or
-   * `toTime` (default: all of it): opening `dir` then serves exactly the state at that point. Safe while
-   * `src` is open (it only reads files). OFFSET_OUT_OF_RANGE for a point past the end of `src` or
-   * older than its oldest kept history; INVALID_REQUEST for a path that cannot be used or a point that
-   * is not `{ toOffset? , toTime? }`. `internals` are test-only hooks, as for `open` (fault switches).
-   */
-  static async restore(src: string, dir: string, point: RestorePoint = {}, internals: OpenInternals = {}): Promise<RestoreReport> {
-    checkPath(src, 'src');
-    checkPath(dir, 'dir');
-    const { toOffset, toTime } = checkRestorePoint(point);
-    try {
-      return await restoreStore(src, dir, { ...(toOffset === undefined ? {} : { toOffset }), ...(toTime === undefined ? {} : { toTime }) }, undefined, storageFor(internals.faults));
-    } catch (error) {
-      throw storeCallError(error, `restore from ${src} to ${dir}`);
-    }
-  }
-
-  /** The newest snapshot (taken, or found at open) and the last snapshot failure; null on an attached handle. */
-  get snapshotStatus(): Readonly<SnapshotStatus> | null {
-    return this.snapshots?.status ?? null;
-  }
-
-  /** A transaction, or undefined. Synchronous. */
-  getTransaction(transactionalId: string): Transaction | undefined {
-    this.assertOpen();
-    return this.reader.getTransaction(transactionalId);
-  }
-
-  /** A registered broker, or undefined. Synchronous. */
-  getBroker(brokerId: number): Broker | undefined {
-    this.assertOpen();
-    return this.reader.getBroker(brokerId);
-  }
-
-  /** Every registered broker, in id order. Synchronous. */
-  listBrokers(): Broker[] {
-    this.assertOpen();
-    return this.reader.listBrokers();
-  }
-
-  /** The topic named `name`, or undefined. Synchronous. */
-  getTopic(name: string): Topic | undefined {
-    this.assertOpen();
-    return this.reader.getTopic(name);
-  }
-
-  /**
-   * Commits offsets for a group; all entries are one atomic event. Rejects with INVALID_GROUP_ID,
-   * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, INVALID_REQUEST or KAFKA_STORAGE_ERROR.
-   */
-  commitOffsets(groupId: string, entries: OffsetCommitInput[], membership?: CommitMembership): Promise<void> {
-    return this.command(() => checkCommitOffsetsInput(groupId, entries, membership), () => undefined);
-  }
-
-  /** Every committed offset of a group, in topic then partition order. Synchronous. */
-  fetchOffsets(groupId: string): (CommittedOffset & { topic: string; partition: number })[] {
-    this.assertOpen();
-    return this.reader.fetchOffsets(groupId);
-  }
-
-  /**
-   * Deletes committed offsets (Kafka's OffsetDelete): GROUP_SUBSCRIBED_TO_TOPIC while a member of a live
-   * group subscribes to the topic; UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist.
-   */
-  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void> {
-    return this.command(() => checkDeleteOffsetsInput(groupId, partitions), () => undefined);
-  }
-
-  /** Sets offsets of a group without members (an operator's reset; NON_EMPTY_GROUP otherwise). */
-  resetOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
-    return this.command(() => checkResetOffsetsInput(groupId, entries), () => undefined);
-  }
-
-  /**
-   * Stores a consumer group whole: state, protocol, generation (never backwards: ILLEGAL_GENERATION),
-   * leader and members with their subscription and assignment bytes. Resolves to the group.
-   */
-  upsertGroup(group: GroupInput): Promise<Group> {
-    return this.command(() => checkUpsertGroupInput(group), () => this.reader.getGroup(group.groupId) as Group);
-  }
-
-  /** Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members). */
-  deleteGroup(groupId: string): Promise<void> {
-    return this.command(() => checkDeleteGroupInput(groupId), () => undefined);
-  }
-
-  /** A consumer group, or undefined. Synchronous. */
-  getGroup(groupId: string): Group | undefined {
-    this.assertOpen();
-    return this.reader.getGroup(groupId);
-  }
-
-  /** Every stored group, in id order. Synchronous. */
-  listGroups(): Group[] {
-    this.assertOpen();
-    return this.reader.listGroups();
-  }
-
-  /** The committed offset of (group, topic, partition), or undefined. Synchronous. */
-  fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
-    this.assertOpen();
-    return this.reader.fetchOffset(groupId, topic, partition);
-  }
-
-  /** Makes every acknowledged write durable now (fdatasync), whatever the durability mode. */
-  sync(): Promise<void> {
-    return this.link.submit('sync', () => undefined);
-  }
-
-  /**
-   * Waits for every write in flight, fdatasyncs (unless the store is read-only after a failed fdatasync),
-   * stops the writer thread and releases the directory lock. Idempotent.
-   */
-  close(): Promise<void> {
-    this.closePromise ??= this.closeOnce();
-    return this.closePromise;
-  }
-
-  private async closeOnce(): Promise<void> {
-    const pool = this.pool;
-    this.pool = null;
-    await pool?.close();
-    await this.snapshots?.close();
-    this.offsetExpiry?.close();
-    this.stopClockWakes?.();
-    await this.link.close();
-    this.lock?.release();
-  }
-
-  /**
-   * The served state in canonical form (see `canonicalState`), read from the shared index: what tests
-   * compare with a fold of the WAL. @internal
-   */
-  canonicalState(): string {
-    return canonicalIndexState(this.reader);
-  }
-
-  /** Entry counts and bytes of the shared index's tables. */
-  indexStats(): ReturnType<StoreIndexReader['stats']> {
-    return this.reader.stats();
   }
 
   /**
@@ -757,5 +460,321 @@ export class MetaLog {
       snapshots: () => this.snapshotStatus,
       nowMs: () => this.clock.nowMs(),
     };
+  }
+
+  /** How the link hands batches to this handle: to its watchers; and ends them when the writer is gone. */
+  private readonly sink: BatchSink = {
+    decode: (batch) => this.decode(batch),
+    batch: (_batch, events) => {
+      this.slowFsyncWarning?.check();
+      if (this.watchers.size === 0) return;
+      for (const event of events()) for (const watcher of this.watchers) watcher.push(event);
+    },
+    closed: () => {
+      this.slowFsyncWarning?.check();
+      for (const watcher of [...this.watchers]) watcher.finish();
+    },
+  };
+
+  private codecFor(schemaJson: string | null): EventCodec {
+    if (schemaJson === null) return EventCodec.current();
+    let codec = this.codecsBySchema.get(schemaJson);
+    if (codec === undefined) {
+      codec = EventCodec.forWriterSchema(schemaJson);
+      this.codecsBySchema.set(schemaJson, codec);
+    }
+    return codec;
+  }
+
+  /** A batch's events, in order (decoded only when a watcher or a call needs them). */
+  private decode(batch: DecodedBatch): LogEvent[] {
+    const codec = this.codecFor(batch.schemaJson);
+    const frames = batch.frames;
+    const events: LogEvent[] = [];
+    let position = 0;
+    for (let i = 0; i < batch.recordCount; i++) {
+      const view = frameAt(frames, position);
+      const body = codec.decode(view.eventType, frames, view.payloadStart, view.end);
+      events.push({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
+      position = view.end;
+    }
+    return events;
+  }
+
+  private assertOpen(): void {
+    if (this.link.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
+  }
+
+  /** Checks a call on this thread (a bad one rejects at once), then queues it for the writer. */
+  private command<T>(check: () => Command, onOk: (event: EventOf) => T): Promise<T> {
+    let command: Command;
+    try {
+      command = check();
+    } catch (error) {
+      // Refused before it reached the writer, so the writer does not count it: count it here.
+      if (error instanceof MetaLogError) this.counters.countCommandError(error.code);
+      return Promise.reject(error);
+    }
+    return this.link.submit(command, onOk);
+  }
+
+  // Brokers.
+
+  /**
+   * Registers a broker (ONLINE), or re-registers it with a higher `brokerEpoch` (else
+   * STALE_BROKER_EPOCH, 77). Resolves to the broker.
+   */
+  registerBroker(input: RegisterBrokerInput): Promise<Broker> {
+    return this.command(() => checkRegisterBrokerInput(input), () => this.reader.getBroker(input.brokerId) as Broker);
+  }
+
+  /** Marks a broker ONLINE, FENCED or MAINTENANCE (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
+  setBrokerStatus(brokerId: number, status: BrokerStatus): Promise<Broker> {
+    return this.command(() => checkSetBrokerStatusInput(brokerId, status), () => this.reader.getBroker(brokerId) as Broker);
+  }
+
+  /** Removes a broker's registration (BROKER_ID_NOT_REGISTERED, 102, if unknown). */
+  unregisterBroker(brokerId: number): Promise<void> {
+    return this.command(() => checkUnregisterBrokerInput(brokerId), () => undefined);
+  }
+
+  /** A registered broker, or undefined. Synchronous. */
+  getBroker(brokerId: number): Broker | undefined {
+    this.assertOpen();
+    return this.reader.getBroker(brokerId);
+  }
+
+  /** Every registered broker, in id order. Synchronous. */
+  listBrokers(): Broker[] {
+    this.assertOpen();
+    return this.reader.listBrokers();
+  }
+
+  // Topics.
+
+  /**
+   * Creates a topic with all its partitions in one event. Resolves to the topic (with its `topicId`, a
+   * UUID kept across restarts). Rejects with INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
+   * INVALID_REPLICATION_FACTOR, INVALID_CONFIG, TOPIC_ALREADY_EXISTS or KAFKA_STORAGE_ERROR.
+   */
+  createTopic(input: CreateTopicInput): Promise<Topic> {
+    return this.command(() => checkCreateTopicInput(input), () => this.reader.getTopic(input.name) as Topic);
+  }
+
+  /**
+   * Sets and removes topic configs (keys and values validated; INVALID_CONFIG names the key). Resolves to
+   * the topic. UNKNOWN_TOPIC_OR_PARTITION for a missing topic.
+   */
+  alterTopicConfigs(name: string, changes: TopicConfigChanges): Promise<Topic> {
+    return this.command(() => checkAlterTopicConfigsInput(name, changes), () => this.reader.getTopic(name) as Topic);
+  }
+
+  /**
+   * Grows a topic to `totalCount` partitions (never fewer: INVALID_PARTITIONS), with replicas assigned
+   * like createTopic or given in `assignments` (one list per new partition). Resolves to the topic.
+   */
+  createPartitions(name: string, totalCount: number, assignments?: number[][]): Promise<Topic> {
+    return this.command(() => checkCreatePartitionsInput(name, totalCount, assignments), () => this.reader.getTopic(name) as Topic);
+  }
+
+  /** Deletes a topic with its partitions and every committed offset for it, as one event. */
+  deleteTopic(name: string): Promise<void> {
+    return this.command(() => checkDeleteTopicInput(name), () => undefined);
+  }
+
+  /** The topic named `name`, or undefined. Synchronous. */
+  getTopic(name: string): Topic | undefined {
+    this.assertOpen();
+    return this.reader.getTopic(name);
+  }
+
+  /** Every topic, in name order. Synchronous. */
+  listTopics(): Topic[] {
+    this.assertOpen();
+    return this.reader.listTopics();
+  }
+
+  // Partitions.
+
+  /**
+   * Changes a partition's leader, ISR and (for a reassignment) replicas, if its partition epoch is still
+   * `expectedPartitionEpoch` (else INVALID_UPDATE_VERSION, 95). A new leader bumps the leader epoch;
+   * every change bumps the partition epoch. Resolves to the new partition state.
+   */
+  changePartition(name: string, partition: number, change: ChangePartitionInput): Promise<Readonly<PartitionState>> {
+    return this.command(
+      () => checkChangePartitionInput(name, partition, change),
+      () => this.reader.getPartition(name, partition) as Readonly<PartitionState>,
+    );
+  }
+
+  /** One partition of a topic, or undefined. Synchronous. */
+  getPartition(name: string, partition: number): Readonly<PartitionState> | undefined {
+    this.assertOpen();
+    return this.reader.getPartition(name, partition);
+  }
+
+  // Consumer groups.
+
+  /**
+   * Stores a consumer group whole: state, protocol, generation (never backwards: ILLEGAL_GENERATION),
+   * leader and members with their subscription and assignment bytes. Resolves to the group.
+   */
+  upsertGroup(group: GroupInput): Promise<Group> {
+    return this.command(() => checkUpsertGroupInput(group), () => this.reader.getGroup(group.groupId) as Group);
+  }
+
+  /** Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members). */
+  deleteGroup(groupId: string): Promise<void> {
+    return this.command(() => checkDeleteGroupInput(groupId), () => undefined);
+  }
+
+  /** A consumer group, or undefined. Synchronous. */
+  getGroup(groupId: string): Group | undefined {
+    this.assertOpen();
+    return this.reader.getGroup(groupId);
+  }
+
+  /** Every stored group, in id order. Synchronous. */
+  listGroups(): Group[] {
+    this.assertOpen();
+    return this.reader.listGroups();
+  }
+
+  // Committed offsets.
+
+  /**
+   * Commits offsets for a group; all entries are one atomic event. Rejects with INVALID_GROUP_ID,
+   * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, INVALID_REQUEST or KAFKA_STORAGE_ERROR.
+   */
+  commitOffsets(groupId: string, entries: OffsetCommitInput[], membership?: CommitMembership): Promise<void> {
+    return this.command(() => checkCommitOffsetsInput(groupId, entries, membership), () => undefined);
+  }
+
+  /** Sets offsets of a group without members (an operator's reset; NON_EMPTY_GROUP otherwise). */
+  resetOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
+    return this.command(() => checkResetOffsetsInput(groupId, entries), () => undefined);
+  }
+
+  /**
+   * Deletes committed offsets (Kafka's OffsetDelete): GROUP_SUBSCRIBED_TO_TOPIC while a member of a live
+   * group subscribes to the topic; UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist.
+   */
+  deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void> {
+    return this.command(() => checkDeleteOffsetsInput(groupId, partitions), () => undefined);
+  }
+
+  /**
+   * Offset retention now (it also runs every `offsetsRetentionCheckIntervalMs` on the opening handle):
+   * the offsets of `groupId` last committed more than `retentionMs` (default `offsetsRetentionMs`) ago
+   * expire, by one OffsetsExpired event. NON_EMPTY_GROUP while the group has members. Resolves with the
+   * partitions whose offsets expired.
+   */
+  async expireOffsets(groupId: string, retentionMs: number = this.config.offsetsRetentionMs): Promise<{ topic: string; partition: number }[]> {
+    if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new MetaLogError('INVALID_REQUEST', 'retentionMs must be an integer >= 0', { field: 'retentionMs' });
+    return this.expireOffsetsBefore(groupId, this.clock.nowMs() - retentionMs);
+  }
+
+  private async expireOffsetsBefore(groupId: string, expireBeforeMs: number): Promise<{ topic: string; partition: number }[]> {
+    const before = this.fetchOffsets(groupId);
+    await this.command(() => checkExpireOffsetsInput(groupId, expireBeforeMs), () => undefined);
+    const kept = new Set(this.fetchOffsets(groupId).map((offset) => `${offset.topic}\u0000${offset.partition}`));
+    return before.filter((offset) => !kept.has(`${offset.topic}\u0000${offset.partition}`)).map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** The committed offset of (group, topic, partition), or undefined. Synchronous. */
+  fetchOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    this.assertOpen();
+    return this.reader.fetchOffset(groupId, topic, partition);
+  }
+
+  /** Every committed offset of a group, in topic then partition order. Synchronous. */
+  fetchOffsets(groupId: string): (CommittedOffset & { topic: string; partition: number })[] {
+    this.assertOpen();
+    return this.reader.fetchOffsets(groupId);
+  }
+
+  // Partition logs: watermarks and segments.
+
+  /**
+   * Moves a partition's high watermark and/or log start offset forward (WATERMARK_REGRESSION if either
+   * would move back, or the log start would pass the high watermark). Resolves to the new watermarks.
+   */
+  updateWatermarks(topic: string, partition: number, change: Partial<Watermarks>): Promise<Readonly<Watermarks>> {
+    return this.command(() => checkWatermarksInput(topic, partition, change, false), () => this.getWatermarks(topic, partition) as Watermarks);
+  }
+
+  /** Sets both watermarks to any values (the explicit reset, the only way back). */
+  resetWatermarks(topic: string, partition: number, watermarks: Watermarks): Promise<Readonly<Watermarks>> {
+    return this.command(() => checkWatermarksInput(topic, partition, watermarks, true), () => this.getWatermarks(topic, partition) as Watermarks);
+  }
+
+  /** Records a log segment of a partition (its id once per partition). */
+  addSegment(topic: string, partition: number, segment: SegmentInfo): Promise<void> {
+    return this.command(() => checkAddSegmentInput(topic, partition, segment), () => undefined);
+  }
+
+  /** Forgets a log segment of a partition. */
+  removeSegment(topic: string, partition: number, segmentId: number): Promise<void> {
+    return this.command(() => checkRemoveSegmentInput(topic, partition, segmentId), () => undefined);
+  }
+
+  /** A partition's watermarks, or undefined before the first update. Synchronous. */
+  getWatermarks(topic: string, partition: number): Readonly<Watermarks> | undefined {
+    this.assertOpen();
+    return this.reader.getWatermarks(topic, partition);
+  }
+
+  /** The segments of a partition, in base offset order. Synchronous. */
+  listSegments(topic: string, partition: number): Readonly<SegmentInfo>[] {
+    this.assertOpen();
+    return this.reader.listSegments(topic, partition);
+  }
+
+  // Producer ids and transactions.
+
+  /** Hands out a block of `count` producer ids that no one ever got before (also across restarts). */
+  allocateProducerIds(count: number): Promise<{ firstProducerId: number; count: number }> {
+    return this.command(() => checkAllocateProducerIdsInput(count), (event) => {
+      const value = (event() as Extract<LogEvent, { type: 'ProducerIdsAllocated' }>).value;
+      return { firstProducerId: value.firstProducerId, count: value.count };
+    });
+  }
+
+  /**
+   * Kafka's InitProducerId for a transactional id: a new producer id with epoch 0, or the same id with
+   * the next epoch (fencing the previous incarnation). Resolves to the producer's identity.
+   */
+  initProducerId(transactionalId: string, timeoutMs: number): Promise<ProducerIdentity> {
+    return this.command(() => checkInitProducerIdInput(transactionalId, timeoutMs), (event) => {
+      const value = (event() as Extract<LogEvent, { type: 'TransactionChanged' }>).value;
+      return { producerId: value.producerId, producerEpoch: value.producerEpoch };
+    });
+  }
+
+  /** Adds partitions to the producer's transaction (it becomes Ongoing). */
+  addPartitionsToTxn(transactionalId: string, producer: ProducerIdentity, partitions: { topic: string; partition: number }[]): Promise<void> {
+    return this.command(() => checkAddToTxnInput(transactionalId, producer, partitions, []), () => undefined);
+  }
+
+  /** Adds a consumer group's offsets to the producer's transaction (it becomes Ongoing). */
+  addOffsetsToTxn(transactionalId: string, producer: ProducerIdentity, groupId: string): Promise<void> {
+    return this.command(() => checkAddToTxnInput(transactionalId, producer, [], [groupId]), () => undefined);
+  }
+
+  /** Ends the producer's Ongoing transaction: PrepareCommit (commit true) or PrepareAbort. */
+  endTxn(transactionalId: string, producer: ProducerIdentity, commit: boolean): Promise<void> {
+    return this.command(() => checkEndTxnInput(transactionalId, producer, commit), () => undefined);
+  }
+
+  /** Marks a prepared transaction complete, once the broker has written its markers. */
+  completeTxn(transactionalId: string): Promise<void> {
+    return this.command(() => checkCompleteTxnInput(transactionalId), () => undefined);
+  }
+
+  /** A transaction, or undefined. Synchronous. */
+  getTransaction(transactionalId: string): Transaction | undefined {
+    this.assertOpen();
+    return this.reader.getTransaction(transactionalId);
   }
 }

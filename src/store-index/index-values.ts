@@ -12,7 +12,9 @@
  *   committed offset   f64 offset | f64 commit timestamp ms | i32 leader epoch | metadata (UTF-8, to the end)
  *   watermarks         f64 high watermark | f64 log start offset
  *
- * In memory only: the index is rebuilt from the WAL at every open, so this layout may change freely.
+ * On disk too: a snapshot is the index's tables byte for byte, these values included (docs/format.md).
+ * A change to any encoding must bump INDEX_VALUE_FORMAT below, so that open passes over snapshots of the
+ * old format (and replays the WAL instead) rather than misreading them.
  */
 import type { BrokerStatus, GroupMember, GroupState, PartitionState, SegmentInfo, TransactionState, Watermarks } from '../codec/event-schema.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
