@@ -11,12 +11,16 @@
  */
 import path from 'node:path';
 import { MetaLogError } from '../errors.js';
-import { segmentFilesOf } from '../wal/format.js';
+import { readAll } from '../wal/durable-file.js';
+import { decodeSegmentHeader, SEGMENT_HEADER_FIXED_BYTES, segmentFilesOf } from '../wal/format.js';
 import { damageError } from '../wal/recovery.js';
 import type { Storage } from '../wal/storage.js';
 import { foldWalInto, startFold } from './fold.js';
 import { captureImage, type FoldTarget } from './index-image.js';
 import { listSnapshots, writeSnapshotFile } from './snapshot-file.js';
+
+/** The most of a segment header read to learn its time: it holds the writer schema (a few KiB); more is damage. */
+const SEGMENT_HEADER_BYTES_MAX = 1024 * 1024;
 
 /** How snapshots and the WAL behind them are kept. */
 export interface SnapshotterOptions {
@@ -123,10 +127,7 @@ export class Snapshotter {
     if (oldestKept === undefined) return null;
     const walDir = path.join(this.options.dir, 'wal');
     const segments = segmentFilesOf(this.storage.readdir(walDir))
-      .map((each) => {
-        const stat = this.storage.stat(path.join(walDir, each.name));
-        return { ...each, bytes: stat.bytes, sealedMs: stat.modifiedMs };
-      });
+      .map((each) => ({ ...each, bytes: this.storage.stat(path.join(walDir, each.name)).bytes }));
     let bytesNewerThan = segments.reduce((sum, each) => sum + each.bytes, 0);
     let through: number | null = null;
     // Oldest first, never the newest (open) segment; a segment ends where the next begins.
@@ -134,11 +135,28 @@ export class Snapshotter {
       const lastOffset = segments[index + 1].baseOffset - 1;
       if (lastOffset > oldestKept.lastOffset) break;
       bytesNewerThan -= segments[index].bytes;
-      const tooOld = historyRetentionMs >= 0 && nowMs - segments[index].sealedMs > historyRetentionMs;
+      // A segment was sealed when the next one was started, by the store's clock (its header says when).
+      const sealedMs = historyRetentionMs >= 0 ? this.startedMs(path.join(walDir, segments[index + 1].name)) : null;
+      const tooOld = sealedMs !== null && nowMs - sealedMs >= historyRetentionMs;
       const tooMuch = historyRetentionBytes >= 0 && bytesNewerThan + segments[index].bytes > historyRetentionBytes;
       if (!tooOld && !tooMuch) break;
       through = lastOffset;
     }
     return through;
+  }
+
+  /** When the segment `file` was started (its header's time), or null when its header cannot be read. */
+  private startedMs(file: string): number | null {
+    const fd = this.storage.openForRead(file);
+    try {
+      const fixed = Buffer.alloc(SEGMENT_HEADER_FIXED_BYTES);
+      if (!readAll(this.storage, fd, fixed, 0)) return null;
+      const whole = Buffer.alloc(Math.max(SEGMENT_HEADER_FIXED_BYTES, Math.min(fixed.readUInt32LE(12), SEGMENT_HEADER_BYTES_MAX)));
+      if (!readAll(this.storage, fd, whole, 0)) return null;
+      const header = decodeSegmentHeader(whole);
+      return 'problem' in header ? null : header.createdMs;
+    } finally {
+      this.storage.close(fd);
+    }
   }
 }

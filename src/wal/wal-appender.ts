@@ -12,6 +12,7 @@
  */
 import path from 'node:path';
 import { assert, verify } from '../assert.js';
+import type { Clock } from '../clock.js';
 import type { EventCodec } from '../codec/event-codec.js';
 import { MetaLogError } from '../errors.js';
 import { PREALLOCATE_STEP_BYTES } from '../limits.js';
@@ -57,6 +58,8 @@ export class WalAppender {
     private readonly segmentBytes: number,
     segments: readonly VerifiedSegment[],
     nextOffset: number,
+    /** The store's clock: a segment's header records when it was started (its predecessor's seal time). */
+    private readonly clock: Clock,
   ) {
     storage.mkdirp(walDir);
     this.nextOffsetValue = nextOffset;
@@ -92,7 +95,7 @@ export class WalAppender {
   private createSegment(baseOffset: number): OpenSegment {
     const name = segmentFileName(baseOffset);
     const finalPath = path.join(this.walDir, name);
-    const header = encodeSegmentHeader(baseOffset, Date.now(), this.codec.fingerprint, this.codec.writerSchemaJson);
+    const header = encodeSegmentHeader(baseOffset, this.clock.nowMs(), this.codec.fingerprint, this.codec.writerSchemaJson);
     try {
       writeFileDurably(this.storage, finalPath, [header]);
     } catch (error) {

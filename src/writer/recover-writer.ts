@@ -94,7 +94,7 @@ export function recoverWriter(
       { file: walDir, offset: scan.nextOffset },
     );
   }
-  const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset);
+  const appender = new WalAppender(storage, walDir, EventCodec.current(), config.segmentBytes, scan.segments, scan.nextOffset, clock);
   const core = new WriterCore(config, state, appender, index, stats, clock);
   return {
     core,

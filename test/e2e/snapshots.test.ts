@@ -8,6 +8,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
+import { ManualClock } from '../../src/clock.js';
 import { MetaLogError } from '../../src/errors.js';
 import { listSnapshots, readSnapshotFile, writeSnapshotFile } from '../../src/snapshot/snapshot-file.js';
 import { storageFor } from '../../src/wal/storage.js';
@@ -161,6 +162,29 @@ test('compaction deletes only segments a kept snapshot covers; open then starts 
   const error = await t.throwsAsync(MetaLog.open(config), { instanceOf: MetaLogError });
   t.is(error?.code, 'CORRUPT_WAL');
   t.regex(error?.message ?? '', /no usable snapshot/);
+});
+
+test('history retention counts on the store\'s clock: sealed segments go once they are older than historyRetentionMs', async (t) => {
+  const dir = tmpDir(t);
+  const clock = new ManualClock(1_000_000_000);
+  const log = await openStore(t, { dir, ...manual, segmentBytes: 64 * 1024, historyRetentionMs: 3_600_000, snapshotsRetained: 1 }, { clock });
+  await log.createTopic({ name: 'x', partitions: 4 });
+  const walDir = path.join(dir, 'wal');
+  const segments = (): string[] => fs.readdirSync(walDir).filter((name) => name.endsWith('.log')).sort();
+  for (let round = 0; round < 40; round++) {
+    await Promise.all(Array.from({ length: 100 }, (_, i) => log.commitOffsets(`g${i % 50}`, [{ topic: 'x', partition: i % 4, offset: round * 100 + i, metadata: 'padding-'.repeat(4) }])));
+  }
+  const rolled = segments();
+  t.true(rolled.length >= 3, `the WAL rolled (${rolled.length} segments)`);
+  // An hour less a millisecond after the segments were sealed: all history is kept.
+  clock.advance(3_599_999);
+  t.is((await log.snapshot()).compactThrough, null);
+  t.deepEqual(segments(), rolled);
+  // A millisecond later the sealed segments are an hour old, and the next snapshot lets them go.
+  clock.advance(1);
+  await log.commitOffsets('g1', [{ topic: 'x', partition: 1, offset: 99999 }]);
+  t.not((await log.snapshot()).compactThrough, null);
+  t.deepEqual(segments(), rolled.slice(-1), 'only the open segment is left');
 });
 
 test('automatic snapshots by event count', async (t) => {

@@ -3,6 +3,7 @@
  * same codec, framing and appender the writer uses, into any Storage (usually MemoryStorage).
  */
 import { EventCodec } from '../../src/codec/event-codec.js';
+import { SYSTEM_CLOCK } from '../../src/clock.js';
 import { EVENT_SCHEMA_VERSION, type EventBody } from '../../src/codec/event-schema.js';
 import { RECORD_HEADER_BYTES, sealRecord } from '../../src/wal/format.js';
 import type { Storage } from '../../src/wal/storage.js';
@@ -45,7 +46,7 @@ export function commitEvent(groupId: string, topic: string, partition: number, o
  */
 export function appendEvents(storage: Storage, events: EventBody[], options: { segmentBytes?: number; codec?: EventCodec; firstOffset?: number } = {}): PlacedRecord[] {
   const codec = options.codec ?? EventCodec.current();
-  const appender = new WalAppender(storage, WAL_DIR, codec, options.segmentBytes ?? 64 * 1024 * 1024, [], options.firstOffset ?? 0);
+  const appender = new WalAppender(storage, WAL_DIR, codec, options.segmentBytes ?? 64 * 1024 * 1024, [], options.firstOffset ?? 0, SYSTEM_CLOCK);
   const placed: PlacedRecord[] = [];
   const buffer = Buffer.alloc(64 * 1024);
   for (const event of events) {
