@@ -1,7 +1,9 @@
 /**
  * The flush-interval sweep: the same commit load under each durability setting, so a user can trade
  * latency and throughput against how much an OS crash or power loss may take back (README, "Choosing
- * durability"). Each setting: 64 callers in flight (throughput) and one caller at a time (latency).
+ * durability"). Each setting: 64 callers in flight (throughput) and one caller at a time (latency). In
+ * interval mode, also the longest an acknowledged write waited for its fdatasync while the 64 callers
+ * kept the writer busy (the flush rule promises flushIntervalMs plus scheduling noise).
  */
 import { MetaLog } from '../src/api/metalog.js';
 import type { MetaLogConfigInput } from '../src/config.js';
@@ -26,7 +28,8 @@ export async function benchDurabilitySweep(sizes: { inFlightCommits: number; seq
       await log.createTopic({ name: 'bench', partitions: 1 });
       const commit = (offset: number): Promise<void> => log.commitOffsets('sweep', [{ topic: 'bench', partition: 0, offset }]);
       await drive(1000, 64, commit);
-      const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i), `sweep ${setting.label}, 64 in flight`);
+      const unsynced = new UnsyncedWatch(log);
+      const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i).then(unsynced.observe), `sweep ${setting.label}, 64 in flight`);
       const histogram = latencyHistogram();
       for (let i = 0; i < sizes.sequentialCommits; i++) {
         const started = process.hrtime.bigint();
@@ -45,9 +48,42 @@ export async function benchDurabilitySweep(sizes: { inFlightCommits: number; seq
         { workload, metric: '1 at a time p50', value: latency.p50, unit: 'ms', higherIsBetter: false },
         { workload, metric: '1 at a time p99', value: latency.p99, unit: 'ms', higherIsBetter: false },
       );
+      if (setting.config.durability === 'interval') {
+        const flushIntervalMs = setting.config.flushIntervalMs ?? 100;
+        rows.push({ workload, metric: `longest un-synced ack (flush every ${flushIntervalMs} ms), 64 in flight`, value: unsynced.longestMs, unit: 'ms', higherIsBetter: false });
+      }
     } finally {
       cleanup();
     }
   }
   return rows;
+}
+
+/**
+ * Watches, at every acknowledgement, how long acknowledged offsets wait to become durable: the time an
+ * offset was first seen acknowledged, until the first acknowledgement after which the durable offset
+ * covers it. Seen from the caller's side, so it includes the hand-off back from the writer.
+ */
+class UnsyncedWatch {
+  /** Acknowledged offsets not yet seen durable: (highest offset acknowledged, when), oldest first. */
+  private readonly waiting: { offset: number; sinceMs: number }[] = [];
+  private head = 0;
+  private seenLast = -1;
+  longestMs = 0;
+
+  constructor(private readonly log: MetaLog) {}
+
+  readonly observe = (): void => {
+    const nowMs = performance.now();
+    const last = this.log.lastOffset;
+    if (last > this.seenLast) {
+      this.waiting.push({ offset: last, sinceMs: nowMs });
+      this.seenLast = last;
+    }
+    const durable = this.log.durableOffset;
+    while (this.head < this.waiting.length && this.waiting[this.head].offset <= durable) {
+      this.longestMs = Math.max(this.longestMs, nowMs - this.waiting[this.head].sinceMs);
+      this.head++;
+    }
+  };
 }
