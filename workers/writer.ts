@@ -76,8 +76,8 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
     else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
     else closing = true;
   };
-  // Runs until a Close command arrives; every pass either processes a batch or sleeps. Whether a pass
-  // ends with an fdatasync is decided in one place, `core.finishBatch` (the flush rule), busy or idle.
+  // Runs until a Close command arrives; every pass either processes a batch or sleeps. After every pass,
+  // busy or idle, the interval flush rule (`core.intervalSyncDue`) decides whether to fdatasync now.
   for (;;) {
     core.startBatch();
     let read = 0;
@@ -96,6 +96,7 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
     }
     const record = core.finishBatch();
     if (record !== null) publish(record);
+    if (core.intervalSyncDue()) publish(core.syncInterval());
     if (closing) return;
     if (read > 0) continue;
     commandRing.waitForData(core.idleWaitMs());

@@ -186,20 +186,25 @@ export class WriterCore {
   }
 
   /**
-   * Appends the batch (one write), makes it durable when the flush rule says so (see `syncDue`), and
-   * returns the BATCH record that acknowledges it, or null when the batch had nothing to acknowledge and
-   * nothing was synced (an idle pass). On failure the batch's events are rolled back and their commands
-   * fail.
+   * Appends the batch (one write), fdatasyncs it first when its acknowledgement must wait for that
+   * (mode 'fsync', or `sync()` asked), and returns the BATCH record that acknowledges it, or null when
+   * the batch had nothing to acknowledge (an idle pass). On failure the batch's events are rolled back
+   * and their commands fail. The fdatasync of mode 'interval' is not this batch's business: see
+   * `intervalSyncDue`.
    */
   finishBatch(): Buffer | null {
+    return this.closeBatch(false);
+  }
+
+  /** Finishes the batch; with `always`, publishes a record even with nothing to acknowledge. */
+  private closeBatch(always: boolean): Buffer | null {
     if (this.recordCount > 0) this.appendBatch();
-    const mustSync = this.syncDue(this.clock.nowMs());
-    if (mustSync) this.syncNowOrFail();
-    if (!mustSync && !this.batchHasWork()) {
+    if (this.syncBeforeAck()) this.syncNowOrFail();
+    if (!always && !this.batchHasWork()) {
       this.undo.length = 0;
       return null;
     }
-    // Written (and durable where the rule asked for it): show it to every thread before acknowledging it.
+    // Written (and durable where the mode asks for it): show it to every thread before acknowledging it.
     if (this.batchEvents.length > 0) {
       for (const event of this.batchEvents) this.index.applyEvent(event);
       this.index.publish();
@@ -300,23 +305,40 @@ export class WriterCore {
   }
 
   /**
-   * The flush rule, the one place it is decided: written bytes are fdatasync-ed at the end of this pass
-   * when the mode is 'fsync', when `sync()` asked for it, or, in mode 'interval', when flushIntervalMs
-   * has passed since the last fdatasync, whatever the command ring still holds (a writer kept busy by
-   * a steady stream of commands still syncs on time). Never once read-only: after a failed fdatasync
-   * the kernel may have dropped the dirty pages and cleared the error, so a retry could report success
-   * for data that is gone.
+   * True when the batch's acknowledgement must wait for an fdatasync: mode 'fsync', or `sync()` asked.
+   * Never once read-only: after a failed fdatasync the kernel may have dropped the dirty pages and
+   * cleared the error, so a retry could report success for data that is gone.
    */
-  syncDue(nowMs: number): boolean {
-    if (this.readOnlyCause !== null || !this.dirty) return false;
-    if (this.config.durability === 'fsync' || this.syncRequested) return true;
-    return this.config.durability === 'interval' && nowMs - this.lastSyncMs >= this.config.flushIntervalMs;
+  private syncBeforeAck(): boolean {
+    return this.readOnlyCause === null && this.dirty && (this.config.durability === 'fsync' || this.syncRequested);
+  }
+
+  /**
+   * The flush rule of mode 'interval' (DESIGN §6), decided here only: written bytes are fdatasync-ed once
+   * flushIntervalMs has passed since the last fdatasync, by the store's clock. The writer asks after
+   * every pass, busy or idle, so a writer kept busy by a full command ring still syncs on time; the
+   * batch it just acknowledged did not wait for it (that is what mode 'interval' trades).
+   */
+  intervalSyncDue(): boolean {
+    if (this.readOnlyCause !== null || !this.dirty || this.config.durability !== 'interval') return false;
+    return this.clock.nowMs() - this.lastSyncMs >= this.config.flushIntervalMs;
   }
 
   /** How long the idle writer may sleep before an interval fdatasync falls due (by the store's clock). */
   idleWaitMs(): number {
     if (!this.dirty || this.config.durability !== 'interval') return 1000;
     return Math.max(0, this.config.flushIntervalMs - (this.clock.nowMs() - this.lastSyncMs));
+  }
+
+  /** The interval fdatasync outside a batch; returns an empty BATCH record carrying the new durable offset. */
+  syncInterval(): Buffer {
+    this.startBatch();
+    const failure = this.syncAppender();
+    if (failure !== null) this.becomeReadOnly(failure);
+    // An empty batch with nothing to acknowledge still tells every handle the new durable offset.
+    const record = this.closeBatch(true);
+    assert(record !== null, 'a sync pass always publishes its durable offset');
+    return record;
   }
 
   /** Syncs (unless read-only: never retry fdatasync after it failed) and closes the WAL. */
