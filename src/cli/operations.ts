@@ -6,36 +6,29 @@
  * process has it open: there the broker's own `log.snapshot()` is the way. backup, restore, diff and
  * verify only read files and are safe beside a running store.
  */
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../api/metalog.js';
 import { backupStore, restoreStore, type RestorePoint } from '../backup/backup.js';
-import { MetaLogError } from '../errors.js';
 import { Progress } from './progress.js';
 import { diffStates } from '../history/diff.js';
 import { firstWalOffset, foldWalInto, startFold } from '../snapshot/fold.js';
 import { emptyFoldTarget, stateDigest } from '../snapshot/index-image.js';
 import { listSnapshots, readSnapshotFile, SnapshotDamage, type SnapshotMeta } from '../snapshot/snapshot-file.js';
-import { NodeStorage } from '../wal/storage.js';
+import type { Storage } from '../wal/storage.js';
+import { print } from './cli-support.js';
 
-/** Prints `result` as JSON, or the lines for people. */
-function print(json: boolean, result: unknown, lines: string[]): void {
-  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${lines.join('\n')}\n`);
-}
-
-function segmentCount(dir: string): number {
+function segmentCount(dir: string, storage: Storage): number {
   const walDir = path.join(dir, 'wal');
-  return fs.existsSync(walDir) ? fs.readdirSync(walDir).filter((name) => name.endsWith('.log')).length : 0;
+  return storage.exists(walDir) ? storage.readdir(walDir).filter((name) => name.endsWith('.log')).length : 0;
 }
 
 /** `snapshot <dir>`: opens the store, writes a snapshot of everything, compacts per its retention, closes. */
-export async function snapshotCommand(dir: string, json: boolean, retention: { historyRetentionMs?: number; historyRetentionBytes?: number } = {}): Promise<number> {
-  const before = segmentCount(dir);
+export async function snapshotCommand(dir: string, json: boolean, storage: Storage, retention: { historyRetentionMs?: number; historyRetentionBytes?: number } = {}): Promise<number> {
+  const before = segmentCount(dir, storage);
   const log = await MetaLog.open({ dir, snapshotEveryEvents: 0, snapshotIntervalMs: 0, ...retention });
   try {
     const result = await log.snapshot();
-    const removedSegments = before - segmentCount(dir);
+    const removedSegments = before - segmentCount(dir, storage);
     print(json, { ...result, removedSegments }, [
       `snapshot ${result.file}: state at offset ${result.lastOffset}, ${result.bytes} bytes (fold ${result.foldMs.toFixed(0)} ms, write ${result.writeMs.toFixed(0)} ms)`,
       `removed ${result.removedSnapshots.length} older snapshots and ${removedSegments} WAL segments`,
@@ -47,9 +40,9 @@ export async function snapshotCommand(dir: string, json: boolean, retention: { h
 }
 
 /** `backup <dir> <dest>`: copies the store's snapshots and WAL (safe while it runs) and verifies the copy. */
-export async function backupCommand(dir: string, dest: string, json: boolean): Promise<number> {
+export async function backupCommand(dir: string, dest: string, json: boolean, storage: Storage): Promise<number> {
   const progress = new Progress('backup: files');
-  const report = await backupStore(dir, dest, undefined, (copied, total, name) => progress.update(copied, total, name)).finally(() => progress.finish());
+  const report = await backupStore(dir, dest, undefined, (copied, total, name) => progress.update(copied, total, name), storage).finally(() => progress.finish());
   print(json, report, [
     `backup of offsets ${report.firstOffset}..${report.lastOffset} in ${dest}: ${report.segments} segments, ${report.snapshots.length} snapshots, ${report.bytes} bytes, verified`,
   ]);
@@ -57,11 +50,11 @@ export async function backupCommand(dir: string, dest: string, json: boolean): P
 }
 
 /** `restore <src> <dir> [--to N | --to-time T]`: a new store at `dir` with the state of `src` at that point. */
-export function restoreCommand(src: string, dir: string, point: RestorePoint, json: boolean): number {
+export function restoreCommand(src: string, dir: string, point: RestorePoint, json: boolean, storage: Storage): number {
   const progress = new Progress('restore: segments');
   let report: ReturnType<typeof restoreStore>;
   try {
-    report = restoreStore(src, dir, point, (index, total, name) => progress.update(index, total, name));
+    report = restoreStore(src, dir, point, (index, total, name) => progress.update(index, total, name), storage);
   } finally {
     progress.finish();
   }
@@ -72,8 +65,8 @@ export function restoreCommand(src: string, dir: string, point: RestorePoint, js
 }
 
 /** `diff <dir> <from> <to>`: what changed between two offsets. */
-export function diffCommand(dir: string, from: number, to: number, json: boolean): number {
-  const diff = diffStates(dir, from, to);
+export function diffCommand(dir: string, from: number, to: number, json: boolean, storage: Storage): number {
+  const diff = diffStates(dir, from, to, storage);
   const kinds = ['topics', 'brokers', 'groups', 'offsets', 'watermarks', 'segments', 'transactions'] as const;
   print(json, diff, [
     `from offset ${from} to ${to}:`,
@@ -98,14 +91,13 @@ export interface SnapshotCheck {
  * folded to its offset (from offset 0, or from the oldest sound snapshot when the WAL before it was
  * compacted). Read-only.
  */
-export function verifySnapshots(dir: string): SnapshotCheck[] {
-  const storage = new NodeStorage();
+export function verifySnapshots(dir: string, storage: Storage): SnapshotCheck[] {
   const walDir = path.join(dir, 'wal');
   const checks: SnapshotCheck[] = [];
   const sound: { file: string; meta: SnapshotMeta }[] = [];
-  for (const { file, lastOffset } of [...listSnapshots(dir)].reverse()) {
+  for (const { file, lastOffset } of [...listSnapshots(dir, storage)].reverse()) {
     try {
-      sound.push({ file, meta: readSnapshotFile(file, () => null) });
+      sound.push({ file, meta: readSnapshotFile(file, () => null, undefined, storage) });
     } catch (error) {
       if (!(error instanceof SnapshotDamage)) throw error;
       checks.push({ file: path.basename(file), lastOffset, verdict: 'damaged', reason: error.reason });
@@ -132,30 +124,4 @@ export function verifySnapshots(dir: string): SnapshotCheck[] {
       : { file: path.basename(file), lastOffset: meta.lastOffset, verdict: 'digest-mismatch', reason: `snapshot ${meta.digest} vs WAL ${digest}` });
   }
   return checks.sort((a, b) => b.lastOffset - a.lastOffset);
-}
-
-/** Parses a `--to-time` value: milliseconds since the epoch, or an ISO date. */
-export function parseTime(text: string): number | null {
-  if (/^\d+$/.test(text)) return Number(text);
-  const parsed = Date.parse(text);
-  return Number.isNaN(parsed) ? null : parsed;
-}
-
-/** The message a failed operation prints. */
-export function failureMessage(error: unknown): string {
-  return error instanceof MetaLogError ? `${error.code}: ${error.message}` : (error as Error).message;
-}
-
-/**
- * `bench [args]`: runs the load test (bench/run.ts, built next to this CLI in a source checkout; its
- * dependencies are development ones, so an installed package does not carry it).
- */
-export function benchCommand(args: string[]): number {
-  const runner = new URL('../../bench/run.js', import.meta.url).pathname;
-  if (!fs.existsSync(runner)) {
-    process.stderr.write('metalog bench: the load test ships with the source checkout (npm install && npm run bench)\n');
-    return 1;
-  }
-  const child = spawnSync(process.execPath, ['--expose-gc', runner, ...args], { stdio: 'inherit' });
-  return child.status ?? 1;
 }

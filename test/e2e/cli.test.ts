@@ -56,6 +56,53 @@ test('usage errors exit 2; --help lists every config option', (t) => {
   for (const name of Object.keys(CONFIG_OPTIONS)) t.true(help.stdout.includes(name), name);
 });
 
+test('every command has --help listing its options; unknown commands and options are usage errors', (t) => {
+  const expected: Record<string, string[]> = {
+    inspect: ['<dir>', '--json'],
+    verify: ['<dir>', '--json'],
+    repair: ['<dir>', '--json'],
+    dump: ['<dir>', '--type', '--from', '--to'],
+    history: ['<dir>', '--topic', '--group', '--broker', '--transactional-id', '--type'],
+    state: ['<dir>', '--at', '--json'],
+    diff: ['<dir>', '<from>', '<to>', '--json'],
+    snapshot: ['<dir>', '--json'],
+    compact: ['<dir>', '--retention-ms', '--retention-bytes', '--json'],
+    backup: ['<dir>', '<dest>', '--json'],
+    restore: ['<src>', '<dir>', '--to', '--to-time', '--json'],
+  };
+  const overview = metalog('--help').stdout;
+  for (const [command, options] of Object.entries(expected)) {
+    t.true(overview.includes(`  ${command} `), `--help lists ${command}`);
+    const help = metalog(command, '--help');
+    t.is(help.status, 0, command);
+    for (const option of options) t.true(help.stdout.includes(option), `${command} --help lists ${option}`);
+  }
+  const serve = metalog('metrics', 'serve', '--help');
+  for (const option of ['<dir>', '--port', '--host']) t.true(serve.stdout.includes(option), `metrics serve --help lists ${option}`);
+  t.is(metalog('inspect', '/tmp', '--bogus').status, 2);
+  t.regex(metalog('inspect', '/tmp', '--bogus').stderr, /unknown option '--bogus'/);
+  t.is(metalog('state').status, 2, 'a missing argument');
+  t.is(metalog('inspect', '/tmp', 'extra').status, 2, 'an argument too many');
+  t.is(metalog('restore', '/a', '/b', '--to', '1', '--to-time', '2').status, 2, '--to and --to-time exclude each other');
+  t.is(metalog('bench').status, 2, 'the load test is npm run bench, not an installed command');
+});
+
+test('commands that read a store refuse a folder that is missing or holds no store (exit 1), instead of showing an empty one', (t) => {
+  const missing = path.join(tmpDir(t), 'no-such-store');
+  const empty = tmpDir(t);
+  for (const args of [['state'], ['inspect'], ['verify'], ['dump'], ['history', '--topic', 't'], ['diff', '0', '0'], ['snapshot'], ['compact']]) {
+    for (const dir of [missing, empty]) {
+      const [command, ...rest] = args;
+      const result = metalog(command, dir, ...rest);
+      t.is(result.status, 1, `${command} ${dir}`);
+      t.regex(result.stderr, /INVALID_REQUEST: .*(does not exist|holds no store)/, `${command} ${dir}`);
+    }
+  }
+  t.is(metalog('backup', missing, path.join(empty, 'copy')).status, 1);
+  t.is(metalog('restore', missing, path.join(empty, 'copy')).status, 1);
+  t.false(fs.existsSync(missing), 'nothing was created');
+});
+
 test('README documents every config option with its default', (t) => {
   const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   for (const [name, spec] of Object.entries(CONFIG_OPTIONS)) {

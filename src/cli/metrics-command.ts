@@ -8,8 +8,8 @@
  * metrics. A store open elsewhere is refused (exit 1) with a message that says so; its owner serves its
  * metrics with `serveMetrics`.
  *
- * Called by: src/cli/main.ts, which owns the usage text and the exit code; this module owns the
- * command's options and its run.
+ * Called by: src/cli/main.ts, which declares the command's options and owns the exit code; this module
+ * owns the command's run.
  */
 import type { AddressInfo } from 'node:net';
 import { MetaLog } from '../api/metalog.js';
@@ -26,25 +26,6 @@ export interface MetricsServeOptions {
   dir: string;
   port: number;
   host: string;
-}
-
-/** Parses `serve <dir> [--port N] [--host H]` (the arguments after `metrics`), or returns the usage error. */
-export function parseMetricsServeArgs(args: readonly string[]): MetricsServeOptions | string {
-  const [subcommand, dir, ...rest] = args;
-  if (subcommand !== 'serve') return 'the only metrics command is: metrics serve <dir> [--port N] [--host H]';
-  if (dir === undefined || dir.startsWith('--')) return 'metrics serve needs the store directory';
-  const options: MetricsServeOptions = { dir, port: METRICS_PORT_DEFAULT, host: METRICS_HOST_DEFAULT };
-  for (let index = 0; index < rest.length; index += 2) {
-    const [option, value] = [rest[index], rest[index + 1]];
-    if (value === undefined) return `${option} needs a value`;
-    if (option === '--port') {
-      const port = Number(value);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) return '--port takes a TCP port (0 to 65535; 0 picks a free one)';
-      options.port = port;
-    } else if (option === '--host') options.host = value;
-    else return `unknown option ${option}`;
-  }
-  return options;
 }
 
 /**
