@@ -132,6 +132,8 @@ function registerWriterMetrics(registry: Registry, block: StatsBlock): void {
   registerSharedHistogram(registry, 'metalog_wal_fdatasync_seconds', 'Duration of one fdatasync of the WAL (per batch in fsync mode, per interval, at sync() and close).', () => writer().fdatasyncSeconds);
   registerSharedHistogram(registry, 'metalog_batch_records', 'Records appended per batch (batches that appended something).', () => writer().batchRecords);
   registerSharedHistogram(registry, 'metalog_batch_bytes', 'Bytes appended per batch (batches that appended something).', () => writer().batchBytes);
+  registerSharedHistogram(registry, 'metalog_wal_unsynced_seconds', 'At each fdatasync of the WAL: how long the oldest bytes it made durable had waited since they were written.', () => writer().unsyncedSeconds);
+  registerStoreGauge(registry, { name: 'metalog_wal_unsynced_max_seconds', help: 'The longest written bytes have waited for their fdatasync since open.', read: () => writer().unsyncedSecondsMax });
 }
 
 function registerCommandMetrics(registry: Registry, source: StoreMetricsSource): void {

@@ -34,11 +34,13 @@ const SCALAR = Object.freeze({
   eventRingFullWaitSeconds: 6,
   /** Attached handles evicted for holding the event ring full (see workers/writer.ts). */
   handleEvictions: 7,
+  /** A gauge: the longest written bytes have waited for their fdatasync since open (see unsyncedSeconds). */
+  unsyncedSecondsMax: 8,
 });
-const SCALAR_COUNT = 8;
+const SCALAR_COUNT = 9;
 
 /** Histograms of the block. */
-const HISTOGRAM = Object.freeze({ appendSeconds: 0, fdatasyncSeconds: 1, batchRecords: 2, batchBytes: 3 });
+const HISTOGRAM = Object.freeze({ appendSeconds: 0, fdatasyncSeconds: 1, batchRecords: 2, batchBytes: 3, unsyncedSeconds: 4 });
 
 /**
  * Bucket bounds. Latencies from 50 µs (a write to the page cache) to 10 s (a disk in trouble); sizes in
@@ -52,7 +54,7 @@ const BATCH_BYTES_BOUNDS = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194
 export function allocateWriterStats(): SharedArrayBuffer {
   return StatsBlock.create({
     scalarCount: SCALAR_COUNT,
-    histogramBounds: [LATENCY_BOUNDS_SECONDS, LATENCY_BOUNDS_SECONDS, BATCH_RECORDS_BOUNDS, BATCH_BYTES_BOUNDS],
+    histogramBounds: [LATENCY_BOUNDS_SECONDS, LATENCY_BOUNDS_SECONDS, BATCH_RECORDS_BOUNDS, BATCH_BYTES_BOUNDS, LATENCY_BOUNDS_SECONDS],
   }).buffer;
 }
 
@@ -70,11 +72,17 @@ export interface BatchMeasures {
   appendSeconds: number;
   /** Duration of the batch's fdatasync, or -1 when it made none (or it failed). */
   fdatasyncSeconds: number;
+  /**
+   * With that fdatasync: how long the oldest bytes it made durable had been written (from the end of the
+   * first append after the previous fdatasync to the end of this one); -1 without one. The flush rule
+   * of mode 'interval' bounds it by about flushIntervalMs plus a batch and an fdatasync.
+   */
+  unsyncedSeconds: number;
 }
 
 /** A fresh, empty `BatchMeasures`. */
 export function emptyBatchMeasures(): BatchMeasures {
-  return { commands: 0, appendedRecords: 0, appendedBytes: 0, appendSeconds: 0, fdatasyncSeconds: -1 };
+  return { commands: 0, appendedRecords: 0, appendedBytes: 0, appendSeconds: 0, fdatasyncSeconds: -1, unsyncedSeconds: -1 };
 }
 
 /** The writer thread's side: records batches, fdatasyncs and waits into the block. */
@@ -82,6 +90,7 @@ export class WriterStatsRecorder {
   private readonly block: StatsBlock;
   private readonly counters: StoreCounters;
   private readonly slowFdatasyncSeconds: number;
+  private unsyncedSecondsMax = 0;
 
   /**
    * @param statsBuffer the block from `allocateWriterStats`; this recorder claims its writer role.
@@ -108,12 +117,14 @@ export class WriterStatsRecorder {
       block.observe(HISTOGRAM.batchBytes, measures.appendedBytes);
     }
     if (measures.fdatasyncSeconds >= 0) this.observeFdatasync(measures.fdatasyncSeconds);
+    if (measures.unsyncedSeconds >= 0) this.observeUnsynced(measures.unsyncedSeconds);
     block.endUpdate();
     measures.commands = 0;
     measures.appendedRecords = 0;
     measures.appendedBytes = 0;
     measures.appendSeconds = 0;
     measures.fdatasyncSeconds = -1;
+    measures.unsyncedSeconds = -1;
   }
 
   /** Records an fdatasync outside a batch (the one at close). */
@@ -138,6 +149,14 @@ export class WriterStatsRecorder {
     this.counters.countCommandError(code);
   }
 
+  private observeUnsynced(seconds: number): void {
+    this.block.observe(HISTOGRAM.unsyncedSeconds, seconds);
+    if (seconds <= this.unsyncedSecondsMax) return;
+    // Kept here too: the block's own value is not read back inside an update section.
+    this.unsyncedSecondsMax = seconds;
+    this.block.set(SCALAR.unsyncedSecondsMax, seconds);
+  }
+
   private observeFdatasync(seconds: number): void {
     this.block.observe(HISTOGRAM.fdatasyncSeconds, seconds);
     if (seconds > this.slowFdatasyncSeconds) {
@@ -156,10 +175,12 @@ export interface WriterStats {
   eventRingFullWaits: number;
   eventRingFullWaitSeconds: number;
   handleEvictions: number;
+  unsyncedSecondsMax: number;
   appendSeconds: HistogramSnapshot;
   fdatasyncSeconds: HistogramSnapshot;
   batchRecords: HistogramSnapshot;
   batchBytes: HistogramSnapshot;
+  unsyncedSeconds: HistogramSnapshot;
 }
 
 /** Reads the whole block (one published state) on any thread. */
@@ -173,10 +194,12 @@ export function readWriterStats(block: StatsBlock): WriterStats {
     eventRingFullWaits: scalars[SCALAR.eventRingFullWaits],
     eventRingFullWaitSeconds: scalars[SCALAR.eventRingFullWaitSeconds],
     handleEvictions: scalars[SCALAR.handleEvictions],
+    unsyncedSecondsMax: scalars[SCALAR.unsyncedSecondsMax],
     appendSeconds: histograms[HISTOGRAM.appendSeconds],
     fdatasyncSeconds: histograms[HISTOGRAM.fdatasyncSeconds],
     batchRecords: histograms[HISTOGRAM.batchRecords],
     batchBytes: histograms[HISTOGRAM.batchBytes],
+    unsyncedSeconds: histograms[HISTOGRAM.unsyncedSeconds],
   };
 }
 

@@ -67,6 +67,8 @@ export class WriterCore {
   private durableOffset: number;
   /** Bytes written since the last fdatasync. */
   private dirty = false;
+  /** When (performance.now) the oldest bytes not yet fdatasync-ed were written; for the un-synced measure. */
+  private dirtySinceMs = 0;
   /** When (by the store's clock) the WAL was last fdatasync-ed, or the writer started. */
   private lastSyncMs: number;
   /** Set once the writer may no longer write; the cause of every later rejection. */
@@ -226,6 +228,7 @@ export class WriterCore {
     const startedMs = performance.now();
     try {
       this.appender.append(this.frames, 0, this.framesBytes, this.recordCount);
+      if (!this.dirty) this.dirtySinceMs = performance.now();
       this.dirty = true;
     } catch (error) {
       this.failBatch(error);
@@ -250,7 +253,9 @@ export class WriterCore {
     } catch (error) {
       return error;
     }
-    this.measures.fdatasyncSeconds = (performance.now() - startedMs) / 1000;
+    const syncedMs = performance.now();
+    this.measures.fdatasyncSeconds = (syncedMs - startedMs) / 1000;
+    if (this.dirty) this.measures.unsyncedSeconds = (syncedMs - this.dirtySinceMs) / 1000;
     this.dirty = false;
     this.lastSyncMs = this.clock.nowMs();
     this.durableOffset = this.appender.nextOffset - 1;

@@ -32,6 +32,8 @@ const FAMILIES: Record<string, string> = {
   metalog_wal_fdatasync_seconds: 'histogram',
   metalog_batch_records: 'histogram',
   metalog_batch_bytes: 'histogram',
+  metalog_wal_unsynced_seconds: 'histogram',
+  metalog_wal_unsynced_max_seconds: 'gauge',
   metalog_command_errors_total: 'counter',
   metalog_command_ring_full_commands_total: 'counter',
   metalog_command_ring_full_wait_seconds_total: 'counter',
@@ -105,6 +107,10 @@ test('counters follow the writes: one awaited write is one batch, appended and f
   t.is(grew('metalog_events_appended_total'), writes);
   t.is(grew('metalog_batches_total'), writes);
   t.is(grew('metalog_wal_fdatasync_seconds_count'), writes, 'every batch was fdatasync-ed');
+  t.is(grew('metalog_wal_unsynced_seconds_count'), writes, 'each fdatasync made newly written bytes durable');
+  // Each batch's bytes waited at least their own fdatasync, so the sums are ordered.
+  t.true(grew('metalog_wal_unsynced_seconds_sum') >= grew('metalog_wal_fdatasync_seconds_sum'));
+  t.true(value(after, 'metalog_wal_unsynced_max_seconds') > 0);
   t.is(grew('metalog_wal_append_seconds_count'), writes);
   t.is(grew('metalog_batch_records_count'), writes);
   t.is(grew('metalog_batch_records_sum'), writes);
