@@ -14,6 +14,10 @@
  * at or before it, the segments after that snapshot up to the point, the last one cut right after the
  * point's record; then folds the result to prove it ends exactly there.
  *
+ * A crash midway: the destination keeps a marker (copy-marker.ts) from before its first file until all
+ * of it is durable, and open and restore refuse a folder that has it, so a half copy never passes for a
+ * whole store.
+ *
  * Failures: every file goes through `Storage`. An I/O error (a full disk at the destination, EIO) fails
  * the backup or restore with KAFKA_STORAGE_ERROR naming the destination, the I/O error as its cause,
  * after the destination folder was removed; if even the removal fails, the error says so and that the
@@ -25,9 +29,10 @@ import { MetaLogError } from '../errors.js';
 import { foldTo } from '../history/state-at.js';
 import { firstWalOffset } from '../snapshot/fold.js';
 import { listSnapshots, readSnapshotFile, SNAPSHOT_DIR, SnapshotDamage } from '../snapshot/snapshot-file.js';
-import { copyFile, copyFileYielding, isIoError, isPathError, syncFile } from '../wal/durable-file.js';
+import { copyFile, copyFileYielding, isIoError, isPathError, syncFile, writeFileDurably } from '../wal/durable-file.js';
 import { decodeSegmentHeader, readRecord, segmentFilesOf, type SegmentFile } from '../wal/format.js';
 import { scanWal } from '../wal/recovery.js';
+import { COPY_MARKER, refuseUnfinishedCopy } from './copy-marker.js';
 import { storageFor, type Storage } from '../wal/storage.js';
 
 /** What a backup holds, checked when it was taken. */
@@ -74,6 +79,7 @@ function prepareEmpty(storage: Storage, dir: string, what: string): void {
   }
   try {
     storage.mkdirp(path.join(dir, 'wal'));
+    writeFileDurably(storage, path.join(dir, COPY_MARKER), [Buffer.from(`${what}: a copy in progress; it did not finish while this file is here\n`)]);
   } catch (error) {
     if (isPathError(error)) throw new MetaLogError('INVALID_REQUEST', `cannot create ${what} ${dir}: ${error.code}`, { file: dir, field: 'dest' }, error);
     throw failedCopy(error, `cannot create ${what} ${dir}`, dir);
@@ -90,6 +96,9 @@ function makeDurable(storage: Storage, dir: string): void {
   }
   storage.fsyncDir(dir);
   storage.fsyncDir(path.dirname(dir));
+  // Only now, with every file and folder durable, is the copy whole: take its marker away, durably.
+  storage.unlink(path.join(dir, COPY_MARKER));
+  storage.fsyncDir(dir);
 }
 
 /** The error of a failed copy: an I/O error becomes KAFKA_STORAGE_ERROR naming `file`; others stay as they are. */
@@ -234,6 +243,7 @@ export function restoreStore(
   }
   const srcWal = path.join(src, 'wal');
   if (!storage.exists(srcWal)) throw new MetaLogError('INVALID_REQUEST', `${src} holds no store (no wal folder)`, { file: src });
+  refuseUnfinishedCopy(src, storage);
   const scan = scanWal(storage, srcWal, () => undefined, { decodes: () => false, fromOffset: Number.MAX_SAFE_INTEGER });
   const srcLast = scan.nextOffset - 1;
   const target = point.toTime !== undefined ? offsetAtTime(storage, srcWal, point.toTime) : (point.toOffset ?? srcLast);

@@ -21,6 +21,7 @@ import type { StoreIndexBuffers } from '../store-index/store-index.js';
 import { chooseSnapshot, firstWalOffset, foldWalInto, targetFor, type SnapshotChoice } from '../snapshot/fold.js';
 import { removeSnapshotTemps } from '../snapshot/snapshot-file.js';
 import type { WriterStatsRecorder } from '../metrics/writer-stats.js';
+import { refuseUnfinishedCopy } from '../backup/copy-marker.js';
 import { WriterCore } from './writer-core.js';
 
 /**
@@ -57,6 +58,7 @@ export function recoverWriter(
   clock: Clock,
 ): { core: WriterCore; report: RecoveryReport } {
   const startedMs = performance.now();
+  refuseUnfinishedCopy(config.dir, storage);
   const walDir = path.join(config.dir, 'wal');
   try {
     storage.mkdirp(walDir);

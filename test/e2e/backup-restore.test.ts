@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
 import { ManualClock } from '../../src/clock.js';
+import { backupStore, restoreStore } from '../../src/backup/backup.js';
+import { COPY_MARKER } from '../../src/backup/copy-marker.js';
 import { MetaLogError } from '../../src/errors.js';
 import { foldTo } from '../../src/history/state-at.js';
 import { canonicalIndexState } from '../../src/store-index/canonical-index-state.js';
@@ -147,4 +149,53 @@ test('diff lists what was added, removed and changed between two offsets', async
   const none = await log.diff(log.lastOffset, log.lastOffset);
   t.is(none.topics.changed.length + none.topics.added.length + none.offsets.added.length, 0);
   await t.throwsAsync(log.diff(-1, 2), { instanceOf: MetaLogError });
+});
+
+test('a copy carries a marker from before its first file until it is durable; a folder a crash left with it is refused by open and restore', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir, snapshotEveryEvents: 0, snapshotIntervalMs: 0, readerThreads: 1 });
+  await busyStore(log, 3);
+  await log.snapshot();
+  // Every call the copy makes to the disk, in order, with the file it names.
+  const calls: string[] = [];
+  const real = new NodeStorage();
+  const recording = new Proxy(real, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(`${String(name)} ${typeof args[0] === 'string' ? path.basename(args[0]) : ''}`.trim());
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  for (const [kind, copy] of [
+    ['backup', (dest: string) => backupStore(dir, dest, undefined, undefined, recording)],
+    ['restore', (dest: string) => restoreStore(dir, dest, {}, undefined, recording)],
+  ] as const) {
+    calls.length = 0;
+    const dest = path.join(tmpDir(t), 'copy');
+    await copy(dest);
+    const markerWritten = calls.indexOf(`rename ${COPY_MARKER}.tmp`);
+    const firstCopy = calls.findIndex((call) => /^createForWrite \d{20}\.(log|snapshot)$/.test(call));
+    const markerRemoved = calls.indexOf(`unlink ${COPY_MARKER}`);
+    const lastSync = calls.map((call) => call.startsWith('fsyncDir') || call.startsWith('fdatasync')).lastIndexOf(true);
+    t.true(markerWritten >= 0 && markerWritten < firstCopy, `${kind}: the marker is in place before the first file`);
+    t.true(markerRemoved > firstCopy, `${kind}: and removed after the copy`);
+    t.true(calls.slice(0, markerRemoved).some((call) => call === `fsyncDir ${path.basename(path.dirname(dest))}`), `${kind}: once the folder's entry is durable`);
+    t.is(lastSync, markerRemoved + 1, `${kind}: its removal made durable last`);
+    t.false(fs.existsSync(path.join(dest, COPY_MARKER)));
+
+    // What a crash before the end leaves: the marker. Open and restore refuse the folder, naming it.
+    fs.writeFileSync(path.join(dest, COPY_MARKER), 'interrupted\n');
+    const refused = await t.throwsAsync(MetaLog.open({ dir: dest }), { instanceOf: MetaLogError });
+    t.is(refused?.code, 'CORRUPT_WAL');
+    t.is(refused?.details.file, path.join(dest, COPY_MARKER));
+    const again = await t.throwsAsync(MetaLog.restore(dest, path.join(tmpDir(t), 'from-half')), { instanceOf: MetaLogError });
+    t.is(again?.code, 'CORRUPT_WAL');
+    fs.rmSync(path.join(dest, COPY_MARKER));
+    const whole = await MetaLog.open({ dir: dest });
+    t.is(whole.lastOffset, log.lastOffset);
+    await closeAndVerify(whole);
+  }
 });
