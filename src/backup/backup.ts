@@ -79,10 +79,14 @@ function prepareEmpty(storage: Storage, dir: string, what: string): void {
   }
   try {
     storage.mkdirp(path.join(dir, 'wal'));
-    writeFileDurably(storage, path.join(dir, COPY_MARKER), [Buffer.from(`${what}: a copy in progress; it did not finish while this file is here\n`)]);
   } catch (error) {
     if (isPathError(error)) throw new MetaLogError('INVALID_REQUEST', `cannot create ${what} ${dir}: ${error.code}`, { file: dir, field: 'dest' }, error);
     throw failedCopy(error, `cannot create ${what} ${dir}`, dir);
+  }
+  try {
+    writeFileDurably(storage, path.join(dir, COPY_MARKER), [Buffer.from(`${what}: a copy in progress; it did not finish while this file is here\n`)]);
+  } catch (error) {
+    throw abandonCopy(storage, dir, error, `preparing the ${what}`);
   }
 }
 
