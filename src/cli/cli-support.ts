@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import path from 'node:path';
+import { EVENT_UNION_SCHEMA } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import type { Storage } from '../wal/storage.js';
 
@@ -46,6 +47,15 @@ export function parsePort(text: string): number {
 
 /** Collects a repeatable option's values. */
 export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The event type names of the current schema (what `--type` accepts). */
+const EVENT_TYPE_NAMES: readonly string[] = EVENT_UNION_SCHEMA.map((record) => record.name);
+
+/** Collects a repeatable `--type`; a name that is no event type is a usage error (it would match nothing). */
+export function collectEventType(value: string, previous: string[]): string[] {
+  if (!EVENT_TYPE_NAMES.includes(value)) throw new InvalidArgumentError(`is not an event type (one of ${EVENT_TYPE_NAMES.join(', ')})`);
   return [...previous, value];
 }
 

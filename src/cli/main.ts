@@ -15,7 +15,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { EntityRef } from '../history/history.js';
 import { CONFIG_OPTIONS } from '../config.js';
 import { storageFor } from '../wal/storage.js';
-import { collect, EXIT, failureMessage, parseInteger, parseOffset, parsePort, parseTime, requireStore } from './cli-support.js';
+import { collectEventType, EXIT, failureMessage, parseInteger, parseOffset, parsePort, parseTime, requireStore } from './cli-support.js';
 import { dumpCommand, historyCommand, inspectOrVerify, repairCommand, stateCommand } from './log-commands.js';
 import { METRICS_HOST_DEFAULT, METRICS_PORT_DEFAULT, serveMetricsUntilSignal } from './metrics-command.js';
 import { backupCommand, diffCommand, restoreCommand, snapshotCommand } from './operations.js';
@@ -64,7 +64,7 @@ function buildProgram(exit: { code: number }): Command {
     .action((dir: string, options: { json?: boolean }) => run(() => repairCommand(dir, options.json === true))());
   program.command('dump').description('print events as JSON lines ({ offset, timestampMs, type, value }; bytes as base64); read-only, safe while open')
     .argument('<dir>', 'the store directory')
-    .option('--type <type>', 'only events of this type (repeatable)', collect, [])
+    .option('--type <type>', 'only events of this type (repeatable)', collectEventType, [])
     .option('--from <offset>', 'first offset', parseOffset, 0)
     .option('--to <offset>', 'last offset (inclusive)', parseOffset, Number.MAX_SAFE_INTEGER)
     .action((dir: string, options: { type: string[]; from: number; to: number }) => run(() => dumpCommand(dir, { types: options.type, from: options.from, to: options.to }, storage))());
@@ -74,7 +74,7 @@ function buildProgram(exit: { code: number }): Command {
     .option('--group <id>', 'a consumer group')
     .option('--broker <id>', 'a broker', parseInteger)
     .option('--transactional-id <id>', 'a transactional id')
-    .option('--type <type>', 'only events of this type (repeatable)', collect, [])
+    .option('--type <type>', 'only events of this type (repeatable)', collectEventType, [])
     .action((dir: string, options: { topic?: string; group?: string; broker?: number; transactionalId?: string; type: string[] }) =>
       run(() => historyCommand(dir, entityOf(options), options.type, storage))());
   program.command('state').description('the state folded from the log up to an offset (default: its end): counts, or with --json all of it; read-only')
@@ -129,7 +129,11 @@ function buildProgram(exit: { code: number }): Command {
     .argument('<dir>', 'the store directory')
     .option('--port <port>', 'TCP port (0 picks a free one)', parsePort, METRICS_PORT_DEFAULT)
     .option('--host <host>', 'address to listen on', METRICS_HOST_DEFAULT)
-    .action((dir: string, options: { port: number; host: string }) => run(() => serveMetricsUntilSignal({ dir, port: options.port, host: options.host }))());
+    .action((dir: string, options: { port: number; host: string }) => run(() => {
+      // Opening a mistyped folder would make a new, empty store there.
+      requireStore(dir, storage);
+      return serveMetricsUntilSignal({ dir, port: options.port, host: options.host });
+    })());
   return program;
 }
 

@@ -85,15 +85,16 @@ test('every command has --help listing its options; unknown commands and options
   t.is(metalog('inspect', '/tmp', 'extra').status, 2, 'an argument too many');
   t.is(metalog('restore', '/a', '/b', '--to', '1', '--to-time', '2').status, 2, '--to and --to-time exclude each other');
   t.is(metalog('bench').status, 2, 'the load test is npm run bench, not an installed command');
+  t.is(metalog('dump', '/tmp', '--type', 'TopicCreatd').status, 2, 'an event type that does not exist would match nothing');
 });
 
 test('commands that read a store refuse a folder that is missing or holds no store (exit 1), instead of showing an empty one', (t) => {
   const missing = path.join(tmpDir(t), 'no-such-store');
   const empty = tmpDir(t);
-  for (const args of [['state'], ['inspect'], ['verify'], ['dump'], ['history', '--topic', 't'], ['diff', '0', '0'], ['snapshot'], ['compact']]) {
+  for (const args of [['state'], ['inspect'], ['verify'], ['dump'], ['history', '--topic', 't'], ['diff', '0', '0'], ['snapshot'], ['compact'], ['metrics-serve']]) {
     for (const dir of [missing, empty]) {
       const [command, ...rest] = args;
-      const result = metalog(command, dir, ...rest);
+      const result = command === 'metrics-serve' ? metalog('metrics', 'serve', dir, '--port', '0') : metalog(command, dir, ...rest);
       t.is(result.status, 1, `${command} ${dir}`);
       t.regex(result.stderr, /INVALID_REQUEST: .*(does not exist|holds no store)/, `${command} ${dir}`);
     }
