@@ -81,7 +81,9 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
   for (;;) {
     core.startBatch();
     let read = 0;
-    while (!closing && !core.batchFull()) {
+    // A batch also ends once an interval fdatasync falls due (checked every READ_CHUNK_RECORDS
+    // commands), so a long batch under heavy load does not keep written bytes waiting for it.
+    while (!closing && !core.batchFull() && !core.intervalSyncDue()) {
       let count: number;
       try {
         count = commandRing.read(visit, READ_CHUNK_RECORDS, maxBatchBytes);
