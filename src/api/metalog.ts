@@ -331,6 +331,15 @@ export class MetaLog {
   }
 
   /** The newest snapshot (taken, or found at open) and the last snapshot failure; null on an attached handle. */
+  /**
+   * Resolves with the next snapshot that completes from now on (automatic or asked for); rejects with
+   * STORE_CLOSED if the store closes first, INVALID_REQUEST on an attached handle. For tests. @internal
+   */
+  snapshotTaken(): Promise<SnapshotResult> {
+    if (this.snapshots === null) return Promise.reject(new MetaLogError('INVALID_REQUEST', 'snapshots belong to the handle that opened the store', {}));
+    return this.snapshots.nextTaken();
+  }
+
   get snapshotStatus(): Readonly<SnapshotStatus> | null {
     return this.snapshots?.status ?? null;
   }

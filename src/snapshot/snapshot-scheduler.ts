@@ -55,6 +55,8 @@ export class SnapshotScheduler {
   private inFlight: Promise<SnapshotResult> | null = null;
   private readonly waiting = new Map<number, { resolve: (result: SnapshotResult) => void; reject: (error: Error) => void }>();
   private nextId = 1;
+  /** Waiting for the next snapshot to complete (see `nextTaken`). */
+  private readonly takenWaiters: { resolve: (result: SnapshotResult) => void; reject: (error: Error) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly statusValue: SnapshotStatus;
@@ -113,6 +115,16 @@ export class SnapshotScheduler {
     return this.take(through);
   }
 
+  /**
+   * Resolves with the next snapshot that completes from now on, automatic or asked for; rejects with
+   * STORE_CLOSED if the store closes first. For tests: a signal to wait on instead of polling the status.
+   * @internal
+   */
+  nextTaken(): Promise<SnapshotResult> {
+    if (this.closed) return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
+    return new Promise((resolve, reject) => this.takenWaiters.push({ resolve, reject }));
+  }
+
   /** Stops the timer and the snapshot thread (a snapshot being written is abandoned: its file was a .tmp). */
   async close(): Promise<void> {
     this.closed = true;
@@ -121,6 +133,7 @@ export class SnapshotScheduler {
     this.worker = null;
     for (const { reject } of this.waiting.values()) reject(new MetaLogError('STORE_CLOSED', 'the store closed during the snapshot', {}));
     this.waiting.clear();
+    for (const { reject } of this.takenWaiters.splice(0)) reject(new MetaLogError('STORE_CLOSED', 'the store closed before a snapshot', {}));
     if (worker !== null) await worker.terminate();
   }
 
@@ -165,6 +178,7 @@ export class SnapshotScheduler {
       this.statusValue.lastResult = result;
       this.statusValue.lastError = null;
       this.statusValue.taken++;
+      for (const { resolve } of this.takenWaiters.splice(0)) resolve(result);
       if (result.compactThrough !== null && !this.closed) await this.host.compactThrough(result.compactThrough);
     } catch (error) {
       const failure = MetaLogError.wrap(error, 'KAFKA_STORAGE_ERROR', 'snapshot failed');

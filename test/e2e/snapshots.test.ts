@@ -190,10 +190,11 @@ test('history retention counts on the store\'s clock: sealed segments go once th
 test('automatic snapshots by event count', async (t) => {
   const dir = tmpDir(t);
   const log = await openStore(t, { dir, snapshotEveryEvents: 50 });
+  // Waits for the signal of the snapshot thread, whenever the opening thread's check finds it due.
+  const taken = log.snapshotTaken();
   await log.createTopic({ name: 'x', partitions: 1 });
   for (let i = 0; i < 60; i++) await log.commitOffsets('g', [{ topic: 'x', partition: 0, offset: i }]);
-  // The check runs every 100 ms on the opening thread.
-  for (let waited = 0; waited < 100 && (log.snapshotStatus?.taken ?? 0) === 0; waited++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await taken;
   t.is(log.snapshotStatus?.taken, 1);
   // Taken once 50 events (offsets 0..49) were durable: the check may run at any point of the 61 writes.
   t.true((log.snapshotStatus?.lastOffset ?? -1) >= 49);
@@ -219,23 +220,21 @@ test('a snapshot of another index value format is passed over, not misread', asy
 });
 
 test('automatic snapshots by WAL bytes and by recovery-time budget', async (t) => {
-  const waitForSnapshot = async (log: MetaLog): Promise<void> => {
-    // The check runs every 100 ms on the opening thread.
-    for (let waited = 0; waited < 100 && (log.snapshotStatus?.taken ?? 0) === 0; waited++) await new Promise((resolve) => setTimeout(resolve, 100));
-  };
   const byBytes = await openStore(t, { dir: tmpDir(t), snapshotEveryEvents: 0, snapshotIntervalMs: 0, snapshotEveryBytes: 8192 });
+  const takenByBytes = byBytes.snapshotTaken();
   await byBytes.createTopic({ name: 'x', partitions: 1 });
   for (let i = 0; i < 100; i++) await byBytes.commitOffsets('g', [{ topic: 'x', partition: 0, offset: i, metadata: 'm'.repeat(100) }]);
-  await waitForSnapshot(byBytes);
+  await takenByBytes;
   t.is(byBytes.snapshotStatus?.taken, 1, 'about 15 KB of WAL passed 8 KB');
 
   // With no replay measured at open, the budget counts 1,000 events per ms: 1 ms is 1,000 events.
   const byBudget = await openStore(t, { dir: tmpDir(t), snapshotEveryEvents: 0, snapshotIntervalMs: 0, snapshotEveryBytes: 0, snapshotRecoveryBudgetMs: 1 });
+  const takenByBudget = byBudget.snapshotTaken();
   await byBudget.createTopic({ name: 'x', partitions: 1 });
   for (let round = 0; round < 11; round++) {
     await Promise.all(Array.from({ length: 100 }, (_, i) => byBudget.commitOffsets('g', [{ topic: 'x', partition: 0, offset: round * 100 + i }])));
   }
-  await waitForSnapshot(byBudget);
+  await takenByBudget;
   t.is(byBudget.snapshotStatus?.taken, 1);
   t.true((byBudget.snapshotStatus?.lastOffset ?? 0) >= 999, 'taken once 1,000 events (offsets 0..999) were durable');
 });
