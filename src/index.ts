@@ -42,7 +42,7 @@ export type {
 export type { RecoveryReport, SkippedSnapshot } from './recovery-report.js';
 export type { RepairReport } from './wal/repair.js';
 export type { WalDamage } from './wal/recovery.js';
-export { CRC32C_PATH } from './crc32c.js';
+export { CRC32C_PATH, crc32c } from './crc32c.js';
 export { serveMetrics } from './api/serve-metrics.js';
 export type { ServeMetricsOptions } from './api/serve-metrics.js';
 export { SLOW_FSYNC_WARNING_CODE } from './metrics/slow-fsync-warning.js';

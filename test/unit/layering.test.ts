@@ -26,7 +26,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/history/', 'src/metrics/', 'src/writer/', 'src/backup/'],
   ['src/reader/'],
   ['src/api/'],
-  ['src/cli/', 'src/index.ts'],
+  ['src/index.ts'],
+  ['src/kafka/'],
+  ['src/cli/'],
   ['workers/'],
 ];
 
@@ -111,4 +113,13 @@ test('the checker notices an upward import and a circle (canary)', (t) => {
   t.deepEqual([...text.matchAll(IMPORT)].map((match) => match[1]), ['../api/metalog.js', './y.js']);
   const planted = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
   t.deepEqual(circlesOf(planted), ['a.ts -> b.ts -> c.ts -> a.ts']);
+});
+
+test('the broker (src/kafka/) reaches the store only through the package entry, as an outside broker would', (t) => {
+  const reachingIn: string[] = [];
+  for (const [file, targets] of graph) {
+    if (!file.startsWith('src/kafka/')) continue;
+    for (const target of targets) if (!target.startsWith('src/kafka/') && target !== 'src/index.ts') reachingIn.push(`${file} -> ${target}`);
+  }
+  t.deepEqual(reachingIn, []);
 });
