@@ -1,0 +1,143 @@
+/**
+ * Writes Kafka's primitive types into one growing buffer (see wire-reader.ts for the types).
+ *
+ * A response starts with four bytes kept for its size; `finish()` fills them in and returns the frame,
+ * so a response is built and framed without a second copy.
+ */
+
+/** The first buffer of a response; doubled as needed. */
+const INITIAL_BYTES = 256;
+
+export class WireWriter {
+  private buffer: Buffer;
+  private position = 4;
+
+  constructor(initialBytes = INITIAL_BYTES) {
+    this.buffer = Buffer.allocUnsafe(Math.max(initialBytes, 8));
+  }
+
+  private room(byteCount: number): number {
+    if (this.position + byteCount > this.buffer.length) {
+      let size = this.buffer.length * 2;
+      while (size < this.position + byteCount) size *= 2;
+      const grown = Buffer.allocUnsafe(size);
+      this.buffer.copy(grown, 0, 0, this.position);
+      this.buffer = grown;
+    }
+    const at = this.position;
+    this.position += byteCount;
+    return at;
+  }
+
+  int8(value: number): this {
+    this.buffer.writeInt8(value, this.room(1));
+    return this;
+  }
+
+  int16(value: number): this {
+    this.buffer.writeInt16BE(value, this.room(2));
+    return this;
+  }
+
+  int32(value: number): this {
+    this.buffer.writeInt32BE(value, this.room(4));
+    return this;
+  }
+
+  int64(value: number | bigint): this {
+    this.buffer.writeBigInt64BE(BigInt(value), this.room(8));
+    return this;
+  }
+
+  boolean(value: boolean): this {
+    return this.int8(value ? 1 : 0);
+  }
+
+  uvarint(value: number): this {
+    let rest = value;
+    while (rest >= 0x80) {
+      this.buffer[this.room(1)] = (rest & 0x7f) | 0x80;
+      rest = Math.floor(rest / 128);
+    }
+    this.buffer[this.room(1)] = rest;
+    return this;
+  }
+
+  uuid(hex: string): this {
+    const at = this.room(16);
+    this.buffer.write(hex.padEnd(32, '0'), at, 16, 'hex');
+    return this;
+  }
+
+  nullableString(value: string | null): this {
+    if (value === null) return this.int16(-1);
+    const length = Buffer.byteLength(value);
+    this.int16(length);
+    this.buffer.write(value, this.room(length), length, 'utf8');
+    return this;
+  }
+
+  string(value: string): this {
+    return this.nullableString(value);
+  }
+
+  compactNullableString(value: string | null): this {
+    if (value === null) return this.uvarint(0);
+    const length = Buffer.byteLength(value);
+    this.uvarint(length + 1);
+    this.buffer.write(value, this.room(length), length, 'utf8');
+    return this;
+  }
+
+  compactString(value: string): this {
+    return this.compactNullableString(value);
+  }
+
+  nullableBytes(value: Uint8Array | null): this {
+    if (value === null) return this.int32(-1);
+    this.int32(value.length);
+    this.buffer.set(value, this.room(value.length));
+    return this;
+  }
+
+  bytesField(value: Uint8Array): this {
+    return this.nullableBytes(value);
+  }
+
+  /** Several byte ranges written as one BYTES field (the records of a Fetch, read from several batches). */
+  bytesOfParts(parts: readonly Uint8Array[]): this {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    this.int32(length);
+    for (const part of parts) this.buffer.set(part, this.room(part.length));
+    return this;
+  }
+
+  array<T>(values: readonly T[], writeElement: (writer: this, value: T) => void): this {
+    this.int32(values.length);
+    for (const value of values) writeElement(this, value);
+    return this;
+  }
+
+  nullableArray<T>(values: readonly T[] | null, writeElement: (writer: this, value: T) => void): this {
+    if (values === null) return this.int32(-1);
+    return this.array(values, writeElement);
+  }
+
+  compactArray<T>(values: readonly T[], writeElement: (writer: this, value: T) => void): this {
+    this.uvarint(values.length + 1);
+    for (const value of values) writeElement(this, value);
+    return this;
+  }
+
+  /** An empty tagged-field section. */
+  noTaggedFields(): this {
+    return this.uvarint(0);
+  }
+
+  /** The framed response: its size (INT32, not counting itself) then its bytes. */
+  finish(): Buffer {
+    this.buffer.writeInt32BE(this.position - 4, 0);
+    return this.buffer.subarray(0, this.position);
+  }
+}
