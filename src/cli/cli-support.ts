@@ -72,3 +72,16 @@ export function requireStore(dir: string, storage: Storage): void {
 export function failureMessage(error: unknown): string {
   return error instanceof MetaLogError ? `${error.code}: ${error.message}` : `${(error as Error)?.message ?? String(error)}`;
 }
+
+/** Resolves with the first SIGINT or SIGTERM, and stops listening for both. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -15,9 +15,10 @@ import { Command, CommanderError, Option } from 'commander';
 import type { EntityRef } from '../history/history.js';
 import { CONFIG_OPTIONS } from '../config.js';
 import { storageFor } from '../wal/storage.js';
-import { collectEventType, EXIT, failureMessage, parseInteger, parseOffset, parsePort, parseTime, requireStore } from './cli-support.js';
+import { collect, collectEventType, EXIT, failureMessage, parseInteger, parseOffset, parsePort, parseTime, requireStore } from './cli-support.js';
 import { dumpCommand, historyCommand, inspectOrVerify, repairCommand, stateCommand } from './log-commands.js';
 import { METRICS_HOST_DEFAULT, METRICS_PORT_DEFAULT, serveMetricsUntilSignal } from './metrics-command.js';
+import { brokerCommand, type BrokerCommandOptions } from './broker-command.js';
 import { backupCommand, diffCommand, restoreCommand, snapshotCommand } from './operations.js';
 
 /** The store options (MetaLog.open's config), listed after the commands in `metalog --help`. */
@@ -134,6 +135,13 @@ function buildProgram(exit: { code: number }): Command {
       requireStore(dir, storage);
       return serveMetricsUntilSignal({ dir, port: options.port, host: options.host });
     })());
+  program.command('broker').description('run the Kafka broker on a store (data in --dir, ./data by default) until SIGINT or SIGTERM')
+    .option('--dir <dir>', 'data directory (log.dir): metadata/ holds the store, logs/ the partition logs')
+    .option('--host <host>', 'address to listen on and advertise (host)')
+    .option('--port <port>', 'TCP port (port; 0 picks a free one)', parsePort)
+    .option('--config <file>', 'a properties file of broker settings (Kafka names: num.partitions=3, ...)')
+    .option('--override <key=value>', 'one broker setting (repeatable; wins over --config)', collect, [])
+    .action((options: BrokerCommandOptions) => run(() => brokerCommand(options))());
   return program;
 }
 

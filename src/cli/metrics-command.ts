@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { MetaLog } from '../api/metalog.js';
 import { hasCode } from '../errors.js';
 import { serveMetrics } from '../api/serve-metrics.js';
+import { untilSignal } from './cli-support.js';
 
 /** The port `metrics serve` listens on without --port (the usual port of a Prometheus exporter). */
 export const METRICS_PORT_DEFAULT = 9464;
@@ -62,17 +63,4 @@ export async function serveMetricsUntilSignal(options: MetricsServeOptions): Pro
     await log.close();
   }
   return 0;
-}
-
-/** Resolves with the first SIGINT or SIGTERM, and stops listening for both. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

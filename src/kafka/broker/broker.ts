@@ -1,0 +1,128 @@
+/**
+ * The Kafka broker on chronik-metalog: one node that speaks the Kafka protocol, keeps every piece of
+ * metadata (cluster id, its own registration, topics, partitions, configs, groups, committed offsets,
+ * high watermarks, segments, producer ids) in the store, and the records themselves in its partition
+ * logs.
+ *
+ * Start, in order (each step needs the one before):
+ * 1. open the store in `<log.dir>/metadata` with the broker's durability;
+ * 2. open the partition logs in `<log.dir>/logs` (torn tails cut) and drop the logs of topics the store
+ *    no longer has (deleted while the broker was down);
+ * 3. listen (port 0 picks one), so the address to register is known; requests wait for step 5;
+ * 4. settle the identity: cluster id, registration with a new broker epoch, leadership of every
+ *    partition (broker-identity.ts); bring the store's high watermarks in line with the logs;
+ * 5. load the groups, then serve.
+ * Close reverses it: stop serving, close the coordinator (parked requests answered), flush and close
+ * the logs, close the store.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MetaLog } from '../../index.js';
+import { KafkaServer } from '../server/kafka-server.js';
+import type { LogLine } from '../server/connection.js';
+import type { BrokerSettings } from './broker-settings.js';
+import type { BrokerCore, BrokerIdentity } from './broker-state.js';
+import { settleIdentity } from './broker-identity.js';
+import { handleApiVersions, handleFindCoordinator, handleMetadata } from './cluster-handlers.js';
+import { buildHandlerTable, type TypedHandler } from './handler-table.js';
+import {
+  handleAlterConfigs,
+  handleCreatePartitions,
+  handleCreateTopics,
+  handleDeleteTopics,
+  handleDescribeConfigs,
+  handleIncrementalAlterConfigs,
+} from './topic-handlers.js';
+import { ApiVersions } from '../codec/apis/api-versions.js';
+import { Metadata } from '../codec/apis/metadata.js';
+import { FindCoordinator } from '../codec/apis/find-coordinator.js';
+import { CreateTopics } from '../codec/apis/create-topics.js';
+import { DeleteTopics } from '../codec/apis/delete-topics.js';
+import { CreatePartitions } from '../codec/apis/create-partitions.js';
+import { DescribeConfigs } from '../codec/apis/describe-configs.js';
+import { AlterConfigs } from '../codec/apis/alter-configs.js';
+import { IncrementalAlterConfigs } from '../codec/apis/incremental-alter-configs.js';
+
+export interface KafkaBrokerOptions {
+  readonly settings: BrokerSettings;
+  /** Where log lines go (closed connections, failures); stderr by default. */
+  readonly log?: LogLine;
+}
+
+export class KafkaBroker {
+  private constructor(
+    private readonly core: BrokerCore,
+    private readonly server: KafkaServer,
+  ) {}
+
+  static async start(options: KafkaBrokerOptions): Promise<KafkaBroker> {
+    const { settings } = options;
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    fs.mkdirSync(settings['log.dir'], { recursive: true });
+    const store = await MetaLog.open({
+      dir: path.join(settings['log.dir'], 'metadata'),
+      durability: settings.durability as 'fsync' | 'interval' | 'none',
+      flushIntervalMs: settings['flush.interval.ms'],
+      offsetsRetentionMs: settings['offsets.retention.minutes'] * 60_000,
+      groupMinSessionTimeoutMs: settings['group.min.session.timeout.ms'],
+      groupMaxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
+    });
+    let server: KafkaServer | null = null;
+    try {
+      let ready: () => void = () => undefined;
+      const whenReady = new Promise<void>((resolve) => (ready = resolve));
+      const identity: BrokerIdentity = { nodeId: settings['node.id'], host: settings.host, port: settings.port, clusterId: '' };
+      const core: BrokerCore = { store, settings, identity, log };
+      const handlers = new Map<number, TypedHandler<never>>();
+      const serve = <Request>(apiKey: number, handler: TypedHandler<Request>): void => {
+        handlers.set(apiKey, (async (request: Request, context) => {
+          await whenReady;
+          return handler(request, context);
+        }) as TypedHandler<never>);
+      };
+      serve(ApiVersions.apiKey, () => handleApiVersions());
+      serve(Metadata.apiKey, (request) => handleMetadata(core, request as never));
+      serve(FindCoordinator.apiKey, (request) => handleFindCoordinator(core, request as never));
+      serve(CreateTopics.apiKey, (request) => handleCreateTopics(core, request as never));
+      serve(DeleteTopics.apiKey, (request) => handleDeleteTopics(core, request as never, async () => undefined));
+      serve(CreatePartitions.apiKey, (request) => handleCreatePartitions(core, request as never));
+      serve(DescribeConfigs.apiKey, (request) => handleDescribeConfigs(core, request as never));
+      serve(AlterConfigs.apiKey, (request) => handleAlterConfigs(core, request as never));
+      serve(IncrementalAlterConfigs.apiKey, (request) => handleIncrementalAlterConfigs(core, request as never));
+      server = await KafkaServer.listen({
+        host: settings.host,
+        port: settings.port,
+        maxFrameBytes: settings['socket.request.max.bytes'],
+        handlers: buildHandlerTable(handlers),
+        log,
+      });
+      const settled = await settleIdentity(store, settings['node.id'], settings.host, server.port);
+      Object.assign(identity, settled);
+      ready();
+      return new KafkaBroker(core, server);
+    } catch (error) {
+      await server?.close();
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** The port the broker listens on. */
+  get port(): number {
+    return this.server.port;
+  }
+
+  get clusterId(): string {
+    return this.core.identity.clusterId;
+  }
+
+  /** The store the broker keeps its metadata in (for inspection; the broker owns it). */
+  get store(): MetaLog {
+    return this.core.store;
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+    await this.core.store.close();
+  }
+}
