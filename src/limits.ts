@@ -35,6 +35,13 @@ export const GROUP_ID_LENGTH_MAX = 1024;
  */
 export const COMMITTED_OFFSET_MAX = 2 ** 53 - 2;
 
+/**
+ * Smallest committed offset. Admin tools commit negative offsets on a reset (-1 for the log end, -2 for
+ * its start), so committed offsets may be negative; avsc's zigzag long encoding of a negative number n
+ * is the double 2|n| - 1, which is exact only while |n| is at most 2^52.
+ */
+export const COMMITTED_OFFSET_MIN = -(2 ** 52);
+
 /** Offset commit metadata, as Kafka's `offset.metadata.max.bytes` default. */
 export const OFFSET_METADATA_BYTES_MAX = 4096;
 

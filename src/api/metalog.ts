@@ -39,6 +39,7 @@ import {
   checkDeleteTopicInput,
   checkResetOffsetsInput,
   checkUpsertGroupInput,
+  checkSessionTimeouts,
   type CommitMembership,
   type GroupInput,
   checkRegisterBrokerInput,
@@ -627,10 +628,16 @@ export class MetaLog {
 
   /**
    * Stores a consumer group whole: state, protocol, generation (never backwards: ILLEGAL_GENERATION),
-   * leader and members with their subscription and assignment bytes. Resolves to the group.
+   * leader and members with their subscription and assignment bytes. Resolves to the group. A member's
+   * session timeout must be within `groupMinSessionTimeoutMs..groupMaxSessionTimeoutMs`
+   * (INVALID_SESSION_TIMEOUT); two members may not share a group instance id (INVALID_REQUEST).
    */
   upsertGroup(group: GroupInput): Promise<Group> {
-    return this.command(() => checkUpsertGroupInput(group), () => this.reader.getGroup(group.groupId) as Group);
+    const { groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs } = this.config;
+    return this.command(
+      () => checkSessionTimeouts(checkUpsertGroupInput(group), groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs),
+      () => this.reader.getGroup(group.groupId) as Group,
+    );
   }
 
   /** Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members). */

@@ -21,6 +21,7 @@ import { decideTopicCommand, type TopicCommand } from './topic-commands.js';
 
 export { checkCommitOffsetsInput, type CommitMembership, type CommitOffsetsCommand, type OffsetCommitInput } from './offset-commands.js';
 export {
+  checkSessionTimeouts,
   checkDeleteGroupInput,
   checkDeleteOffsetsInput,
   checkExpireOffsetsInput,

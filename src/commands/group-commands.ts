@@ -98,6 +98,16 @@ export function checkUpsertGroupInput(input: unknown): GroupCommand {
   const members = group.members.map(checkMember);
   const ids = new Set(members.map((member) => member.memberId));
   if (ids.size !== members.length) throw new MetaLogError('INVALID_REQUEST', 'members repeat a memberId', { field: 'members' });
+  // A static member's group instance id names one member (Kafka fences the older one on a rejoin).
+  const instanceIds = new Set<string>();
+  members.forEach((member, index) => {
+    if (member.groupInstanceId === null) return;
+    if (instanceIds.has(member.groupInstanceId)) {
+      const field = `members[${index}].groupInstanceId`;
+      throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${JSON.stringify(member.groupInstanceId)}: a group instance id names one member`, { field });
+    }
+    instanceIds.add(member.groupInstanceId);
+  });
   if ((group.state === 'Empty' || group.state === 'Dead') && members.length > 0) {
     throw new MetaLogError('INVALID_REQUEST', `a group in state ${group.state} has no members`, { field: 'members' });
   }
@@ -115,6 +125,22 @@ export function checkUpsertGroupInput(input: unknown): GroupCommand {
       members,
     },
   };
+}
+
+/**
+ * Kafka's session timeout bounds (group.min/max.session.timeout.ms): a member whose session timeout is
+ * outside them is refused with INVALID_SESSION_TIMEOUT. Run on the caller's thread after
+ * `checkUpsertGroupInput`, with the store's configured bounds.
+ */
+export function checkSessionTimeouts(command: GroupCommand, minMs: number, maxMs: number): GroupCommand {
+  if (command.type !== 'UpsertGroup') return command;
+  command.value.members.forEach((member, index) => {
+    if (member.sessionTimeoutMs < minMs || member.sessionTimeoutMs > maxMs) {
+      const field = `members[${index}].sessionTimeoutMs`;
+      throw new MetaLogError('INVALID_SESSION_TIMEOUT', `${field} ${member.sessionTimeoutMs} is outside ${minMs}..${maxMs} ms (groupMinSessionTimeoutMs..groupMaxSessionTimeoutMs)`, { field });
+    }
+  });
+  return command;
 }
 
 /** Checks deleteGroup arguments. */

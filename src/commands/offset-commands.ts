@@ -1,7 +1,7 @@
 /** Offset commit rules: input checks on the caller's thread, existence checks on the writer's. */
 import type { EventBody, OffsetCommitEntry } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
-import { COMMIT_ENTRIES_MAX, COMMITTED_OFFSET_MAX, GROUP_ID_LENGTH_MAX, OFFSET_METADATA_BYTES_MAX, PARTITIONS_MAX } from '../limits.js';
+import { COMMIT_ENTRIES_MAX, COMMITTED_OFFSET_MAX, COMMITTED_OFFSET_MIN, GROUP_ID_LENGTH_MAX, OFFSET_METADATA_BYTES_MAX, PARTITIONS_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { checkTopicName, isInteger, isWellFormed, requireGroupId, requireInteger, requireString } from './input-rules.js';
 
@@ -33,8 +33,9 @@ function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | nul
   if (!isInteger(partition, 0, PARTITIONS_MAX - 1)) {
     throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${field}.partition` });
   }
-  if (!isInteger(offset, 0, COMMITTED_OFFSET_MAX)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field}.offset must be an integer from 0 to 2^53-2`, { field: `${field}.offset` });
+  // Negative offsets are what admin tools write on a reset (-1: the log end, -2: its start).
+  if (!isInteger(offset, COMMITTED_OFFSET_MIN, COMMITTED_OFFSET_MAX)) {
+    throw new MetaLogError('INVALID_REQUEST', `${field}.offset must be an integer from -2^52 to 2^53-2`, { field: `${field}.offset` });
   }
   if (!isInteger(leaderEpoch, -1, 2147483647)) {
     throw new MetaLogError('INVALID_REQUEST', `${field}.leaderEpoch must be an integer from -1 to 2^31-1`, { field: `${field}.leaderEpoch` });
@@ -58,10 +59,32 @@ function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | nul
   return { topic, partition, offset, leaderEpoch, metadata };
 }
 
-/** The optional group membership check of a commit (Kafka's OffsetCommit generation and member id). */
+/**
+ * The optional group membership check of a commit (Kafka's OffsetCommit generation and member id).
+ * Generation -1 with an empty (or no) member id is Kafka's commit of a group that only stores offsets.
+ */
 export interface CommitMembership {
   generation: number;
   memberId: string;
+}
+
+/** The membership fields of a commit command: -1 and null for a commit without membership. */
+function checkMembershipInput(membership: unknown): { generation: number; memberId: string | null } {
+  if (membership === undefined) return { generation: -1, memberId: null };
+  if (typeof membership !== 'object' || membership === null) {
+    throw new MetaLogError('INVALID_REQUEST', 'membership must be { generation, memberId }', { field: 'membership' });
+  }
+  const { generation, memberId } = membership as Partial<CommitMembership>;
+  if (generation === -1) {
+    if (memberId !== undefined && memberId !== null && memberId !== '') {
+      throw new MetaLogError('INVALID_REQUEST', 'a commit with generation -1 names no member (memberId must be empty)', { field: 'memberId' });
+    }
+    return { generation: -1, memberId: null };
+  }
+  return {
+    generation: requireInteger(generation, 0, 2 ** 31 - 1, 'generation', 'ILLEGAL_GENERATION'),
+    memberId: requireString(memberId, 1, GROUP_ID_LENGTH_MAX, 'memberId'),
+  };
 }
 
 /** Checks commitOffsets arguments (no state needed). */
@@ -73,23 +96,16 @@ export function checkCommitOffsetsInput(groupId: unknown, entries: unknown, memb
   // A single entry cannot repeat itself: skip the duplicate check for the common one-partition commit.
   const seen = entries.length > 1 ? new Set<string>() : null;
   const checked = entries.map((entry, index) => checkCommitEntry(entry, index, seen));
-  if (membership === undefined) return { type: 'CommitOffsets', value: { groupId: id, entries: checked, generation: -1, memberId: null } };
-  const { generation, memberId } = (membership ?? {}) as Partial<CommitMembership>;
-  return {
-    type: 'CommitOffsets',
-    value: {
-      groupId: id,
-      entries: checked,
-      generation: requireInteger(generation, 0, 2 ** 31 - 1, 'generation', 'ILLEGAL_GENERATION'),
-      memberId: requireString(memberId, 1, GROUP_ID_LENGTH_MAX, 'memberId'),
-    },
-  };
+  return { type: 'CommitOffsets', value: { groupId: id, entries: checked, ...checkMembershipInput(membership) } };
 }
 
 /**
- * Kafka's membership rule for a commit: with a generation and member id, the group must be at that
- * generation (ILLEGAL_GENERATION) and have that member (UNKNOWN_MEMBER_ID); without them (a "simple"
- * commit, or an admin reset) the group must have no members.
+ * Kafka's membership rule for a commit (its classic group coordinator), in its order:
+ * - without membership (generation -1, no member id: a group that only stores offsets, or an admin
+ *   reset) the group must have no members (absent, or Empty), else UNKNOWN_MEMBER_ID;
+ * - with membership, a group the store does not know is ILLEGAL_GENERATION (a commit from an older
+ *   generation of a group since deleted); else the member is checked first (UNKNOWN_MEMBER_ID, even
+ *   when the generation is also wrong), then the generation (ILLEGAL_GENERATION).
  */
 function checkMembership(value: CommitOffsetsCommand['value'], state: MetadataState): void {
   const group = state.groups.get(value.groupId);
@@ -100,11 +116,14 @@ function checkMembership(value: CommitOffsetsCommand['value'], state: MetadataSt
     }
     return;
   }
-  if (group === undefined || group.generation !== value.generation) {
+  if (group === undefined) {
     throw new MetaLogError('ILLEGAL_GENERATION', `group ${JSON.stringify(entity)} is not at generation ${value.generation}`, { entity, field: 'generation' });
   }
   if (!group.members.some((member) => member.memberId === value.memberId)) {
     throw new MetaLogError('UNKNOWN_MEMBER_ID', `${JSON.stringify(value.memberId)} is not a member of group ${JSON.stringify(entity)}`, { entity, field: 'memberId' });
+  }
+  if (group.generation !== value.generation) {
+    throw new MetaLogError('ILLEGAL_GENERATION', `group ${JSON.stringify(entity)} is not at generation ${value.generation}`, { entity, field: 'generation' });
   }
 }
 

@@ -123,8 +123,10 @@ class Model {
         if (op.membership === null) {
           if (group !== undefined && group.members.length > 0) return 'UNKNOWN_MEMBER_ID';
         } else {
-          if (group === undefined || group.generation !== op.membership.generation) return 'ILLEGAL_GENERATION';
+          // The member is checked before the generation.
+          if (group === undefined) return 'ILLEGAL_GENERATION';
           if (!group.members.includes(op.membership.memberId)) return 'UNKNOWN_MEMBER_ID';
+          if (group.generation !== op.membership.generation) return 'ILLEGAL_GENERATION';
         }
         const topic = this.topics.get(op.topic);
         if (topic === undefined || op.partition >= topic.partitions) return 'UNKNOWN_TOPIC_OR_PARTITION';
