@@ -23,6 +23,7 @@ export type {
   GroupInput,
   GroupMemberInput,
   OffsetCommitInput,
+  PartitionResult,
   ProducerIdentity,
   RegisterBrokerInput,
   TopicConfigChanges,

@@ -87,9 +87,12 @@ export const PREALLOCATE_STEP_BYTES = 4 * 1024 * 1024;
 export const BATCH_BYTES_MIN = RECORD_BYTES_MAX;
 export const BATCH_BYTES_MAX = 64 * 1024 * 1024;
 
-/** Bytes of an event-ring record beyond its frames: batch header plus result table plus errors. */
+/**
+ * Bytes of an event-ring record beyond its frames: batch header plus result table plus errors, plus
+ * the refused entries of the per-entry command that ends a batch (6 bytes each; see batch-record.ts).
+ */
 export function batchOverheadBytesMax(): number {
-  return 64 + BATCH_COMMANDS_MAX * 16 + ERROR_BYTES_MAX;
+  return 64 + BATCH_COMMANDS_MAX * 16 + ERROR_BYTES_MAX + 12 + COMMIT_ENTRIES_MAX * 6;
 }
 
 /** Size of the event ring for a given maxBatchBytes: two full batches always fit. */

@@ -30,7 +30,12 @@ import {
   checkWatermarksInput,
   type ProducerIdentity,
   checkChangePartitionInput,
+  checkCommitOffsetsEachInput,
   checkCommitOffsetsInput,
+  checkDeleteOffsetsEachInput,
+  perEntryResults,
+  type CheckedPerEntry,
+  type PartitionResult,
   checkCreatePartitionsInput,
   checkCreateTopicInput,
   checkDeleteGroupInput,
@@ -79,7 +84,7 @@ import { checkPath, checkRestorePoint, checkWatchOptions, isDirectory, storeCall
 import { OffsetExpiry } from './offset-expiry.js';
 import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
 import type { SnapshotResult } from '../snapshot/snapshotter.js';
-import type { BatchSink, EventOf, OpenInternals, StoreHandle, WriterLink } from './writer-link.js';
+import type { BatchSink, OnOk, OpenInternals, StoreHandle, WriterLink } from './writer-link.js';
 import { OpenerLink } from './opener-link.js';
 import { AttachedLink } from './attached-link.js';
 
@@ -516,7 +521,7 @@ export class MetaLog {
   }
 
   /** Checks a call on this thread (a bad one rejects at once), then queues it for the writer. */
-  private command<T>(check: () => Command, onOk: (event: EventOf) => T): Promise<T> {
+  private command<T>(check: () => Command, onOk: OnOk<T>): Promise<T> {
     let command: Command;
     try {
       command = check();
@@ -667,6 +672,17 @@ export class MetaLog {
     return this.command(() => checkCommitOffsetsInput(groupId, entries, membership), () => undefined);
   }
 
+  /**
+   * Kafka's OffsetCommit answered per partition: the entries that can be committed are, as one atomic
+   * event, and each other one gets its own error (UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE),
+   * in the order given; when every entry is refused nothing is written. What concerns the whole request
+   * rejects the promise as for commitOffsets: a bad group id, the membership check (ILLEGAL_GENERATION,
+   * UNKNOWN_MEMBER_ID), malformed input (INVALID_REQUEST), STORE_CLOSED, STORE_READ_ONLY.
+   */
+  commitOffsetsEach(groupId: string, entries: OffsetCommitInput[], membership?: CommitMembership): Promise<PartitionResult[]> {
+    return this.perEntryCommand(() => checkCommitOffsetsEachInput(groupId, entries, membership), groupId);
+  }
+
   /** Sets offsets of a group without members (an operator's reset; NON_EMPTY_GROUP otherwise). */
   resetOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
     return this.command(() => checkResetOffsetsInput(groupId, entries), () => undefined);
@@ -678,6 +694,28 @@ export class MetaLog {
    */
   deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void> {
     return this.command(() => checkDeleteOffsetsInput(groupId, partitions), () => undefined);
+  }
+
+  /**
+   * Kafka's OffsetDelete answered per partition: the offsets that can be deleted are, as one event, and
+   * each other partition gets its own error (UNKNOWN_TOPIC_OR_PARTITION; GROUP_SUBSCRIBED_TO_TOPIC while
+   * a member of a live group subscribes to its topic), in the order given; when every partition is
+   * refused nothing is written. A bad group id, malformed input, STORE_CLOSED or STORE_READ_ONLY reject.
+   */
+  deleteOffsetsEach(groupId: string, partitions: { topic: string; partition: number }[]): Promise<PartitionResult[]> {
+    return this.perEntryCommand(() => checkDeleteOffsetsEachInput(groupId, partitions), groupId);
+  }
+
+  /** Runs a per-entry command: the writer's refusals and this thread's become one result per entry. */
+  private perEntryCommand(check: () => CheckedPerEntry<Command>, groupId: string): Promise<PartitionResult[]> {
+    let checked: CheckedPerEntry<Command> | undefined;
+    return this.command(
+      () => {
+        checked = check();
+        return checked.command;
+      },
+      (_event, refused) => perEntryResults(checked as CheckedPerEntry<Command>, refused, groupId),
+    );
   }
 
   /**

@@ -19,10 +19,22 @@ import { decidePartitionLogCommand, type PartitionLogCommand } from './partition
 import { decideTransactionCommand, type TransactionCommand } from './transaction-commands.js';
 import { decideTopicCommand, type TopicCommand } from './topic-commands.js';
 
-export { checkCommitOffsetsInput, type CommitMembership, type CommitOffsetsCommand, type OffsetCommitInput } from './offset-commands.js';
+export {
+  checkCommitOffsetsEachInput,
+  checkCommitOffsetsInput,
+  perEntryResults,
+  type CheckedPerEntry,
+  type CommitMembership,
+  type CommitOffsetsCommand,
+  type EntryRefusal,
+  type OffsetCommitInput,
+  type PartitionResult,
+} from './offset-commands.js';
+import type { EntryRefusal } from './offset-commands.js';
 export {
   checkSessionTimeouts,
   checkDeleteGroupInput,
+  checkDeleteOffsetsEachInput,
   checkDeleteOffsetsInput,
   checkExpireOffsetsInput,
   checkResetOffsetsInput,
@@ -55,11 +67,11 @@ export { checkRegisterBrokerInput, checkSetBrokerStatusInput, checkUnregisterBro
 /** A command as queued for the writer. */
 export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand | PartitionLogCommand | TransactionCommand;
 
-type Decider<T extends Command['type']> = (command: Extract<Command, { type: T }>, state: MetadataState) => EventBody;
+type Decider<T extends Command['type']> = (command: Extract<Command, { type: T }>, state: MetadataState, refused: EntryRefusal[]) => EventBody | null;
 
 /** The decider of every command type (the mapped type makes a missing one a compile error). */
 const DECIDERS: { [T in Command['type']]: Decider<T> } = {
-  CommitOffsets: (command, state) => decideCommitOffsets(command.value, state),
+  CommitOffsets: (command, state, refused) => decideCommitOffsets(command.value, state, refused),
   CreateTopic: decideTopicCommand,
   AlterTopicConfigs: decideTopicCommand,
   CreatePartitions: decideTopicCommand,
@@ -83,7 +95,11 @@ const DECIDERS: { [T in Command['type']]: Decider<T> } = {
   CompleteTxn: decideTransactionCommand,
 };
 
-/** Decides, against `state`, the event a command becomes; throws the Kafka error that rejects it. */
-export function decide(command: Command, state: MetadataState): EventBody {
-  return (DECIDERS[command.type] as Decider<Command['type']>)(command as never, state);
+/**
+ * Decides, against `state`, the event a command becomes; throws the Kafka error that rejects it. A
+ * per-entry command (commitOffsetsEach, deleteOffsetsEach) instead adds each entry it refuses to
+ * `refused` and becomes an event of the others, or none (null) when it refused them all.
+ */
+export function decide(command: Command, state: MetadataState, refused: EntryRefusal[]): EventBody | null {
+  return (DECIDERS[command.type] as Decider<Command['type']>)(command as never, state, refused);
 }
