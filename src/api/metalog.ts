@@ -645,18 +645,21 @@ export class MetaLog {
     );
   }
 
-  /** Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members). */
+  /**
+   * Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members;
+   * GROUP_ID_NOT_FOUND, writing nothing, for a group neither stored nor holding committed offsets).
+   */
   deleteGroup(groupId: string): Promise<void> {
     return this.command(() => checkDeleteGroupInput(groupId), () => undefined);
   }
 
-  /** A consumer group, or undefined. Synchronous. */
+  /** A consumer group (a group that only has committed offsets reads as Empty, generation 0), or undefined. Synchronous. */
   getGroup(groupId: string): Group | undefined {
     this.assertOpen();
     return this.reader.getGroup(groupId);
   }
 
-  /** Every stored group, in id order. Synchronous. */
+  /** Every stored group and every group that only has committed offsets, in id order. Synchronous. */
   listGroups(): Group[] {
     this.assertOpen();
     return this.reader.listGroups();

@@ -241,6 +241,10 @@ export function decideGroupCommand(command: GroupCommand, state: MetadataState, 
       }
       return { type: 'GroupUpserted', value: command.value };
     case 'DeleteGroup':
+      // A group exists if it was stored or has committed offsets (Kafka's simple consumers' groups).
+      if (group === undefined && !state.hasCommittedOffsets(groupId)) {
+        throw new MetaLogError('GROUP_ID_NOT_FOUND', `group ${JSON.stringify(groupId)} does not exist`, { entity: groupId });
+      }
       if (group !== undefined && group.members.length > 0) {
         throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has ${group.members.length} members`, { entity: groupId });
       }

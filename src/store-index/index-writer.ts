@@ -139,6 +139,11 @@ export class IndexWriter {
     return this.tables;
   }
 
+  /** True when `groupId` has committed offsets in the index (as of the last publish). */
+  groupHasOffsets(groupId: string): boolean {
+    return this.offsetKeys.get(groupId) !== undefined;
+  }
+
   /** The next group and topic numbers: with the tables, what a snapshot must keep. */
   get numbering(): IndexNumbering {
     return { groupNumberNext: this.groupNumbers.next, topicNumberNext: this.topicNumbers.next };

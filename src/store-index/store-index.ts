@@ -24,12 +24,13 @@ import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOption
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 import { isWellFormed } from '../well-formed.js';
-import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
+import { offsetOnlyGroup, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/entities.js';
 import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
   decodeBroker,
   decodeCommittedOffset,
   decodeGroup,
+  encodeGroup,
   decodeOffsetDirectory,
   decodeSegments,
   decodeTopic,
@@ -346,9 +347,11 @@ export class StoreIndexReader {
     return this.brokerCache.read(this.tables.brokers, this.keys.broker(brokerId));
   }
 
+  /** A stored group, or a group that only has committed offsets (see `offsetOnlyGroup`), or undefined. */
   getGroup(groupId: string): Group | undefined {
     if (!isGroupId(groupId)) return undefined;
-    return this.groupCache.read(this.tables.groups, this.keys.group(groupId));
+    const key = this.keys.group(groupId);
+    return this.groupCache.read(this.tables.groups, key) ?? (this.tables.offsetDirectories.version(key) === 0 ? undefined : offsetOnlyGroup(groupId));
   }
 
   getTransaction(transactionalId: string): Transaction | undefined {
@@ -468,9 +471,21 @@ export class StoreIndexReader {
     return ids.sort((a, b) => a - b);
   }
 
-  /** Every stored group, in id order. */
+  /** Every stored group and every group that only has committed offsets, in id order. */
   listGroups(): Group[] {
-    return this.groupCache.all(this.tables.groups).sort((a, b) => byString(a.groupId, b.groupId));
+    const stored = this.groupCache.all(this.tables.groups);
+    return [...stored, ...this.offsetOnlyGroupIds(stored).map(offsetOnlyGroup)].sort((a, b) => byString(a.groupId, b.groupId));
+  }
+
+  /** Ids of the groups with committed offsets but no record among `stored`. */
+  private offsetOnlyGroupIds(stored: readonly { groupId: string }[]): string[] {
+    const known = new Set(stored.map((group) => group.groupId));
+    const ids: string[] = [];
+    this.tables.offsetDirectories.forEachEntry((key) => {
+      const groupId = decodeStringKey(key);
+      if (!known.has(groupId)) ids.push(groupId);
+    });
+    return ids;
   }
 
   /** Ids of every group that has a record or committed offsets, in order. */
@@ -494,9 +509,13 @@ export class StoreIndexReader {
     return names.map((name) => (isTopicName(name) ? this.tables.topics.get(this.keys.topic(name)) : undefined));
   }
 
-  /** The stored encodings of groups (undefined where there is none). */
+  /** The stored encodings of groups (undefined where there is none; an offset-only group's own encoding). */
   rawGroups(groupIds: readonly string[]): (Uint8Array | undefined)[] {
-    return groupIds.map((groupId) => (isGroupId(groupId) ? this.tables.groups.get(this.keys.group(groupId)) : undefined));
+    return groupIds.map((groupId) => {
+      if (!isGroupId(groupId)) return undefined;
+      const key = this.keys.group(groupId);
+      return this.tables.groups.get(key) ?? (this.tables.offsetDirectories.version(key) === 0 ? undefined : encodeGroup(offsetOnlyGroup(groupId)));
+    });
   }
 
   /** The stored encodings of committed offsets (undefined where there is none). */
@@ -515,9 +534,12 @@ export class StoreIndexReader {
     throw new Error(`fetchOffsetBatch: ids kept being retired for ${ID_EPOCH_ATTEMPTS_MAX} attempts`);
   }
 
-  /** Every group's stored encoding, from one published state, in id order. */
+  /** Every group's encoding (stored, or of an offset-only group), in id order. */
   rawGroupList(): Uint8Array[] {
-    return rawSortedByKey(this.tables.groups);
+    const entries: { key: string; value: Uint8Array }[] = [];
+    this.tables.groups.forEachEntry((key, value) => entries.push({ key: decodeStringKey(key), value }));
+    for (const groupId of this.offsetOnlyGroupIds(entries.map((entry) => ({ groupId: entry.key })))) entries.push({ key: groupId, value: encodeGroup(offsetOnlyGroup(groupId)) });
+    return entries.sort((a, b) => byString(a.key, b.key)).map((entry) => entry.value);
   }
 
   /** Every partition's watermarks, in topic then partition order. */
@@ -543,13 +565,6 @@ export class StoreIndexReader {
     }
     return all;
   }
-}
-
-/** Values of a table whose keys are ids, in id order (the order the synchronous lists use). */
-function rawSortedByKey(table: SharedIndex): Uint8Array[] {
-  const entries: { key: string; value: Uint8Array }[] = [];
-  table.forEachEntry((key, value) => entries.push({ key: decodeStringKey(key), value }));
-  return entries.sort((a, b) => byString(a.key, b.key)).map((entry) => entry.value);
 }
 
 /*

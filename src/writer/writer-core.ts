@@ -93,6 +93,7 @@ export class WriterCore {
     private readonly clock: Clock,
   ) {
     assert(appender.nextOffset === state.lastOffset + 1, 'the appender continues where the state ends');
+    state.askOffsetOwners((groupId) => index.groupHasOffsets(groupId));
     this.durableOffset = state.lastOffset;
     this.frames = Buffer.allocUnsafe(config.maxBatchBytes + RECORD_BYTES_MAX);
     this.lastTimestampMs = clock.nowMs();
@@ -123,6 +124,15 @@ export class WriterCore {
     return this.results.length > 0 || this.syncRequested;
   }
 
+  /**
+   * True when `command` must be decided on a published index and this batch already wrote events, so it
+   * waits for the next batch. Only a group delete asks (does a group without a record have committed
+   * offsets?), which the writer's state learns from the index: a rare admin call, worth a batch.
+   */
+  needsPublishedIndex(command: Command): boolean {
+    return command.type === 'DeleteGroup' && this.recordCount > 0;
+  }
+
   /** Handles one command: a rejected command gets an error result and leaves no trace. */
   addCommand(handleId: number, seq: number, command: Command): void {
     if (this.readOnlyCause !== null) {
@@ -132,6 +142,7 @@ export class WriterCore {
     let event: LogEvent;
     let end: number;
     const refused: EntryRefusal[] = [];
+    assert(!this.needsPublishedIndex(command), 'a command that asks the published index starts its batch');
     try {
       const body = decide(command, this.state, refused);
       if (body === null) {
