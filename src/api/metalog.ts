@@ -48,6 +48,7 @@ import {
   type CommitMembership,
   type GroupInput,
   checkRegisterBrokerInput,
+  checkInitClusterInput,
   checkSetBrokerStatusInput,
   checkUnregisterBrokerInput,
   type ChangePartitionInput,
@@ -531,6 +532,37 @@ export class MetaLog {
       return Promise.reject(error);
     }
     return this.link.submit(command, onOk);
+  }
+
+  // Cluster identity.
+
+  /**
+   * The cluster's id, kept in the store (one ClusterCreated event), or null before `initCluster`.
+   * Synchronous; the same on every handle of the store.
+   */
+  get clusterId(): string | null {
+    this.assertOpen();
+    return this.reader.clusterId;
+  }
+
+  /**
+   * The cluster's id: the one the store has (nothing is written), or else `clusterId` if given (1 to 64
+   * characters of [A-Za-z0-9_-]; INVALID_REQUEST otherwise), or else a fresh one in Kafka's form (a
+   * random UUID as 22 characters of unpadded base64url), written as one ClusterCreated event. Calls at
+   * the same time, from any handles, all resolve to the one id that was written.
+   */
+  initCluster(clusterId?: string): Promise<string> {
+    let command: Command;
+    try {
+      command = checkInitClusterInput(clusterId);
+      this.assertOpen();
+    } catch (error) {
+      if (error instanceof MetaLogError) this.counters.countCommandError(error.code);
+      return Promise.reject(error);
+    }
+    const existing = this.reader.clusterId;
+    if (existing !== null) return Promise.resolve(existing);
+    return this.link.submit(command, () => this.reader.clusterId as string);
   }
 
   // Brokers.

@@ -42,6 +42,7 @@ export type TopicSegments = Map<number, Map<number, Readonly<SegmentInfo>>>;
 export interface RestoredState {
   lastOffset: number;
   nextProducerId: number;
+  clusterId: string | null;
   topics: MapSource<string, Topic>;
   brokers: MapSource<number, Broker>;
   groups: MapSource<string, Group>;
@@ -73,6 +74,8 @@ export class MetadataState {
   readonly transactions: Map<string, Transaction>;
   /** The first producer id never handed out: ids are never reissued, also not after a restart. */
   nextProducerId = 0;
+  /** The cluster's id (ClusterCreated, written at most once), or null before it. */
+  clusterId: string | null = null;
   readonly offsetsByGroup = new Map<string, GroupOffsets>();
   /** Offset of the last applied event, -1 before the first. */
   lastOffset = -1;
@@ -94,6 +97,7 @@ export class MetadataState {
     if (restored !== undefined) {
       this.lastOffset = restored.lastOffset;
       this.nextProducerId = restored.nextProducerId;
+      this.clusterId = restored.clusterId;
     }
   }
 
@@ -191,6 +195,13 @@ export class MetadataState {
         break;
       case 'TransactionChanged':
         this.applyTransactionChanged(event.value, undo);
+        break;
+      case 'ClusterCreated':
+        assert(this.clusterId === null, 'a cluster is created once');
+        this.clusterId = event.value.clusterId;
+        undo?.push(() => {
+          this.clusterId = null;
+        });
         break;
       default:
         assert(false, `no fold handler for event type ${(event as LogEvent).type}`);
@@ -492,5 +503,6 @@ export function canonicalState(state: MetadataState): string {
   const transactions = [...state.transactions].sort(byKey);
   return JSON.stringify({
     lastOffset: state.lastOffset, topics, brokers, groups, offsets, watermarks, segments, transactions, nextProducerId: state.nextProducerId,
+    clusterId: state.clusterId,
   });
 }

@@ -102,6 +102,8 @@ export class IndexWriter {
   private readonly groupNumbers: Numbering;
   private readonly topicNumbers: Numbering;
   private readonly payloadReader = new BinaryReader();
+  /** The cluster id last stored in the control words (it is stored once). */
+  private publishedClusterId: string | null = null;
 
   /**
    * Opens the index in `buffers` as its writer: empty (a fold from the first event), or restored from a
@@ -131,6 +133,8 @@ export class IndexWriter {
     this.groupNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.GROUP)), next: restored.groupNumberNext };
     this.topicNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.TOPIC)), next: restored.topicNumberNext };
     this.control.nextProducerId = state.nextProducerId;
+    this.control.clusterId = state.clusterId;
+    this.publishedClusterId = state.clusterId;
     this.control.appliedOffset = state.lastOffset;
   }
 
@@ -194,6 +198,8 @@ export class IndexWriter {
         this.dirtyTransactions.add(event.value.transactionalId);
         return;
       case 'ProducerIdsAllocated':
+      case 'ClusterCreated':
+        // Scalars of the state: published from it by `publish`.
         return;
     }
   }
@@ -220,6 +226,10 @@ export class IndexWriter {
     for (const family of this.open) this.tables[family].endWrite();
     this.open.clear();
     this.control.nextProducerId = this.state.nextProducerId;
+    if (this.state.clusterId !== this.publishedClusterId) {
+      this.control.clusterId = this.state.clusterId;
+      this.publishedClusterId = this.state.clusterId;
+    }
     this.control.appliedOffset = this.state.lastOffset;
   }
 

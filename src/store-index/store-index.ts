@@ -18,10 +18,23 @@
  * Control words (BigInt64 words of `control`): w0 applied offset (-1: empty), w1 next producer id,
  * w2 handle ids handed out (attach takes the next), w3 closed (1 once the writer stopped: the index
  * stays readable but no longer changes); then Int32 word 16: the id epoch, which the writer bumps
- * whenever a group or topic number stops naming its group or topic (see `IdNumbers`).
+ * whenever a group or topic number stops naming its group or topic (see `IdNumbers`); Int32 word 17:
+ * the byte length of the cluster id (0: none yet), whose ASCII bytes follow from byte 72:
+ *
+ * ```
+ *  0        8        16       24       32       64           68            72                 136
+ *  +--------+--------+--------+--------+--------+------------+-------------+------------------+
+ *  | applied| next   |handles | closed | (free) | id epoch   | cluster id  | cluster id bytes |
+ *  | offset | pid    |        |        |        | i32        | length i32  | ASCII, <= 64     |
+ *  +--------+--------+--------+--------+--------+------------+-------------+------------------+
+ * ```
+ *
+ * The cluster id is written once: its bytes first, then its length with Atomics.store, so a reader
+ * whose Atomics.load sees the length also sees the bytes (they never change afterwards).
  */
 import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions, type SlotScan } from '../../native-free/shared-index.js';
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
+import { assert } from '../assert.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 import { isWellFormed } from '../well-formed.js';
 import { offsetOnlyGroup, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/entities.js';
@@ -74,7 +87,12 @@ const WORD_CLOSED = 3;
 const CONTROL_WORDS = 8;
 /** Int32 word of the id epoch, after the BigInt64 words. */
 const WORD_ID_EPOCH = 16;
-const CONTROL_BYTES = CONTROL_WORDS * 8 + 64;
+/** Int32 word of the cluster id's byte length (0: none), and where its bytes start. */
+const WORD_CLUSTER_ID_BYTES = 17;
+const CLUSTER_ID_POSITION = 72;
+/** The longest cluster id, in ASCII bytes (Kafka's are 22). */
+export const CLUSTER_ID_BYTES_MAX = 64;
+const CONTROL_BYTES = CLUSTER_ID_POSITION + CLUSTER_ID_BYTES_MAX;
 
 /** Allocates an empty index (before the writer thread starts, which opens it as the writer). */
 export function allocateStoreIndex(): StoreIndexBuffers {
@@ -98,7 +116,9 @@ export function assertStoreIndexInvariants(buffers: StoreIndexBuffers): void {
 /** Empties an index whose restore from a snapshot failed halfway (before any thread opens it). */
 export function resetStoreIndex(buffers: StoreIndexBuffers): void {
   for (const family of FAMILIES) SharedIndex.resetImage(buffers.tables[family]);
-  new IndexControl(buffers.control).restoreIdEpoch(0);
+  const control = new IndexControl(buffers.control);
+  control.restoreIdEpoch(0);
+  control.clearClusterId();
 }
 
 /** The control words of an index. @internal */
@@ -106,9 +126,41 @@ export class IndexControl {
   private readonly words: BigInt64Array;
   private readonly ints: Int32Array;
 
+  private readonly bytes: Uint8Array;
+
   constructor(control: SharedArrayBuffer) {
     this.words = new BigInt64Array(control, 0, CONTROL_WORDS);
     this.ints = new Int32Array(control);
+    this.bytes = new Uint8Array(control);
+  }
+
+  /** The cluster id, or null before ClusterCreated. */
+  get clusterId(): string | null {
+    const length = Atomics.load(this.ints, WORD_CLUSTER_ID_BYTES);
+    if (length === 0) return null;
+    return Buffer.from(this.bytes.buffer, CLUSTER_ID_POSITION, length).toString('latin1');
+  }
+
+  /** Writer: publishes the cluster id (once; the same id again changes nothing). */
+  set clusterId(clusterId: string | null) {
+    if (clusterId === null) {
+      assert(this.clusterId === null, 'a published cluster id is never taken back');
+      return;
+    }
+    const current = this.clusterId;
+    if (current !== null) {
+      assert(current === clusterId, 'the cluster id never changes');
+      return;
+    }
+    assert(clusterId.length > 0 && clusterId.length <= CLUSTER_ID_BYTES_MAX && /^[\x21-\x7e]+$/.test(clusterId), 'a cluster id is 1 to 64 printable ASCII characters');
+    this.bytes.set(Buffer.from(clusterId, 'latin1'), CLUSTER_ID_POSITION);
+    // The bytes are in place before the length that makes them visible.
+    Atomics.store(this.ints, WORD_CLUSTER_ID_BYTES, clusterId.length);
+  }
+
+  /** Before any thread opens the index: forgets a cluster id (a restore that failed halfway). */
+  clearClusterId(): void {
+    Atomics.store(this.ints, WORD_CLUSTER_ID_BYTES, 0);
   }
 
   /** Changes whenever a group or topic number is retired (never reused, so a cached one may be stale). */
@@ -312,6 +364,7 @@ export class StoreIndexReader {
   private readonly groupCache = new DecodedCache<Group>(decodeGroup);
   private readonly brokerCache = new DecodedCache<Broker>(decodeBroker);
   private readonly transactionCache = new DecodedCache<Transaction>(decodeTransaction);
+  private knownClusterId: string | null = null;
 
   constructor(buffers: StoreIndexBuffers) {
     this.buffers = buffers;
@@ -330,6 +383,12 @@ export class StoreIndexReader {
   /** The first producer id never handed out. */
   get nextProducerId(): number {
     return this.control.nextProducerId;
+  }
+
+  /** The cluster's id (ClusterCreated), or null before one was written. Never changes once set. */
+  get clusterId(): string | null {
+    this.knownClusterId ??= this.control.clusterId;
+    return this.knownClusterId;
   }
 
   getTopic(name: string): Topic | undefined {

@@ -17,7 +17,7 @@
  */
 import { assert, verify } from '../assert.js';
 import type { Clock } from '../clock.js';
-import { decide, type Command, type EntryRefusal } from '../commands/commands.js';
+import { decide, mayWriteNothing, type Command, type EntryRefusal } from '../commands/commands.js';
 import { EventCodec } from '../codec/event-codec.js';
 import { EVENT_SCHEMA_VERSION, type EventBody, type LogEvent } from '../codec/event-schema.js';
 import type { MetaLogConfig } from '../config.js';
@@ -147,8 +147,9 @@ export class WriterCore {
       const body = decide(command, this.state, refused);
       if (body === null) {
         // A per-entry command that refused every entry (or was sent none: the caller's thread refused them
-        // all, and only the checks of the whole request were left): acknowledged, nothing written.
-        assert('perEntry' in command.value && command.value.perEntry, 'only a per-entry command becomes no event');
+        // all, and only the checks of the whole request were left), or initCluster on a store that has
+        // a cluster id: acknowledged, nothing written.
+        assert(mayWriteNothing(command), 'only a per-entry command or initCluster becomes no event');
         this.addResult(handleId, seq, false, null, refused);
         return;
       }
