@@ -30,6 +30,8 @@ export interface MetaLogConfigInput {
   offsetsRetentionMs?: number;
   offsetsRetentionCheckIntervalMs?: number;
   slowFsyncWarnMs?: number;
+  groupMinSessionTimeoutMs?: number;
+  groupMaxSessionTimeoutMs?: number;
 }
 
 /** A resolved, validated, frozen configuration. */
@@ -176,6 +178,22 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     unit: 'ms',
     doc: 'An fdatasync of the WAL that takes longer than this counts in metalog_slow_fsync_total and raises a process warning (METALOG_SLOW_FSYNC).',
   },
+  groupMinSessionTimeoutMs: {
+    kind: 'integer',
+    defaultValue: 6000,
+    min: 1,
+    max: 2 ** 31 - 1,
+    unit: 'ms',
+    doc: "Kafka's group.min.session.timeout.ms: upsertGroup refuses a member with a shorter session timeout (INVALID_SESSION_TIMEOUT). At most groupMaxSessionTimeoutMs.",
+  },
+  groupMaxSessionTimeoutMs: {
+    kind: 'integer',
+    defaultValue: 1_800_000,
+    min: 1,
+    max: 2 ** 31 - 1,
+    unit: 'ms',
+    doc: "Kafka's group.max.session.timeout.ms: upsertGroup refuses a member with a longer session timeout (INVALID_SESSION_TIMEOUT).",
+  },
 });
 
 function invalid(field: string, rule: string): MetaLogError {
@@ -216,6 +234,10 @@ export function resolveConfig(input: unknown): MetaLogConfig {
   const resolved: Record<string, unknown> = {};
   for (const [field, spec] of Object.entries(CONFIG_OPTIONS)) {
     resolved[field] = resolveOption(field, spec, given[field]);
+  }
+  // Relations between options.
+  if ((resolved.groupMinSessionTimeoutMs as number) > (resolved.groupMaxSessionTimeoutMs as number)) {
+    throw invalid('groupMinSessionTimeoutMs', `must be at most groupMaxSessionTimeoutMs (${resolved.groupMaxSessionTimeoutMs as number})`);
   }
   return Object.freeze(resolved) as MetaLogConfig;
 }

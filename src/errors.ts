@@ -34,6 +34,8 @@ export const ERROR_CODES = Object.freeze({
   ILLEGAL_GENERATION: { kafkaCode: 22, retriable: false, readOnly: false },
   UNKNOWN_MEMBER_ID: { kafkaCode: 25, retriable: false, readOnly: false },
   NON_EMPTY_GROUP: { kafkaCode: 68, retriable: false, readOnly: false },
+  GROUP_ID_NOT_FOUND: { kafkaCode: 69, retriable: false, readOnly: false },
+  INVALID_SESSION_TIMEOUT: { kafkaCode: 26, retriable: false, readOnly: false },
   GROUP_SUBSCRIBED_TO_TOPIC: { kafkaCode: 86, retriable: false, readOnly: false },
   INVALID_PRODUCER_EPOCH: { kafkaCode: 47, retriable: false, readOnly: false },
   INVALID_TXN_STATE: { kafkaCode: 48, retriable: false, readOnly: false },

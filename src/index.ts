@@ -23,10 +23,13 @@ export type {
   GroupInput,
   GroupMemberInput,
   OffsetCommitInput,
+  PartitionResult,
   ProducerIdentity,
   RegisterBrokerInput,
   TopicConfigChanges,
 } from './commands/commands.js';
+export { describeTopicConfigs, TOPIC_CONFIG_DEFAULTS } from './commands/topic-configs.js';
+export type { ConfigEntry } from './commands/topic-configs.js';
 export type { Broker, CommittedOffset, Group, Topic, Transaction } from './state/entities.js';
 export type {
   BrokerStatus,

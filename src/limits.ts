@@ -35,6 +35,13 @@ export const GROUP_ID_LENGTH_MAX = 1024;
  */
 export const COMMITTED_OFFSET_MAX = 2 ** 53 - 2;
 
+/**
+ * Smallest committed offset. Admin tools commit negative offsets on a reset (-1 for the log end, -2 for
+ * its start), so committed offsets may be negative; avsc's zigzag long encoding of a negative number n
+ * is the double 2|n| - 1, which is exact only while |n| is at most 2^52.
+ */
+export const COMMITTED_OFFSET_MIN = -(2 ** 52);
+
 /** Offset commit metadata, as Kafka's `offset.metadata.max.bytes` default. */
 export const OFFSET_METADATA_BYTES_MAX = 4096;
 
@@ -80,9 +87,12 @@ export const PREALLOCATE_STEP_BYTES = 4 * 1024 * 1024;
 export const BATCH_BYTES_MIN = RECORD_BYTES_MAX;
 export const BATCH_BYTES_MAX = 64 * 1024 * 1024;
 
-/** Bytes of an event-ring record beyond its frames: batch header plus result table plus errors. */
+/**
+ * Bytes of an event-ring record beyond its frames: batch header plus result table plus errors, plus
+ * the refused entries of the per-entry command that ends a batch (6 bytes each; see batch-record.ts).
+ */
 export function batchOverheadBytesMax(): number {
-  return 64 + BATCH_COMMANDS_MAX * 16 + ERROR_BYTES_MAX;
+  return 64 + BATCH_COMMANDS_MAX * 16 + ERROR_BYTES_MAX + 12 + COMMIT_ENTRIES_MAX * 6;
 }
 
 /** Size of the event ring for a given maxBatchBytes: two full batches always fit. */

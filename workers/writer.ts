@@ -71,6 +71,8 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
     // within maxBatchBytes plus one record, the room the writer's batch buffer has.
     if (core.batchFull()) throw BATCH_FULL;
     const message = decodeCommand(bytes);
+    // The batch ends before a command that is decided on the published index; it opens the next one.
+    if (message.kind === 'command' && core.needsPublishedIndex(message.command)) throw BATCH_FULL;
     if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command);
     else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
     else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);

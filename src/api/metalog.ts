@@ -30,7 +30,12 @@ import {
   checkWatermarksInput,
   type ProducerIdentity,
   checkChangePartitionInput,
+  checkCommitOffsetsEachInput,
   checkCommitOffsetsInput,
+  checkDeleteOffsetsEachInput,
+  perEntryResults,
+  type CheckedPerEntry,
+  type PartitionResult,
   checkCreatePartitionsInput,
   checkCreateTopicInput,
   checkDeleteGroupInput,
@@ -39,9 +44,11 @@ import {
   checkDeleteTopicInput,
   checkResetOffsetsInput,
   checkUpsertGroupInput,
+  checkSessionTimeouts,
   type CommitMembership,
   type GroupInput,
   checkRegisterBrokerInput,
+  checkInitClusterInput,
   checkSetBrokerStatusInput,
   checkUnregisterBrokerInput,
   type ChangePartitionInput,
@@ -78,7 +85,7 @@ import { checkPath, checkRestorePoint, checkWatchOptions, isDirectory, storeCall
 import { OffsetExpiry } from './offset-expiry.js';
 import { SnapshotScheduler, type SnapshotStatus } from '../snapshot/snapshot-scheduler.js';
 import type { SnapshotResult } from '../snapshot/snapshotter.js';
-import type { BatchSink, EventOf, OpenInternals, StoreHandle, WriterLink } from './writer-link.js';
+import type { BatchSink, OnOk, OpenInternals, StoreHandle, WriterLink } from './writer-link.js';
 import { OpenerLink } from './opener-link.js';
 import { AttachedLink } from './attached-link.js';
 
@@ -515,7 +522,7 @@ export class MetaLog {
   }
 
   /** Checks a call on this thread (a bad one rejects at once), then queues it for the writer. */
-  private command<T>(check: () => Command, onOk: (event: EventOf) => T): Promise<T> {
+  private command<T>(check: () => Command, onOk: OnOk<T>): Promise<T> {
     let command: Command;
     try {
       command = check();
@@ -525,6 +532,37 @@ export class MetaLog {
       return Promise.reject(error);
     }
     return this.link.submit(command, onOk);
+  }
+
+  // Cluster identity.
+
+  /**
+   * The cluster's id, kept in the store (one ClusterCreated event), or null before `initCluster`.
+   * Synchronous; the same on every handle of the store.
+   */
+  get clusterId(): string | null {
+    this.assertOpen();
+    return this.reader.clusterId;
+  }
+
+  /**
+   * The cluster's id: the one the store has (nothing is written), or else `clusterId` if given (1 to 64
+   * characters of [A-Za-z0-9_-]; INVALID_REQUEST otherwise), or else a fresh one in Kafka's form (a
+   * random UUID as 22 characters of unpadded base64url), written as one ClusterCreated event. Calls at
+   * the same time, from any handles, all resolve to the one id that was written.
+   */
+  initCluster(clusterId?: string): Promise<string> {
+    let command: Command;
+    try {
+      command = checkInitClusterInput(clusterId);
+      this.assertOpen();
+    } catch (error) {
+      if (error instanceof MetaLogError) this.counters.countCommandError(error.code);
+      return Promise.reject(error);
+    }
+    const existing = this.reader.clusterId;
+    if (existing !== null) return Promise.resolve(existing);
+    return this.link.submit(command, () => this.reader.clusterId as string);
   }
 
   // Brokers.
@@ -627,24 +665,33 @@ export class MetaLog {
 
   /**
    * Stores a consumer group whole: state, protocol, generation (never backwards: ILLEGAL_GENERATION),
-   * leader and members with their subscription and assignment bytes. Resolves to the group.
+   * leader and members with their subscription and assignment bytes. Resolves to the group. A member's
+   * session timeout must be within `groupMinSessionTimeoutMs..groupMaxSessionTimeoutMs`
+   * (INVALID_SESSION_TIMEOUT); two members may not share a group instance id (INVALID_REQUEST).
    */
   upsertGroup(group: GroupInput): Promise<Group> {
-    return this.command(() => checkUpsertGroupInput(group), () => this.reader.getGroup(group.groupId) as Group);
+    const { groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs } = this.config;
+    return this.command(
+      () => checkSessionTimeouts(checkUpsertGroupInput(group), groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs),
+      () => this.reader.getGroup(group.groupId) as Group,
+    );
   }
 
-  /** Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members). */
+  /**
+   * Deletes a group and all its offsets as one event (NON_EMPTY_GROUP while it has members;
+   * GROUP_ID_NOT_FOUND, writing nothing, for a group neither stored nor holding committed offsets).
+   */
   deleteGroup(groupId: string): Promise<void> {
     return this.command(() => checkDeleteGroupInput(groupId), () => undefined);
   }
 
-  /** A consumer group, or undefined. Synchronous. */
+  /** A consumer group (a group that only has committed offsets reads as Empty, generation 0), or undefined. Synchronous. */
   getGroup(groupId: string): Group | undefined {
     this.assertOpen();
     return this.reader.getGroup(groupId);
   }
 
-  /** Every stored group, in id order. Synchronous. */
+  /** Every stored group and every group that only has committed offsets, in id order. Synchronous. */
   listGroups(): Group[] {
     this.assertOpen();
     return this.reader.listGroups();
@@ -660,6 +707,17 @@ export class MetaLog {
     return this.command(() => checkCommitOffsetsInput(groupId, entries, membership), () => undefined);
   }
 
+  /**
+   * Kafka's OffsetCommit answered per partition: the entries that can be committed are, as one atomic
+   * event, and each other one gets its own error (UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE),
+   * in the order given; when every entry is refused nothing is written. What concerns the whole request
+   * rejects the promise as for commitOffsets: a bad group id, the membership check (ILLEGAL_GENERATION,
+   * UNKNOWN_MEMBER_ID), malformed input (INVALID_REQUEST), STORE_CLOSED, STORE_READ_ONLY.
+   */
+  commitOffsetsEach(groupId: string, entries: OffsetCommitInput[], membership?: CommitMembership): Promise<PartitionResult[]> {
+    return this.perEntryCommand(() => checkCommitOffsetsEachInput(groupId, entries, membership), groupId);
+  }
+
   /** Sets offsets of a group without members (an operator's reset; NON_EMPTY_GROUP otherwise). */
   resetOffsets(groupId: string, entries: OffsetCommitInput[]): Promise<void> {
     return this.command(() => checkResetOffsetsInput(groupId, entries), () => undefined);
@@ -671,6 +729,28 @@ export class MetaLog {
    */
   deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<void> {
     return this.command(() => checkDeleteOffsetsInput(groupId, partitions), () => undefined);
+  }
+
+  /**
+   * Kafka's OffsetDelete answered per partition: the offsets that can be deleted are, as one event, and
+   * each other partition gets its own error (UNKNOWN_TOPIC_OR_PARTITION; GROUP_SUBSCRIBED_TO_TOPIC while
+   * a member of a live group subscribes to its topic), in the order given; when every partition is
+   * refused nothing is written. A bad group id, malformed input, STORE_CLOSED or STORE_READ_ONLY reject.
+   */
+  deleteOffsetsEach(groupId: string, partitions: { topic: string; partition: number }[]): Promise<PartitionResult[]> {
+    return this.perEntryCommand(() => checkDeleteOffsetsEachInput(groupId, partitions), groupId);
+  }
+
+  /** Runs a per-entry command: the writer's refusals and this thread's become one result per entry. */
+  private perEntryCommand(check: () => CheckedPerEntry<Command>, groupId: string): Promise<PartitionResult[]> {
+    let checked: CheckedPerEntry<Command> | undefined;
+    return this.command(
+      () => {
+        checked = check();
+        return checked.command;
+      },
+      (_event, refused) => perEntryResults(checked as CheckedPerEntry<Command>, refused, groupId),
+    );
   }
 
   /**

@@ -109,7 +109,7 @@ export class ReaderPool {
     return this.run({ kind: 'listBrokers' });
   }
 
-  /** Every stored group, in id order. */
+  /** Every stored group and every group that only has committed offsets (Empty, generation 0), in id order. */
   async listGroups(): Promise<Group[]> {
     return (await this.runPacked({ kind: 'listGroups' }, decodeGroup)) as Group[];
   }

@@ -38,7 +38,7 @@ import type { CommandRing } from '../../native-free/command-ring.js';
 import { CursorEvictedError, type EventCursor } from '../../native-free/event-ring.js';
 import { encodeCommand, type CompactRequest } from '../commands/command-codec.js';
 import type { LogEvent } from '../codec/event-schema.js';
-import type { Command } from '../commands/commands.js';
+import type { Command, EntryRefusal } from '../commands/commands.js';
 import type { ManualClock } from '../clock.js';
 import type { MetaLogConfig } from '../config.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../errors.js';
@@ -89,6 +89,12 @@ export interface StoreHandle {
 /** The event of a settled call, decoded on demand (undefined when the call wrote none). */
 export type EventOf = () => LogEvent | undefined;
 
+/**
+ * What a call resolves with, from its acknowledgement: the event its command became, and the entries
+ * a per-entry command refused (by their index in the command; empty for every other command).
+ */
+export type OnOk<T> = (event: EventOf, refused: readonly EntryRefusal[]) => T;
+
 /** Where a link is in its lifecycle; the module header has the transitions. @internal */
 export type LinkState = 'starting' | 'open' | 'closing' | 'closed';
 
@@ -104,8 +110,8 @@ export interface LinkStart {
 interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (error: MetaLogError) => void;
-  /** Builds the resolved value; may ask for the event the call's command became. */
-  onOk: (event: EventOf) => unknown;
+  /** Builds the resolved value; may ask for the event the call's command became, and gets the entries it refused. */
+  onOk: OnOk<unknown>;
 }
 
 /** Event ring records consumed before the link yields to the caller's event loop. */
@@ -276,7 +282,7 @@ export abstract class WriterLink {
       if (call === undefined) continue;
       this.pending.delete(result.seq);
       if (result.error === null) {
-        call.resolve(call.onOk(index < 0 ? NO_EVENT : () => events()[index]));
+        call.resolve(call.onOk(index < 0 ? NO_EVENT : () => events()[index], result.refused));
         continue;
       }
       const error = fromSerialized(result.error);
@@ -308,7 +314,7 @@ export abstract class WriterLink {
   }
 
   /** Queues a command (or `sync`) for the writer; resolves with `onOk(event)` once it is acknowledged. */
-  submit<T>(command: Command | 'sync' | CompactRequest, onOk: (event: EventOf) => T): Promise<T> {
+  submit<T>(command: Command | 'sync' | CompactRequest, onOk: OnOk<T>): Promise<T> {
     if (this.state === 'closing' || this.closed) {
       return Promise.reject(new MetaLogError('STORE_CLOSED', 'the store is closed', {}));
     }
@@ -327,7 +333,7 @@ export abstract class WriterLink {
    * Puts a command on the ring whatever the state, for the close sequences (the caller knows the writer
    * still reads commands, and that this link follows the event ring); `submit` checks both first.
    */
-  protected send<T>(command: Command | 'sync' | 'close' | CompactRequest, onOk: (event: EventOf) => T): Promise<T> {
+  protected send<T>(command: Command | 'sync' | 'close' | CompactRequest, onOk: OnOk<T>): Promise<T> {
     const seq = this.nextSeq;
     this.nextSeq = (this.nextSeq + 1) >>> 0 || 1;
     let length: number;

@@ -35,12 +35,12 @@ export function inspectOrVerify(dir: string, json: boolean, command: 'inspect' |
     createdMs: segment.header?.createdMs ?? null,
   }));
   const damaged = scan.damage !== null && scan.damage.kind !== 'torn';
-  let replayed: { topics: number; offsets: number; lastOffset: number } | null = null;
+  let replayed: { topics: number; offsets: number; lastOffset: number; clusterId: string | null } | null = null;
   let snapshots: SnapshotCheck[] = [];
   if (command === 'verify' && !damaged) {
     // From the oldest snapshot when the WAL before it was compacted.
     const state = stateOf(foldTo(dir, null, storage));
-    replayed = { topics: state.topics.length, offsets: state.offsets.length, lastOffset: state.offset };
+    replayed = { topics: state.topics.length, offsets: state.offsets.length, lastOffset: state.offset, clusterId: state.clusterId };
     snapshots = verifySnapshots(dir, storage);
   }
   const badSnapshots = snapshots.filter((check) => check.verdict !== 'ok' && check.verdict !== 'base');
@@ -53,7 +53,7 @@ export function inspectOrVerify(dir: string, json: boolean, command: 'inspect' |
   };
   const lines = segments.map((s) => `${s.file}  offsets ${s.baseOffset}..${s.baseOffset + s.records - 1}  ${s.records} records  ${s.bytes} bytes`);
   lines.push(`next offset ${scan.nextOffset}`);
-  if (replayed !== null) lines.push(`replayed: ${replayed.topics} topics, ${replayed.offsets} committed offsets`);
+  if (replayed !== null) lines.push(`replayed: ${replayed.topics} topics, ${replayed.offsets} committed offsets, cluster id ${replayed.clusterId ?? '(none)'}`);
   for (const check of snapshots) lines.push(`snapshot ${check.file} (offset ${check.lastOffset}): ${check.verdict}${check.reason === undefined ? '' : ` (${check.reason})`}`);
   if (scan.damage !== null) lines.push(`DAMAGE (${scan.damage.kind}) in ${scan.damage.file} at byte ${scan.damage.position}, offset ${scan.damage.offset}: ${scan.damage.reason}`);
   else if (badSnapshots.length === 0) lines.push('ok: every checksum verified');
@@ -125,7 +125,7 @@ export function stateCommand(dir: string, at: number | null, json: boolean, stor
   process.stdout.write(
     `as of offset ${plain.offset}: ${plain.brokers.length} brokers, ${plain.topics.length} topics, ${plain.groups.length} groups, ` +
       `${plain.offsets.length} committed offsets in ${groupsWithOffsets} groups, ${plain.transactions.length} transactions, ` +
-      `next producer id ${plain.nextProducerId}\n`,
+      `next producer id ${plain.nextProducerId}, cluster id ${plain.clusterId ?? '(none)'}\n`,
   );
   return EXIT.OK;
 }

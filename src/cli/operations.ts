@@ -72,6 +72,7 @@ export function diffCommand(dir: string, from: number, to: number, json: boolean
     `from offset ${from} to ${to}:`,
     ...kinds.map((kind) => `  ${kind.padEnd(13)} +${diff[kind].added.length} -${diff[kind].removed.length} ~${diff[kind].changed.length}`),
     ...(diff.nextProducerId === null ? [] : [`  next producer id ${diff.nextProducerId.before} -> ${diff.nextProducerId.after}`]),
+    ...(diff.clusterId === null ? [] : [`  cluster id ${diff.clusterId.before ?? '(none)'} -> ${diff.clusterId.after ?? '(none)'}`]),
   ]);
   return 0;
 }
@@ -118,7 +119,7 @@ export function verifySnapshots(dir: string, storage: Storage): SnapshotCheck[] 
       checks.push({ file: path.basename(file), lastOffset: meta.lastOffset, verdict: 'not-reached', reason: scan.damage?.reason ?? `the WAL ends at ${target.state.lastOffset}` });
       continue;
     }
-    const digest = stateDigest(target.index.ownTables);
+    const digest = stateDigest(target.index.ownTables, target.state.clusterId);
     checks.push(digest === meta.digest
       ? { file: path.basename(file), lastOffset: meta.lastOffset, verdict: 'ok' }
       : { file: path.basename(file), lastOffset: meta.lastOffset, verdict: 'digest-mismatch', reason: `snapshot ${meta.digest} vs WAL ${digest}` });

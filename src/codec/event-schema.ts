@@ -19,8 +19,9 @@
  *    (GroupUpserted, GroupDeleted, OffsetsDeleted), partition logs (WatermarksUpdated, SegmentAdded,
  *    SegmentRemoved), producer ids and transactions (ProducerIdsAllocated, TransactionChanged).
  * 3: adds OffsetsExpired (offset retention).
+ * 4: adds ClusterCreated (the cluster id, written once).
  */
-export const EVENT_SCHEMA_VERSION = 3;
+export const EVENT_SCHEMA_VERSION = 4;
 
 /** Avro namespace of all event records. */
 export const EVENT_NAMESPACE = 'chronik.metalog';
@@ -262,6 +263,13 @@ const transactionChanged = {
   ],
 };
 
+const clusterCreated = {
+  type: 'record',
+  name: 'ClusterCreated',
+  doc: "the cluster's id, minted once (Kafka's form: a random UUID as 22 characters of unpadded base64url); never written twice",
+  fields: [{ name: 'clusterId', type: 'string' }],
+};
+
 /**
  * The writer schema: a union of every event record. New records go at the end, so a record's branch
  * index stays what it was (not required, as each segment stores its own union, but it keeps dumps
@@ -286,6 +294,7 @@ export const EVENT_UNION_SCHEMA = [
   producerIdsAllocated,
   transactionChanged,
   offsetsExpired,
+  clusterCreated,
 ].map((record) => ({
   ...record,
   namespace: EVENT_NAMESPACE,
@@ -414,6 +423,7 @@ export interface EventPayloads {
   ProducerIdsAllocated: { firstProducerId: number; count: number };
   TransactionChanged: TransactionChanged;
   OffsetsExpired: { groupId: string; expireBeforeMs: number };
+  ClusterCreated: { clusterId: string };
 }
 
 /** An event type name. */

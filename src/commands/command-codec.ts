@@ -40,6 +40,7 @@ const commitOffsetsType = avro.Type.forSchema({
     { name: 'entries', type: offsetCommitEntry as avro.Schema },
     { name: 'generation', type: 'int' },
     { name: 'memberId', type: ['null', 'string'] },
+    { name: 'perEntry', type: 'boolean' },
   ],
 }, { wrapUnions: 'auto' });
 

@@ -13,15 +13,29 @@
 import type { EventBody } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { decideBrokerCommand, type BrokerCommand } from './broker-commands.js';
+import { decideClusterCommand, type ClusterCommand } from './cluster-commands.js';
 import { decideGroupCommand, type GroupCommand } from './group-commands.js';
 import { decideCommitOffsets, type CommitOffsetsCommand } from './offset-commands.js';
 import { decidePartitionLogCommand, type PartitionLogCommand } from './partition-log-commands.js';
 import { decideTransactionCommand, type TransactionCommand } from './transaction-commands.js';
 import { decideTopicCommand, type TopicCommand } from './topic-commands.js';
 
-export { checkCommitOffsetsInput, type CommitMembership, type CommitOffsetsCommand, type OffsetCommitInput } from './offset-commands.js';
 export {
+  checkCommitOffsetsEachInput,
+  checkCommitOffsetsInput,
+  perEntryResults,
+  type CheckedPerEntry,
+  type CommitMembership,
+  type CommitOffsetsCommand,
+  type EntryRefusal,
+  type OffsetCommitInput,
+  type PartitionResult,
+} from './offset-commands.js';
+import type { EntryRefusal } from './offset-commands.js';
+export {
+  checkSessionTimeouts,
   checkDeleteGroupInput,
+  checkDeleteOffsetsEachInput,
   checkDeleteOffsetsInput,
   checkExpireOffsetsInput,
   checkResetOffsetsInput,
@@ -49,16 +63,17 @@ export {
   checkInitProducerIdInput,
   type ProducerIdentity,
 } from './transaction-commands.js';
+export { checkInitClusterInput } from './cluster-commands.js';
 export { checkRegisterBrokerInput, checkSetBrokerStatusInput, checkUnregisterBrokerInput, type RegisterBrokerInput } from './broker-commands.js';
 
 /** A command as queued for the writer. */
-export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand | PartitionLogCommand | TransactionCommand;
+export type Command = CommitOffsetsCommand | TopicCommand | BrokerCommand | GroupCommand | PartitionLogCommand | TransactionCommand | ClusterCommand;
 
-type Decider<T extends Command['type']> = (command: Extract<Command, { type: T }>, state: MetadataState) => EventBody;
+type Decider<T extends Command['type']> = (command: Extract<Command, { type: T }>, state: MetadataState, refused: EntryRefusal[]) => EventBody | null;
 
 /** The decider of every command type (the mapped type makes a missing one a compile error). */
 const DECIDERS: { [T in Command['type']]: Decider<T> } = {
-  CommitOffsets: (command, state) => decideCommitOffsets(command.value, state),
+  CommitOffsets: (command, state, refused) => decideCommitOffsets(command.value, state, refused),
   CreateTopic: decideTopicCommand,
   AlterTopicConfigs: decideTopicCommand,
   CreatePartitions: decideTopicCommand,
@@ -80,9 +95,23 @@ const DECIDERS: { [T in Command['type']]: Decider<T> } = {
   AddToTxn: decideTransactionCommand,
   EndTxn: decideTransactionCommand,
   CompleteTxn: decideTransactionCommand,
+  InitCluster: decideClusterCommand,
 };
 
-/** Decides, against `state`, the event a command becomes; throws the Kafka error that rejects it. */
-export function decide(command: Command, state: MetadataState): EventBody {
-  return (DECIDERS[command.type] as Decider<Command['type']>)(command as never, state);
+/**
+ * True for the commands that may be decided to no event without an error: the per-entry ones (every
+ * entry refused) and initCluster (the store already has a cluster id).
+ */
+export function mayWriteNothing(command: Command): boolean {
+  return command.type === 'InitCluster' || ((command.type === 'CommitOffsets' || command.type === 'DeleteOffsets') && command.value.perEntry);
+}
+
+/**
+ * Decides, against `state`, the event a command becomes; throws the Kafka error that rejects it. A
+ * per-entry command (commitOffsetsEach, deleteOffsetsEach) instead adds each entry it refuses to
+ * `refused` and becomes an event of the others, or none (null) when it refused them all; initCluster
+ * becomes none when the store already has a cluster id.
+ */
+export function decide(command: Command, state: MetadataState, refused: EntryRefusal[]): EventBody | null {
+  return (DECIDERS[command.type] as Decider<Command['type']>)(command as never, state, refused);
 }

@@ -11,10 +11,10 @@
  */
 import type { EventBody, GroupMember, GroupState } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
-import { GROUP_ID_LENGTH_MAX, GROUP_MEMBERS_MAX, PARTITIONS_MAX, RECORD_BYTES_MAX } from '../limits.js';
+import { COMMIT_ENTRIES_MAX, GROUP_ID_LENGTH_MAX, GROUP_MEMBERS_MAX, PARTITIONS_MAX, RECORD_BYTES_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { checkTopicName, requireGroupId, requireInteger, requireString } from './input-rules.js';
-import { checkCommitOffsetsInput, decideCommitOffsets, type OffsetCommitInput } from './offset-commands.js';
+import { checkCommitOffsetsInput, decideCommitOffsets, type CheckedPerEntry, type EntryRefusal, type OffsetCommitInput } from './offset-commands.js';
 
 /** One member, as a caller passes it. */
 export interface GroupMemberInput {
@@ -45,7 +45,7 @@ export interface GroupInput {
 export type GroupCommand =
   | { type: 'UpsertGroup'; value: Omit<GroupInput, 'members' | 'protocol' | 'leader'> & { protocol: string | null; leader: string | null; members: GroupMember[] } }
   | { type: 'DeleteGroup'; value: { groupId: string } }
-  | { type: 'DeleteOffsets'; value: { groupId: string; partitions: { topic: string; partition: number }[] } }
+  | { type: 'DeleteOffsets'; value: { groupId: string; partitions: { topic: string; partition: number }[]; perEntry: boolean } }
   | { type: 'ResetOffsets'; value: ReturnType<typeof checkCommitOffsetsInput>['value'] }
   | { type: 'ExpireOffsets'; value: { groupId: string; expireBeforeMs: number } };
 
@@ -98,6 +98,16 @@ export function checkUpsertGroupInput(input: unknown): GroupCommand {
   const members = group.members.map(checkMember);
   const ids = new Set(members.map((member) => member.memberId));
   if (ids.size !== members.length) throw new MetaLogError('INVALID_REQUEST', 'members repeat a memberId', { field: 'members' });
+  // A static member's group instance id names one member (Kafka fences the older one on a rejoin).
+  const instanceIds = new Set<string>();
+  members.forEach((member, index) => {
+    if (member.groupInstanceId === null) return;
+    if (instanceIds.has(member.groupInstanceId)) {
+      const field = `members[${index}].groupInstanceId`;
+      throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${JSON.stringify(member.groupInstanceId)}: a group instance id names one member`, { field });
+    }
+    instanceIds.add(member.groupInstanceId);
+  });
   if ((group.state === 'Empty' || group.state === 'Dead') && members.length > 0) {
     throw new MetaLogError('INVALID_REQUEST', `a group in state ${group.state} has no members`, { field: 'members' });
   }
@@ -117,6 +127,22 @@ export function checkUpsertGroupInput(input: unknown): GroupCommand {
   };
 }
 
+/**
+ * Kafka's session timeout bounds (group.min/max.session.timeout.ms): a member whose session timeout is
+ * outside them is refused with INVALID_SESSION_TIMEOUT. Run on the caller's thread after
+ * `checkUpsertGroupInput`, with the store's configured bounds.
+ */
+export function checkSessionTimeouts(command: GroupCommand, minMs: number, maxMs: number): GroupCommand {
+  if (command.type !== 'UpsertGroup') return command;
+  command.value.members.forEach((member, index) => {
+    if (member.sessionTimeoutMs < minMs || member.sessionTimeoutMs > maxMs) {
+      const field = `members[${index}].sessionTimeoutMs`;
+      throw new MetaLogError('INVALID_SESSION_TIMEOUT', `${field} ${member.sessionTimeoutMs} is outside ${minMs}..${maxMs} ms (groupMinSessionTimeoutMs..groupMaxSessionTimeoutMs)`, { field });
+    }
+  });
+  return command;
+}
+
 /** Checks deleteGroup arguments. */
 export function checkDeleteGroupInput(groupId: unknown): GroupCommand {
   return { type: 'DeleteGroup', value: { groupId: requireGroupId(groupId) } };
@@ -128,18 +154,47 @@ export function checkExpireOffsetsInput(groupId: unknown, expireBeforeMs: unknow
   return { type: 'ExpireOffsets', value: { groupId: id, expireBeforeMs: requireInteger(expireBeforeMs, 0, Number.MAX_SAFE_INTEGER, 'expireBeforeMs') } };
 }
 
+function requirePartitionList(partitions: unknown): unknown[] {
+  if (!Array.isArray(partitions) || partitions.length === 0 || partitions.length > COMMIT_ENTRIES_MAX) {
+    throw new MetaLogError('INVALID_REQUEST', `partitions must be an array of 1 to ${COMMIT_ENTRIES_MAX} { topic, partition }`, { field: 'partitions' });
+  }
+  return partitions;
+}
+
 /** Checks deleteOffsets arguments. */
 export function checkDeleteOffsetsInput(groupId: unknown, partitions: unknown): GroupCommand {
   const id = requireGroupId(groupId);
-  if (!Array.isArray(partitions) || partitions.length === 0) {
-    throw new MetaLogError('INVALID_REQUEST', 'partitions must be a non-empty array of { topic, partition }', { field: 'partitions' });
-  }
-  const checked = partitions.map((entry: unknown, i) => {
+  const checked = requirePartitionList(partitions).map((entry: unknown, i) => {
     const { topic, partition } = (entry ?? {}) as { topic?: unknown; partition?: unknown };
     checkTopicName(topic, `partitions[${i}].topic`);
     return { topic, partition: requireInteger(partition, 0, PARTITIONS_MAX - 1, `partitions[${i}].partition`, 'UNKNOWN_TOPIC_OR_PARTITION') };
   });
-  return { type: 'DeleteOffsets', value: { groupId: id, partitions: checked } };
+  return { type: 'DeleteOffsets', value: { groupId: id, partitions: checked, perEntry: false } };
+}
+
+/**
+ * Checks deleteOffsetsEach arguments: a partition that is an integer no topic can have is refused on its
+ * own (UNKNOWN_TOPIC_OR_PARTITION); any other malformed input rejects the whole call.
+ */
+export function checkDeleteOffsetsEachInput(groupId: unknown, partitions: unknown): CheckedPerEntry<GroupCommand> {
+  const id = requireGroupId(groupId);
+  const sent: { topic: string; partition: number }[] = [];
+  const outcomes: CheckedPerEntry<GroupCommand>['outcomes'] = [];
+  const listed: { topic: string; partition: number }[] = [];
+  requirePartitionList(partitions).forEach((entry: unknown, i) => {
+    const { topic, partition } = (entry ?? {}) as { topic?: unknown; partition?: unknown };
+    const field = `partitions[${i}].partition`;
+    checkTopicName(topic, `partitions[${i}].topic`);
+    if (!Number.isSafeInteger(partition)) throw new MetaLogError('INVALID_REQUEST', `${field} must be an integer`, { field });
+    listed.push({ topic, partition: partition as number });
+    if ((partition as number) < 0 || (partition as number) >= PARTITIONS_MAX) {
+      outcomes.push({ error: new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field} must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field }) });
+      return;
+    }
+    outcomes.push({ sentAs: sent.length });
+    sent.push({ topic, partition: partition as number });
+  });
+  return { command: { type: 'DeleteOffsets', value: { groupId: id, partitions: sent, perEntry: true } }, outcomes, partitions: listed };
 }
 
 /** Checks resetOffsets arguments (an operator's commit; the group must have no members). */
@@ -147,8 +202,33 @@ export function checkResetOffsetsInput(groupId: unknown, entries: OffsetCommitIn
   return { type: 'ResetOffsets', value: checkCommitOffsetsInput(groupId, entries).value };
 }
 
-/** Decides a group command against the state. */
-export function decideGroupCommand(command: GroupCommand, state: MetadataState): EventBody {
+/**
+ * OffsetDelete: each partition must exist, and no member of a live group may subscribe to its topic.
+ * The event deletes all of them or none; with `perEntry`, the ones that pass, each other one added to
+ * `refused` (no event when none is left).
+ */
+function decideDeleteOffsets(value: Extract<GroupCommand, { type: 'DeleteOffsets' }>['value'], state: MetadataState, refused: EntryRefusal[]): EventBody | null {
+  const { groupId } = value;
+  const group = state.groups.get(groupId);
+  const kept: { topic: string; partition: number }[] = [];
+  value.partitions.forEach(({ topic, partition }, index) => {
+    const found = state.topics.get(topic);
+    let refusal: MetaLogError | null = null;
+    if (found === undefined || partition >= found.partitions.length) {
+      refusal = new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, { entity: `${topic}-${partition}` });
+    } else if (group !== undefined && group.state !== 'Empty' && group.members.some((member) => member.topics.includes(topic))) {
+      refusal = new MetaLogError('GROUP_SUBSCRIBED_TO_TOPIC', `group ${JSON.stringify(groupId)} is subscribed to ${topic}`, { entity: topic });
+    }
+    if (refusal === null) kept.push({ topic, partition });
+    else if (value.perEntry) refused.push({ index, code: refusal.code });
+    else throw refusal;
+  });
+  if (kept.length === 0) return null;
+  return { type: 'OffsetsDeleted', value: { groupId, partitions: kept } };
+}
+
+/** Decides a group command against the state; per-entry commands add what they refuse to `refused`. */
+export function decideGroupCommand(command: GroupCommand, state: MetadataState, refused: EntryRefusal[] = []): EventBody | null {
   const groupId = command.value.groupId;
   const group = state.groups.get(groupId);
   switch (command.type) {
@@ -161,21 +241,16 @@ export function decideGroupCommand(command: GroupCommand, state: MetadataState):
       }
       return { type: 'GroupUpserted', value: command.value };
     case 'DeleteGroup':
+      // A group exists if it was stored or has committed offsets (Kafka's simple consumers' groups).
+      if (group === undefined && !state.hasCommittedOffsets(groupId)) {
+        throw new MetaLogError('GROUP_ID_NOT_FOUND', `group ${JSON.stringify(groupId)} does not exist`, { entity: groupId });
+      }
       if (group !== undefined && group.members.length > 0) {
         throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has ${group.members.length} members`, { entity: groupId });
       }
       return { type: 'GroupDeleted', value: { groupId } };
     case 'DeleteOffsets':
-      for (const { topic, partition } of command.value.partitions) {
-        const found = state.topics.get(topic);
-        if (found === undefined || partition >= found.partitions.length) {
-          throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, { entity: `${topic}-${partition}` });
-        }
-        if (group !== undefined && group.state !== 'Empty' && group.members.some((member) => member.topics.includes(topic))) {
-          throw new MetaLogError('GROUP_SUBSCRIBED_TO_TOPIC', `group ${JSON.stringify(groupId)} is subscribed to ${topic}`, { entity: topic });
-        }
-      }
-      return { type: 'OffsetsDeleted', value: command.value };
+      return decideDeleteOffsets(command.value, state, refused);
     case 'ExpireOffsets':
       // Kafka's offset retention: only a group without members (or a group of simple consumers) loses its offsets.
       if (group !== undefined && group.members.length > 0) {
@@ -186,6 +261,6 @@ export function decideGroupCommand(command: GroupCommand, state: MetadataState):
       if (group !== undefined && group.members.length > 0) {
         throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has members; reset offsets of an inactive group`, { entity: groupId });
       }
-      return decideCommitOffsets(command.value, state);
+      return decideCommitOffsets(command.value, state, refused);
   }
 }

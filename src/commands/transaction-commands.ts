@@ -90,6 +90,16 @@ export function checkCompleteTxnInput(transactionalId: unknown): TransactionComm
   return { type: 'CompleteTxn', value: { transactionalId: requireTransactionalId(transactionalId) } };
 }
 
+/**
+ * A transaction whose markers are being written (PrepareCommit, PrepareAbort): Kafka's coordinator
+ * answers CONCURRENT_TRANSACTIONS, which a client retries until the transaction completes.
+ */
+function beingCompleted(transaction: Transaction, action: string): MetaLogError {
+  return new MetaLogError('CONCURRENT_TRANSACTIONS', `transaction ${JSON.stringify(transaction.transactionalId)} is ${transaction.state}; retry ${action} once it completes`, {
+    entity: transaction.transactionalId,
+  });
+}
+
 function invalidState(transaction: Transaction, action: string): MetaLogError {
   return new MetaLogError('INVALID_TXN_STATE', `transaction ${JSON.stringify(transaction.transactionalId)} is ${transaction.state}; cannot ${action}`, {
     entity: transaction.transactionalId,
@@ -161,7 +171,7 @@ export function decideTransactionCommand(command: TransactionCommand, state: Met
       return decideInitProducerId(command.value, state);
     case 'AddToTxn': {
       const transaction = fencedTransaction(state, command.value.transactionalId, command.value.producer);
-      if (transaction.state === 'PrepareCommit' || transaction.state === 'PrepareAbort') throw invalidState(transaction, 'add to it');
+      if (transaction.state === 'PrepareCommit' || transaction.state === 'PrepareAbort') throw beingCompleted(transaction, 'adding to it');
       for (const { topic, partition } of command.value.partitions) {
         const found = state.topics.get(topic);
         if (found === undefined || partition >= found.partitions.length) {
@@ -179,6 +189,10 @@ export function decideTransactionCommand(command: TransactionCommand, state: Met
     }
     case 'EndTxn': {
       const transaction = fencedTransaction(state, command.value.transactionalId, command.value.producer);
+      // Kafka's endTransaction: the same outcome again while its markers are written is retriable; the
+      // other outcome, or ending a transaction that is not Ongoing, is an invalid state.
+      const prepared = command.value.commit ? 'PrepareCommit' : 'PrepareAbort';
+      if (transaction.state === prepared) throw beingCompleted(transaction, command.value.commit ? 'commit' : 'abort');
       if (transaction.state !== 'Ongoing') throw invalidState(transaction, command.value.commit ? 'commit' : 'abort');
       return changed(transaction, { state: command.value.commit ? 'PrepareCommit' : 'PrepareAbort' });
     }

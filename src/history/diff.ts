@@ -26,6 +26,8 @@ export interface StateDiff {
   segments: EntityChanges<StateAt['segments'][number]>;
   transactions: EntityChanges<StateAt['transactions'][number]>;
   nextProducerId: { before: number; after: number } | null;
+  /** The cluster id, when it changed (from null: it is written once). */
+  clusterId: { before: string | null; after: string | null } | null;
 }
 
 /** Byte arrays compare by content (JSON of a Uint8Array lists its bytes). */
@@ -68,5 +70,6 @@ export function diffStates(dir: string, from: number, to: number, storage: Stora
     segments: changes(a.segments, b.segments, (segment) => `${segment.topic}\u0000${segment.partition}\u0000${segment.segmentId}`),
     transactions: changes(a.transactions, b.transactions, (transaction) => transaction.transactionalId),
     nextProducerId: a.nextProducerId === b.nextProducerId ? null : { before: a.nextProducerId, after: b.nextProducerId },
+    clusterId: a.clusterId === b.clusterId ? null : { before: a.clusterId, after: b.clusterId },
   };
 }

@@ -31,6 +31,8 @@ export interface StateAt {
   segments: (SegmentInfo & { topic: string; partition: number })[];
   transactions: Transaction[];
   nextProducerId: number;
+  /** The cluster's id (ClusterCreated), or null before one was written. */
+  clusterId: string | null;
 }
 
 /** Checks a point on the caller's thread. */
@@ -104,6 +106,7 @@ export function stateOf(target: FoldTarget): StateAt {
     segments,
     transactions: reader.listTransactions().sort((a, b) => byText(a.transactionalId, b.transactionalId)),
     nextProducerId: reader.nextProducerId,
+    clusterId: reader.clusterId,
   };
 }
 

@@ -39,9 +39,12 @@ export function emptyFoldTarget(buffers: StoreIndexBuffers = allocateStoreIndex(
   return { buffers, state, index: new IndexWriter(buffers, state), lastTimestampMs: -1 };
 }
 
-/** Order-independent digest of every table's entries: `family:count:sum:xor` per table. */
-export function stateDigest(tables: Readonly<Record<Family, SharedIndex>>): string {
-  return FAMILIES.map((family) => {
+/**
+ * Order-independent digest of every table's entries (`family:count:sum:xor` per table), then the
+ * cluster id when there is one (`cluster:<id>`; a state without one digests as before it existed).
+ */
+export function stateDigest(tables: Readonly<Record<Family, SharedIndex>>, clusterId: string | null): string {
+  const digest = FAMILIES.map((family) => {
     let count = 0;
     // Two 16-bit halves summed separately stay exact in a double for any table size.
     let sumLow = 0;
@@ -56,6 +59,7 @@ export function stateDigest(tables: Readonly<Record<Family, SharedIndex>>): stri
     });
     return `${family}:${count}:${sumHigh.toString(16)}.${sumLow.toString(16)}:${xor.toString(16)}`;
   }).join(' ');
+  return clusterId === null ? digest : `${digest} cluster:${clusterId}`;
 }
 
 /**
@@ -98,8 +102,8 @@ export function captureImage(target: FoldTarget, createdMs: number): {
       createdMs,
       eventSchemaVersion: EVENT_SCHEMA_VERSION,
       indexValueFormat: INDEX_VALUE_FORMAT,
-      state: { nextProducerId: target.state.nextProducerId, idEpoch: control.idEpoch, ...target.index.numbering },
-      digest: stateDigest(tables),
+      state: { nextProducerId: target.state.nextProducerId, idEpoch: control.idEpoch, ...target.index.numbering, clusterId: target.state.clusterId },
+      digest: stateDigest(tables, target.state.clusterId),
       entries,
     },
     sections,
@@ -141,7 +145,10 @@ export function readImage(file: string, buffers: StoreIndexBuffers, storage: Sto
 export function restoredTarget(buffers: StoreIndexBuffers, meta: SnapshotMeta): FoldTarget {
   // Filled with the index writer's own table handles right below, before any entity is loaded.
   const tables = {} as Record<Family, SharedIndex>;
-  const state = new MetadataState({ committedOffsets: false, restored: restoredStateSources(tables, meta.lastOffset, meta.state.nextProducerId) });
+  const state = new MetadataState({
+    committedOffsets: false,
+    restored: restoredStateSources(tables, meta.lastOffset, meta.state.nextProducerId, meta.state.clusterId ?? null),
+  });
   const index = new IndexWriter(buffers, state, { groupNumberNext: meta.state.groupNumberNext, topicNumberNext: meta.state.topicNumberNext });
   for (const family of FAMILIES) tables[family] = index.ownTables[family];
   return { buffers, state, index, lastTimestampMs: meta.lastTimestampMs };

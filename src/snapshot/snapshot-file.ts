@@ -56,8 +56,11 @@ export interface SnapshotMeta {
   eventSchemaVersion: number;
   /** Version of the index's value encodings (`INDEX_VALUE_FORMAT`). */
   indexValueFormat: number;
-  /** Scalars of the state kept outside the index tables. */
-  state: { nextProducerId: number; idEpoch: number; groupNumberNext: number; topicNumberNext: number };
+  /**
+   * Scalars of the state kept outside the index tables. `clusterId` is absent from snapshots made
+   * before the cluster id existed (event schema 3 and older), which is read as null.
+   */
+  state: { nextProducerId: number; idEpoch: number; groupNumberNext: number; topicNumberNext: number; clusterId?: string | null };
   /** Digest of the state's content, independent of memory layout (see index-image.ts). */
   digest: string;
   /** Entries per index table, for reports. */
@@ -226,6 +229,11 @@ function readFully(storage: Storage, fd: number, into: Uint8Array, position: num
   if (!readAll(storage, fd, into, position)) throw new SnapshotDamage(file, 'ends early');
 }
 
+/** A cluster id as the index's control words can hold it: 1 to 64 printable ASCII characters. */
+function isClusterId(value: unknown): boolean {
+  return typeof value === 'string' && /^[\x21-\x7e]{1,64}$/.test(value);
+}
+
 function parseMeta(bytes: Buffer, file: string): SnapshotMeta {
   let meta: SnapshotMeta;
   try {
@@ -239,6 +247,7 @@ function parseMeta(bytes: Buffer, file: string): SnapshotMeta {
     integer(meta.lastOffset) && meta.lastOffset >= 0 && integer(meta.lastTimestampMs) && integer(meta.eventSchemaVersion) && integer(meta.indexValueFormat) &&
     typeof meta.state === 'object' && meta.state !== null &&
     [meta.state.nextProducerId, meta.state.idEpoch, meta.state.groupNumberNext, meta.state.topicNumberNext].every(integer) &&
+    (meta.state.clusterId === undefined || meta.state.clusterId === null || isClusterId(meta.state.clusterId)) &&
     typeof meta.digest === 'string' && Array.isArray(meta.sections) &&
     meta.sections.every((section) => typeof section?.name === 'string' && integer(section.bytes) && section.bytes >= 0 && integer(section.crc));
   if (!valid) throw new SnapshotDamage(file, 'meta lacks a field or has one of the wrong type');

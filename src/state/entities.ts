@@ -42,5 +42,14 @@ export interface Group {
   readonly members: readonly Readonly<GroupMember>[];
 }
 
+/**
+ * A group that only has committed offsets (its members, if any, commit without Kafka's group
+ * membership; no upsert ever stored it) as every read shows it: Empty, protocol type '', generation 0,
+ * no members. It exists while it has offsets.
+ */
+export function offsetOnlyGroup(groupId: string): Group {
+  return Object.freeze({ groupId, state: 'Empty', protocolType: '', protocol: null, generation: 0, leader: null, members: Object.freeze([]) });
+}
+
 /** A transaction as the API returns it. */
 export type Transaction = Readonly<TransactionChanged>;

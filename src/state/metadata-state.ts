@@ -22,7 +22,7 @@ import type {
 } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 import { BackedMap, type MapSource } from './backed-map.js';
-import type { Broker, CommittedOffset, Group, Topic, Transaction } from './entities.js';
+import { offsetOnlyGroup, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from './entities.js';
 
 /** Steps that revert applied events, run last-first. */
 export type UndoLog = (() => void)[];
@@ -42,6 +42,7 @@ export type TopicSegments = Map<number, Map<number, Readonly<SegmentInfo>>>;
 export interface RestoredState {
   lastOffset: number;
   nextProducerId: number;
+  clusterId: string | null;
   topics: MapSource<string, Topic>;
   brokers: MapSource<number, Broker>;
   groups: MapSource<string, Group>;
@@ -73,10 +74,14 @@ export class MetadataState {
   readonly transactions: Map<string, Transaction>;
   /** The first producer id never handed out: ids are never reissued, also not after a restart. */
   nextProducerId = 0;
+  /** The cluster's id (ClusterCreated, written at most once), or null before it. */
+  clusterId: string | null = null;
   readonly offsetsByGroup = new Map<string, GroupOffsets>();
   /** Offset of the last applied event, -1 before the first. */
   lastOffset = -1;
   private readonly keepsOffsets: boolean;
+  /** On a state without committed offsets (the writer's): which groups have some, as last published. */
+  private publishedOffsetOwners: ((groupId: string) => boolean) | null = null;
 
   constructor(options: StateOptions = { committedOffsets: true }) {
     this.keepsOffsets = options.committedOffsets;
@@ -92,7 +97,28 @@ export class MetadataState {
     if (restored !== undefined) {
       this.lastOffset = restored.lastOffset;
       this.nextProducerId = restored.nextProducerId;
+      this.clusterId = restored.clusterId;
     }
+  }
+
+  /**
+   * On a state that keeps no committed offsets (the writer's): where `hasCommittedOffsets` asks, the
+   * shared index as of its last published batch.
+   */
+  askOffsetOwners(published: (groupId: string) => boolean): void {
+    assert(!this.keepsOffsets, 'a state with committed offsets knows their owners itself');
+    this.publishedOffsetOwners = published;
+  }
+
+  /**
+   * True when `groupId` has committed offsets (a group that only has offsets exists, see
+   * `offsetOnlyGroup`). The writer's state asks the index as of its last published batch, so the
+   * writer decides a command that asks this first in its batch (see `WriterCore.needsPublishedIndex`).
+   */
+  hasCommittedOffsets(groupId: string): boolean {
+    if (this.keepsOffsets) return this.offsetsByGroup.has(groupId);
+    assert(this.publishedOffsetOwners !== null, 'the writer said where offset owners are found');
+    return this.publishedOffsetOwners(groupId);
   }
 
   /** True when applying events of `type` changes this state (a writer's state skips committed offsets). */
@@ -169,6 +195,13 @@ export class MetadataState {
         break;
       case 'TransactionChanged':
         this.applyTransactionChanged(event.value, undo);
+        break;
+      case 'ClusterCreated':
+        assert(this.clusterId === null, 'a cluster is created once');
+        this.clusterId = event.value.clusterId;
+        undo?.push(() => {
+          this.clusterId = null;
+        });
         break;
       default:
         assert(false, `no fold handler for event type ${(event as LogEvent).type}`);
@@ -457,7 +490,9 @@ export function canonicalState(state: MetadataState): string {
     }
   }
   const brokers = [...state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
-  const groups = [...state.groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+  // A group that only has committed offsets reads as an Empty group (see offsetOnlyGroup).
+  const offsetOnly = [...state.offsetsByGroup.keys()].filter((groupId) => !state.groups.has(groupId)).map(offsetOnlyGroup);
+  const groups = [...state.groups.values(), ...offsetOnly].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
   const byKey = (a: [string | number, unknown], b: [string | number, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
   const watermarks = [...state.watermarks].sort(byKey).map(([topic, partitions]) => [topic, [...partitions].sort(byKey)]);
   // A partition whose segments were all removed has none, like one that never had any.
@@ -468,5 +503,6 @@ export function canonicalState(state: MetadataState): string {
   const transactions = [...state.transactions].sort(byKey);
   return JSON.stringify({
     lastOffset: state.lastOffset, topics, brokers, groups, offsets, watermarks, segments, transactions, nextProducerId: state.nextProducerId,
+    clusterId: state.clusterId,
   });
 }

@@ -37,5 +37,6 @@ export function canonicalIndexState(reader: StoreIndexReader): string {
     segments,
     transactions: reader.listTransactions().map((transaction) => [transaction.transactionalId, transaction]),
     nextProducerId: reader.nextProducerId,
+    clusterId: reader.clusterId,
   });
 }

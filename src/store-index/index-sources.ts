@@ -81,11 +81,12 @@ function segmentsById(bytes: Uint8Array): Map<number, Readonly<SegmentInfo>> {
  * The entity sources of a writer state restored from `tables` (read when an entity is first needed, so
  * the record may be filled after this call, before the state is used).
  */
-export function restoredStateSources(tables: Tables, lastOffset: number, nextProducerId: number): RestoredState {
+export function restoredStateSources(tables: Tables, lastOffset: number, nextProducerId: number, clusterId: string | null): RestoredState {
   const keys = new KeyEncoder();
   return {
     lastOffset,
     nextProducerId,
+    clusterId,
     topics: byName(tables, 'topics', keys, decodeTopic),
     groups: byName(tables, 'groups', keys, decodeGroup),
     transactions: byName(tables, 'transactions', keys, decodeTransaction),

@@ -102,6 +102,8 @@ export class IndexWriter {
   private readonly groupNumbers: Numbering;
   private readonly topicNumbers: Numbering;
   private readonly payloadReader = new BinaryReader();
+  /** The cluster id last stored in the control words (it is stored once). */
+  private publishedClusterId: string | null = null;
 
   /**
    * Opens the index in `buffers` as its writer: empty (a fold from the first event), or restored from a
@@ -131,12 +133,19 @@ export class IndexWriter {
     this.groupNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.GROUP)), next: restored.groupNumberNext };
     this.topicNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.TOPIC)), next: restored.topicNumberNext };
     this.control.nextProducerId = state.nextProducerId;
+    this.control.clusterId = state.clusterId;
+    this.publishedClusterId = state.clusterId;
     this.control.appliedOffset = state.lastOffset;
   }
 
   /** The writer's handles of the tables (for snapshots and restored state sources), between publishes. */
   get ownTables(): Readonly<Record<Family, SharedIndex>> {
     return this.tables;
+  }
+
+  /** True when `groupId` has committed offsets in the index (as of the last publish). */
+  groupHasOffsets(groupId: string): boolean {
+    return this.offsetKeys.get(groupId) !== undefined;
   }
 
   /** The next group and topic numbers: with the tables, what a snapshot must keep. */
@@ -189,6 +198,8 @@ export class IndexWriter {
         this.dirtyTransactions.add(event.value.transactionalId);
         return;
       case 'ProducerIdsAllocated':
+      case 'ClusterCreated':
+        // Scalars of the state: published from it by `publish`.
         return;
     }
   }
@@ -215,6 +226,10 @@ export class IndexWriter {
     for (const family of this.open) this.tables[family].endWrite();
     this.open.clear();
     this.control.nextProducerId = this.state.nextProducerId;
+    if (this.state.clusterId !== this.publishedClusterId) {
+      this.control.clusterId = this.state.clusterId;
+      this.publishedClusterId = this.state.clusterId;
+    }
     this.control.appliedOffset = this.state.lastOffset;
   }
 

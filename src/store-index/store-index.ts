@@ -18,18 +18,32 @@
  * Control words (BigInt64 words of `control`): w0 applied offset (-1: empty), w1 next producer id,
  * w2 handle ids handed out (attach takes the next), w3 closed (1 once the writer stopped: the index
  * stays readable but no longer changes); then Int32 word 16: the id epoch, which the writer bumps
- * whenever a group or topic number stops naming its group or topic (see `IdNumbers`).
+ * whenever a group or topic number stops naming its group or topic (see `IdNumbers`); Int32 word 17:
+ * the byte length of the cluster id (0: none yet), whose ASCII bytes follow from byte 72:
+ *
+ * ```
+ *  0        8        16       24       32       64           68            72                 136
+ *  +--------+--------+--------+--------+--------+------------+-------------+------------------+
+ *  | applied| next   |handles | closed | (free) | id epoch   | cluster id  | cluster id bytes |
+ *  | offset | pid    |        |        |        | i32        | length i32  | ASCII, <= 64     |
+ *  +--------+--------+--------+--------+--------+------------+-------------+------------------+
+ * ```
+ *
+ * The cluster id is written once: its bytes first, then its length with Atomics.store, so a reader
+ * whose Atomics.load sees the length also sees the bytes (they never change afterwards).
  */
 import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions, type SlotScan } from '../../native-free/shared-index.js';
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
+import { assert } from '../assert.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 import { isWellFormed } from '../well-formed.js';
-import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
+import { offsetOnlyGroup, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/entities.js';
 import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
   decodeBroker,
   decodeCommittedOffset,
   decodeGroup,
+  encodeGroup,
   decodeOffsetDirectory,
   decodeSegments,
   decodeTopic,
@@ -73,7 +87,12 @@ const WORD_CLOSED = 3;
 const CONTROL_WORDS = 8;
 /** Int32 word of the id epoch, after the BigInt64 words. */
 const WORD_ID_EPOCH = 16;
-const CONTROL_BYTES = CONTROL_WORDS * 8 + 64;
+/** Int32 word of the cluster id's byte length (0: none), and where its bytes start. */
+const WORD_CLUSTER_ID_BYTES = 17;
+const CLUSTER_ID_POSITION = 72;
+/** The longest cluster id, in ASCII bytes (Kafka's are 22). */
+export const CLUSTER_ID_BYTES_MAX = 64;
+const CONTROL_BYTES = CLUSTER_ID_POSITION + CLUSTER_ID_BYTES_MAX;
 
 /** Allocates an empty index (before the writer thread starts, which opens it as the writer). */
 export function allocateStoreIndex(): StoreIndexBuffers {
@@ -97,7 +116,9 @@ export function assertStoreIndexInvariants(buffers: StoreIndexBuffers): void {
 /** Empties an index whose restore from a snapshot failed halfway (before any thread opens it). */
 export function resetStoreIndex(buffers: StoreIndexBuffers): void {
   for (const family of FAMILIES) SharedIndex.resetImage(buffers.tables[family]);
-  new IndexControl(buffers.control).restoreIdEpoch(0);
+  const control = new IndexControl(buffers.control);
+  control.restoreIdEpoch(0);
+  control.clearClusterId();
 }
 
 /** The control words of an index. @internal */
@@ -105,9 +126,41 @@ export class IndexControl {
   private readonly words: BigInt64Array;
   private readonly ints: Int32Array;
 
+  private readonly bytes: Uint8Array;
+
   constructor(control: SharedArrayBuffer) {
     this.words = new BigInt64Array(control, 0, CONTROL_WORDS);
     this.ints = new Int32Array(control);
+    this.bytes = new Uint8Array(control);
+  }
+
+  /** The cluster id, or null before ClusterCreated. */
+  get clusterId(): string | null {
+    const length = Atomics.load(this.ints, WORD_CLUSTER_ID_BYTES);
+    if (length === 0) return null;
+    return Buffer.from(this.bytes.buffer, CLUSTER_ID_POSITION, length).toString('latin1');
+  }
+
+  /** Writer: publishes the cluster id (once; the same id again changes nothing). */
+  set clusterId(clusterId: string | null) {
+    if (clusterId === null) {
+      assert(this.clusterId === null, 'a published cluster id is never taken back');
+      return;
+    }
+    const current = this.clusterId;
+    if (current !== null) {
+      assert(current === clusterId, 'the cluster id never changes');
+      return;
+    }
+    assert(clusterId.length > 0 && clusterId.length <= CLUSTER_ID_BYTES_MAX && /^[\x21-\x7e]+$/.test(clusterId), 'a cluster id is 1 to 64 printable ASCII characters');
+    this.bytes.set(Buffer.from(clusterId, 'latin1'), CLUSTER_ID_POSITION);
+    // The bytes are in place before the length that makes them visible.
+    Atomics.store(this.ints, WORD_CLUSTER_ID_BYTES, clusterId.length);
+  }
+
+  /** Before any thread opens the index: forgets a cluster id (a restore that failed halfway). */
+  clearClusterId(): void {
+    Atomics.store(this.ints, WORD_CLUSTER_ID_BYTES, 0);
   }
 
   /** Changes whenever a group or topic number is retired (never reused, so a cached one may be stale). */
@@ -311,6 +364,7 @@ export class StoreIndexReader {
   private readonly groupCache = new DecodedCache<Group>(decodeGroup);
   private readonly brokerCache = new DecodedCache<Broker>(decodeBroker);
   private readonly transactionCache = new DecodedCache<Transaction>(decodeTransaction);
+  private knownClusterId: string | null = null;
 
   constructor(buffers: StoreIndexBuffers) {
     this.buffers = buffers;
@@ -331,6 +385,12 @@ export class StoreIndexReader {
     return this.control.nextProducerId;
   }
 
+  /** The cluster's id (ClusterCreated), or null before one was written. Never changes once set. */
+  get clusterId(): string | null {
+    this.knownClusterId ??= this.control.clusterId;
+    return this.knownClusterId;
+  }
+
   getTopic(name: string): Topic | undefined {
     if (!isTopicName(name)) return undefined;
     return this.topicCache.read(this.tables.topics, this.keys.topic(name));
@@ -346,9 +406,11 @@ export class StoreIndexReader {
     return this.brokerCache.read(this.tables.brokers, this.keys.broker(brokerId));
   }
 
+  /** A stored group, or a group that only has committed offsets (see `offsetOnlyGroup`), or undefined. */
   getGroup(groupId: string): Group | undefined {
     if (!isGroupId(groupId)) return undefined;
-    return this.groupCache.read(this.tables.groups, this.keys.group(groupId));
+    const key = this.keys.group(groupId);
+    return this.groupCache.read(this.tables.groups, key) ?? (this.tables.offsetDirectories.version(key) === 0 ? undefined : offsetOnlyGroup(groupId));
   }
 
   getTransaction(transactionalId: string): Transaction | undefined {
@@ -468,9 +530,21 @@ export class StoreIndexReader {
     return ids.sort((a, b) => a - b);
   }
 
-  /** Every stored group, in id order. */
+  /** Every stored group and every group that only has committed offsets, in id order. */
   listGroups(): Group[] {
-    return this.groupCache.all(this.tables.groups).sort((a, b) => byString(a.groupId, b.groupId));
+    const stored = this.groupCache.all(this.tables.groups);
+    return [...stored, ...this.offsetOnlyGroupIds(stored).map(offsetOnlyGroup)].sort((a, b) => byString(a.groupId, b.groupId));
+  }
+
+  /** Ids of the groups with committed offsets but no record among `stored`. */
+  private offsetOnlyGroupIds(stored: readonly { groupId: string }[]): string[] {
+    const known = new Set(stored.map((group) => group.groupId));
+    const ids: string[] = [];
+    this.tables.offsetDirectories.forEachEntry((key) => {
+      const groupId = decodeStringKey(key);
+      if (!known.has(groupId)) ids.push(groupId);
+    });
+    return ids;
   }
 
   /** Ids of every group that has a record or committed offsets, in order. */
@@ -494,9 +568,13 @@ export class StoreIndexReader {
     return names.map((name) => (isTopicName(name) ? this.tables.topics.get(this.keys.topic(name)) : undefined));
   }
 
-  /** The stored encodings of groups (undefined where there is none). */
+  /** The stored encodings of groups (undefined where there is none; an offset-only group's own encoding). */
   rawGroups(groupIds: readonly string[]): (Uint8Array | undefined)[] {
-    return groupIds.map((groupId) => (isGroupId(groupId) ? this.tables.groups.get(this.keys.group(groupId)) : undefined));
+    return groupIds.map((groupId) => {
+      if (!isGroupId(groupId)) return undefined;
+      const key = this.keys.group(groupId);
+      return this.tables.groups.get(key) ?? (this.tables.offsetDirectories.version(key) === 0 ? undefined : encodeGroup(offsetOnlyGroup(groupId)));
+    });
   }
 
   /** The stored encodings of committed offsets (undefined where there is none). */
@@ -515,9 +593,12 @@ export class StoreIndexReader {
     throw new Error(`fetchOffsetBatch: ids kept being retired for ${ID_EPOCH_ATTEMPTS_MAX} attempts`);
   }
 
-  /** Every group's stored encoding, from one published state, in id order. */
+  /** Every group's encoding (stored, or of an offset-only group), in id order. */
   rawGroupList(): Uint8Array[] {
-    return rawSortedByKey(this.tables.groups);
+    const entries: { key: string; value: Uint8Array }[] = [];
+    this.tables.groups.forEachEntry((key, value) => entries.push({ key: decodeStringKey(key), value }));
+    for (const groupId of this.offsetOnlyGroupIds(entries.map((entry) => ({ groupId: entry.key })))) entries.push({ key: groupId, value: encodeGroup(offsetOnlyGroup(groupId)) });
+    return entries.sort((a, b) => byString(a.key, b.key)).map((entry) => entry.value);
   }
 
   /** Every partition's watermarks, in topic then partition order. */
@@ -543,13 +624,6 @@ export class StoreIndexReader {
     }
     return all;
   }
-}
-
-/** Values of a table whose keys are ids, in id order (the order the synchronous lists use). */
-function rawSortedByKey(table: SharedIndex): Uint8Array[] {
-  const entries: { key: string; value: Uint8Array }[] = [];
-  table.forEachEntry((key, value) => entries.push({ key: decodeStringKey(key), value }));
-  return entries.sort((a, b) => byString(a.key, b.key)).map((entry) => entry.value);
 }
 
 /*

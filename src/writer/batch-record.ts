@@ -9,16 +9,30 @@
  *  | u32  | u32        | f64        | u32        | u32       | f64          | u32         | u32          |
  *  +------+------------+------------+------------+-----------+--------------+-------------+--------------+
  *  40: results (resultsBytes) | writer schema JSON (schemaBytes, 0 = this build's) | WAL frames (framesBytes)
- *  result: handleId u16 | status u16 (0 ok, 1 error, 2 ok with an event) | seq u32 | if error: jsonBytes u32, error JSON
- *  The results with status 2 are in the order of the events in the frames: the k-th such result is the
- *  command that the k-th event came from.
+ *  result: handleId u16 | status u16 | seq u32 | if error: jsonBytes u32, error JSON
+ *          | if refusals: count u32, then count × (entry index u32 | code u16)
+ *  status bits: 1 error, 2 ok with an event, 4 ok with refused entries (a per-entry command: each entry it
+ *  left out, by its index in the command and its code's number in ERROR_CODES' order). The results with
+ *  an event are in the order of the events in the frames: the k-th such result is the command that the
+ *  k-th event came from.
  * ```
  * The frames are byte-for-byte the WAL records, so handles decode them with the same code as recovery.
  * READY, FATAL and CLOSED carry `kind` then a JSON body.
  */
 import { assert } from '../assert.js';
-import type { SerializedError } from '../errors.js';
+import type { EntryRefusal } from '../commands/commands.js';
+import { ERROR_CODES, type ErrorCode, type SerializedError } from '../errors.js';
 import { ERROR_BYTES_MAX } from '../limits.js';
+
+const STATUS_ERROR = 1;
+const STATUS_EVENT = 2;
+const STATUS_REFUSALS = 4;
+/** Bytes of one refused entry in a result. */
+export const REFUSAL_BYTES = 6;
+/** Error codes by number (their order in ERROR_CODES: both ends of the ring are the same build). */
+const CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+const CODE_NUMBERS = new Map(CODE_LIST.map((code, number) => [code, number]));
+const NO_REFUSALS: readonly EntryRefusal[] = Object.freeze([]);
 
 /** Kinds of event ring records. */
 export const BATCH_KIND = Object.freeze({ BATCH: 1, READY: 3, FATAL: 4, CLOSED: 5 });
@@ -33,6 +47,8 @@ export interface CommandResult {
   error: SerializedError | null;
   /** True when the command appended an event to the batch (the k-th such result owns the k-th event). */
   wroteEvent: boolean;
+  /** The entries a per-entry command refused (empty for every other command). */
+  refused: readonly EntryRefusal[];
 }
 
 /** A decoded BATCH record; `frames` is a view into the record bytes. */
@@ -57,16 +73,44 @@ export function encodeResultError(error: SerializedError): Buffer {
   return json;
 }
 
+/** Bytes of one result in the table. */
+export function resultBytes(errorJson: Buffer | null, refused: readonly EntryRefusal[]): number {
+  if (errorJson !== null) return 12 + errorJson.length;
+  return refused.length === 0 ? 8 : 12 + refused.length * REFUSAL_BYTES;
+}
+
 /** Appends one result to `table` at `position`; returns the end. `table` must have room (caller sizes it). */
-export function writeResult(table: Buffer, position: number, handleId: number, seq: number, errorJson: Buffer | null, wroteEvent: boolean): number {
+export function writeResult(
+  table: Buffer,
+  position: number,
+  handleId: number,
+  seq: number,
+  errorJson: Buffer | null,
+  wroteEvent: boolean,
+  refused: readonly EntryRefusal[],
+): number {
   assert(errorJson === null || !wroteEvent, 'a failed command wrote no event');
+  assert(errorJson === null || refused.length === 0, 'a failed command refused no single entry');
   table.writeUInt16LE(handleId, position);
-  table.writeUInt16LE(errorJson !== null ? 1 : wroteEvent ? 2 : 0, position + 2);
+  const status = (errorJson !== null ? STATUS_ERROR : 0) | (wroteEvent ? STATUS_EVENT : 0) | (refused.length > 0 ? STATUS_REFUSALS : 0);
+  table.writeUInt16LE(status, position + 2);
   table.writeUInt32LE(seq >>> 0, position + 4);
-  if (errorJson === null) return position + 8;
-  table.writeUInt32LE(errorJson.length, position + 8);
-  errorJson.copy(table, position + 12);
-  return position + 12 + errorJson.length;
+  if (errorJson !== null) {
+    table.writeUInt32LE(errorJson.length, position + 8);
+    errorJson.copy(table, position + 12);
+    return position + 12 + errorJson.length;
+  }
+  if (refused.length === 0) return position + 8;
+  table.writeUInt32LE(refused.length, position + 8);
+  let at = position + 12;
+  for (const { index, code } of refused) {
+    const number = CODE_NUMBERS.get(code);
+    assert(number !== undefined, 'a refused entry has a known code');
+    table.writeUInt32LE(index, at);
+    table.writeUInt16LE(number, at + 4);
+    at += REFUSAL_BYTES;
+  }
+  return at;
 }
 
 /** Writes the fixed header of a BATCH record at the start of `out`. */
@@ -120,14 +164,28 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
     const handleId = buffer.readUInt16LE(position);
     const status = buffer.readUInt16LE(position + 2);
     const seq = buffer.readUInt32LE(position + 4);
-    if (status !== 1) {
-      results.push({ handleId, seq, error: null, wroteEvent: status === 2 });
+    if ((status & STATUS_ERROR) !== 0) {
+      const jsonBytes = buffer.readUInt32LE(position + 8);
+      results.push({ handleId, seq, error: JSON.parse(buffer.toString('utf8', position + 12, position + 12 + jsonBytes)), wroteEvent: false, refused: NO_REFUSALS });
+      position += 12 + jsonBytes;
+      continue;
+    }
+    const wroteEvent = (status & STATUS_EVENT) !== 0;
+    if ((status & STATUS_REFUSALS) === 0) {
+      results.push({ handleId, seq, error: null, wroteEvent, refused: NO_REFUSALS });
       position += 8;
       continue;
     }
-    const jsonBytes = buffer.readUInt32LE(position + 8);
-    results.push({ handleId, seq, error: JSON.parse(buffer.toString('utf8', position + 12, position + 12 + jsonBytes)), wroteEvent: false });
-    position += 12 + jsonBytes;
+    const count = buffer.readUInt32LE(position + 8);
+    const refused: EntryRefusal[] = [];
+    position += 12;
+    for (let k = 0; k < count; k++) {
+      const code = CODE_LIST[buffer.readUInt16LE(position + 4)];
+      assert(code !== undefined, 'a refused entry carries a known code');
+      refused.push({ index: buffer.readUInt32LE(position), code });
+      position += REFUSAL_BYTES;
+    }
+    results.push({ handleId, seq, error: null, wroteEvent, refused });
   }
   assert(position === BATCH_HEADER_BYTES + resultsBytes, 'result table length matches');
   const schemaJson = schemaBytes === 0 ? null : buffer.toString('utf8', position, position + schemaBytes);

@@ -17,9 +17,9 @@
  */
 import { assert, verify } from '../assert.js';
 import type { Clock } from '../clock.js';
-import { decide, type Command } from '../commands/commands.js';
+import { decide, mayWriteNothing, type Command, type EntryRefusal } from '../commands/commands.js';
 import { EventCodec } from '../codec/event-codec.js';
-import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
+import { EVENT_SCHEMA_VERSION, type EventBody, type LogEvent } from '../codec/event-schema.js';
 import type { MetaLogConfig } from '../config.js';
 import { MetaLogError, type SerializedError } from '../errors.js';
 import { BATCH_COMMANDS_MAX, ERROR_BYTES_MAX, RECORD_BYTES_MAX } from '../limits.js';
@@ -32,6 +32,7 @@ import {
   BATCH_HEADER_BYTES,
   BATCH_KIND,
   encodeResultError,
+  resultBytes,
   writeBatchHeader,
   writeResult,
 } from './batch-record.js';
@@ -42,7 +43,11 @@ interface PendingResult {
   /** True when the command appended an event to this batch (so a failed append fails it too). */
   wroteEvent: boolean;
   error: SerializedError | null;
+  /** The entries a per-entry command refused. */
+  refused: readonly EntryRefusal[];
 }
+
+const NO_REFUSALS: readonly EntryRefusal[] = Object.freeze([]);
 
 
 /** The rejection of a command that reaches a read-only writer: STORE_READ_ONLY, caused by what stopped it. */
@@ -88,6 +93,7 @@ export class WriterCore {
     private readonly clock: Clock,
   ) {
     assert(appender.nextOffset === state.lastOffset + 1, 'the appender continues where the state ends');
+    state.askOffsetOwners((groupId) => index.groupHasOffsets(groupId));
     this.durableOffset = state.lastOffset;
     this.frames = Buffer.allocUnsafe(config.maxBatchBytes + RECORD_BYTES_MAX);
     this.lastTimestampMs = clock.nowMs();
@@ -118,6 +124,15 @@ export class WriterCore {
     return this.results.length > 0 || this.syncRequested;
   }
 
+  /**
+   * True when `command` must be decided on a published index and this batch already wrote events, so it
+   * waits for the next batch. Only a group delete asks (does a group without a record have committed
+   * offsets?), which the writer's state learns from the index: a rare admin call, worth a batch.
+   */
+  needsPublishedIndex(command: Command): boolean {
+    return command.type === 'DeleteGroup' && this.recordCount > 0;
+  }
+
   /** Handles one command: a rejected command gets an error result and leaves no trace. */
   addCommand(handleId: number, seq: number, command: Command): void {
     if (this.readOnlyCause !== null) {
@@ -126,8 +141,18 @@ export class WriterCore {
     }
     let event: LogEvent;
     let end: number;
+    const refused: EntryRefusal[] = [];
+    assert(!this.needsPublishedIndex(command), 'a command that asks the published index starts its batch');
     try {
-      const body = decide(command, this.state);
+      const body = decide(command, this.state, refused);
+      if (body === null) {
+        // A per-entry command that refused every entry (or was sent none: the caller's thread refused them
+        // all, and only the checks of the whole request were left), or initCluster on a store that has
+        // a cluster id: acknowledged, nothing written.
+        assert(mayWriteNothing(command), 'only a per-entry command or initCluster becomes no event');
+        this.addResult(handleId, seq, false, null, refused);
+        return;
+      }
       end = this.encodeRecord(body);
       event = { type: body.type, value: body.value, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
     } catch (error) {
@@ -142,7 +167,7 @@ export class WriterCore {
     this.batchEvents.push(event);
     this.framesBytes = end;
     this.recordCount++;
-    this.addResult(handleId, seq, true, null);
+    this.addResult(handleId, seq, true, null, refused.length === 0 ? NO_REFUSALS : refused);
   }
 
   /** Asks for an fdatasync at the end of this batch (the `sync()` API), acknowledged like a command. */
@@ -168,14 +193,14 @@ export class WriterCore {
     this.addResult(handleId, seq, false, error);
   }
 
-  private addResult(handleId: number, seq: number, wroteEvent: boolean, error: SerializedError | null): void {
+  private addResult(handleId: number, seq: number, wroteEvent: boolean, error: SerializedError | null, refused: readonly EntryRefusal[] = NO_REFUSALS): void {
     if (error !== null) this.stats.countCommandError(error.code);
-    this.results.push({ handleId, seq, wroteEvent, error });
-    this.resultsBytes += error === null ? 8 : 12 + ERROR_BYTES_MAX;
+    this.results.push({ handleId, seq, wroteEvent, error, refused });
+    this.resultsBytes += error === null ? resultBytes(null, refused) : 12 + ERROR_BYTES_MAX;
   }
 
   /** Encodes one event as a sealed record at the end of the batch; returns the record's end. */
-  private encodeRecord(body: ReturnType<typeof decide>): number {
+  private encodeRecord(body: EventBody): number {
     const start = this.framesBytes;
     assert(this.frames.length - start >= RECORD_BYTES_MAX, 'batch buffer keeps room for one maximal record');
     const limit = this.frames.subarray(0, start + RECORD_BYTES_MAX);
@@ -268,9 +293,12 @@ export class WriterCore {
     const wrapped = MetaLogError.wrap(error);
     const failure = wrapped.toJSON();
     for (const result of this.results) {
-      if (result.wroteEvent) {
+      // A per-entry command that refused every entry wrote nothing, but it was decided against the
+      // state this batch had built up, which is gone: it fails with the others.
+      if (result.wroteEvent || result.refused.length > 0) {
         result.error = failure;
         result.wroteEvent = false;
+        result.refused = NO_REFUSALS;
         this.stats.countCommandError(failure.code);
       }
     }
@@ -288,7 +316,9 @@ export class WriterCore {
   private encodeBatchRecord(): Buffer {
     let resultsBytes = 0;
     const errorJsons = this.results.map((result) => (result.error === null ? null : encodeResultError(result.error)));
-    for (const json of errorJsons) resultsBytes += json === null ? 8 : 12 + json.length;
+    this.results.forEach((result, i) => {
+      resultsBytes += resultBytes(errorJsons[i], result.refused);
+    });
     const record = Buffer.allocUnsafe(BATCH_HEADER_BYTES + resultsBytes + this.framesBytes);
     writeBatchHeader(record, BATCH_KIND.BATCH, {
       resultCount: this.results.length,
@@ -302,7 +332,7 @@ export class WriterCore {
     let position = BATCH_HEADER_BYTES;
     for (let i = 0; i < this.results.length; i++) {
       const result = this.results[i];
-      position = writeResult(record, position, result.handleId, result.seq, errorJsons[i], result.wroteEvent);
+      position = writeResult(record, position, result.handleId, result.seq, errorJsons[i], result.wroteEvent, result.refused);
     }
     this.frames.copy(record, position, 0, this.framesBytes);
     verify(() => assert(position + this.framesBytes === record.length, 'batch record filled exactly'));

@@ -118,7 +118,7 @@ test('dump prints events as JSON lines, filtered by type and offset range, while
   const log = await openStore(t, { dir });
   await log.createTopic({ name: 't', partitions: 2 });
   for (let i = 0; i < 5; i++) await log.commitOffsets('g', [{ topic: 't', partition: i % 2, offset: i }]);
-  await log.upsertGroup({ groupId: 'h', state: 'Stable', protocolType: 'consumer', protocol: 'range', generation: 1, leader: 'm', members: [{ memberId: 'm', clientId: 'c', clientHost: 'h', sessionTimeoutMs: 1000, rebalanceTimeoutMs: 1000, subscription: new Uint8Array([1, 2, 3]), assignment: new Uint8Array([]) }] });
+  await log.upsertGroup({ groupId: 'h', state: 'Stable', protocolType: 'consumer', protocol: 'range', generation: 1, leader: 'm', members: [{ memberId: 'm', clientId: 'c', clientHost: 'h', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 1000, subscription: new Uint8Array([1, 2, 3]), assignment: new Uint8Array([]) }] });
 
   const all = metalog('dump', dir);
   t.is(all.status, 0, all.stderr);

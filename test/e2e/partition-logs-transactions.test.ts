@@ -82,7 +82,13 @@ test('transactions: the state machine, fencing by producer epoch, and the error 
   await rejectsWith(t, log, log.initProducerId('tx', 60000), 'CONCURRENT_TRANSACTIONS', 51);
   await log.endTxn('tx', first, true);
   t.is(log.getTransaction('tx')?.state, 'PrepareCommit');
-  await rejectsWith(t, log, log.addPartitionsToTxn('tx', first, [{ topic: 't', partition: 0 }]), 'INVALID_TXN_STATE', 48);
+  // A transaction being completed answers the retriable CONCURRENT_TRANSACTIONS (Kafka's coordinator),
+  // except for the other outcome, which no retry makes valid.
+  const adding = await rejectsWith(t, log, log.addPartitionsToTxn('tx', first, [{ topic: 't', partition: 0 }]), 'CONCURRENT_TRANSACTIONS', 51);
+  t.true(adding.retriable);
+  await rejectsWith(t, log, log.addOffsetsToTxn('tx', first, 'consumers'), 'CONCURRENT_TRANSACTIONS', 51);
+  await rejectsWith(t, log, log.endTxn('tx', first, true), 'CONCURRENT_TRANSACTIONS', 51);
+  await rejectsWith(t, log, log.initProducerId('tx', 60000), 'CONCURRENT_TRANSACTIONS', 51);
   await rejectsWith(t, log, log.endTxn('tx', first, false), 'INVALID_TXN_STATE', 48);
   await log.completeTxn('tx');
   txn = log.getTransaction('tx');
@@ -100,6 +106,9 @@ test('transactions: the state machine, fencing by producer epoch, and the error 
   await rejectsWith(t, log, log.endTxn('tx', second, true), 'INVALID_TXN_STATE', 48);
   await log.addPartitionsToTxn('tx', second, [{ topic: 't', partition: 1 }]);
   await log.endTxn('tx', second, false);
+  await rejectsWith(t, log, log.endTxn('tx', second, false), 'CONCURRENT_TRANSACTIONS', 51);
+  await rejectsWith(t, log, log.addPartitionsToTxn('tx', second, [{ topic: 't', partition: 0 }]), 'CONCURRENT_TRANSACTIONS', 51);
+  await rejectsWith(t, log, log.endTxn('tx', second, true), 'INVALID_TXN_STATE', 48);
   await log.completeTxn('tx');
   t.is(log.getTransaction('tx')?.state, 'CompleteAbort');
 });

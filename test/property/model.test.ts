@@ -123,8 +123,10 @@ class Model {
         if (op.membership === null) {
           if (group !== undefined && group.members.length > 0) return 'UNKNOWN_MEMBER_ID';
         } else {
-          if (group === undefined || group.generation !== op.membership.generation) return 'ILLEGAL_GENERATION';
+          // The member is checked before the generation.
+          if (group === undefined) return 'ILLEGAL_GENERATION';
           if (!group.members.includes(op.membership.memberId)) return 'UNKNOWN_MEMBER_ID';
+          if (group.generation !== op.membership.generation) return 'ILLEGAL_GENERATION';
         }
         const topic = this.topics.get(op.topic);
         if (topic === undefined || op.partition >= topic.partitions) return 'UNKNOWN_TOPIC_OR_PARTITION';
@@ -146,6 +148,8 @@ class Model {
       }
       case 'deleteGroup': {
         const existing = this.groups.get(op.group);
+        // A group exists if it was stored or has committed offsets.
+        if (existing === undefined && !this.hasOffsets(op.group)) return 'GROUP_ID_NOT_FOUND';
         if (existing !== undefined && existing.members.length > 0) return 'NON_EMPTY_GROUP';
         this.groups.delete(op.group);
         this.dropKeys(this.offsets, (parts) => parts[0] === op.group);
@@ -162,13 +166,22 @@ class Model {
     }
   }
 
-  /** The state in a comparable form. */
+  hasOffsets(group: string): boolean {
+    return [...this.offsets.keys()].some((key) => key.split('|')[0] === group);
+  }
+
+  /** The state in a comparable form: a group that only has offsets lists as an Empty group at generation 0. */
   view(): unknown {
     const sorted = <V>(map: Map<string | number, V>): [string | number, V][] => [...map].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+    const groups = new Map(this.groups);
+    for (const key of this.offsets.keys()) {
+      const group = key.split('|')[0];
+      if (!groups.has(group)) groups.set(group, { generation: 0, members: [] });
+    }
     return {
       brokers: sorted(this.brokers),
       topics: sorted(this.topics),
-      groups: sorted(this.groups),
+      groups: sorted(groups),
       offsets: sorted(this.offsets),
       watermarks: sorted(this.watermarks),
     };

@@ -22,6 +22,8 @@ test('defaults fill every option and the result is frozen', (t) => {
     offsetsRetentionMs: 7 * 24 * 3600 * 1000,
     offsetsRetentionCheckIntervalMs: 600_000,
     slowFsyncWarnMs: 500,
+    groupMinSessionTimeoutMs: 6000,
+    groupMaxSessionTimeoutMs: 1_800_000,
   });
   t.true(Object.isFrozen(config));
 });
@@ -40,6 +42,9 @@ const BAD: [string, Record<string, unknown>][] = [
   ['slowFsyncWarnMs', { slowFsyncWarnMs: 0 }],
   ['slowFsyncWarnMs', { slowFsyncWarnMs: 600001 }],
   ['flushIntervalMS', { flushIntervalMS: 10 }],
+  ['groupMinSessionTimeoutMs', { groupMinSessionTimeoutMs: 0 }],
+  ['groupMaxSessionTimeoutMs', { groupMaxSessionTimeoutMs: 2 ** 31 }],
+  ['groupMinSessionTimeoutMs', { groupMinSessionTimeoutMs: 10_000, groupMaxSessionTimeoutMs: 9_999 }],
 ];
 
 for (const [field, input] of BAD) {
