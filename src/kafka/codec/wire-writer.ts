@@ -73,7 +73,9 @@ export class WireWriter {
     return this.int8(value ? 1 : 0);
   }
 
+  /** UNSIGNED_VARINT: 0 to 2^32 - 1, 7 bits a byte, low bits first. */
   uvarint(value: number): this {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw new RangeError(`UNSIGNED_VARINT out of range: ${value}`);
     let rest = value;
     while (rest >= 0x80) {
       const at = this.room(1);
