@@ -16,7 +16,13 @@ export interface ApiCodec<Request, Response> {
    * response header v1). Above `maxVersion` when no served version is flexible.
    */
   readonly flexibleFromVersion: number;
+  /**
+   * Reads a request body (the bytes after the request header) to its end, including, in flexible
+   * versions, the tagged-field section that closes the body. The header's own tagged fields are the
+   * caller's.
+   */
   decodeRequest(reader: WireReader, version: number): Request;
+  /** Writes a response body (after the response header), with its closing tagged fields when flexible. */
   encodeResponse(writer: WireWriter, version: number, response: Response): void;
 }
 

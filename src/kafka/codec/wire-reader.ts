@@ -77,15 +77,19 @@ export class WireReader {
     return this.int8() !== 0;
   }
 
-  /** UNSIGNED_VARINT of at most 5 bytes (32 bits). */
+  /** UNSIGNED_VARINT of at most 5 bytes, 0 to 2^32 - 1. */
   uvarint(): number {
     let value = 0;
-    for (let shift = 0; shift <= 28; shift += 7) {
+    for (let shift = 0; shift < 28; shift += 7) {
       const byte = this.bytes[this.take(1, 'UNSIGNED_VARINT')]!;
       value += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return value;
     }
-    throw new MalformedRequest('UNSIGNED_VARINT longer than 5 bytes');
+    // The fifth byte carries the top 4 bits. More than that (a continuation bit, or bits 33 to 35) is
+    // not a 32-bit value: Java's reader fails on the first and silently drops the second.
+    const last = this.bytes[this.take(1, 'UNSIGNED_VARINT')]!;
+    if (last > 0x0f) throw new MalformedRequest(`UNSIGNED_VARINT beyond 32 bits (fifth byte 0x${last.toString(16)})`);
+    return value + last * 2 ** 28;
   }
 
   /** VARINT (zig-zag) of at most 5 bytes. */

@@ -29,23 +29,43 @@ export class WireWriter {
     return at;
   }
 
+  // Every write reserves its room first and only then reads `this.buffer`: `room` may replace the
+  // buffer, and a call such as `this.buffer.set(bytes, this.room(n))` reads the old buffer before `room`
+  // runs, so the bytes would land in the buffer just dropped.
+
+  /** `byteCount` bytes of `value`'s UTF-8 (its whole length, measured by the caller). */
+  private utf8(value: string, byteCount: number): void {
+    const at = this.room(byteCount);
+    this.buffer.write(value, at, byteCount, 'utf8');
+  }
+
+  /** Bytes as they are. */
+  private raw(bytes: Uint8Array): void {
+    const at = this.room(bytes.length);
+    this.buffer.set(bytes, at);
+  }
+
   int8(value: number): this {
-    this.buffer.writeInt8(value, this.room(1));
+    const at = this.room(1);
+    this.buffer.writeInt8(value, at);
     return this;
   }
 
   int16(value: number): this {
-    this.buffer.writeInt16BE(value, this.room(2));
+    const at = this.room(2);
+    this.buffer.writeInt16BE(value, at);
     return this;
   }
 
   int32(value: number): this {
-    this.buffer.writeInt32BE(value, this.room(4));
+    const at = this.room(4);
+    this.buffer.writeInt32BE(value, at);
     return this;
   }
 
   int64(value: number | bigint): this {
-    this.buffer.writeBigInt64BE(BigInt(value), this.room(8));
+    const at = this.room(8);
+    this.buffer.writeBigInt64BE(BigInt(value), at);
     return this;
   }
 
@@ -53,13 +73,17 @@ export class WireWriter {
     return this.int8(value ? 1 : 0);
   }
 
+  /** UNSIGNED_VARINT: 0 to 2^32 - 1, 7 bits a byte, low bits first. */
   uvarint(value: number): this {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw new RangeError(`UNSIGNED_VARINT out of range: ${value}`);
     let rest = value;
     while (rest >= 0x80) {
-      this.buffer[this.room(1)] = (rest & 0x7f) | 0x80;
+      const at = this.room(1);
+      this.buffer[at] = (rest & 0x7f) | 0x80;
       rest = Math.floor(rest / 128);
     }
-    this.buffer[this.room(1)] = rest;
+    const at = this.room(1);
+    this.buffer[at] = rest;
     return this;
   }
 
@@ -73,7 +97,7 @@ export class WireWriter {
     if (value === null) return this.int16(-1);
     const length = Buffer.byteLength(value);
     this.int16(length);
-    this.buffer.write(value, this.room(length), length, 'utf8');
+    this.utf8(value, length);
     return this;
   }
 
@@ -85,7 +109,7 @@ export class WireWriter {
     if (value === null) return this.uvarint(0);
     const length = Buffer.byteLength(value);
     this.uvarint(length + 1);
-    this.buffer.write(value, this.room(length), length, 'utf8');
+    this.utf8(value, length);
     return this;
   }
 
@@ -96,7 +120,7 @@ export class WireWriter {
   nullableBytes(value: Uint8Array | null): this {
     if (value === null) return this.int32(-1);
     this.int32(value.length);
-    this.buffer.set(value, this.room(value.length));
+    this.raw(value);
     return this;
   }
 
@@ -109,7 +133,7 @@ export class WireWriter {
     let length = 0;
     for (const part of parts) length += part.length;
     this.int32(length);
-    for (const part of parts) this.buffer.set(part, this.room(part.length));
+    for (const part of parts) this.raw(part);
     return this;
   }
 

@@ -119,9 +119,10 @@ export class Connection {
     const flexible = header.apiVersion >= codec.flexibleFromVersion;
     let request: unknown;
     try {
+      // Request header v2 ends with its own tagged fields; the body's (after its last field) belong to the
+      // codec, which reads them as part of the body.
       if (flexible) reader.skipTaggedFields();
       request = codec.decodeRequest(reader, header.apiVersion);
-      if (flexible) reader.skipTaggedFields();
       reader.expectEnd(`${codec.name} v${header.apiVersion}`);
     } catch (error) {
       const why = error instanceof MalformedRequest ? error.message : `decoder failed: ${(error as Error).stack ?? String(error)}`;
