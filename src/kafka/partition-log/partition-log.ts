@@ -184,9 +184,11 @@ export class PartitionLog {
       const assigned = this.assignOffsets(records, headers, leaderEpoch);
       if (!Array.isArray(assigned)) return assigned;
       const [pending, nextOffset] = assigned;
-      const rolledSegments = await this.maybeRoll(records.length, nextOffset - this.logEndOffset, nowMs);
+      const maxTimestamp = headers.reduce((max, header) => Math.max(max, header.maxTimestamp), -1);
+      const rolledSegments = await this.maybeRoll(records.length, nextOffset - this.logEndOffset, maxTimestamp, nowMs);
       const active = this.segments[this.segments.length - 1];
       const startPosition = active.sizeBytes;
+      active.firstAppendMs ??= nowMs;
       try {
         await active.appendBytes(records);
       } catch (error) {
@@ -235,15 +237,19 @@ export class PartitionLog {
   }
 
   /**
-   * Rolls to a new segment when the active one is not empty and would pass `segment.bytes`, is older than
-   * `segment.ms` (counted from its first batch's timestamp), or cannot hold the offsets in its index.
+   * Rolls to a new segment when the active one is not empty and would pass `segment.bytes`, cannot hold the
+   * offsets in its index, or has waited `segment.ms`. As in Kafka, the wait is measured between timestamps
+   * of the records (the incoming batches' largest against the segment's first batch's), and by `nowMs`
+   * against the segment's first append when the first batch carries no timestamp (-1).
    * The old segment is sealed (synced, indexes written) before the new one exists; see segment.ts.
    */
-  private async maybeRoll(appendBytes: number, offsetCount: number, nowMs: number): Promise<SegmentInfo[]> {
+  private async maybeRoll(appendBytes: number, offsetCount: number, maxTimestamp: number, nowMs: number): Promise<SegmentInfo[]> {
     const active = this.segments[this.segments.length - 1];
     if (active.isEmpty) return [];
+    active.firstAppendMs ??= nowMs;
     const full = active.sizeBytes + appendBytes > this.config.segmentBytes;
-    const old = nowMs - active.firstBatchTimestamp >= this.config.segmentMs;
+    const waitedMs = active.firstBatchTimestamp >= 0 ? maxTimestamp - active.firstBatchTimestamp : nowMs - active.firstAppendMs;
+    const old = waitedMs >= this.config.segmentMs;
     if (!full && !old && active.spanFits(offsetCount)) return [];
     if (this.segments.length >= SEGMENT_COUNT_MAX) {
       throw new KafkaError('KAFKA_STORAGE_ERROR', `${this.dirPath} holds ${SEGMENT_COUNT_MAX} segments; retention must remove some first`);

@@ -62,6 +62,8 @@ export interface SegmentState {
 /** One segment; see the module header. */
 export class Segment {
   sealed = false;
+  /** nowMs of the first append this process made to the segment (what `segment.ms` counts from when its first batch has no timestamp). */
+  firstAppendMs: number | null = null;
   /** Size of the .log file that is known to be on disk. */
   syncedSizeBytes: number;
   private pinCount = 0;

@@ -137,13 +137,22 @@ test('a read that starts in one segment continues across the roll into the next'
   await log.close();
 });
 
-test('a segment rolls once its first batch is segment.ms old, counted with the nowMs passed in', async (t) => {
+test('a segment rolls once an incoming batch is segment.ms newer than its first batch (record timestamps, as Kafka)', async (t) => {
   const log = await openLog(tmpDir(t), { segmentMs: 1000 });
   await log.append(await buildBatch({ values: ['a'], timestampMs: NOW_MS }), 0, NOW_MS);
   t.deepEqual((await log.append(await buildBatch({ values: ['b'], timestampMs: NOW_MS + 999 }), 0, NOW_MS + 999)).rolledSegments, []);
   const third = await log.append(await buildBatch({ values: ['c'], timestampMs: NOW_MS + 1000 }), 0, NOW_MS + 1000);
   t.deepEqual(third.rolledSegments.map((info) => info.baseOffset), [0]);
   t.deepEqual(log.segmentInfos().map((info) => info.baseOffset), [0, 2]);
+  await log.close();
+});
+
+test('without record timestamps (-1), segment.ms counts from the first append by the nowMs passed in', async (t) => {
+  const log = await openLog(tmpDir(t), { segmentMs: 1000 });
+  await log.append(await buildBatch({ values: ['a'], timestampMs: -1 }), 0, NOW_MS);
+  t.deepEqual((await log.append(await buildBatch({ values: ['b'], timestampMs: -1 }), 0, NOW_MS + 999)).rolledSegments, []);
+  const third = await log.append(await buildBatch({ values: ['c'], timestampMs: -1 }), 0, NOW_MS + 1000);
+  t.deepEqual(third.rolledSegments.map((info) => info.baseOffset), [0]);
   await log.close();
 });
 
