@@ -354,8 +354,8 @@ export class PartitionLog {
       if (segment.maxTimestamp < timestamp) continue;
       segment.pin();
       try {
-        const found = await segment.findBatchByTimestamp(timestamp);
-        if (found !== null && lastOffsetOf(found) >= this.logStart) {
+        const found = await segment.findBatchByTimestamp(timestamp, this.logStart);
+        if (found !== null) {
           return { offset: Math.max(found.baseOffset, this.logStart), timestamp: found.maxTimestamp };
         }
       } finally {

@@ -231,12 +231,16 @@ export class Segment {
     return found;
   }
 
-  /** The first batch whose maxTimestamp >= `timestamp`, or null when none in this segment has one. */
-  async findBatchByTimestamp(timestamp: number): Promise<RecordBatchHeader | null> {
-    if (this.isEmpty || this.state.maxTimestamp < timestamp) return null;
-    const relativeOffset = this.state.timeIndex.lookup(timestamp);
-    const entry = this.state.offsetIndex.lookup(relativeOffset);
-    return this.walkHeaders(entry.position, (header) => header.maxTimestamp >= timestamp);
+  /**
+   * The first batch whose maxTimestamp >= `timestamp` among those ending at or after `minOffset` (the log
+   * start offset), or null when this segment has none.
+   */
+  async findBatchByTimestamp(timestamp: number, minOffset: number): Promise<RecordBatchHeader | null> {
+    if (this.isEmpty || this.state.maxTimestamp < timestamp || minOffset >= this.nextOffset) return null;
+    const fromTime = this.state.timeIndex.lookup(timestamp);
+    const fromOffset = Math.max(0, minOffset - this.baseOffset);
+    const entry = this.state.offsetIndex.lookup(Math.max(fromTime, fromOffset));
+    return this.walkHeaders(entry.position, (header) => header.maxTimestamp >= timestamp && lastOffsetOf(header) >= minOffset);
   }
 
   /** fdatasync of the .log file when it has unsynced bytes; returns whether it synced. */
