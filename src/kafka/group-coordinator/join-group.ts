@@ -7,10 +7,10 @@
  * | group state   | member id                         | condition                              | answer                                                      |
  * |---------------|-----------------------------------|----------------------------------------|-------------------------------------------------------------|
  * | Dead          | any                               |                                        | COORDINATOR_NOT_AVAILABLE                                   |
- * | any           | '' or pending                     | protocol type differs, or no protocol in common with the members | INCONSISTENT_GROUP_PROTOCOL                  |
+ * | any           | '' or pending                     | protocol type differs, or no protocol in common with the members (a known instance: the other members) | INCONSISTENT_GROUP_PROTOCOL |
  * | any           | ''                                | group full (members + pending), not a known instance | GROUP_MAX_SIZE_REACHED                        |
  * | Stable        | '' with a known instance id       | the vote would keep the protocol       | new member id replaces the old (fenced), stored, current assignment, no rebalance |
- * | Stable        | '' with a known instance id       | the vote would change the protocol     | replaced, parks, rebalance                                  |
+ * | Stable        | '' with a known instance id       | the vote or the protocol type would change | replaced, parks, rebalance                              |
  * | Completing... | '' with a known instance id       |                                        | replaced, parks, rebalance                                  |
  * | Preparing...  | '' with a known instance id       |                                        | replaced, parks                                             |
  * | any           | '', dynamic, v4+                  |                                        | MEMBER_ID_REQUIRED with a fresh id (kept as pending)        |
@@ -47,10 +47,12 @@ export function joinGroupIn(group: ClassicGroup, request: JoinGroupRequest, cont
 
 function joinWithoutId(group: ClassicGroup, request: JoinGroupRequest, context: JoinContext): Promise<JoinGroupResponse> {
   const instanceId = request.groupInstanceId;
-  if (!canJoinWith(group.protocolType, [...group.members.values()], request.protocolType, request.protocols)) {
+  const staticMemberId = instanceId === null ? undefined : group.staticMembers.get(instanceId);
+  // A restarted static member replaces its old self: it must agree with the others only.
+  const others = [...group.members.values()].filter((member) => member.memberId !== staticMemberId);
+  if (!canJoinWith(group.protocolType, others, request.protocolType, request.protocols)) {
     return Promise.resolve(joinError('', ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
   }
-  const staticMemberId = instanceId === null ? undefined : group.staticMembers.get(instanceId);
   if (staticMemberId === undefined && group.size >= context.config.groupMaxSize) return Promise.resolve(joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED));
   const memberId = context.newMemberId(request.clientId, instanceId);
   if (staticMemberId !== undefined) return replaceStaticMember(group, group.members.get(staticMemberId) as MemberState, memberId, request, context);
@@ -143,7 +145,9 @@ async function replaceStaticMember(group: ClassicGroup, old: MemberState, newMem
   rebalancer.stopSession(old);
   const member = renameMember(group, old, newMemberId);
   updateMember(member, request);
-  if (group.is('Stable') && voteProtocol([...group.members.values()]) === group.protocolName) {
+  const sameType = group.protocolType === request.protocolType;
+  group.protocolType = request.protocolType; // differs only when it is the group's one member
+  if (group.is('Stable') && sameType && voteProtocol([...group.members.values()]) === group.protocolName) {
     rebalancer.touchSession(group, member);
     const generationId = group.generationId;
     try {
