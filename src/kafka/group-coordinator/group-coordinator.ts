@@ -22,7 +22,9 @@ import {
   resolveCoordinatorConfig,
   type GroupCoordinatorConfig,
 } from './coordinator-config.js';
+import { describeGroup, listedGroups } from './group-listing.js';
 import { fromStoredGroup, storeErrorCode, type GroupStore } from './group-store.js';
+import { joinGroupIn, type JoinContext } from './join-group.js';
 import type {
   DeleteGroupsResponse,
   DescribedGroup,
@@ -40,9 +42,7 @@ import type {
   SyncGroupResponse,
 } from './messages.js';
 import { Rebalancer, type StoreErrorListener } from './rebalancer.js';
-import { joinGroupIn } from './join-group.js';
 import { SystemTimers, TimerSet, type Timers } from './timers.js';
-import { describeGroup, listedGroups } from './group-listing.js';
 
 /** How a coordinator is built. */
 export interface GroupCoordinatorOptions {
@@ -63,6 +63,7 @@ export class GroupCoordinator {
   private readonly timerSet: TimerSet;
   private readonly config: Readonly<GroupCoordinatorConfig>;
   private readonly rebalancer: Rebalancer;
+  private readonly joinContext: JoinContext;
   private phase: 'new' | 'loaded' | 'closed' = 'new';
 
   constructor(options: GroupCoordinatorOptions) {
@@ -71,6 +72,7 @@ export class GroupCoordinator {
     this.timerSet = new TimerSet(options.timers ?? new SystemTimers());
     const onStoreError = options.onStoreError ?? ((groupId, error) => process.emitWarning(`group ${groupId}: store write failed: ${String(error)}`, 'GroupStoreWarning'));
     this.rebalancer = new Rebalancer(this.timerSet, this.config, this.store, onStoreError);
+    this.joinContext = { rebalancer: this.rebalancer, config: this.config, newMemberId };
   }
 
   /**
@@ -103,7 +105,7 @@ export class GroupCoordinator {
         group = this.createGroup(request.groupId);
         if (group === undefined) return joinError(request.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
       }
-      return await joinGroupIn(group, request, { rebalancer: this.rebalancer, config: this.config, newMemberId: newMemberId });
+      return await joinGroupIn(group, request, this.joinContext);
     } catch (error) {
       return joinError(request.memberId, storeErrorCode(error));
     }

@@ -222,3 +222,23 @@ test('a member id from the broker stays within the store\'s id length even for a
   t.is(answer.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
   t.is(answer.memberId.length, 1024);
 });
+
+test('a known member rejoining with another protocol type, or no protocol the others support, gets INCONSISTENT_GROUP_PROTOCOL', async (t) => {
+  const { coordinator, timers } = startCoordinator();
+  const [, follower] = await stableGroup(coordinator, timers, [joinRequest({ clientId: 'a' }), joinRequest({ clientId: 'b' })]);
+  t.is((await coordinator.joinGroup(joinRequest({ memberId: follower.memberId, protocolType: 'connect' }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  t.is((await coordinator.joinGroup(joinRequest({ memberId: follower.memberId, protocols: consumerProtocols(['sticky']) }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+});
+
+test('a group that went Empty waits the initial delay again on its next join; the generation carries on', async (t) => {
+  const { coordinator, timers } = startCoordinator();
+  const [leader] = await stableGroup(coordinator, timers, [joinRequest()]);
+  await coordinator.leaveGroup({ version: 0, groupId: GROUP, members: [{ memberId: leader.memberId, groupInstanceId: null }] });
+  const join = coordinator.joinGroup(joinRequest({ protocolType: 'other-type' }));
+  timers.advance(INITIAL_DELAY_MS - 1);
+  t.false(await isSettled(join));
+  timers.advance(1);
+  const answer = await join;
+  t.is(answer.generationId, 3, 'generation 2 was the move to Empty');
+  t.is(answer.protocolType, 'other-type', 'an Empty group takes any protocol type');
+});

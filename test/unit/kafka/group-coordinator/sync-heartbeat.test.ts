@@ -194,3 +194,13 @@ test('a member parked in JoinGroup does not expire while it waits', async (t) =>
   const answer = await leaderRejoin;
   t.is(answer.members.length, 2);
 });
+
+test('heartbeat, sync and leave to a Dead group (being deleted): COORDINATOR_NOT_AVAILABLE', async (t) => {
+  const { coordinator } = startCoordinator();
+  t.is(coordinator.validateCommit(GROUP, '', -1, null), ErrorCode.NONE);
+  const deleting = coordinator.deleteGroups([GROUP]);
+  t.is((await coordinator.heartbeat({ groupId: GROUP, generationId: 0, memberId: 'm', groupInstanceId: null })).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  t.is((await coordinator.syncGroup({ version: 3, groupId: GROUP, generationId: 0, memberId: 'm', groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] })).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  t.is((await coordinator.leaveGroup({ version: 3, groupId: GROUP, members: [{ memberId: 'm', groupInstanceId: null }] })).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  await deleting;
+});
