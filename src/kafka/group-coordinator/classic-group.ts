@@ -26,7 +26,6 @@ export interface MemberState {
   clientHost: string;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
-  protocolType: string;
   /** Most preferred first; after a restart only the chosen protocol (the store keeps its metadata only). */
   protocols: JoinGroupProtocol[];
   assignment: Uint8Array;

@@ -75,7 +75,6 @@ export function fromStoredGroup(stored: Group): ClassicGroup {
       clientHost: entry.clientHost,
       sessionTimeoutMs: entry.sessionTimeoutMs,
       rebalanceTimeoutMs: entry.rebalanceTimeoutMs,
-      protocolType: stored.protocolType,
       protocols: stored.protocol === null ? [] : [{ name: stored.protocol, metadata: new Uint8Array(entry.subscription) }],
       assignment: new Uint8Array(entry.assignment),
       joinWaiter: null,

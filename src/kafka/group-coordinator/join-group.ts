@@ -25,7 +25,7 @@
  * | Stable        | known id                          | the leader, or changed protocols       | updated, parks, rebalance                                   |
  */
 import { ErrorCode } from '../error-codes.js';
-import { joinError, type ClassicGroup, type MemberState } from './classic-group.js';
+import { joinError, syncError, type ClassicGroup, type MemberState } from './classic-group.js';
 import type { GroupCoordinatorConfig } from './coordinator-config.js';
 import { storeErrorCode, toGroupInput } from './group-store.js';
 import type { JoinGroupProtocol, JoinGroupRequest, JoinGroupResponse } from './messages.js';
@@ -113,7 +113,6 @@ function addMemberAndRebalance(group: ClassicGroup, memberId: string, request: J
     clientHost: request.clientHost,
     sessionTimeoutMs: request.sessionTimeoutMs,
     rebalanceTimeoutMs: request.rebalanceTimeoutMs,
-    protocolType: request.protocolType,
     protocols: copyProtocols(request.protocols),
     assignment: new Uint8Array(0),
     joinWaiter: null,
@@ -140,7 +139,7 @@ async function replaceStaticMember(group: ClassicGroup, old: MemberState, newMem
   const { rebalancer } = context;
   old.joinWaiter?.(joinError(old.memberId, ErrorCode.FENCED_INSTANCE_ID));
   old.joinWaiter = null;
-  old.syncWaiter?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: new Uint8Array(0) });
+  old.syncWaiter?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
   old.syncWaiter = null;
   rebalancer.stopSession(old);
   const member = renameMember(group, old, newMemberId);
@@ -194,7 +193,6 @@ function park(member: MemberState, rebalancer: Rebalancer): Promise<JoinGroupRes
 
 function updateMember(member: MemberState, request: JoinGroupRequest): void {
   member.protocols = copyProtocols(request.protocols);
-  member.protocolType = request.protocolType;
   member.sessionTimeoutMs = request.sessionTimeoutMs;
   member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
   member.clientId = request.clientId;
