@@ -100,12 +100,17 @@ export class GroupCoordinator {
     if (refused !== null) return joinError(request.memberId, refused);
     try {
       let group = this.findGroup(request.groupId);
+      let created = false;
       if (group === undefined) {
         if (request.memberId !== '') return joinError(request.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
         group = this.createGroup(request.groupId);
         if (group === undefined) return joinError(request.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        created = true;
       }
-      return await joinGroupIn(group, request, this.joinContext);
+      const answer = joinGroupIn(group, request, this.joinContext);
+      // A group this join created and refused (nobody joined or is asked to rejoin) is not kept.
+      if (created && group.is('Empty') && group.size === 0) this.groups.delete(group.groupId);
+      return await answer;
     } catch (error) {
       return joinError(request.memberId, storeErrorCode(error));
     }

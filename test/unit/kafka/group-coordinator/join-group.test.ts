@@ -102,6 +102,7 @@ test('a join sharing no protocol with the members, or of another protocol type, 
   t.is((await coordinator.joinGroup(joinRequest({ protocolType: 'connect' }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   t.is((await coordinator.joinGroup(joinRequest({ groupId: 'other', protocolType: '' }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   t.is((await coordinator.joinGroup(joinRequest({ groupId: 'other', protocols: [] }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  t.deepEqual((await coordinator.listGroups()).groups.map((group) => group.groupId), [GROUP], 'a group created by a refused join is not kept');
 });
 
 test('v4+: an unknown member gets MEMBER_ID_REQUIRED with a fresh id, and joins with it; v0–v3 get the id at once', async (t) => {
