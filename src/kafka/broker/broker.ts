@@ -42,6 +42,35 @@ import { CreatePartitions } from '../codec/apis/create-partitions.js';
 import { DescribeConfigs } from '../codec/apis/describe-configs.js';
 import { AlterConfigs } from '../codec/apis/alter-configs.js';
 import { IncrementalAlterConfigs } from '../codec/apis/incremental-alter-configs.js';
+import { Produce } from '../codec/apis/produce.js';
+import { Fetch } from '../codec/apis/fetch.js';
+import { ListOffsets } from '../codec/apis/list-offsets.js';
+import { InitProducerId } from '../codec/apis/init-producer-id.js';
+import { JoinGroup } from '../codec/apis/join-group.js';
+import { SyncGroup } from '../codec/apis/sync-group.js';
+import { Heartbeat } from '../codec/apis/heartbeat.js';
+import { LeaveGroup } from '../codec/apis/leave-group.js';
+import { DescribeGroups } from '../codec/apis/describe-groups.js';
+import { ListGroups } from '../codec/apis/list-groups.js';
+import { DeleteGroups } from '../codec/apis/delete-groups.js';
+import { OffsetCommit } from '../codec/apis/offset-commit.js';
+import { OffsetFetch } from '../codec/apis/offset-fetch.js';
+import { OffsetDelete } from '../codec/apis/offset-delete.js';
+import { GroupCoordinator } from '../group-coordinator/group-coordinator.js';
+import { BrokerLogs } from './broker-logs.js';
+import {
+  handleDeleteGroups,
+  handleDescribeGroups,
+  handleHeartbeat,
+  handleJoinGroup,
+  handleLeaveGroup,
+  handleListGroups,
+  handleOffsetCommit,
+  handleOffsetDelete,
+  handleOffsetFetch,
+  handleSyncGroup,
+} from './group-handlers.js';
+import { handleFetch, handleInitProducerId, handleListOffsets, handleProduce } from './record-handlers.js';
 
 export interface KafkaBrokerOptions {
   readonly settings: BrokerSettings;
@@ -50,10 +79,18 @@ export interface KafkaBrokerOptions {
 }
 
 export class KafkaBroker {
+  private readonly retentionTimer: NodeJS.Timeout;
+  private retentionRun: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly core: BrokerCore,
     private readonly server: KafkaServer,
-  ) {}
+    private readonly logs: BrokerLogs,
+    private readonly coordinator: GroupCoordinator,
+  ) {
+    this.retentionTimer = setInterval(() => void this.enforceRetention(), core.settings['log.retention.check.interval.ms']);
+    this.retentionTimer.unref();
+  }
 
   static async start(options: KafkaBrokerOptions): Promise<KafkaBroker> {
     const { settings } = options;
@@ -68,7 +105,21 @@ export class KafkaBroker {
       groupMaxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
     });
     let server: KafkaServer | null = null;
+    let logs: BrokerLogs | null = null;
+    let coordinator: GroupCoordinator | null = null;
     try {
+      logs = await BrokerLogs.open(store, settings, log);
+      const openLogs = logs;
+      const groups = new GroupCoordinator({
+        store,
+        config: {
+          initialRebalanceDelayMs: settings['group.initial.rebalance.delay.ms'],
+          minSessionTimeoutMs: settings['group.min.session.timeout.ms'],
+          maxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
+        },
+        onStoreError: (groupId, error) => log(`group ${groupId}: store write failed: ${String(error)}`),
+      });
+      coordinator = groups;
       let ready: () => void = () => undefined;
       const whenReady = new Promise<void>((resolve) => (ready = resolve));
       const identity: BrokerIdentity = { nodeId: settings['node.id'], host: settings.host, port: settings.port, clusterId: '' };
@@ -84,11 +135,25 @@ export class KafkaBroker {
       serve(Metadata.apiKey, (request) => handleMetadata(core, request as never));
       serve(FindCoordinator.apiKey, (request) => handleFindCoordinator(core, request as never));
       serve(CreateTopics.apiKey, (request) => handleCreateTopics(core, request as never));
-      serve(DeleteTopics.apiKey, (request) => handleDeleteTopics(core, request as never, async () => undefined));
+      serve(DeleteTopics.apiKey, (request) => handleDeleteTopics(core, request as never, (topicId) => openLogs.drop(topicId)));
       serve(CreatePartitions.apiKey, (request) => handleCreatePartitions(core, request as never));
       serve(DescribeConfigs.apiKey, (request) => handleDescribeConfigs(core, request as never));
       serve(AlterConfigs.apiKey, (request) => handleAlterConfigs(core, request as never));
       serve(IncrementalAlterConfigs.apiKey, (request) => handleIncrementalAlterConfigs(core, request as never));
+      serve(Produce.apiKey, (request) => handleProduce(core, openLogs, request as never));
+      serve(Fetch.apiKey, (request) => handleFetch(core, openLogs, request as never));
+      serve(ListOffsets.apiKey, (request) => handleListOffsets(core, openLogs, request as never));
+      serve(InitProducerId.apiKey, (request) => handleInitProducerId(core, request as never));
+      serve(JoinGroup.apiKey, (request, context) => handleJoinGroup(groups, request as never, context));
+      serve(SyncGroup.apiKey, (request, context) => handleSyncGroup(groups, request as never, context));
+      serve(Heartbeat.apiKey, (request) => handleHeartbeat(groups, request as never));
+      serve(LeaveGroup.apiKey, (request, context) => handleLeaveGroup(groups, request as never, context));
+      serve(DescribeGroups.apiKey, (request) => handleDescribeGroups(groups, request as never));
+      serve(ListGroups.apiKey, () => handleListGroups(groups));
+      serve(DeleteGroups.apiKey, (request) => handleDeleteGroups(groups, request as never));
+      serve(OffsetCommit.apiKey, (request) => handleOffsetCommit(core, groups, request as never));
+      serve(OffsetFetch.apiKey, (request) => handleOffsetFetch(core, request as never));
+      serve(OffsetDelete.apiKey, (request) => handleOffsetDelete(core, request as never));
       server = await KafkaServer.listen({
         host: settings.host,
         port: settings.port,
@@ -98,10 +163,13 @@ export class KafkaBroker {
       });
       const settled = await settleIdentity(store, settings['node.id'], settings.host, server.port);
       Object.assign(identity, settled);
+      groups.load();
       ready();
-      return new KafkaBroker(core, server);
+      return new KafkaBroker(core, server, logs, groups);
     } catch (error) {
       await server?.close();
+      await coordinator?.close();
+      await logs?.close();
       await store.close();
       throw error;
     }
@@ -121,8 +189,24 @@ export class KafkaBroker {
     return this.core.store;
   }
 
+  /**
+   * Applies retention (each topic's retention.ms and retention.bytes) now; also run every
+   * log.retention.check.interval.ms. Runs one at a time.
+   */
+  enforceRetention(): Promise<void> {
+    this.retentionRun = this.retentionRun.then(() =>
+      this.logs.enforceRetention(Date.now()).catch((error: unknown) => this.core.log(`retention failed: ${String(error)}`)),
+    );
+    return this.retentionRun;
+  }
+
+  /** Stops serving, answers parked requests, flushes and closes the logs, closes the store. */
   async close(): Promise<void> {
+    clearInterval(this.retentionTimer);
     await this.server.close();
+    await this.coordinator.close();
+    await this.retentionRun;
+    await this.logs.close();
     await this.core.store.close();
   }
 }

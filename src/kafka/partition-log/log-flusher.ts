@@ -31,6 +31,8 @@ export interface LogFlusherOptions {
   flushIntervalMs?: number;
   /** Runs a flush at the end of the current turn; setImmediate unless a test passes its own. */
   scheduleFlush?: (run: () => void) => void;
+  /** Called after a log's durableEndOffset moved (the broker reports high watermarks from here). */
+  onDurable?: (log: PartitionLog) => void;
 }
 
 interface Waiter {
@@ -45,6 +47,7 @@ export class LogFlusher {
   readonly mode: FlushMode;
   private readonly flushIntervalMs: number;
   private readonly scheduleFlush: (run: () => void) => void;
+  private readonly onDurable: (log: PartitionLog) => void;
   private readonly dirty = new Set<PartitionLog>();
   private waiters: Waiter[] = [];
   private scheduled = false;
@@ -59,6 +62,7 @@ export class LogFlusher {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     assert(Number.isSafeInteger(this.flushIntervalMs) && this.flushIntervalMs > 0, 'a flush interval is a positive integer of milliseconds');
     this.scheduleFlush = options.scheduleFlush ?? ((run) => setImmediate(run));
+    this.onDurable = options.onDurable ?? (() => undefined);
   }
 
   /** Starts the timer of mode 'interval' (other modes need none). */
@@ -76,7 +80,7 @@ export class LogFlusher {
    */
   afterAppend(log: PartitionLog, endOffset: number): Promise<void> {
     if (this.mode === 'none') {
-      return log.flush({ sync: false }).then(() => undefined);
+      return log.flush({ sync: false }).then(() => this.onDurable(log));
     }
     this.dirty.add(log);
     if (this.mode === 'interval' || endOffset <= log.durableEndOffset) return Promise.resolve();
@@ -126,6 +130,7 @@ export class LogFlusher {
     const failures = new Map<PartitionLog, unknown>();
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'rejected') failures.set(logs[i], outcome.reason);
+      else this.onDurable(logs[i]);
     });
     this.settleWaiters(failures);
     if (failures.size > 0) {
