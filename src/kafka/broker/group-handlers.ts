@@ -103,7 +103,10 @@ export async function handleOffsetCommit(core: BrokerCore, coordinator: GroupCoo
   if (entries.length === 0) return { topics: [] };
   let results;
   try {
-    results = await core.store.commitOffsetsEach(request.groupId, entries);
+    // The store checks the member and generation against the group it holds (written on every move to
+    // Stable, before SyncGroup is answered); a simple consumer's commit (generation -1) carries none.
+    const membership = request.generationId >= 0 ? { generation: request.generationId, memberId: request.memberId } : undefined;
+    results = await core.store.commitOffsetsEach(request.groupId, entries, membership);
   } catch (error) {
     return commitAnsweredWith(request, errorCodeOf(error));
   }
