@@ -11,6 +11,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { ApiVersions } from '../../../../src/kafka/codec/apis/api-versions.js';
 import { DescribeGroups } from '../../../../src/kafka/codec/apis/describe-groups.js';
+import { FindCoordinator } from '../../../../src/kafka/codec/apis/find-coordinator.js';
+import { ListGroups } from '../../../../src/kafka/codec/apis/list-groups.js';
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../../../src/kafka/codec/apis/metadata.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../../../src/kafka/codec/apis/produce.js';
 import { WireReader } from '../../../../src/kafka/codec/wire-reader.js';
@@ -57,6 +59,10 @@ function handlers(): HandlerTable {
   table.set(DescribeGroups.apiKey, async () => {
     throw new Error('a handler bug');
   });
+  // Answers that cannot be encoded: a group id longer than a STRING can hold, and a response missing
+  // its fields. Both are handler bugs, and must cost their connection only, not the broker.
+  table.set(ListGroups.apiKey, async () => ({ errorCode: 0, groups: [{ groupId: 'g'.repeat(40_000), protocolType: 'consumer' }] }));
+  table.set(FindCoordinator.apiKey, async () => ({}));
   return table;
 }
 
@@ -127,6 +133,8 @@ const BAD_FRAMES: [string, () => Promise<Buffer> | Buffer, RegExp][] = [
   ['a version below the served ones (Produce v2)', () => rawRequestFrame(0, 2, 9), /Produce v2 is not served \(v3-v7\)/],
   ['a negative ApiVersions version', () => rawRequestFrame(18, -1, 9), /ApiVersions v-1 is not served/],
   ['a request whose handler throws', () => rawRequestFrame(15, 0, 9, hex('00000001', '0002 6731')), /DescribeGroups v0 failed: Error: a handler bug/],
+  ['a response too long for its STRING length', () => rawRequestFrame(16, 0, 9), /ListGroups v0 response could not be encoded: RangeError/],
+  ['a response missing its fields', () => rawRequestFrame(10, 0, 9, hex('0002 6731')), /FindCoordinator v0 response could not be encoded: TypeError/],
 ];
 
 for (const [name, makeFrame, reason] of BAD_FRAMES) {
