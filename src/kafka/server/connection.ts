@@ -13,6 +13,7 @@
  * | handler answers null (Produce with acks = 0)       | no response                                     |
  * | handler throws                                     | log, close this connection (a bug, not a client |
  * |                                                    | error: handlers answer refusals with codes)     |
+ * | handler's answer cannot be encoded                 | log, close this connection (a bug, as above)    |
  *
  * Back-pressure: while `QUEUED_FRAMES_MAX` frames wait, the socket is paused, so a client that pipelines
  * faster than the broker answers is slowed instead of growing the queue.
@@ -137,10 +138,18 @@ export class Connection {
       return 'close';
     }
     if (response === null) return null;
-    const writer = new WireWriter();
-    writeResponseHeader(writer, header.correlationId, header.apiKey, flexible);
-    codec.encodeResponse(writer, header.apiVersion, response);
-    return writer.finish();
+    // An answer the codec cannot encode (a value out of its field's range, a field missing) is a handler
+    // bug like a throw: it closes this connection. Left to escape, it would reject `drain` unhandled,
+    // leaving the connection stuck, and Node ends the process on an unhandled rejection.
+    try {
+      const writer = new WireWriter();
+      writeResponseHeader(writer, header.correlationId, header.apiKey, flexible);
+      codec.encodeResponse(writer, header.apiVersion, response);
+      return writer.finish();
+    } catch (error) {
+      this.close(`${codec.name} v${header.apiVersion} response could not be encoded: ${(error as Error).stack ?? String(error)}`, true);
+      return 'close';
+    }
   }
 
   /** Closes the connection; `reason` is logged when the broker chose to close it. */
