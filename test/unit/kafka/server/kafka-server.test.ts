@@ -20,7 +20,7 @@ import { ErrorCode } from '../../../../src/kafka/error-codes.js';
 import { apiVersionsTable } from '../../../../src/kafka/server/api-versions-table.js';
 import type { HandlerTable, RequestHandler } from '../../../../src/kafka/server/connection.js';
 import { kafkajsDecodeResponse } from '../codec/kafkajs-oracle.js';
-import { kafkajsRequestFrame, RawClient, rawRequestFrame, seededBytes, startServer } from './raw-client.js';
+import { kafkajsRequestFrame, RawClient, rawRequestFrame, seededBytes, startServer } from '../../../helpers/kafka-raw-client.js';
 
 const MAX_FRAME_BYTES = 1024;
 

@@ -12,7 +12,7 @@ import { ApiVersions } from '../../../../src/kafka/codec/apis/api-versions.js';
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../../../src/kafka/codec/apis/metadata.js';
 import { apiVersionsTable } from '../../../../src/kafka/server/api-versions-table.js';
 import type { RequestContext, RequestHandler } from '../../../../src/kafka/server/connection.js';
-import { startServer } from './raw-client.js';
+import { startServer } from '../../../helpers/kafka-raw-client.js';
 
 test('kafkajs admin connects and fetches topic metadata', async (t) => {
   let port = 0;

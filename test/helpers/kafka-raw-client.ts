@@ -4,8 +4,8 @@
  */
 import net from 'node:net';
 import { createRequire } from 'node:module';
-import { KafkaServer } from '../../../../src/kafka/server/kafka-server.js';
-import type { HandlerTable } from '../../../../src/kafka/server/connection.js';
+import { KafkaServer } from '../../src/kafka/server/kafka-server.js';
+import type { HandlerTable } from '../../src/kafka/server/connection.js';
 
 const require = createRequire(import.meta.url);
 
@@ -125,4 +125,22 @@ export function seededBytes(seed: number, count: number): Buffer {
     bytes[i] = state & 0xff;
   }
   return bytes;
+}
+
+let nextCorrelationId = 1;
+
+/**
+ * One request made by kafkajs's encoder for `directory` (e.g. 'joinGroup') at `version`, sent on `client`,
+ * its response decoded by kafkajs's decoder (without `parse`, so error codes come back as values).
+ */
+export async function kafkajsCall<T = Record<string, unknown>>(client: RawClient, directory: string, version: number, args: unknown): Promise<T> {
+  const api = require(`kafkajs/src/protocol/requests/${directory}/index.js`) as {
+    protocol(options: { version: number }): (args: unknown) => { response: { decode(payload: Buffer): Promise<T> } };
+  };
+  const correlationId = nextCorrelationId++;
+  client.send(await kafkajsRequestFrame(directory, version, args, correlationId));
+  const frame = await client.nextFrame();
+  if (frame === null) throw new Error(`the connection closed before answering ${directory} v${version}`);
+  if (frame.readInt32BE(0) !== correlationId) throw new Error(`answer to correlation id ${frame.readInt32BE(0)}, expected ${correlationId}`);
+  return api.protocol({ version })(args).response.decode(frame.subarray(4));
 }
