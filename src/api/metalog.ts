@@ -700,8 +700,11 @@ export class MetaLog {
   // Committed offsets.
 
   /**
-   * Commits offsets for a group; all entries are one atomic event. Rejects with INVALID_GROUP_ID,
-   * UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, INVALID_REQUEST or KAFKA_STORAGE_ERROR.
+   * Commits offsets for a group; all entries are one atomic event. Offsets may be negative (-1, -2: an
+   * admin tool's reset), down to -2^52. Without `membership`, or with `{ generation: -1, memberId: '' }`,
+   * the group must have no members; with it, the member is checked first (UNKNOWN_MEMBER_ID), then the
+   * generation (ILLEGAL_GENERATION). Rejects with INVALID_GROUP_ID, UNKNOWN_TOPIC_OR_PARTITION,
+   * OFFSET_METADATA_TOO_LARGE, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, INVALID_REQUEST or KAFKA_STORAGE_ERROR.
    */
   commitOffsets(groupId: string, entries: OffsetCommitInput[], membership?: CommitMembership): Promise<void> {
     return this.command(() => checkCommitOffsetsInput(groupId, entries, membership), () => undefined);

@@ -3,7 +3,7 @@
  * same on every handle, never written twice (also when handles ask at once), and kept across a restart,
  * an open from a snapshot after compaction, backup and restore, stateAt, diff, the snapshot digest that
  * `metalog verify` checks, and the CLI's state and dump. A log written under schema version 3 opens and
- * takes one.
+ * takes one, and so does a store whose snapshot was made before the cluster id existed.
  */
 import test from 'ava';
 import avro from 'avsc';
@@ -12,7 +12,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../../src/api/metalog.js';
 import { ManualClock } from '../../src/clock.js';
+import { readSnapshotFile, writeSnapshotFile } from '../../src/snapshot/snapshot-file.js';
 import { RECORD_HEADER_BYTES, encodeSegmentHeader, sealRecord, segmentFileName } from '../../src/wal/format.js';
+import { storageFor } from '../../src/wal/storage.js';
 import { rejectsWith } from '../helpers/reject.js';
 import { closeAndVerify, openStore } from '../helpers/store.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -145,4 +147,30 @@ test('a log written under event schema version 3 opens, and its first cluster id
   log = await openStore(t, { dir });
   t.is(log.clusterId, id);
   t.is(log.getTopic('legacy')?.partitions.length, 1);
+});
+
+test('a snapshot made before the cluster id existed (no clusterId in its meta) opens, and the store takes one', async (t) => {
+  const dir = tmpDir(t);
+  const config = { dir, snapshotEveryEvents: 0, snapshotIntervalMs: 0 };
+  let log = await openStore(t, config);
+  await log.createTopic({ name: 't', partitions: 1 });
+  const taken = await log.snapshot();
+  await closeAndVerify(log);
+  // The same sections under the meta an older version wrote: its state scalars without clusterId.
+  const file = path.join(dir, 'snapshots', taken.file);
+  const sections: { name: string; bytes: Uint8Array }[] = [];
+  const meta = readSnapshotFile(file, () => null, (section, bytes) => sections.push({ name: section.name, bytes: bytes.slice() }));
+  const { sections: _list, formatVersion: _version, ...rest } = meta;
+  const { clusterId, ...olderState } = rest.state;
+  t.is(clusterId, null);
+  writeSnapshotFile(dir, { ...rest, state: olderState }, sections, storageFor());
+  log = await openStore(t, config);
+  t.is(log.recovery.snapshot?.lastOffset, taken.lastOffset, 'opened from the older snapshot');
+  t.is(log.clusterId, null);
+  const id = await log.initCluster();
+  await closeAndVerify(log);
+  const verify = metalog('verify', dir, '--json');
+  t.is(verify.status, 0, verify.stdout);
+  log = await openStore(t, config);
+  t.is(log.clusterId, id);
 });

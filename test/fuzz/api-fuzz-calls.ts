@@ -122,6 +122,12 @@ function writeCalls(): FuzzCall[] {
     method('completeTxn', 2, ({ fuzz }) => [fuzz.pick(TRANSACTIONAL_IDS)]),
     method('commitOffsets', 6, commitArgs),
     method('deleteOffsets', 1, ({ fuzz }) => [fuzz.pick(GROUPS), [{ topic: fuzz.pick(TOPICS), partition: 0 }]]),
+    method('commitOffsetsEach', 3, (context) => {
+      const [groupId, entries, membership] = commitArgs(context) as [string, { topic: string; partition: number; offset: number }[], unknown];
+      return [groupId, [...entries, { topic: context.fuzz.pick(TOPICS), partition: context.fuzz.int(3) - 1, offset: -1 }], membership];
+    }),
+    method('deleteOffsetsEach', 1, ({ fuzz }) => [fuzz.pick(GROUPS), [{ topic: fuzz.pick(TOPICS), partition: 0 }, { topic: fuzz.pick(TOPICS), partition: 1 + fuzz.int(3) }]]),
+    method('initCluster', 1, ({ fuzz }) => (fuzz.chance(0.5) ? [] : ['cluster-a'])),
     method('resetOffsets', 1, (context) => [context.fuzz.pick(GROUPS), [{ topic: context.fuzz.pick(TOPICS), partition: 0, offset: context.counter++ }]]),
     method('upsertGroup', 5, (context) => [groupInput(context)]),
     method('deleteGroup', 1, ({ fuzz }) => [fuzz.pick(GROUPS)]),

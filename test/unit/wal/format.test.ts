@@ -20,6 +20,7 @@ import {
 
 const codec = EventCodec.current();
 const V1_SCHEMA = new URL('../../../../test/fixtures/event-schema-v1.json', import.meta.url);
+const V3_SCHEMA = new URL('../../../../test/fixtures/event-schema-v3.json', import.meta.url);
 
 /** JSON with object keys sorted, so field order does not matter. */
 function sortedJson(value: unknown): string {
@@ -43,7 +44,9 @@ test('golden record: OffsetsCommitted at offset 7', (t) => {
     buffer.subarray(0, end).toString('hex'),
     '2700000056dd7bae070000000000000000008056febc7842010001000267020274020a06026d00',
   );
-  t.is(codec.fingerprint.toString('hex'), '6acd73c107148ca52d410654e9c26b88', 'writer schema fingerprint of version 3 (OffsetsExpired added)');
+  t.is(codec.fingerprint.toString('hex'), 'f41d7029d8d6bc2cd5d410e01b1665ed', 'writer schema fingerprint of version 4 (ClusterCreated added)');
+  const v3 = EventCodec.forWriterSchema(JSON.stringify(JSON.parse(fs.readFileSync(V3_SCHEMA, 'utf8'))));
+  t.is(v3.fingerprint.toString('hex'), '6acd73c107148ca52d410654e9c26b88', 'the kept version 3 schema is the one version 3 wrote');
   const v1 = EventCodec.forWriterSchema(JSON.stringify(JSON.parse(fs.readFileSync(V1_SCHEMA, 'utf8'))));
   t.is(v1.fingerprint.toString('hex'), '4727cff39252b8153e024cb9ff76e3a8', 'the kept version 1 schema is the one version 1 wrote');
 });
