@@ -18,7 +18,7 @@ import { Produce, type ProduceRequest, type ProduceResponse } from '../../../../
 import { WireReader } from '../../../../src/kafka/codec/wire-reader.js';
 import { ErrorCode } from '../../../../src/kafka/error-codes.js';
 import { apiVersionsTable } from '../../../../src/kafka/server/api-versions-table.js';
-import type { HandlerTable, RequestHandler } from '../../../../src/kafka/server/connection.js';
+import { QUEUED_FRAMES_MAX, type HandlerTable, type RequestHandler } from '../../../../src/kafka/server/connection.js';
 import { kafkajsDecodeResponse } from '../codec/kafkajs-oracle.js';
 import { kafkajsRequestFrame, RawClient, rawRequestFrame, seededBytes, startServer } from '../../../helpers/kafka-raw-client.js';
 
@@ -259,4 +259,45 @@ test('closing the server closes its connections', async (t) => {
   await server.close();
   await client.closed;
   t.is(server.connectionCount, 0);
+});
+
+test(`more pipelined frames than QUEUED_FRAMES_MAX (${QUEUED_FRAMES_MAX}) behind a slow handler are all answered in order, and reading resumes`, async (t) => {
+  // The first answer waits on a gate the test opens once the handler has been called: by then the
+  // frames that arrived with the first one are queued past the limit and the socket is paused.
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    openGate = resolve;
+  });
+  let calls = 0;
+  let firstCall!: () => void;
+  const called = new Promise<void>((resolve) => {
+    firstCall = resolve;
+  });
+  const table = new Map<number, RequestHandler>([
+    [
+      ApiVersions.apiKey,
+      async () => {
+        if (calls++ === 0) {
+          firstCall();
+          await gate;
+        }
+        return { errorCode: 0, apiKeys: apiVersionsTable() };
+      },
+    ],
+  ]);
+  const { server } = await startServer(table, MAX_FRAME_BYTES);
+  t.teardown(() => server.close());
+  const client = await connect(t, server.port);
+  const count = 2 * QUEUED_FRAMES_MAX + 3;
+  const frames = await Promise.all(Array.from({ length: count }, (_, i) => kafkajsRequestFrame('apiVersions', 1, undefined, 1000 + i)));
+  client.send(Buffer.concat(frames));
+  await called;
+  openGate();
+  for (let i = 0; i < count; i++) {
+    const frame = await client.nextFrame();
+    if (frame === null) return void t.fail('closed instead of answering');
+    t.is(frame.readInt32BE(0), 1000 + i);
+  }
+  await assertAnswers(t, client, 5000);
+  t.is(calls, count + 1);
 });
