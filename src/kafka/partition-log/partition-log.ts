@@ -73,6 +73,9 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
 }
 
+/** Appends, rolls and removals that may wait for one partition at once (a few per connection is plenty). */
+const QUEUED_TASK_COUNT_MAX = 10_000;
+
 /** Segments searched by one read at most: a read spans a few segments only when they are tiny. */
 const READ_SEGMENT_COUNT_MAX = 64;
 
@@ -84,6 +87,7 @@ export class PartitionLog {
   private failure: KafkaError | null = null;
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
+  private queuedTaskCount = 0;
 
   private constructor(
     private readonly storage: LogStorage,
@@ -154,13 +158,22 @@ export class PartitionLog {
     return this.segments.map((segment) => segment.info());
   }
 
-  /** Runs `task` after every earlier append, roll or removal of this partition has finished. */
+  /**
+   * Runs `task` after every earlier append, roll or removal of this partition has finished. At most
+   * {@link QUEUED_TASK_COUNT_MAX} wait; more are refused with REQUEST_TIMED_OUT, which clients retry.
+   */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    if (this.queuedTaskCount >= QUEUED_TASK_COUNT_MAX) {
+      return Promise.reject(new KafkaError('REQUEST_TIMED_OUT', `${QUEUED_TASK_COUNT_MAX} appends already wait for ${this.dirPath}`));
+    }
+    this.queuedTaskCount++;
     const run = this.queue.then(() => {
       this.ensureUsable();
       return task();
     });
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => undefined).finally(() => {
+      this.queuedTaskCount--;
+    });
     return run;
   }
 
@@ -323,6 +336,7 @@ export class PartitionLog {
     let totalBytes = 0;
     let offset = fetchOffset;
     for (let round = 0; round < READ_SEGMENT_COUNT_MAX && offset < bound; round++) {
+      if (round > 0) this.ensureUsable(); // closed or shut while the last piece was read
       const segment = this.segments[this.segmentIndexOf(offset)];
       if (offset >= segment.nextOffset) break;
       segment.pin();
@@ -349,7 +363,9 @@ export class PartitionLog {
   async offsetForTimestamp(timestamp: number): Promise<TimestampOffset | null> {
     this.ensureUsable();
     assert(Number.isSafeInteger(timestamp) && timestamp >= 0, 'the caller answers -1 (latest) and -2 (earliest) itself');
+    // Bounded by the segment count; a segment found by position is looked up again after every await.
     for (let index = this.segmentIndexOf(this.logStart); index < this.segments.length; index++) {
+      this.ensureUsable();
       const segment = this.segments[index];
       if (segment.maxTimestamp < timestamp) continue;
       segment.pin();
@@ -381,7 +397,8 @@ export class PartitionLog {
   /**
    * Retention: removes sealed segments from the oldest while they are older than `retentionMs` (their
    * largest timestamp before `nowMs - retentionMs`) or while the log would still hold at least
-   * `retentionBytes` without them. -1 turns either rule off. The active segment is never removed.
+   * `retentionBytes` without them. -1 turns either rule off. The active segment is never removed; a segment
+   * without record timestamps is removed by size only.
    */
   retention(nowMs: number, retentionMs: number, retentionBytes: number): Promise<LogStartResult> {
     return this.exclusive(async () => {
@@ -389,7 +406,8 @@ export class PartitionLog {
       let removable = 0;
       for (; removable < this.segments.length - 1; removable++) {
         const segment = this.segments[removable];
-        const expired = retentionMs >= 0 && nowMs - segment.maxTimestamp > retentionMs;
+        // A segment whose records carry no timestamps (-1) never expires by time, only by size.
+        const expired = retentionMs >= 0 && segment.maxTimestamp >= 0 && nowMs - segment.maxTimestamp > retentionMs;
         const oversize = retentionBytes >= 0 && remainingBytes - segment.sizeBytes >= retentionBytes;
         if (!expired && !oversize) break;
         remainingBytes -= segment.sizeBytes;

@@ -46,7 +46,7 @@ test('a write fault during a roll leaves the log usable, and the roll happens on
   const batch = await buildBatch({ values: values('r', 2) });
   const log = await PartitionLog.open({ storage, dirPath: dir, config: { segmentBytes: batch.length } });
   await log.append(await buildBatch({ values: values('r', 2) }), 0, NOW_MS);
-  storage.writeFaultAfterBytes = 3; // the first write of the roll: the sealed segment's offset index
+  storage.writeFaultAfterBytes = 3; // the first write of the roll: an index file of the segment being sealed
   const error = await t.throwsAsync(log.append(await buildBatch({ values: values('r', 2) }), 0, NOW_MS), { instanceOf: KafkaError });
   t.is(error?.errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
   t.is(log.logEndOffset, 2);
