@@ -6,8 +6,9 @@
  * WAL: the broker tells the store about high watermarks and segments from what these calls return.
  *
  * Invariants:
- * - logStartOffset <= durableEndOffset <= logEndOffset; offsets [segments[0].baseOffset, logEndOffset) are
- *   all present, back to back, and only the last segment is written to.
+ * - logStartOffset <= logEndOffset and durableEndOffset <= logEndOffset; offsets
+ *   [segments[0].baseOffset, logEndOffset) are all present, back to back, and only the last segment is
+ *   written to; segments[0].baseOffset <= logStartOffset.
  * - Appends, rolls and removals run one at a time (a per-partition queue), so an append sees the log end
  *   offset that its write extends; reads run alongside them and see only batches whose write completed.
  * - A failed write leaves no trace: its bytes are cut off, the log end offset and producer state are as
