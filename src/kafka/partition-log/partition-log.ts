@@ -89,6 +89,8 @@ export class PartitionLog {
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
   private queuedTaskCount = 0;
+  /** Segments sealed since the last successful append (at most one in practice: a roll needs a write). */
+  private readonly unreportedRolls: SegmentInfo[] = [];
 
   private constructor(
     private readonly storage: LogStorage,
@@ -199,7 +201,7 @@ export class PartitionLog {
       if (!Array.isArray(assigned)) return assigned;
       const [pending, nextOffset] = assigned;
       const maxTimestamp = headers.reduce((max, header) => Math.max(max, header.maxTimestamp), -1);
-      const rolledSegments = await this.maybeRoll(records.length, nextOffset - this.logEndOffset, maxTimestamp, nowMs);
+      await this.maybeRoll(records.length, nextOffset - this.logEndOffset, maxTimestamp, nowMs);
       const active = this.segments[this.segments.length - 1];
       const startPosition = active.sizeBytes;
       active.firstAppendMs ??= nowMs;
@@ -212,6 +214,8 @@ export class PartitionLog {
       for (const header of headers) active.noteBatch(header, startPosition + header.position, this.config.indexIntervalBytes);
       for (const [producerId, entry] of pending) this.producers.set(producerId, entry);
       assert(this.logEndOffset === nextOffset, 'the log end offset moved past exactly the appended offsets');
+      // A roll whose append then failed is reported with the next append that succeeds.
+      const rolledSegments = this.unreportedRolls.splice(0);
       return {
         baseOffset: headers[0].baseOffset,
         lastOffset: nextOffset - 1,
@@ -257,14 +261,14 @@ export class PartitionLog {
    * against the segment's first append when the first batch carries no timestamp (-1).
    * The old segment is sealed (synced, indexes written) before the new one exists; see segment.ts.
    */
-  private async maybeRoll(appendBytes: number, offsetCount: number, maxTimestamp: number, nowMs: number): Promise<SegmentInfo[]> {
+  private async maybeRoll(appendBytes: number, offsetCount: number, maxTimestamp: number, nowMs: number): Promise<void> {
     const active = this.segments[this.segments.length - 1];
-    if (active.isEmpty) return [];
+    if (active.isEmpty) return;
     active.firstAppendMs ??= nowMs;
     const full = active.sizeBytes + appendBytes > this.config.segmentBytes;
     const waitedMs = active.firstBatchTimestamp >= 0 ? maxTimestamp - active.firstBatchTimestamp : nowMs - active.firstAppendMs;
     const old = waitedMs >= this.config.segmentMs;
-    if (!full && !old && active.spanFits(offsetCount)) return [];
+    if (!full && !old && active.spanFits(offsetCount)) return;
     if (this.segments.length >= SEGMENT_COUNT_MAX) {
       throw new KafkaError('KAFKA_STORAGE_ERROR', `${this.dirPath} holds ${SEGMENT_COUNT_MAX} segments; retention must remove some first`);
     }
@@ -281,7 +285,7 @@ export class PartitionLog {
       throw new KafkaError('KAFKA_STORAGE_ERROR', `creating the segment at offset ${active.nextOffset} failed`, { cause: error });
     }
     this.segments.push(next);
-    return [active.info()];
+    this.unreportedRolls.push(active.info());
   }
 
   /**

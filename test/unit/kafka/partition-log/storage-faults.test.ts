@@ -60,6 +60,20 @@ test('a write fault during a roll leaves the log usable, and the roll happens on
   await reopened.close();
 });
 
+test('a roll whose append then fails is reported with the next append that succeeds', async (t) => {
+  const storage = new FaultStorage();
+  const batch = await buildBatch({ values: values('r', 2) });
+  const log = await PartitionLog.open({ storage, dirPath: tmpDir(t), config: { segmentBytes: batch.length } });
+  await log.append(await buildBatch({ values: values('r', 2) }), 0, NOW_MS);
+  storage.failWriteTo = '00000000000000000002.log';
+  await t.throwsAsync(log.append(await buildBatch({ values: values('r', 2) }), 0, NOW_MS), { instanceOf: KafkaError });
+  t.deepEqual(log.segmentInfos().map((info) => info.baseOffset), [0, 2], 'rolled; the new segment is empty');
+  const next = await log.append(await buildBatch({ values: values('r', 2) }), 0, NOW_MS);
+  t.like(next, { baseOffset: 2 });
+  t.deepEqual(next.rolledSegments.map((info) => [info.baseOffset, info.lastOffset]), [[0, 1]]);
+  await log.close();
+});
+
 test('a failed write whose bytes cannot be cut off shuts the partition', async (t) => {
   const dir = tmpDir(t);
   const storage = new FaultStorage();
