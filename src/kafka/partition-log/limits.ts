@@ -28,7 +28,7 @@ export const SEGMENT_BYTES_DEFAULT = 1024 * 1024 * 1024;
 /** Largest `segment.bytes`: positions are u32 in the offset index, and Kafka caps it at 2^31 - 1. */
 export const SEGMENT_BYTES_MAX = 2 ** 31 - 1;
 
-/** Smallest `segment.bytes`: a segment holds at least one smallest batch (larger ones go alone into a segment). */
+/** Smallest `segment.bytes`: a segment holds at least one smallest batch (records larger than segment.bytes are refused). */
 export const SEGMENT_BYTES_MIN = BATCH_HEADER_BYTES;
 
 /** Kafka's `segment.ms` default: 7 days. */

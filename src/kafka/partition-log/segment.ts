@@ -9,8 +9,9 @@
  * Invariants: the .log file holds whole batches from position 0 to `sizeBytes`, with dense offsets from
  * `baseOffset` to `nextOffset - 1` (recovery cuts anything else off); a sealed segment is never written
  * again, its bytes were fdatasynced before the next segment took a write, and its index files were written
- * whole (to a temporary name, synced, renamed) before its successor was created; `sizeBytes` never
- * exceeds `segment.bytes` unless one batch alone does (a batch is never split).
+ * whole (to a temporary name, synced, renamed) before its successor was created; `sizeBytes` exceeds
+ * `segment.bytes` only when the config was lowered after the bytes were written (an append's records are
+ * never split across segments, and records larger than `segment.bytes` are refused).
  *
  * Reads may run while appends go on: a read pins the segment, and a segment that retention removes is
  * closed only once its last read has let go of it.
