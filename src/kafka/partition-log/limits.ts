@@ -70,6 +70,9 @@ export const SEQUENCE_MAX = 2 ** 31 - 1;
 /** Writes one append retries after a short write (each retry writes what is left). */
 export const WRITE_ATTEMPT_COUNT_MAX = 16;
 
+/** Reads one range takes at most after a short read (a regular file answers whole ranges in one). */
+export const READ_ATTEMPT_COUNT_MAX = 16;
+
 assert(BATCH_HEADER_BYTES > BATCH_LENGTH_PREFIX_BYTES, 'a batch header holds its length prefix');
 assert(MAX_MESSAGE_BYTES_DEFAULT <= BATCH_BYTES_MAX, 'the default max message fits the hard batch limit');
 assert(SCAN_CHUNK_BYTES >= BATCH_HEADER_BYTES, 'a scan chunk holds at least one header');

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { KafkaError } from '../error-codes.js';
 import { assert } from './assert.js';
 import type { LogFile, LogStorage } from './log-storage.js';
-import { BATCH_HEADER_BYTES, SEGMENT_OFFSET_SPAN_MAX, WRITE_ATTEMPT_COUNT_MAX } from './limits.js';
+import { BATCH_HEADER_BYTES, READ_ATTEMPT_COUNT_MAX, SEGMENT_OFFSET_SPAN_MAX, WRITE_ATTEMPT_COUNT_MAX } from './limits.js';
 import { lastOffsetOf, readBatchHeader, type RecordBatchHeader } from './record-batch.js';
 import { OffsetIndex, TimeIndex } from './segment-index.js';
 
@@ -191,7 +191,7 @@ export class Segment {
     const into = Buffer.allocUnsafe(length);
     let filled = 0;
     for (let attempt = 0; filled < length; attempt++) {
-      assert(attempt < WRITE_ATTEMPT_COUNT_MAX, 'a read completes within its attempt limit');
+      assert(attempt < READ_ATTEMPT_COUNT_MAX, 'a read completes within its attempt limit');
       const count = await this.log.read(into, filled, length, position + filled);
       if (count === 0) break;
       filled += count;
