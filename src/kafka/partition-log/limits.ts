@@ -1,6 +1,8 @@
 /**
  * Hard limits and defaults of the partition log: what users cannot tune, each with its reason, and the
  * Kafka topic-config defaults the log falls back to. The relations between them are asserted on load.
+ *
+ * @internal The broker reaches the partition log through index.ts; this module is not part of that surface.
  */
 import { assert } from './assert.js';
 

@@ -15,6 +15,8 @@
  *
  * Reads may run while appends go on: a read pins the segment, and a segment that retention removes is
  * closed only once its last read has let go of it.
+ *
+ * @internal The broker reaches the partition log through index.ts; this module is not part of that surface.
  */
 import path from 'node:path';
 import { KafkaError } from '../error-codes.js';
