@@ -1,6 +1,8 @@
 /**
  * Hard limits and defaults of the partition log: what users cannot tune, each with its reason, and the
  * Kafka topic-config defaults the log falls back to. The relations between them are asserted on load.
+ *
+ * @internal The broker reaches the partition log through index.ts; this module is not part of that surface.
  */
 import { assert } from './assert.js';
 
@@ -28,7 +30,7 @@ export const SEGMENT_BYTES_DEFAULT = 1024 * 1024 * 1024;
 /** Largest `segment.bytes`: positions are u32 in the offset index, and Kafka caps it at 2^31 - 1. */
 export const SEGMENT_BYTES_MAX = 2 ** 31 - 1;
 
-/** Smallest `segment.bytes`: one largest-default message must fit, and Kafka's own minimum is 14 bytes. */
+/** Smallest `segment.bytes`: a segment holds at least one smallest batch (records larger than segment.bytes are refused). */
 export const SEGMENT_BYTES_MIN = BATCH_HEADER_BYTES;
 
 /** Kafka's `segment.ms` default: 7 days. */
@@ -69,6 +71,9 @@ export const SEQUENCE_MAX = 2 ** 31 - 1;
 
 /** Writes one append retries after a short write (each retry writes what is left). */
 export const WRITE_ATTEMPT_COUNT_MAX = 16;
+
+/** Reads one range takes at most after a short read (a regular file answers whole ranges in one). */
+export const READ_ATTEMPT_COUNT_MAX = 16;
 
 assert(BATCH_HEADER_BYTES > BATCH_LENGTH_PREFIX_BYTES, 'a batch header holds its length prefix');
 assert(MAX_MESSAGE_BYTES_DEFAULT <= BATCH_BYTES_MAX, 'the default max message fits the hard batch limit');

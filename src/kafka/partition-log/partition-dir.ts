@@ -20,6 +20,8 @@
  * |                                                         | are cut off (truncate, fdatasync); indexes rebuilt  |
  *
  * The log end offset is then the active segment's last valid batch's last offset + 1 (its base when empty).
+ *
+ * @internal The broker reaches the partition log through index.ts; this module is not part of that surface.
  */
 import path from 'node:path';
 import { KafkaError } from '../error-codes.js';

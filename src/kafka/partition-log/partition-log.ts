@@ -6,8 +6,9 @@
  * WAL: the broker tells the store about high watermarks and segments from what these calls return.
  *
  * Invariants:
- * - logStartOffset <= durableEndOffset <= logEndOffset; offsets [segments[0].baseOffset, logEndOffset) are
- *   all present, back to back, and only the last segment is written to.
+ * - logStartOffset <= logEndOffset and durableEndOffset <= logEndOffset; offsets
+ *   [segments[0].baseOffset, logEndOffset) are all present, back to back, and only the last segment is
+ *   written to; segments[0].baseOffset <= logStartOffset.
  * - Appends, rolls and removals run one at a time (a per-partition queue), so an append sees the log end
  *   offset that its write extends; reads run alongside them and see only batches whose write completed.
  * - A failed write leaves no trace: its bytes are cut off, the log end offset and producer state are as
@@ -73,6 +74,9 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
 }
 
+/** Appends, rolls and removals that may wait for one partition at once (a few per connection is plenty). */
+const QUEUED_TASK_COUNT_MAX = 10_000;
+
 /** Segments searched by one read at most: a read spans a few segments only when they are tiny. */
 const READ_SEGMENT_COUNT_MAX = 64;
 
@@ -84,6 +88,9 @@ export class PartitionLog {
   private failure: KafkaError | null = null;
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
+  private queuedTaskCount = 0;
+  /** Segments sealed since the last successful append (at most one in practice: a roll needs a write). */
+  private readonly unreportedRolls: SegmentInfo[] = [];
 
   private constructor(
     private readonly storage: LogStorage,
@@ -154,13 +161,22 @@ export class PartitionLog {
     return this.segments.map((segment) => segment.info());
   }
 
-  /** Runs `task` after every earlier append, roll or removal of this partition has finished. */
+  /**
+   * Runs `task` after every earlier append, roll or removal of this partition has finished. At most
+   * {@link QUEUED_TASK_COUNT_MAX} wait; more are refused with REQUEST_TIMED_OUT, which clients retry.
+   */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    if (this.queuedTaskCount >= QUEUED_TASK_COUNT_MAX) {
+      return Promise.reject(new KafkaError('REQUEST_TIMED_OUT', `${QUEUED_TASK_COUNT_MAX} appends already wait for ${this.dirPath}`));
+    }
+    this.queuedTaskCount++;
     const run = this.queue.then(() => {
       this.ensureUsable();
       return task();
     });
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => undefined).finally(() => {
+      this.queuedTaskCount--;
+    });
     return run;
   }
 
@@ -185,7 +201,7 @@ export class PartitionLog {
       if (!Array.isArray(assigned)) return assigned;
       const [pending, nextOffset] = assigned;
       const maxTimestamp = headers.reduce((max, header) => Math.max(max, header.maxTimestamp), -1);
-      const rolledSegments = await this.maybeRoll(records.length, nextOffset - this.logEndOffset, maxTimestamp, nowMs);
+      await this.maybeRoll(records.length, nextOffset - this.logEndOffset, maxTimestamp, nowMs);
       const active = this.segments[this.segments.length - 1];
       const startPosition = active.sizeBytes;
       active.firstAppendMs ??= nowMs;
@@ -198,6 +214,8 @@ export class PartitionLog {
       for (const header of headers) active.noteBatch(header, startPosition + header.position, this.config.indexIntervalBytes);
       for (const [producerId, entry] of pending) this.producers.set(producerId, entry);
       assert(this.logEndOffset === nextOffset, 'the log end offset moved past exactly the appended offsets');
+      // A roll whose append then failed is reported with the next append that succeeds.
+      const rolledSegments = this.unreportedRolls.splice(0);
       return {
         baseOffset: headers[0].baseOffset,
         lastOffset: nextOffset - 1,
@@ -243,14 +261,14 @@ export class PartitionLog {
    * against the segment's first append when the first batch carries no timestamp (-1).
    * The old segment is sealed (synced, indexes written) before the new one exists; see segment.ts.
    */
-  private async maybeRoll(appendBytes: number, offsetCount: number, maxTimestamp: number, nowMs: number): Promise<SegmentInfo[]> {
+  private async maybeRoll(appendBytes: number, offsetCount: number, maxTimestamp: number, nowMs: number): Promise<void> {
     const active = this.segments[this.segments.length - 1];
-    if (active.isEmpty) return [];
+    if (active.isEmpty) return;
     active.firstAppendMs ??= nowMs;
     const full = active.sizeBytes + appendBytes > this.config.segmentBytes;
     const waitedMs = active.firstBatchTimestamp >= 0 ? maxTimestamp - active.firstBatchTimestamp : nowMs - active.firstAppendMs;
     const old = waitedMs >= this.config.segmentMs;
-    if (!full && !old && active.spanFits(offsetCount)) return [];
+    if (!full && !old && active.spanFits(offsetCount)) return;
     if (this.segments.length >= SEGMENT_COUNT_MAX) {
       throw new KafkaError('KAFKA_STORAGE_ERROR', `${this.dirPath} holds ${SEGMENT_COUNT_MAX} segments; retention must remove some first`);
     }
@@ -267,7 +285,7 @@ export class PartitionLog {
       throw new KafkaError('KAFKA_STORAGE_ERROR', `creating the segment at offset ${active.nextOffset} failed`, { cause: error });
     }
     this.segments.push(next);
-    return [active.info()];
+    this.unreportedRolls.push(active.info());
   }
 
   /**
@@ -323,6 +341,7 @@ export class PartitionLog {
     let totalBytes = 0;
     let offset = fetchOffset;
     for (let round = 0; round < READ_SEGMENT_COUNT_MAX && offset < bound; round++) {
+      if (round > 0) this.ensureUsable(); // closed or shut while the last piece was read
       const segment = this.segments[this.segmentIndexOf(offset)];
       if (offset >= segment.nextOffset) break;
       segment.pin();
@@ -349,7 +368,9 @@ export class PartitionLog {
   async offsetForTimestamp(timestamp: number): Promise<TimestampOffset | null> {
     this.ensureUsable();
     assert(Number.isSafeInteger(timestamp) && timestamp >= 0, 'the caller answers -1 (latest) and -2 (earliest) itself');
+    // Bounded by the segment count; a segment found by position is looked up again after every await.
     for (let index = this.segmentIndexOf(this.logStart); index < this.segments.length; index++) {
+      this.ensureUsable();
       const segment = this.segments[index];
       if (segment.maxTimestamp < timestamp) continue;
       segment.pin();
@@ -381,7 +402,8 @@ export class PartitionLog {
   /**
    * Retention: removes sealed segments from the oldest while they are older than `retentionMs` (their
    * largest timestamp before `nowMs - retentionMs`) or while the log would still hold at least
-   * `retentionBytes` without them. -1 turns either rule off. The active segment is never removed.
+   * `retentionBytes` without them. -1 turns either rule off. The active segment is never removed; a segment
+   * without record timestamps is removed by size only.
    */
   retention(nowMs: number, retentionMs: number, retentionBytes: number): Promise<LogStartResult> {
     return this.exclusive(async () => {
@@ -389,7 +411,8 @@ export class PartitionLog {
       let removable = 0;
       for (; removable < this.segments.length - 1; removable++) {
         const segment = this.segments[removable];
-        const expired = retentionMs >= 0 && nowMs - segment.maxTimestamp > retentionMs;
+        // A segment whose records carry no timestamps (-1) never expires by time, only by size.
+        const expired = retentionMs >= 0 && segment.maxTimestamp >= 0 && nowMs - segment.maxTimestamp > retentionMs;
         const oversize = retentionBytes >= 0 && remainingBytes - segment.sizeBytes >= retentionBytes;
         if (!expired && !oversize) break;
         remainingBytes -= segment.sizeBytes;

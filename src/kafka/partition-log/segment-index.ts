@@ -18,6 +18,8 @@
  *
  * A decoded index is trusted only when it is sane (whole entries, the invariants hold, positions inside
  * the .log file); otherwise the segment is rebuilt by scanning (see partition-dir.ts).
+ *
+ * @internal The broker reaches the partition log through index.ts; this module is not part of that surface.
  */
 import { assert } from './assert.js';
 import { INDEX_ENTRY_COUNT_MAX, SEGMENT_OFFSET_SPAN_MAX } from './limits.js';

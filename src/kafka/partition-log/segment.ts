@@ -9,17 +9,20 @@
  * Invariants: the .log file holds whole batches from position 0 to `sizeBytes`, with dense offsets from
  * `baseOffset` to `nextOffset - 1` (recovery cuts anything else off); a sealed segment is never written
  * again, its bytes were fdatasynced before the next segment took a write, and its index files were written
- * whole (to a temporary name, synced, renamed) before its successor was created; `sizeBytes` never
- * exceeds `segment.bytes` unless one batch alone does (a batch is never split).
+ * whole (to a temporary name, synced, renamed) before its successor was created; `sizeBytes` exceeds
+ * `segment.bytes` only when the config was lowered after the bytes were written (an append's records are
+ * never split across segments, and records larger than `segment.bytes` are refused).
  *
  * Reads may run while appends go on: a read pins the segment, and a segment that retention removes is
  * closed only once its last read has let go of it.
+ *
+ * @internal The broker reaches the partition log through index.ts; this module is not part of that surface.
  */
 import path from 'node:path';
 import { KafkaError } from '../error-codes.js';
 import { assert } from './assert.js';
 import type { LogFile, LogStorage } from './log-storage.js';
-import { BATCH_HEADER_BYTES, SEGMENT_OFFSET_SPAN_MAX, WRITE_ATTEMPT_COUNT_MAX } from './limits.js';
+import { BATCH_HEADER_BYTES, READ_ATTEMPT_COUNT_MAX, SEGMENT_OFFSET_SPAN_MAX, WRITE_ATTEMPT_COUNT_MAX } from './limits.js';
 import { lastOffsetOf, readBatchHeader, type RecordBatchHeader } from './record-batch.js';
 import { OffsetIndex, TimeIndex } from './segment-index.js';
 
@@ -190,7 +193,7 @@ export class Segment {
     const into = Buffer.allocUnsafe(length);
     let filled = 0;
     for (let attempt = 0; filled < length; attempt++) {
-      assert(attempt < WRITE_ATTEMPT_COUNT_MAX, 'a read completes within its attempt limit');
+      assert(attempt < READ_ATTEMPT_COUNT_MAX, 'a read completes within its attempt limit');
       const count = await this.log.read(into, filled, length, position + filled);
       if (count === 0) break;
       filled += count;

@@ -5,11 +5,10 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-/* eslint-disable @typescript-eslint/no-require-imports */
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
   RecordBatch: (options: Record<string, unknown>) => Promise<{ buffer: Buffer }>;
 };
-const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (options: Record<string, unknown>) => unknown;
+const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (options: Record<string, unknown>) => unknown;
 const Long = require('kafkajs/src/utils/long.js') as { fromNumber(value: number): unknown };
 const { Types } = require('kafkajs/src/protocol/message/compression/index.js') as { Types: { None: number; GZIP: number } };
 
@@ -27,7 +26,7 @@ export interface BatchSpec {
 /** One RecordBatch v2 as kafkajs encodes it for a Produce. */
 export async function buildBatch(spec: BatchSpec): Promise<Buffer> {
   const timestampMs = spec.timestampMs ?? 1_700_000_000_000;
-  const records = spec.values.map((value, i) => Record({ offsetDelta: i, timestampDelta: 0, key: Buffer.from(`k${i}`), value: Buffer.from(value) }));
+  const records = spec.values.map((value, i) => encodeRecord({ offsetDelta: i, timestampDelta: 0, key: Buffer.from(`k${i}`), value: Buffer.from(value) }));
   const encoded = await RecordBatch({
     compression: spec.compression === 'gzip' ? Types.GZIP : Types.None,
     firstTimestamp: timestampMs,
@@ -56,4 +55,18 @@ export function batchOffsets(records: Buffer): Array<[number, number]> {
     at += 12 + records.readInt32BE(at + 8);
   }
   return found;
+}
+
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+const decodeMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js') as (
+  decoder: unknown,
+) => Promise<Array<{ offset: string; value: Buffer }>>;
+
+/** The records of stored batches as a kafkajs consumer decodes them from a Fetch: [offset, value]. */
+export async function consumeWithKafkajs(records: Buffer): Promise<Array<[number, string]>> {
+  const sized = Buffer.alloc(4 + records.length);
+  sized.writeInt32BE(records.length, 0);
+  records.copy(sized, 4);
+  const decoded = await decodeMessages(new Decoder(sized));
+  return decoded.map((record) => [Number(record.offset), record.value.toString()]);
 }

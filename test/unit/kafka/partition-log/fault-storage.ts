@@ -33,6 +33,8 @@ export class FaultStorage implements LogStorage {
   /** When set, the next write writes this many bytes and then fails with `writeFault`. */
   writeFaultAfterBytes: number | null = null;
   writeFault = 'ENOSPC';
+  /** When set, the next write to the file of this name writes nothing and fails with `writeFault`. */
+  failWriteTo: string | null = null;
   /** When set, truncates fail with this code. */
   truncateFault: string | null = null;
   /** When set, fdatasyncs fail with this code. */
@@ -85,6 +87,10 @@ class FaultFile implements LogFile {
   }
   async write(bytes: Buffer, start: number, end: number, position: number): Promise<number> {
     this.storage.calls.push(`write ${this.name}`);
+    if (this.storage.failWriteTo === this.name) {
+      this.storage.failWriteTo = null;
+      throw errno(this.storage.writeFault);
+    }
     const faultAfter = this.storage.writeFaultAfterBytes;
     if (faultAfter !== null) {
       this.storage.writeFaultAfterBytes = null;

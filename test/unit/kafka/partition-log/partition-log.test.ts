@@ -13,7 +13,7 @@ import { PartitionLog } from '../../../../src/kafka/partition-log/partition-log.
 import type { PartitionLogConfig } from '../../../../src/kafka/partition-log/partition-log-config.js';
 import { walkBatches } from '../../../../src/kafka/partition-log/record-batch.js';
 import { tmpDir } from '../../../helpers/tmp.js';
-import { batchOffsets, buildBatch, values } from './batches.js';
+import { batchOffsets, buildBatch, consumeWithKafkajs, values } from './batches.js';
 
 const NOW_MS = 1_700_000_000_000;
 
@@ -52,6 +52,15 @@ test('offsets are assigned densely across appends, and the stored batch carries 
   const { records } = await log.read(0, 1 << 20, log.logEndOffset);
   const headers = walkBatches(records, 1 << 20);
   t.deepEqual(headers.map((header) => [header.baseOffset, header.partitionLeaderEpoch]), [[0, 5], [3, 5]]);
+  await log.close();
+});
+
+test('what a read returns decodes in kafkajs (plain and gzip) with the offsets the log assigned', async (t) => {
+  const log = await openLog(tmpDir(t));
+  await log.append(await buildBatch({ values: ['p0', 'p1'] }), 0, NOW_MS);
+  await log.append(await buildBatch({ values: ['g0', 'g1', 'g2'], compression: 'gzip' }), 0, NOW_MS);
+  const { records } = await log.read(0, 1 << 20, log.logEndOffset);
+  t.deepEqual(await consumeWithKafkajs(records), [[0, 'p0'], [1, 'p1'], [2, 'g0'], [3, 'g1'], [4, 'g2']]);
   await log.close();
 });
 

@@ -86,6 +86,15 @@ test('retention by time removes segments whose newest record is older than reten
   await log.close();
 });
 
+test('segments whose records carry no timestamps expire by size only', async (t) => {
+  const batchBytes = (await buildBatch({ values: values('n0', 2), timestampMs: -1 })).length;
+  const log = await PartitionLog.open({ storage: new NodeLogStorage(), dirPath: tmpDir(t), config: { segmentBytes: batchBytes } });
+  for (let i = 0; i < 3; i++) await log.append(await buildBatch({ values: values(`n${i}`, 2), timestampMs: -1 }), 0, NOW_MS);
+  t.like(await log.retention(NOW_MS * 2, 1, -1), { removedSegments: [] });
+  t.deepEqual((await log.retention(NOW_MS, -1, batchBytes)).removedSegments.map((info) => info.baseOffset), [0, 2]);
+  await log.close();
+});
+
 test('a reopened log starts at its first segment, or higher at the log start offset the store recorded', async (t) => {
   const dir = tmpDir(t);
   const { log } = await fourSegments(dir);
