@@ -36,6 +36,7 @@ test('three kcat -G members reach a Stable group and consume everything once', a
   const stable = new Promise<Group>((resolve) => {
     void (async () => {
       for await (const event of broker.store.watch({ types: ['GroupUpserted'] })) {
+        if (event.type === 'Snapshot') continue;
         const value = event.value as { groupId: string; state: string; members: unknown[] };
         if (value.groupId === 'kcats' && value.state === 'Stable' && value.members.length === 3) {
           resolve(broker.store.getGroup('kcats')!);
@@ -47,7 +48,7 @@ test('three kcat -G members reach a Stable group and consume everything once', a
   const consumed: string[] = [];
   let onConsumed = (): void => undefined;
   for (let member = 0; member < 3; member++) {
-    kcatProcess(t, ['-b', address, '-G', 'kcats', '-f', '%s\n', '-X', 'session.timeout.ms=6000', '-X', 'auto.offset.reset=earliest', 'shared'], (line) => {
+    kcatProcess(t, ['-u', '-b', address, '-G', 'kcats', '-f', '%s\n', '-X', 'session.timeout.ms=6000', '-X', 'auto.offset.reset=earliest', 'shared'], (line) => {
       if (line.length === 0) return;
       consumed.push(line);
       onConsumed();
