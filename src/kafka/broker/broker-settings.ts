@@ -44,6 +44,7 @@ export const BROKER_SETTINGS = {
   'group.max.session.timeout.ms': { kind: 'integer', defaultValue: 1_800_000, min: 1, max: INT32_MAX, doc: 'Largest session timeout a member may ask for.' },
   'offsets.retention.minutes': { kind: 'integer', defaultValue: 10_080, min: 1, max: 2 ** 31 - 1, doc: 'How long the offsets of an empty group are kept.' },
   'socket.request.max.bytes': { kind: 'integer', defaultValue: 104_857_600, min: 1024, max: INT32_MAX, doc: 'Largest request frame; a larger one closes its connection.' },
+  'connections.max.idle.ms': { kind: 'integer', defaultValue: 600_000, min: 1000, max: INT32_MAX, doc: 'A connection that sends nothing this long is closed (so is one that stops mid-request).' },
   'message.max.bytes': { kind: 'integer', defaultValue: 1_048_588, min: 0, max: INT32_MAX, doc: 'Largest record batch, unless a topic sets max.message.bytes.' },
   'log.segment.bytes': { kind: 'integer', defaultValue: 1_073_741_824, min: 14, max: INT32_MAX, doc: 'Segment size of a partition log, unless a topic sets segment.bytes.' },
   'log.retention.check.interval.ms': { kind: 'integer', defaultValue: 300_000, min: 1, max: INT32_MAX, doc: 'How often retention (retention.ms, retention.bytes) is applied.' },

@@ -158,6 +158,7 @@ export class KafkaBroker {
         host: settings.host,
         port: settings.port,
         maxFrameBytes: settings['socket.request.max.bytes'],
+        idleTimeoutMs: settings['connections.max.idle.ms'],
         handlers: buildHandlerTable(handlers),
         log,
       });

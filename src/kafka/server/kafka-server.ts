@@ -10,6 +10,8 @@ export interface KafkaServerOptions {
   readonly port: number;
   /** socket.request.max.bytes: the largest request frame accepted. */
   readonly maxFrameBytes: number;
+  /** connections.max.idle.ms: a connection silent this long is closed (0: never). */
+  readonly idleTimeoutMs?: number;
   readonly handlers: HandlerTable;
   readonly log: LogLine;
 }
@@ -25,6 +27,7 @@ export class KafkaServer {
         this.connections.delete(closed),
       );
       this.connections.add(connection);
+      if ((options.idleTimeoutMs ?? 0) > 0) socket.setTimeout(options.idleTimeoutMs!, () => connection.close(`idle for ${options.idleTimeoutMs} ms`, true));
     });
   }
 
