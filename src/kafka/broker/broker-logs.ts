@@ -175,6 +175,11 @@ export class BrokerLogs {
     send();
   }
 
+  /** Fetches parked now, waiting for data. */
+  get parkedFetchCount(): number {
+    return this.fetchWaiters.size;
+  }
+
   /** Resolves when any of the partitions (`topicId/partition` keys) gets new durable data, or after `waitMs`. */
   waitForData(keys: ReadonlySet<string>, waitMs: number): Promise<void> {
     if (this.fetchWaiters.size >= FETCH_WAITERS_MAX || waitMs <= 0) return Promise.resolve();

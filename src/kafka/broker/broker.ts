@@ -185,6 +185,11 @@ export class KafkaBroker {
     return this.core.identity.clusterId;
   }
 
+  /** Fetch requests parked now, waiting for data (long polls). */
+  get parkedFetchCount(): number {
+    return this.logs.parkedFetchCount;
+  }
+
   /** The store the broker keeps its metadata in (for inspection; the broker owns it). */
   get store(): MetaLog {
     return this.core.store;

@@ -136,3 +136,27 @@ test('retention moves the log start; a consumer at a deleted offset gets OFFSET_
   });
   t.is(first, logStart, 'the consumer reset to the earliest offset still there');
 });
+
+test('a Fetch parked on an empty partition wakes when a Produce makes data durable', async (t) => {
+  const { kafka, broker } = await startBroker(t);
+  await broker.store.createTopic({ name: 'wake', partitions: 1 });
+  const { RawClient, kafkajsCall } = await import('../../helpers/kafka-raw-client.js');
+  const fetcher = await RawClient.connect(broker.port);
+  t.teardown(() => fetcher.destroy());
+  // max_wait far beyond the test's own timeout: only a wake-up on new data can answer it in time.
+  const parked = kafkajsCall<{ responses: { partitions: { highWatermark: string; messages: { value: Buffer }[] }[] }[] }>(fetcher, 'fetch', 4, {
+    maxWaitTime: 600_000,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    topics: [{ topic: 'wake', partitions: [{ partition: 0, fetchOffset: '0', maxBytes: 1 << 20 }] }],
+  });
+  const producer = kafka().producer();
+  await producer.connect();
+  t.teardown(() => producer.disconnect());
+  // Produce only once the fetch is parked (checked on each turn of the event loop, never by a timer).
+  while (broker.parkedFetchCount === 0) await new Promise((resolve) => setImmediate(resolve));
+  await producer.send({ topic: 'wake', acks: -1, messages: [{ value: 'ping' }] });
+  const answer = await parked;
+  t.is(answer.responses[0]!.partitions[0]!.highWatermark, '1');
+  t.is(answer.responses[0]!.partitions[0]!.messages[0]!.value.toString(), 'ping');
+});
