@@ -11,7 +11,7 @@ import type { KafkaBroker } from '../src/kafka/broker/broker.js';
 import { createRequire } from 'node:module';
 import { MetaLog } from '../src/api/metalog.js';
 import { benchDir, check, type BenchRow } from './lib.js';
-import { connectAll, encodeRequest, WireConnection } from './kafka-wire.js';
+import { connectAll, encodeRequest, MEMBER_ID_MARKER, MemberFrameTemplate, WireConnection } from './kafka-wire.js';
 import { createTopics, startBroker, walAppended } from './kafka-broker.js';
 
 const require = createRequire(import.meta.url);
@@ -46,20 +46,52 @@ interface RebalanceResult {
   generation: number;
 }
 
+/** The fields of a JoinGroup v5 response a member needs. */
+interface JoinAnswer {
+  errorCode: number;
+  generationId: number;
+  leaderId: string;
+  memberId: string;
+  memberIds: string[];
+}
+
+/** Reads a JoinGroup v5 response: throttle, error, generation, protocol, leader, member id, [member id, instance id, metadata]. */
+function readJoinAnswer(frame: Buffer): JoinAnswer {
+  let at = 12;
+  const string = (): string => {
+    const length = frame.readInt16BE(at);
+    at += 2;
+    if (length < 0) return '';
+    at += length;
+    return frame.toString('utf8', at - length, at);
+  };
+  const errorCode = frame.readInt16BE(at);
+  const generationId = frame.readInt32BE(at + 2);
+  at += 6;
+  string(); // protocol name
+  const leaderId = string();
+  const memberId = string();
+  const count = frame.readInt32BE(at);
+  at += 4;
+  const memberIds: string[] = [];
+  for (let member = 0; member < count; member++) {
+    memberIds.push(string());
+    string(); // group instance id
+    at += 4 + frame.readInt32BE(at); // metadata
+  }
+  return { errorCode, generationId, leaderId, memberId, memberIds };
+}
+
 /** One group of `members` members joining at once; returns when all have synced the same generation. */
 async function rebalance(broker: KafkaBroker, groupId: string, members: number): Promise<RebalanceResult> {
   const connections = await connectAll(broker.port, members);
   const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ['rebalance'], userData: Buffer.alloc(0) });
-  const join = (memberId: string) =>
-    encodeRequest('joinGroup', 5, {
-      groupId,
-      sessionTimeout: SESSION_TIMEOUT_MS,
-      rebalanceTimeout: SESSION_TIMEOUT_MS,
-      memberId,
-      protocolType: 'consumer',
-      groupProtocols: [{ name: 'RangeAssigner', metadata }],
-    });
-  const firstJoins = await Promise.all(connections.map(() => join('')));
+  const joinArgs = { groupId, sessionTimeout: SESSION_TIMEOUT_MS, rebalanceTimeout: SESSION_TIMEOUT_MS, protocolType: 'consumer', groupProtocols: [{ name: 'RangeAssigner', metadata }] };
+  // Every frame but the leader's SyncGroup is made before the clock starts.
+  const firstJoins = await Promise.all(connections.map(async () => (await encodeRequest('joinGroup', 5, { ...joinArgs, memberId: '' })).frame));
+  const rejoin = await MemberFrameTemplate.of('joinGroup', 5, { ...joinArgs, memberId: MEMBER_ID_MARKER });
+  const followerSync = await MemberFrameTemplate.of('syncGroup', 3, { groupId, generationId: 0, memberId: MEMBER_ID_MARKER, groupAssignment: [] });
+  const heartbeat = await MemberFrameTemplate.of('heartbeat', 3, { groupId, groupGenerationId: 0, memberId: MEMBER_ID_MARKER });
   const synced = new Map<number, number>(); // member index → generation it synced
   let newestGeneration = 0;
   let lastSyncMs = 0;
@@ -69,51 +101,38 @@ async function rebalance(broker: KafkaBroker, groupId: string, members: number):
   await Promise.all(
     connections.map(async (connection, index) => {
       let memberId = '';
-      let request = firstJoins[index];
+      let frame = firstJoins[index];
       for (let round = 0; !done(); round++) {
         check(round < JOIN_ROUNDS_MAX, `member ${index} of ${groupId} settles within ${JOIN_ROUNDS_MAX} joins`);
-        const joined = (await request.decode(await connection.request(request.frame))) as {
-          errorCode: number;
-          generationId: number;
-          leaderId: string;
-          memberId: string;
-          members: { memberId: string }[];
-        };
+        const joined = readJoinAnswer(await connection.request(frame));
         if (joined.errorCode === MEMBER_ID_REQUIRED) {
           memberId = joined.memberId;
-          request = await join(memberId);
+          frame = rejoin.frameFor(memberId);
           continue;
         }
         check(joined.errorCode === 0, `JoinGroup of member ${index} answers ${joined.errorCode}`);
         newestGeneration = Math.max(newestGeneration, joined.generationId);
         synced.delete(index);
-        const leader = joined.leaderId === memberId;
-        const sync = await encodeRequest('syncGroup', 3, {
-          groupId,
-          generationId: joined.generationId,
-          memberId,
-          groupAssignment: leader
-            ? joined.members.map((member, slot) => ({
-                memberId: member.memberId,
-                memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: { rebalance: [slot] }, userData: Buffer.alloc(0) }),
-              }))
-            : [],
-        });
-        const syncCode = errorCodeOf(await connection.request(sync.frame));
+        const generation = { position: followerSync.memberIdPosition - 4, value: joined.generationId };
+        const sync =
+          joined.leaderId === memberId
+            ? (await encodeRequest('syncGroup', 3, { groupId, generationId: joined.generationId, memberId, groupAssignment: assignments(joined.memberIds) })).frame
+            : followerSync.frameFor(memberId, generation);
+        const syncCode = errorCodeOf(await connection.request(sync));
         if (syncCode === REBALANCE_IN_PROGRESS) continue;
         check(syncCode === 0, `SyncGroup of member ${index} answers ${syncCode}`);
         lastSyncMs = performance.now();
         synced.set(index, joined.generationId);
         // Heartbeats until every member has synced this generation, or a newer generation calls for a rejoin.
-        const heartbeat = await encodeRequest('heartbeat', 3, { groupId, groupGenerationId: joined.generationId, memberId });
+        const beat = heartbeat.frameFor(memberId, { position: heartbeat.memberIdPosition - 4, value: joined.generationId });
         while (!done()) {
           await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_PAUSE_MS));
           if (done()) break;
-          const code = errorCodeOf(await connection.request(heartbeat.frame));
+          const code = errorCodeOf(await connection.request(beat));
           if (code === REBALANCE_IN_PROGRESS) break;
           check(code === 0, `Heartbeat of member ${index} answers ${code}`);
         }
-        request = await join(memberId);
+        frame = rejoin.frameFor(memberId);
       }
     }),
   );
@@ -121,6 +140,14 @@ async function rebalance(broker: KafkaBroker, groupId: string, members: number):
   const result = { milliseconds: lastSyncMs - started, walBytes: walAfter.bytes - walBefore.bytes, walEvents: walAfter.events - walBefore.events, generation: newestGeneration };
   for (const connection of connections) connection.close();
   return result;
+}
+
+/** The leader's assignment: partition `slot` of the topic to the member in that slot. */
+function assignments(memberIds: string[]): { memberId: string; memberAssignment: Buffer }[] {
+  return memberIds.map((memberId, slot) => ({
+    memberId,
+    memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: { rebalance: [slot] }, userData: Buffer.alloc(0) }),
+  }));
 }
 
 /**

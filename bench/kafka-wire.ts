@@ -55,6 +55,48 @@ export function positionOf(frame: Buffer, marker: Buffer): number {
   return position;
 }
 
+/**
+ * A request whose member id is known only once the broker has answered (JoinGroup's rejoin, SyncGroup,
+ * Heartbeat): encoded once with a marker member id, then made for any member id by splicing the id in
+ * place of the marker and fixing the frame size, without encoding again.
+ */
+export class MemberFrameTemplate {
+  private constructor(
+    private readonly head: Buffer,
+    private readonly tail: Buffer,
+  ) {}
+
+  /** `MEMBER_ID_MARKER` must be passed as the member id in `args`. */
+  static async of(api: string, version: number, args: Record<string, unknown>): Promise<MemberFrameTemplate> {
+    const { frame } = await encodeRequest(api, version, args);
+    const marker = Buffer.from(MEMBER_ID_MARKER);
+    const at = frame.indexOf(marker);
+    if (at < 2 || frame.indexOf(marker, at + 1) >= 0) throw new Error('the member id marker must occur exactly once');
+    return new MemberFrameTemplate(frame.subarray(0, at - 2), frame.subarray(at + marker.length));
+  }
+
+  /** The frame for `memberId`; `int32At` writes an INT32 field that precedes the member id (bytes from the frame start). */
+  frameFor(memberId: string, int32At?: { position: number; value: number }): Buffer {
+    const id = Buffer.from(memberId, 'utf8');
+    const frame = Buffer.allocUnsafe(this.head.length + 2 + id.length + this.tail.length);
+    this.head.copy(frame, 0);
+    frame.writeInt16BE(id.length, this.head.length);
+    id.copy(frame, this.head.length + 2);
+    this.tail.copy(frame, this.head.length + 2 + id.length);
+    frame.writeInt32BE(frame.length - 4, 0);
+    if (int32At !== undefined) frame.writeInt32BE(int32At.value, int32At.position);
+    return frame;
+  }
+
+  /** Where the member id's length starts: an INT32 just before it sits at `memberIdPosition - 4`. */
+  get memberIdPosition(): number {
+    return this.head.length;
+  }
+}
+
+/** The member id a template is encoded with (never a real one: the broker's ids hold a UUID). */
+export const MEMBER_ID_MARKER = 'member-id-marker-0123456789';
+
 /** A socket that sends frames one at a time and hands back whole response frames. */
 export class WireConnection {
   private pending: Buffer[] = [];

@@ -3,7 +3,8 @@
  * requests encoded once and written on plain sockets (kafka-wire.ts), so the client spends little of the
  * two cores the broker needs. Each figure is printed beside a baseline measured in the same run:
  * - OffsetCommit (64 connections × 60 partitions, fsync) beside direct `commitOffsets` of the same batches;
- * - Produce MB/s (1 KiB records, 100 per batch, acks -1; fsync and interval) beside raw write+fdatasync;
+ * - Produce MB/s (1 KiB records, 100 per batch, acks -1; fsync and interval) beside raw write+fdatasync
+ *   of the same batches to as many files at once;
  * - Fetch MB/s of what was produced beside a raw read of the same bytes;
  * - produce → long-poll consume latency beside one raw write+fdatasync;
  * - rebalances and restart: kafka-groups.ts.
@@ -12,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../src/api/metalog.js';
 import { benchDir, check, latencyHistogram, percentilesMs, recordSince, type BenchRow } from './lib.js';
-import { rawGroupCommit, rawSingleLatency } from './raw-baseline.js';
+import { rawSingleLatency } from './raw-baseline.js';
 import { drive } from './drive.js';
 import { connectAll, encodeRequest, fetchV4Progress, positionOf, WireConnection } from './kafka-wire.js';
 import { createTopics, startBroker } from './kafka-broker.js';
@@ -181,6 +182,33 @@ async function fetchAll(connections: WireConnection[], topic: string, endOffset:
   return { seconds: (performance.now() - started) / 1000, bytes };
 }
 
+/**
+ * MiB/s of `files` files each appended `batches` times with `batchBytes` and one fdatasync per append,
+ * all files at once through node:fs/promises (as the partition logs do: their fdatasyncs run in parallel
+ * on libuv's threads). The same shape as the Produce load: one partition file per connection.
+ */
+async function rawParallelAppendMiBPerSecond(files: number, batches: number, batchBytes: number): Promise<number> {
+  const { dir, cleanup } = benchDir('kafka-raw-append');
+  try {
+    const batch = Buffer.alloc(batchBytes, 7);
+    const handles = await Promise.all(Array.from({ length: files }, (_, i) => fs.promises.open(path.join(dir, `partition-${i}.log`), 'w')));
+    const started = performance.now();
+    await Promise.all(
+      handles.map(async (handle) => {
+        for (let i = 0; i < batches; i++) {
+          await handle.write(batch, 0, batchBytes, i * batchBytes);
+          await handle.datasync();
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(handles.map((handle) => handle.close()));
+    return (files * batches * batchBytes) / MIB / seconds;
+  } finally {
+    cleanup();
+  }
+}
+
 /** MiB/s of reading a file of `bytes` in 1 MiB reads (just written, so in the page cache like the broker's segments). */
 function rawReadMiBPerSecond(bytes: number): number {
   const { dir, cleanup } = benchDir('kafka-raw-read');
@@ -222,12 +250,11 @@ async function benchProduceFetch(produceBytes: number): Promise<BenchRow[]> {
       for (const connection of connections) connection.close();
       await broker.close();
     }
-    // Raw: the same batches (each Produce frame's bytes) appended with one write + fdatasync each.
-    const rawBatches = PRODUCE_CONNECTIONS * batchesPerPartition;
-    const rawMiBPerSecond = (rawGroupCommit(1, frameBytes, rawBatches) * frameBytes) / MIB;
+    // Raw: the same batches (each Produce frame's bytes), one write + fdatasync each, one file per connection.
+    const rawMiBPerSecond = await rawParallelAppendMiBPerSecond(PRODUCE_CONNECTIONS, batchesPerPartition, frameBytes);
     const rawRead = rawReadMiBPerSecond(fetched.bytes);
     const workload = `kafka Produce, ${PRODUCE_CONNECTIONS} conns × 1 partition, ${RECORDS_PER_BATCH} × 1 KiB, acks -1`;
-    const rawName = `raw write+fdatasync per ${Math.round(frameBytes / 1024)} KiB`;
+    const rawName = `raw write+fdatasync per ${Math.round(frameBytes / 1024)} KiB, ${PRODUCE_CONNECTIONS} files at once`;
     rows.push(
       { workload: `${workload} (fsync)`, metric: 'throughput', value: rates.fsync, unit: 'MiB/s', baseline: { name: rawName, value: rawMiBPerSecond }, higherIsBetter: true },
       { workload: `${workload} (interval 10 ms)`, metric: 'throughput', value: rates.interval, unit: 'MiB/s', baseline: { name: rawName, value: rawMiBPerSecond }, higherIsBetter: true },
