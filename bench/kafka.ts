@@ -306,7 +306,7 @@ async function benchEndToEnd(records: number): Promise<BenchRow[]> {
       recordSince(histogram, sent);
       check(produced.readInt16BE(14 + produced.readInt16BE(12) + 8) === 0, 'the Produce succeeds');
       const [progress] = fetchV4Progress(answer);
-      // A Fetch answered empty (its 500 ms ran out first) would not contain the record: counted, then asked again.
+      // A Fetch answered empty (its 500 ms ran out first) does not contain the record: counted, and the run fails.
       if (progress.nextOffset !== offset + 1) late++;
       check(progress.errorCode === 0, 'the Fetch succeeds');
     }
