@@ -8,6 +8,7 @@ import os from 'node:os';
 import { CRC32C_PATH } from '../src/crc32c.js';
 import { benchCommitOffsets } from './commit-offsets.js';
 import { benchDurabilitySweep } from './durability-sweep.js';
+import { benchKafka } from './kafka.js';
 import { benchReadsAndMemory } from './reads-memory.js';
 import { renderHtml, type BenchRun } from './html-report.js';
 import { peersHtmlSection, renderPeerTable, runPeers, type PeerRow } from './peers.js';
@@ -20,7 +21,7 @@ import { benchRings } from './ring-throughput.js';
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const json = process.argv.includes('--json');
-  // `--only reads` (or commits, sweep, metadata, rings, recovery, snapshots) runs one group of workloads.
+  // `--only reads` (or commits, sweep, metadata, rings, recovery, snapshots, kafka) runs one group of workloads.
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   const runs = (name: string): boolean => only === undefined || only === name;
@@ -48,6 +49,12 @@ async function main(): Promise<void> {
   if (runs('snapshots')) {
     progress('snapshot: cold start and writes during a snapshot…');
     rows.push(...(await benchColdStart(quick ? { topics: 10_000, offsets: 100_000 } : { topics: 100_000, offsets: 1_000_000 })));
+  }
+  if (runs('kafka')) {
+    const sizes = quick
+      ? { commitRequests: 1_000, produceBytes: 16 * 2 ** 20, endToEndRecords: 200, groupSizes: [3, 10] }
+      : { commitRequests: 20_000, produceBytes: 256 * 2 ** 20, endToEndRecords: 2_000, groupSizes: [3, 10, 50, 100] };
+    rows.push(...(await benchKafka(sizes, progress)));
   }
   // Last: it leaves the largest heap behind, which would slow the workloads after it.
   if (runs('reads')) progress('point reads, reader pool, mixed load and memory…');
