@@ -19,6 +19,9 @@ import { LogFlusher, LogManager, type FlushMode, type PartitionLog, type Partiti
 import type { LogLine } from '../server/connection.js';
 import type { BrokerSettings } from './broker-settings.js';
 
+/** Partition logs opened at once at start. */
+const RECONCILE_CONCURRENCY = 16;
+
 /** Fetch waiters parked at once beyond this answer at once (their clients fetch again). */
 const FETCH_WAITERS_MAX = 10_000;
 
@@ -45,6 +48,8 @@ export class BrokerLogs {
   private readonly sealedWaiting = new Map<PartitionLog, { topic: string; partition: number; topicId: string; segments: SegmentInfo[] }>();
   private readonly fetchWaiters = new Set<FetchWaiter>();
   private readonly owners = new Map<PartitionLog, { topic: string; partition: number; topicId: string }>();
+  /** Store writes started by the logs (watermarks, segments) not settled yet; close waits for them. */
+  private readonly storeWrites = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly store: MetaLog,
@@ -78,19 +83,28 @@ export class BrokerLogs {
     for (const topicId of await this.manager.topicIdsOnDisk()) {
       if (!known.has(topicId)) await this.manager.drop(topicId);
     }
-    for (const topic of topics) {
-      for (const partition of topic.partitions) {
-        const partitionLog = await this.logFor(topic, partition.partition);
-        const stored = this.store.getWatermarks(topic.name, partition.partition);
-        const onDisk = { highWatermark: partitionLog.durableEndOffset, logStartOffset: partitionLog.logStartOffset };
-        if (stored !== undefined && (stored.highWatermark > onDisk.highWatermark || stored.logStartOffset > onDisk.logStartOffset)) {
-          // Only a store that was told more than the disk kept (durability none, a lost tail): say so.
-          this.log(`${topic.name}-${partition.partition}: the store's high watermark ${stored.highWatermark} is past the log's end ${onDisk.highWatermark}; reset to the log`);
-          await this.store.resetWatermarks(topic.name, partition.partition, onDisk);
-        } else if (stored === undefined || stored.highWatermark < onDisk.highWatermark || stored.logStartOffset < onDisk.logStartOffset) {
-          await this.store.updateWatermarks(topic.name, partition.partition, onDisk);
-        }
+    // Partitions open side by side (each open is mostly waiting on the disk), a bounded number at once.
+    const partitions = topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic, partition: partition.partition })));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < partitions.length) {
+        const { topic, partition } = partitions[next++]!;
+        await this.reconcilePartition(topic, partition);
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONCILE_CONCURRENCY, partitions.length) }, worker));
+  }
+
+  private async reconcilePartition(topic: Topic, partition: number): Promise<void> {
+    const partitionLog = await this.logFor(topic, partition);
+    const stored = this.store.getWatermarks(topic.name, partition);
+    const onDisk = { highWatermark: partitionLog.durableEndOffset, logStartOffset: partitionLog.logStartOffset };
+    if (stored !== undefined && (stored.highWatermark > onDisk.highWatermark || stored.logStartOffset > onDisk.logStartOffset)) {
+      // Only a store that was told more than the disk kept (durability none, a lost tail): say so.
+      this.log(`${topic.name}-${partition}: the store's high watermark ${stored.highWatermark} is past the log's end ${onDisk.highWatermark}; reset to the log`);
+      await this.store.resetWatermarks(topic.name, partition, onDisk);
+    } else if (stored === undefined || stored.highWatermark < onDisk.highWatermark || stored.logStartOffset < onDisk.logStartOffset) {
+      await this.store.updateWatermarks(topic.name, partition, onDisk);
     }
   }
 
@@ -143,9 +157,11 @@ export class BrokerLogs {
       sealed.segments = sealed.segments.filter((segment) => segment.lastOffset >= partitionLog.durableEndOffset);
       if (sealed.segments.length === 0) this.sealedWaiting.delete(partitionLog);
       for (const segment of ready) {
-        this.store
-          .addSegment(owner.topic, owner.partition, { segmentId: segment.baseOffset, ...segment })
-          .catch((error: unknown) => this.log(`${owner.topic}-${owner.partition}: recording segment ${segment.baseOffset} failed: ${String(error)}`));
+        this.track(
+          this.store
+            .addSegment(owner.topic, owner.partition, { segmentId: segment.baseOffset, ...segment })
+            .catch((error: unknown) => this.log(`${owner.topic}-${owner.partition}: recording segment ${segment.baseOffset} failed: ${String(error)}`)),
+        );
       }
     }
     const key = `${owner.topicId}/${owner.partition}`;
@@ -167,10 +183,12 @@ export class BrokerLogs {
       }
       report.pending = null;
       report.inFlight = true;
-      this.store.updateWatermarks(topic, partition, watermarks).then(send, (error: unknown) => {
-        this.log(`${topic}-${partition}: updating watermarks to ${JSON.stringify(watermarks)} failed: ${String(error)}`);
-        send();
-      });
+      this.track(
+        this.store.updateWatermarks(topic, partition, watermarks).then(send, (error: unknown) => {
+          this.log(`${topic}-${partition}: updating watermarks to ${JSON.stringify(watermarks)} failed: ${String(error)}`);
+          send();
+        }),
+      );
     };
     send();
   }
@@ -222,9 +240,19 @@ export class BrokerLogs {
     return this.manager.drop(topicId);
   }
 
-  /** Wakes every parked fetch, flushes and closes every log. */
+  private track(write: Promise<unknown>): void {
+    this.storeWrites.add(write);
+    void write.finally(() => this.storeWrites.delete(write));
+  }
+
+  /**
+   * Wakes every parked fetch, flushes and closes every log, then waits for the store writes that the
+   * last flushes started (so the store closes with the logs' final watermarks and segments).
+   */
   async close(): Promise<void> {
     for (const waiter of [...this.fetchWaiters]) waiter.wake();
     await this.manager.close();
+    // Bounded: each round settles the writes started before it; a settled report starts at most one more.
+    for (let round = 0; round < 1000 && this.storeWrites.size > 0; round++) await Promise.allSettled([...this.storeWrites]);
   }
 }

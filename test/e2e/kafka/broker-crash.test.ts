@@ -97,3 +97,21 @@ test('SIGKILL mid-consumption: metadata, offsets and groups survive, consumers r
   });
   t.deepEqual([...all].sort(), [...acknowledged].sort());
 });
+
+// The flush interval is longer than the test: only the stop's own flush makes the last records durable.
+test('a clean stop in interval mode leaves the store with the logs\' final high watermarks', async (t) => {
+  const { startBroker } = await import('../../helpers/kafka-broker.js');
+  const { MetaLog } = await import('../../../src/index.js');
+  const path = await import('node:path');
+  const broker = await startBroker(t, { durability: 'interval', 'flush.interval.ms': '60000' });
+  await broker.broker.store.createTopic({ name: 'flushed', partitions: 4 });
+  const producer = broker.kafka().producer();
+  await producer.connect();
+  for (let i = 0; i < 20; i++) await producer.send({ topic: 'flushed', acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ value: `v${i}-${j}`, partition: j % 4 })) });
+  await producer.disconnect();
+  await broker.stop();
+  const store = await MetaLog.open({ dir: path.join(broker.dir, 'metadata') });
+  t.teardown(() => store.close());
+  // Ten records per send over four partitions: 3, 3, 2 and 2 of them, twenty times.
+  t.deepEqual([0, 1, 2, 3].map((partition) => store.getWatermarks('flushed', partition)!.highWatermark), [60, 60, 40, 40]);
+});
