@@ -33,17 +33,24 @@ test('createPartitions grows a topic and answers INVALID_PARTITIONS (37) for few
   t.is((error as { errors?: { type: string }[] }).errors?.[0]?.type ?? (error as { type?: string }).type, 'INVALID_PARTITIONS');
 });
 
-test('deleteTopics removes a topic; a re-created one has a new id', async (t) => {
+test('deleteTopics removes a topic; a re-created one has a new id and an empty log', async (t) => {
   const { kafka, broker } = await startBroker(t);
   const admin = kafka().admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());
   await admin.createTopics({ topics: [{ topic: 'again', numPartitions: 1 }] });
   const firstId = broker.store.getTopic('again')!.topicId;
+  const producer = kafka().producer();
+  await producer.connect();
+  t.teardown(() => producer.disconnect());
+  await producer.send({ topic: 'again', acks: -1, messages: [{ value: 'old' }, { value: 'bytes' }] });
+  t.is((await admin.fetchTopicOffsets('again'))[0]!.high, '2');
   await admin.deleteTopics({ topics: ['again'] });
   t.deepEqual(await admin.listTopics(), []);
   await admin.createTopics({ topics: [{ topic: 'again', numPartitions: 1 }] });
   t.not(broker.store.getTopic('again')!.topicId, firstId);
+  const [offsets] = await admin.fetchTopicOffsets('again');
+  t.deepEqual([offsets!.low, offsets!.high], ['0', '0'], 'the re-created topic starts with an empty log');
 });
 
 test("describeCluster's clusterId survives a restart, and the broker advertises the address it listens on", async (t) => {

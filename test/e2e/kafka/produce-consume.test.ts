@@ -127,6 +127,10 @@ test('retention moves the log start; a consumer at a deleted offset gets OFFSET_
   const logStart = Number(offsets!.low);
   t.true(logStart > 0, `log start ${logStart}`);
   t.is(broker.store.getWatermarks('short', 0)!.logStartOffset, logStart);
+  // Sealed segments were recorded in the store once durable; the ones retention removed are forgotten.
+  const segments = broker.store.listSegments('short', 0);
+  t.true(segments.length > 0, 'rolled segments are recorded');
+  for (const segment of segments) t.true(segment.baseOffset >= logStart, `segment ${segment.baseOffset} is below the log start ${logStart}`);
   const consumer = client.consumer({ groupId: 'late', maxWaitTimeInMs: 100 });
   await consumer.connect();
   t.teardown(() => consumer.disconnect());
