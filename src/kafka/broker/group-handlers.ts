@@ -18,6 +18,7 @@ import type { OffsetCommitRequest, OffsetCommitResponse } from '../codec/apis/of
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../codec/apis/offset-delete.js';
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../codec/apis/offset-fetch.js';
 import type { SyncGroupRequest, SyncGroupResponse } from '../codec/apis/sync-group.js';
+import { MetaLogError, type ErrorCode as StoreErrorCode, type PartitionResult } from '../../index.js';
 import { ErrorCode, errorCodeOf } from '../error-codes.js';
 import type { RequestContext } from '../server/connection.js';
 import type { BrokerCore } from './broker-state.js';
@@ -80,6 +81,9 @@ export function handleDeleteGroups(coordinator: GroupCoordinator, request: Delet
   return coordinator.deleteGroups([...request.groupIds]);
 }
 
+/** Store codes that concern one entry of a commit: the per-entry call then answers each partition. */
+const ENTRY_CODES: ReadonlySet<StoreErrorCode> = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'OFFSET_METADATA_TOO_LARGE', 'INVALID_REQUEST']);
+
 /** Every partition of an OffsetCommit answered with one code. */
 function commitAnsweredWith(request: OffsetCommitRequest, errorCode: number): OffsetCommitResponse {
   return {
@@ -101,11 +105,19 @@ export async function handleOffsetCommit(core: BrokerCore, coordinator: GroupCoo
     })),
   );
   if (entries.length === 0) return { topics: [] };
-  let results;
+  // The store checks the member and generation against the group it holds (written on every move to
+  // Stable, before SyncGroup is answered); a simple consumer's commit (generation -1) carries none.
+  const membership = request.generationId >= 0 ? { generation: request.generationId, memberId: request.memberId } : undefined;
+  // Nearly every commit is wholly valid: the all-or-nothing call costs less (no per-entry bookkeeping).
+  // When it refuses the commit for one entry's sake, the per-entry call answers each partition on its own.
   try {
-    // The store checks the member and generation against the group it holds (written on every move to
-    // Stable, before SyncGroup is answered); a simple consumer's commit (generation -1) carries none.
-    const membership = request.generationId >= 0 ? { generation: request.generationId, memberId: request.memberId } : undefined;
+    await core.store.commitOffsets(request.groupId, entries, membership);
+    return commitAnsweredWith(request, ErrorCode.NONE);
+  } catch (error) {
+    if (!(error instanceof MetaLogError) || !ENTRY_CODES.has(error.code)) return commitAnsweredWith(request, errorCodeOf(error));
+  }
+  let results: PartitionResult[];
+  try {
     results = await core.store.commitOffsetsEach(request.groupId, entries, membership);
   } catch (error) {
     return commitAnsweredWith(request, errorCodeOf(error));

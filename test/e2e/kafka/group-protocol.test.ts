@@ -148,3 +148,29 @@ test('after a restart a Stable group comes back Stable, and a member that keeps 
   t.is(group.state, 'Stable');
   t.is(group.generation, joined.generationId);
 });
+
+test('OffsetCommit answers per partition: the valid ones are written, an unknown one gets UNKNOWN_TOPIC_OR_PARTITION (3)', async (t) => {
+  const { broker } = await startBroker(t);
+  await broker.store.createTopic({ name: 'events', partitions: 2 });
+  const client = await RawClient.connect(broker.port);
+  t.teardown(() => client.destroy());
+  const answer = await kafkajsCall<{ responses: { topic: string; partitions: { partition: number; errorCode: number }[] }[] }>(client, 'offsetCommit', 5, {
+    groupId: 'mixed',
+    groupGenerationId: -1,
+    memberId: '',
+    topics: [
+      { topic: 'events', partitions: [{ partition: 0, offset: '11' }, { partition: 7, offset: '12' }, { partition: 1, offset: '13' }] },
+      { topic: 'missing', partitions: [{ partition: 0, offset: '14' }] },
+    ],
+  });
+  t.deepEqual(
+    answer.responses.map((topic) => [topic.topic, topic.partitions.map((partition) => [partition.partition, partition.errorCode])]),
+    [
+      ['events', [[0, 0], [7, 3], [1, 0]]],
+      ['missing', [[0, 3]]],
+    ],
+  );
+  t.is(broker.store.fetchOffset('mixed', 'events', 0)!.offset, 11);
+  t.is(broker.store.fetchOffset('mixed', 'events', 1)!.offset, 13);
+  t.is(broker.store.fetchOffset('mixed', 'missing', 0), undefined);
+});
