@@ -1,16 +1,26 @@
 /**
- * Writes Kafka's primitive types into one growing buffer (see wire-reader.ts for the types).
+ * Writes Kafka's primitive types into a growing buffer (see wire-reader.ts for the types).
  *
  * A response starts with four bytes kept for its size; `finish()` fills them in and returns the frame,
- * so a response is built and framed without a second copy.
+ * so a response is built and framed without a second copy. Large byte ranges given to `bytesOfParts`
+ * (the records of a Fetch, read from the log) are not copied: the writer seals what it has written so
+ * far as one chunk, keeps each large range as a chunk of its own, and goes on in a fresh buffer;
+ * `finishChunks()` hands the server the chunks to write back to back.
  */
 
 /** The first buffer of a response; doubled as needed. */
 const INITIAL_BYTES = 256;
+/** Byte ranges from this size on are kept as chunks of their own instead of copied. */
+const CHUNK_BYTES_MIN = 16 * 1024;
 
 export class WireWriter {
   private buffer: Buffer;
   private position = 4;
+  /** Where the bytes of the current buffer not sealed yet start. */
+  private segmentStart = 0;
+  /** Finished chunks, in order; the first holds the size prefix once the first buffer is sealed. */
+  private readonly sealed: Buffer[] = [];
+  private sealedBytes = 0;
 
   constructor(initialBytes = INITIAL_BYTES) {
     this.buffer = Buffer.allocUnsafe(Math.max(initialBytes, 8));
@@ -18,15 +28,36 @@ export class WireWriter {
 
   private room(byteCount: number): number {
     if (this.position + byteCount > this.buffer.length) {
-      let size = this.buffer.length * 2;
-      while (size < this.position + byteCount) size *= 2;
+      // Only the unsealed bytes move: sealed chunks keep pointing into the old buffer, which nobody writes.
+      const live = this.position - this.segmentStart;
+      let size = Math.max(this.buffer.length * 2, INITIAL_BYTES);
+      while (size < live + byteCount) size *= 2;
       const grown = Buffer.allocUnsafe(size);
-      this.buffer.copy(grown, 0, 0, this.position);
+      this.buffer.copy(grown, 0, this.segmentStart, this.position);
       this.buffer = grown;
+      this.position = live;
+      this.segmentStart = 0;
     }
     const at = this.position;
     this.position += byteCount;
     return at;
+  }
+
+  /** Ends the current chunk at what is written so far; later writes go after it. */
+  private seal(): void {
+    if (this.position === this.segmentStart) return;
+    const chunk = this.buffer.subarray(this.segmentStart, this.position);
+    this.sealed.push(chunk);
+    this.sealedBytes += chunk.length;
+    this.segmentStart = this.position;
+  }
+
+  /** Keeps `bytes` as a chunk of its own, after everything written so far. */
+  private chunk(bytes: Uint8Array): void {
+    this.seal();
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.sealed.push(chunk);
+    this.sealedBytes += chunk.length;
   }
 
   // Every write reserves its room first and only then reads `this.buffer`: `room` may replace the
@@ -133,7 +164,10 @@ export class WireWriter {
     let length = 0;
     for (const part of parts) length += part.length;
     this.int32(length);
-    for (const part of parts) this.raw(part);
+    for (const part of parts) {
+      if (part.length >= CHUNK_BYTES_MIN) this.chunk(part);
+      else this.raw(part);
+    }
     return this;
   }
 
@@ -160,8 +194,17 @@ export class WireWriter {
   }
 
   /** The framed response: its size (INT32, not counting itself) then its bytes. */
+  /** The framed response as chunks to write back to back: its size (INT32, not counting itself), then its bytes. */
+  finishChunks(): Buffer[] {
+    const current = this.buffer.subarray(this.segmentStart, this.position);
+    const chunks = current.length > 0 || this.sealed.length === 0 ? [...this.sealed, current] : [...this.sealed];
+    chunks[0]!.writeInt32BE(this.sealedBytes + current.length - 4, 0);
+    return chunks;
+  }
+
+  /** The framed response as one buffer: its size (INT32, not counting itself), then its bytes. */
   finish(): Buffer {
-    this.buffer.writeInt32BE(this.position - 4, 0);
-    return this.buffer.subarray(0, this.position);
+    const chunks = this.finishChunks();
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 }

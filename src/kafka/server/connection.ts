@@ -92,13 +92,21 @@ export class Connection {
       if (this.queue.length < QUEUED_FRAMES_MAX / 2 && this.socket.isPaused()) this.socket.resume();
       const response = await this.answer(frame);
       if (response === 'close' || this.closed) return;
-      if (response !== null) this.socket.write(response);
+      if (response !== null) this.write(response);
     }
     this.processing = false;
   }
 
   /** The framed response to one request, null for none, 'close' when the connection was closed. */
-  private async answer(frame: Buffer): Promise<Buffer | null | 'close'> {
+  /** Writes a response's chunks as one burst (corked, so they leave in as few packets as they fit). */
+  private write(chunks: readonly Buffer[]): void {
+    this.socket.cork();
+    for (const chunk of chunks) this.socket.write(chunk);
+    this.socket.uncork();
+  }
+
+  /** The framed response to one request (as chunks), null for none, 'close' when the connection was closed. */
+  private async answer(frame: Buffer): Promise<Buffer[] | null | 'close'> {
     const reader = new WireReader(frame);
     let header: RequestHeader;
     try {
@@ -145,7 +153,7 @@ export class Connection {
       const writer = new WireWriter();
       writeResponseHeader(writer, header.correlationId, header.apiKey, flexible);
       codec.encodeResponse(writer, header.apiVersion, response);
-      return writer.finish();
+      return writer.finishChunks();
     } catch (error) {
       this.close(`${codec.name} v${header.apiVersion} response could not be encoded: ${(error as Error).stack ?? String(error)}`, true);
       return 'close';
@@ -164,9 +172,9 @@ export class Connection {
 }
 
 /** ApiVersions v0 with UNSUPPORTED_VERSION and the table: how Kafka answers a too-new ApiVersions. */
-function unsupportedApiVersions(correlationId: number): Buffer {
+function unsupportedApiVersions(correlationId: number): Buffer[] {
   const writer = new WireWriter();
   writer.int32(correlationId);
   ApiVersions.encodeResponse(writer, 0, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiVersionsTable() });
-  return writer.finish();
+  return writer.finishChunks();
 }

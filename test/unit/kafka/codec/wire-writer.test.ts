@@ -114,3 +114,33 @@ test('the reader reads back a mixed struct the writer wrote', (t) => {
   r.skipTaggedFields();
   r.expectEnd('mixed struct');
 });
+
+test('large byte ranges become chunks of their own, not copies; the chunks frame the same bytes as finish()', (t) => {
+  const big = Buffer.alloc(40 * 1024, 7);
+  const small = Buffer.from([1, 2, 3]);
+  const build = (): WireWriter => new WireWriter().int32(42).bytesOfParts([small, big, small]).int16(-1).bytesOfParts([big]);
+  const chunks = build().finishChunks();
+  t.true(chunks.includes(big), 'the large range is written as it is');
+  const joined = Buffer.concat(chunks);
+  t.deepEqual(joined, build().finish());
+  t.is(joined.readInt32BE(0), joined.length - 4);
+  t.is(joined.readInt32BE(4), 42);
+  t.is(joined.readInt32BE(8), 3 + big.length + 3);
+  t.deepEqual(joined.subarray(12, 15), small);
+  t.deepEqual(joined.subarray(15, 15 + big.length), big);
+  t.deepEqual(joined.subarray(15 + big.length, 18 + big.length), small);
+  t.is(joined.readInt16BE(18 + big.length), -1);
+  t.is(joined.readInt32BE(20 + big.length), big.length);
+  t.deepEqual(joined.subarray(24 + big.length), big);
+});
+
+test('a writer that grows after a chunk was sealed keeps the sealed bytes and the size prefix', (t) => {
+  const big = Buffer.alloc(20 * 1024, 9);
+  const writer = new WireWriter(8).int32(5).bytesOfParts([big]);
+  for (let i = 0; i < 1000; i++) writer.int32(i);
+  const joined = Buffer.concat(writer.finishChunks());
+  t.is(joined.readInt32BE(0), joined.length - 4);
+  t.is(joined.readInt32BE(4), 5);
+  t.is(joined.readInt32BE(8), big.length);
+  for (let i = 0; i < 1000; i++) t.is(joined.readInt32BE(12 + big.length + 4 * i), i);
+});
