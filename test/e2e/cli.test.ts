@@ -235,3 +235,18 @@ test('snapshot, compact, verify with snapshots, backup, restore --to and diff ag
   t.is(mismatch.status, 1);
   t.is(JSON.parse(mismatch.stdout).snapshots[0].verdict, 'digest-mismatch');
 });
+
+test('metalog broker: an unknown setting or a bad value is a usage error (exit 2) naming it; nothing is created', (t) => {
+  const dir = tmpDir(t);
+  const data = path.join(dir, 'data');
+  const unknown = metalog('broker', '--dir', data, '--override', 'num.partition=3');
+  t.is(unknown.status, 2);
+  t.regex(unknown.stderr, /unknown setting num\.partition/);
+  const bad = metalog('broker', '--dir', data, '--port', '0', '--override', 'durability=sometimes');
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /durability must be one of fsync, interval, none/);
+  const missingFile = metalog('broker', '--dir', data, '--config', path.join(dir, 'missing.properties'));
+  t.is(missingFile.status, 2);
+  t.regex(missingFile.stderr, /cannot read properties file/);
+  t.false(fs.existsSync(data));
+});
