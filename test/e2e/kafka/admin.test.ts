@@ -93,3 +93,26 @@ test('describeConfigs lists every key with its default, and writing the describe
   t.is(broker.store.getTopic('configured')!.configs['retention.ms'], '3600000');
   t.is(broker.store.getTopic('configured')!.configs['flush.ms'], '9223372036854775807');
 });
+
+test('at start the broker takes the leadership of partitions that have none, through epoch-fenced partition changes', async (t) => {
+  const { MetaLog } = await import('../../../src/index.js');
+  const path = await import('node:path');
+  const { tmpDir } = await import('../../helpers/tmp.js');
+  const dir = tmpDir(t, 'metalog-broker-');
+  // A topic made in the store before any broker registered has no leader.
+  const store = await MetaLog.open({ dir: path.join(dir, 'metadata') });
+  const created = await store.createTopic({ name: 'orphans', partitions: 2 });
+  await store.close();
+  t.deepEqual(created.partitions.map((partition) => partition.leader), [-1, -1]);
+  const { broker, kafka } = await startBroker(t, {}, dir);
+  const partitions = broker.store.getTopic('orphans')!.partitions;
+  t.deepEqual(partitions.map((partition) => [partition.leader, partition.isr, partition.leaderEpoch, partition.partitionEpoch]), [
+    [1, [1], 1, 1],
+    [1, [1], 1, 1],
+  ]);
+  const admin = kafka().admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const metadata = await admin.fetchTopicMetadata({ topics: ['orphans'] });
+  t.deepEqual(metadata.topics[0]!.partitions.map((partition) => partition.leader), [1, 1]);
+});
