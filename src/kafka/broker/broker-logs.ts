@@ -29,6 +29,10 @@ interface WatermarkReport {
   inFlight: boolean;
   /** Latest high watermark and log start not sent yet, or null. */
   pending: { highWatermark: number; logStartOffset: number } | null;
+  /** Reports asked for so far; an update covers every report asked for before it was sent. */
+  requested: number;
+  /** Callers waiting for their report to be answered: the report's number and how to wake them. */
+  waiting: { request: number; resolve: () => void }[];
 }
 
 interface FetchWaiter {
@@ -150,7 +154,7 @@ export class BrokerLogs {
   private durable(partitionLog: PartitionLog): void {
     const owner = this.owners.get(partitionLog);
     if (owner === undefined) return;
-    this.reportWatermarks(owner.topic, owner.partition, owner.topicId, partitionLog);
+    void this.reportWatermarks(owner.topic, owner.partition, owner.topicId, partitionLog);
     const sealed = this.sealedWaiting.get(partitionLog);
     if (sealed !== undefined) {
       const ready = sealed.segments.filter((segment) => segment.lastOffset < partitionLog.durableEndOffset);
@@ -169,28 +173,53 @@ export class BrokerLogs {
   }
 
   /** Sends the partition's watermarks to the store, one update in flight at a time. */
-  private reportWatermarks(topic: string, partition: number, topicId: string, partitionLog: PartitionLog): void {
+  /**
+   * Sends the partition's watermarks to the store, one update in flight at a time. Resolves once the store
+   * holds these watermarks or later ones (or the update failed, which is logged).
+   */
+  private reportWatermarks(topic: string, partition: number, topicId: string, partitionLog: PartitionLog): Promise<void> {
     const key = `${topicId}/${partition}`;
-    const report = this.reports.get(key) ?? { inFlight: false, pending: null };
+    const report = this.reports.get(key) ?? { inFlight: false, pending: null, requested: 0, waiting: [] };
     this.reports.set(key, report);
     report.pending = { highWatermark: partitionLog.durableEndOffset, logStartOffset: partitionLog.logStartOffset };
-    if (report.inFlight) return;
+    const request = ++report.requested;
+    const settled = new Promise<void>((resolve) => report.waiting.push({ request, resolve }));
+    if (report.inFlight) return settled;
+    const answered = (upTo: number): void => {
+      const stillWaiting: WatermarkReport['waiting'] = [];
+      for (const waiter of report.waiting) {
+        if (waiter.request <= upTo) waiter.resolve();
+        else stillWaiting.push(waiter);
+      }
+      report.waiting = stillWaiting;
+    };
     const send = (): void => {
       const watermarks = report.pending;
       if (watermarks === null || this.store.getTopic(topic)?.topicId !== topicId) {
         report.inFlight = false;
+        report.pending = null;
+        answered(report.requested);
         return;
       }
+      const covers = report.requested;
       report.pending = null;
       report.inFlight = true;
       this.track(
-        this.store.updateWatermarks(topic, partition, watermarks).then(send, (error: unknown) => {
-          this.log(`${topic}-${partition}: updating watermarks to ${JSON.stringify(watermarks)} failed: ${String(error)}`);
-          send();
-        }),
+        this.store.updateWatermarks(topic, partition, watermarks).then(
+          () => {
+            answered(covers);
+            send();
+          },
+          (error: unknown) => {
+            this.log(`${topic}-${partition}: updating watermarks to ${JSON.stringify(watermarks)} failed: ${String(error)}`);
+            answered(covers);
+            send();
+          },
+        ),
       );
     };
     send();
+    return settled;
   }
 
   /** Fetches parked now, waiting for data. */
@@ -223,8 +252,9 @@ export class BrokerLogs {
       for (let partition = 0; partition < topic.partitions.length; partition++) {
         const partitionLog = await this.logFor(topic, partition);
         const result = await partitionLog.retention(nowMs, retentionMs, retentionBytes);
-        // Through the same one-at-a-time reporter as the high watermark, so two updates never race.
-        if (result.logStartOffsetMoved) this.reportWatermarks(topic.name, partition, topic.topicId, partitionLog);
+        // Through the same one-at-a-time reporter as the high watermark, so two updates never race; the
+        // store holds the new log start before the segments below it are forgotten.
+        if (result.logStartOffsetMoved) await this.reportWatermarks(topic.name, partition, topic.topicId, partitionLog);
         for (const segment of result.removedSegments) {
           if (this.store.listSegments(topic.name, partition).some((recorded) => recorded.segmentId === segment.baseOffset)) {
             await this.store.removeSegment(topic.name, partition, segment.baseOffset);
