@@ -23,54 +23,9 @@ import type { LogLine } from '../server/connection.js';
 import type { BrokerSettings } from './broker-settings.js';
 import type { BrokerCore, BrokerIdentity } from './broker-state.js';
 import { settleIdentity } from './broker-identity.js';
-import { handleApiVersions, handleFindCoordinator, handleMetadata } from './cluster-handlers.js';
-import { buildHandlerTable, type TypedHandler } from './handler-table.js';
-import {
-  handleAlterConfigs,
-  handleCreatePartitions,
-  handleCreateTopics,
-  handleDeleteTopics,
-  handleDescribeConfigs,
-  handleIncrementalAlterConfigs,
-} from './topic-handlers.js';
-import { ApiVersions } from '../codec/apis/api-versions.js';
-import { Metadata } from '../codec/apis/metadata.js';
-import { FindCoordinator } from '../codec/apis/find-coordinator.js';
-import { CreateTopics } from '../codec/apis/create-topics.js';
-import { DeleteTopics } from '../codec/apis/delete-topics.js';
-import { CreatePartitions } from '../codec/apis/create-partitions.js';
-import { DescribeConfigs } from '../codec/apis/describe-configs.js';
-import { AlterConfigs } from '../codec/apis/alter-configs.js';
-import { IncrementalAlterConfigs } from '../codec/apis/incremental-alter-configs.js';
-import { Produce } from '../codec/apis/produce.js';
-import { Fetch } from '../codec/apis/fetch.js';
-import { ListOffsets } from '../codec/apis/list-offsets.js';
-import { InitProducerId } from '../codec/apis/init-producer-id.js';
-import { JoinGroup } from '../codec/apis/join-group.js';
-import { SyncGroup } from '../codec/apis/sync-group.js';
-import { Heartbeat } from '../codec/apis/heartbeat.js';
-import { LeaveGroup } from '../codec/apis/leave-group.js';
-import { DescribeGroups } from '../codec/apis/describe-groups.js';
-import { ListGroups } from '../codec/apis/list-groups.js';
-import { DeleteGroups } from '../codec/apis/delete-groups.js';
-import { OffsetCommit } from '../codec/apis/offset-commit.js';
-import { OffsetFetch } from '../codec/apis/offset-fetch.js';
-import { OffsetDelete } from '../codec/apis/offset-delete.js';
+import { buildHandlerTable } from './handler-table.js';
 import { GroupCoordinator } from '../group-coordinator/group-coordinator.js';
 import { BrokerLogs } from './broker-logs.js';
-import {
-  handleDeleteGroups,
-  handleDescribeGroups,
-  handleHeartbeat,
-  handleJoinGroup,
-  handleLeaveGroup,
-  handleListGroups,
-  handleOffsetCommit,
-  handleOffsetDelete,
-  handleOffsetFetch,
-  handleSyncGroup,
-} from './group-handlers.js';
-import { handleFetch, handleInitProducerId, handleListOffsets, handleProduce } from './record-handlers.js';
 
 export interface KafkaBrokerOptions {
   readonly settings: BrokerSettings;
@@ -109,7 +64,6 @@ export class KafkaBroker {
     let coordinator: GroupCoordinator | null = null;
     try {
       logs = await BrokerLogs.open(store, settings, log);
-      const openLogs = logs;
       const groups = new GroupCoordinator({
         store,
         config: {
@@ -124,42 +78,12 @@ export class KafkaBroker {
       const whenReady = new Promise<void>((resolve) => (ready = resolve));
       const identity: BrokerIdentity = { nodeId: settings['node.id'], host: settings.host, port: settings.port, clusterId: '' };
       const core: BrokerCore = { store, settings, identity, log };
-      const handlers = new Map<number, TypedHandler<never>>();
-      const serve = <Request>(apiKey: number, handler: TypedHandler<Request>): void => {
-        handlers.set(apiKey, (async (request: Request, context) => {
-          await whenReady;
-          return handler(request, context);
-        }) as TypedHandler<never>);
-      };
-      serve(ApiVersions.apiKey, () => handleApiVersions());
-      serve(Metadata.apiKey, (request) => handleMetadata(core, request as never));
-      serve(FindCoordinator.apiKey, (request) => handleFindCoordinator(core, request as never));
-      serve(CreateTopics.apiKey, (request) => handleCreateTopics(core, request as never));
-      serve(DeleteTopics.apiKey, (request) => handleDeleteTopics(core, request as never, (topicId) => openLogs.drop(topicId)));
-      serve(CreatePartitions.apiKey, (request) => handleCreatePartitions(core, request as never));
-      serve(DescribeConfigs.apiKey, (request) => handleDescribeConfigs(core, request as never));
-      serve(AlterConfigs.apiKey, (request) => handleAlterConfigs(core, request as never));
-      serve(IncrementalAlterConfigs.apiKey, (request) => handleIncrementalAlterConfigs(core, request as never));
-      serve(Produce.apiKey, (request) => handleProduce(core, openLogs, request as never));
-      serve(Fetch.apiKey, (request) => handleFetch(core, openLogs, request as never));
-      serve(ListOffsets.apiKey, (request) => handleListOffsets(core, openLogs, request as never));
-      serve(InitProducerId.apiKey, (request) => handleInitProducerId(core, request as never));
-      serve(JoinGroup.apiKey, (request, context) => handleJoinGroup(groups, request as never, context));
-      serve(SyncGroup.apiKey, (request, context) => handleSyncGroup(groups, request as never, context));
-      serve(Heartbeat.apiKey, (request) => handleHeartbeat(groups, request as never));
-      serve(LeaveGroup.apiKey, (request, context) => handleLeaveGroup(groups, request as never, context));
-      serve(DescribeGroups.apiKey, (request) => handleDescribeGroups(groups, request as never));
-      serve(ListGroups.apiKey, () => handleListGroups(groups));
-      serve(DeleteGroups.apiKey, (request) => handleDeleteGroups(groups, request as never));
-      serve(OffsetCommit.apiKey, (request) => handleOffsetCommit(core, groups, request as never));
-      serve(OffsetFetch.apiKey, (request) => handleOffsetFetch(core, request as never));
-      serve(OffsetDelete.apiKey, (request) => handleOffsetDelete(core, request as never));
       server = await KafkaServer.listen({
         host: settings.host,
         port: settings.port,
         maxFrameBytes: settings['socket.request.max.bytes'],
         idleTimeoutMs: settings['connections.max.idle.ms'],
-        handlers: buildHandlerTable(handlers),
+        handlers: buildHandlerTable(core, logs, groups, whenReady),
         log,
       });
       const settled = await settleIdentity(store, settings['node.id'], settings.host, server.port);
