@@ -112,18 +112,24 @@ export function rawRequestFrame(apiKey: number, apiVersion: number, correlationI
   return Buffer.concat([size, header, body]);
 }
 
-/** A small seeded PRNG (xorshift32): the same bytes on every run. */
-export function seededBytes(seed: number, count: number): Buffer {
+/** A seeded xorshift32 generator of unsigned 32-bit values: the same sequence for the same seed. */
+export function xorshift32(seed: number): () => number {
   let state = seed >>> 0 || 1;
-  const bytes = Buffer.alloc(count);
-  for (let i = 0; i < count; i++) {
+  return () => {
     state ^= state << 13;
     state >>>= 0;
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
-    bytes[i] = state & 0xff;
-  }
+    return state;
+  };
+}
+
+/** `count` seeded bytes: the same bytes on every run. */
+export function seededBytes(seed: number, count: number): Buffer {
+  const next = xorshift32(seed);
+  const bytes = Buffer.alloc(count);
+  for (let i = 0; i < count; i++) bytes[i] = next() & 0xff;
   return bytes;
 }
 

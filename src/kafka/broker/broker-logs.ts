@@ -13,7 +13,7 @@
  *   store no longer has are removed at start.
  */
 import path from 'node:path';
-import type { MetaLog, Topic } from '../../index.js';
+import { TOPIC_CONFIG_DEFAULTS, type MetaLog, type Topic } from '../../index.js';
 import { KafkaError } from '../error-codes.js';
 import { LogFlusher, LogManager, type FlushMode, type PartitionLog, type PartitionLogConfig, type SegmentInfo } from '../partition-log/index.js';
 import type { LogLine } from '../server/connection.js';
@@ -247,8 +247,8 @@ export class BrokerLogs {
   /** Retention of every open log by its topic's retention.ms and retention.bytes; the store hears first. */
   async enforceRetention(nowMs: number): Promise<void> {
     for (const topic of this.store.listTopics()) {
-      const retentionMs = numericConfig(topic, 'retention.ms', 604_800_000);
-      const retentionBytes = numericConfig(topic, 'retention.bytes', -1);
+      const retentionMs = numericConfig(topic, 'retention.ms', Number(TOPIC_CONFIG_DEFAULTS['retention.ms']));
+      const retentionBytes = numericConfig(topic, 'retention.bytes', Number(TOPIC_CONFIG_DEFAULTS['retention.bytes']));
       for (let partition = 0; partition < topic.partitions.length; partition++) {
         const partitionLog = await this.logFor(topic, partition);
         const result = await partitionLog.retention(nowMs, retentionMs, retentionBytes);

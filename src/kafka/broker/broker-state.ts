@@ -1,8 +1,9 @@
 /**
- * What every handler of the broker shares: the store, the settings, this node's identity and address,
- * and the parts built on the store (partition logs, group coordinator). Built once by broker.ts.
+ * What every handler of the broker shares: the store, the settings, this node's identity and address.
+ * Built once by broker.ts.
  */
-import type { MetaLog } from '../../index.js';
+import type { MetaLog, Topic } from '../../index.js';
+import { KafkaError } from '../error-codes.js';
 import type { LogLine } from '../server/connection.js';
 import type { BrokerSettings } from './broker-settings.js';
 
@@ -19,4 +20,11 @@ export interface BrokerCore {
   readonly settings: BrokerSettings;
   readonly identity: BrokerIdentity;
   readonly log: LogLine;
+}
+
+/** The topic named `name`; UNKNOWN_TOPIC_OR_PARTITION when the store has none. */
+export function requireTopic(core: BrokerCore, name: string): Topic {
+  const topic = core.store.getTopic(name);
+  if (topic === undefined) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+  return topic;
 }

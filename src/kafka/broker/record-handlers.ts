@@ -10,27 +10,20 @@
  * min_bytes is there it parks until one of its partitions gets new data or max_wait_ms passes, then
  * reads once more.
  */
-import type { Topic } from '../../index.js';
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../codec/apis/fetch.js';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../codec/apis/init-producer-id.js';
 import type { ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse } from '../codec/apis/list-offsets.js';
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../codec/apis/produce.js';
 import { ErrorCode, errorCodeOf, KafkaError } from '../error-codes.js';
 import type { BrokerLogs } from './broker-logs.js';
-import type { BrokerCore } from './broker-state.js';
+import { requireTopic, type BrokerCore } from './broker-state.js';
 
 const LATEST_TIMESTAMP = -1;
 const EARLIEST_TIMESTAMP = -2;
 
-function topicNamed(core: BrokerCore, name: string): Topic {
-  const topic = core.store.getTopic(name);
-  if (topic === undefined) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
-  return topic;
-}
-
 async function produceOne(core: BrokerCore, logs: BrokerLogs, name: string, index: number, records: Buffer | null, acks: number): Promise<ProducePartitionResponse> {
   try {
-    const topic = topicNamed(core, name);
+    const topic = requireTopic(core, name);
     if (records === null || records.length === 0) throw new KafkaError('CORRUPT_MESSAGE', 'a Produce partition without records');
     const appended = await logs.append(topic, index, records, acks, Date.now());
     return { index, errorCode: ErrorCode.NONE, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: appended.logStartOffset };
@@ -60,7 +53,7 @@ export async function handleProduce(core: BrokerCore, logs: BrokerLogs, request:
 async function fetchOne(core: BrokerCore, logs: BrokerLogs, name: string, partition: FetchRequest['topics'][number]['partitions'][number], maxBytes: number): Promise<FetchPartitionResponse> {
   const empty = { partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: [] };
   try {
-    const topic = topicNamed(core, name);
+    const topic = requireTopic(core, name);
     const partitionLog = await logs.logFor(topic, partition.partition);
     const highWatermark = partitionLog.durableEndOffset;
     const read = maxBytes > 0 ? await partitionLog.read(partition.fetchOffset, maxBytes, highWatermark) : null;
@@ -112,7 +105,7 @@ export async function handleFetch(core: BrokerCore, logs: BrokerLogs, request: F
 
 async function listOffsetOf(core: BrokerCore, logs: BrokerLogs, name: string, partitionIndex: number, timestamp: number): Promise<ListOffsetsPartitionResponse> {
   try {
-    const topic = topicNamed(core, name);
+    const topic = requireTopic(core, name);
     const partitionLog = await logs.logFor(topic, partitionIndex);
     const leaderEpoch = topic.partitions[partitionIndex]!.leaderEpoch;
     const answer = (offset: number, at: number) => ({ partitionIndex, errorCode: ErrorCode.NONE, timestamp: at, offset, leaderEpoch });

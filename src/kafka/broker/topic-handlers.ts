@@ -31,7 +31,7 @@ import {
 } from '../codec/apis/incremental-alter-configs.js';
 import { ErrorCode, errorCodeOf, KafkaError } from '../error-codes.js';
 import { BROKER_SETTINGS } from './broker-settings.js';
-import type { BrokerCore } from './broker-state.js';
+import { requireTopic, type BrokerCore } from './broker-state.js';
 
 /** Called after a topic is deleted from the store, with its id, so its records go too. */
 export type TopicDataDropper = (topicId: string) => Promise<void>;
@@ -101,8 +101,7 @@ export async function handleCreatePartitions(core: BrokerCore, request: CreatePa
   const results = await Promise.all(
     request.topics.map(async (entry) => {
       try {
-        const topic = core.store.getTopic(entry.name);
-        if (topic === undefined) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${entry.name} does not exist`);
+        const topic = requireTopic(core, entry.name);
         if (request.validateOnly) {
           if (entry.count <= topic.partitions.length) {
             throw new KafkaError('INVALID_PARTITIONS', `topic ${entry.name} has ${topic.partitions.length} partitions; the count can only grow`);
@@ -171,8 +170,7 @@ async function alterTopicResource(
   const answer = { resourceType: resource.resourceType, resourceName: resource.resourceName };
   try {
     if (resource.resourceType !== RESOURCE_TYPE_TOPIC) throw new KafkaError('INVALID_REQUEST', 'only topic configs can be altered; broker settings are static');
-    const topic = core.store.getTopic(resource.resourceName);
-    if (topic === undefined) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${resource.resourceName} does not exist`);
+    const topic = requireTopic(core, resource.resourceName);
     const changes = changesFor(topic);
     if (!validateOnly) await core.store.alterTopicConfigs(topic.name, changes);
     return { ...answer, errorCode: ErrorCode.NONE, errorMessage: null };

@@ -7,23 +7,16 @@
  * Seeded: the seed is printed, `SEED=` replays it.
  */
 import test from 'ava';
-import { kafkajsRequestFrame, RawClient, rawRequestFrame, seededBytes } from '../../helpers/kafka-raw-client.js';
+import { kafkajsRequestFrame, RawClient, rawRequestFrame, seededBytes, xorshift32 } from '../../helpers/kafka-raw-client.js';
 import { startBroker } from '../../helpers/kafka-broker.js';
 
 const SEED = Number(process.env.SEED ?? Date.now() % 2 ** 31);
 const CONNECTIONS = 60;
 
-/** xorshift32 over `seed`: the test's only source of randomness. */
+/** Fractions in [0, 1) from xorshift32 over `seed`: the test's only source of randomness. */
 function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 2 ** 32;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 2 ** 32;
 }
 
 /** One hostile frame of each kind, chosen by `next`. */
