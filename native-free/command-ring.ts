@@ -355,6 +355,27 @@ export class CommandRing {
   }
 
   /**
+   * Consumer: `waitForData` without blocking the thread, for a consumer that also waits for something
+   * its event loop delivers (the writer, while an fdatasync runs on the thread pool; it calls `wake`
+   * when that ends). Same handshake; resolves true if data may be there or a wake arrived, false on
+   * timeout. At most one wait of either kind at a time.
+   */
+  async waitForDataAsync(timeoutMs: number): Promise<boolean> {
+    assert(timeoutMs >= 0, 'waitForDataAsync takes a timeoutMs >= 0');
+    Atomics.store(this.control, WORD_CONSUMER_SLEEPING, 1);
+    const commitCount = Atomics.load(this.control, WORD_COMMIT_COUNT);
+    let dataMayBeThere = true;
+    const wakePending = Atomics.exchange(this.control, WORD_WAKE_PENDING, 0) !== 0;
+    if (!wakePending && !this.hasCommitWordAtHead()) {
+      const waited = atomicsWaitAsync(this.control, WORD_COMMIT_COUNT, commitCount, timeoutMs);
+      if (waited.async) dataMayBeThere = await settleOnceWithKeepAlive(waited.value, timeoutMs);
+      else dataMayBeThere = waited.value === 'not-equal';
+    }
+    Atomics.store(this.control, WORD_CONSUMER_SLEEPING, 0);
+    return dataMayBeThere;
+  }
+
+  /**
    * Wakes the consumer from `waitForData` (for shutdown). Sticky: if the consumer is not asleep, its next
    * `waitForData` returns true at once.
    */
@@ -363,7 +384,7 @@ export class CommandRing {
     // still finds wakePending set (and one whose load sees it would find Atomics.wait 'not-equal').
     Atomics.store(this.control, WORD_WAKE_PENDING, 1);
     Atomics.add(this.control, WORD_COMMIT_COUNT, 1);
-    Atomics.notify(this.control, WORD_COMMIT_COUNT, 1);
+    Atomics.notify(this.control, WORD_COMMIT_COUNT);
   }
 
   /** Bytes reserved and not yet released (committed, in flight, and padding): occupancy for metrics. */
@@ -404,7 +425,9 @@ export class CommandRing {
    */
   wakeConsumerIfSleeping(): void {
     if (Atomics.load(this.control, WORD_CONSUMER_SLEEPING) !== 0) {
-      Atomics.notify(this.control, WORD_COMMIT_COUNT, 1);
+      // Every waiter, not one: a `waitForDataAsync` that timed out can stay queued for a moment, and a
+      // notify of one could land on it instead of the consumer's current wait.
+      Atomics.notify(this.control, WORD_COMMIT_COUNT);
     }
   }
 

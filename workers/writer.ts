@@ -3,8 +3,11 @@
  *
  * Loop (the one loop in the store that runs until close): drain the command ring into a batch → validate
  * and encode each command → one write → fdatasync (fsync mode) → apply to the shared index → publish the
- * BATCH record that acknowledges it on the event ring. While the ring is empty it sleeps in Atomics.wait (it has no event
- * loop work to do), waking early only when an interval fdatasync falls due.
+ * BATCH record that acknowledges it on the event ring. The fdatasync runs on Node's thread pool while this
+ * thread reads, checks and writes the next batch (WriterCore's pipeline: acknowledgements still follow
+ * their own fdatasync, in order). While the ring is empty it sleeps in Atomics.wait when no fdatasync is
+ * in flight (it has no event loop work to do), waking early only when an interval fdatasync falls due;
+ * with one in flight it waits for either without blocking its event loop, which delivers the fdatasync's end.
  *
  * Everything that is not plumbing lives in src/writer/.
  */
@@ -63,26 +66,44 @@ function serializeUnknown(error: unknown): ReturnType<MetaLogError['toJSON']> {
 /** Thrown by the ring visitor to stop a read when the batch is full; the record stays for the next batch. */
 const BATCH_FULL = Symbol('batch full');
 
-function runBatches(core: WriterCore, maxBatchBytes: number): void {
+/** One turn of this thread's event loop: where a finished fdatasync's callback runs. */
+function eventLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void> {
   let closing = false;
+  /** Set when the pass stopped before a command that must be decided on the published index. */
+  let needsIndex = false;
   const visit = (bytes: Uint8Array): void => {
     // Checked before every command, not only between ring reads: one read can hold many commands, and
     // an event can be much larger than its command (a topic's partitions), so only this keeps a batch
     // within maxBatchBytes plus one record, the room the writer's batch buffer has.
     if (core.batchFull()) throw BATCH_FULL;
     const message = decodeCommand(bytes);
-    // The batch ends before a command that is decided on the published index; it opens the next one.
-    if (message.kind === 'command' && core.needsPublishedIndex(message.command)) throw BATCH_FULL;
+    // The batch ends before a command that is decided on the published index; it opens the next one
+    // once every batch before it is shown there.
+    if (message.kind === 'command' && core.needsPublishedIndex(message.command)) {
+      needsIndex = true;
+      throw BATCH_FULL;
+    }
     if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command);
     else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
     else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
     else closing = true;
   };
-  // Runs until a Close command arrives; every pass either processes a batch or sleeps. After every pass,
+  // The end of a pipelined fdatasync wakes this thread wherever it waits for the ring.
+  const syncEnded = (): void => commandRing.wake();
+  const settle = (): void => {
+    for (const record of core.settleSync()) publish(record);
+    if (core.syncWanted) core.startSync(syncEnded);
+  };
+  // Runs until a Close command arrives; every pass either processes a batch or waits. After every pass,
   // busy or idle, the interval flush rule (`core.intervalSyncDue`) decides whether to fdatasync now.
   for (;;) {
     core.startBatch();
     let read = 0;
+    needsIndex = false;
     // A batch also ends once an interval fdatasync falls due (checked every READ_CHUNK_RECORDS
     // commands), so a long batch under heavy load does not keep written bytes waiting for it.
     while (!closing && !core.batchFull() && !core.intervalSyncDue()) {
@@ -98,10 +119,29 @@ function runBatches(core: WriterCore, maxBatchBytes: number): void {
       if (count === 0) break;
       read += count;
     }
-    const record = core.finishBatch();
+    const record = core.sealBatch();
     if (record !== null) publish(record);
+    settle();
     if (core.intervalSyncDue()) publish(core.syncInterval());
-    if (closing) return;
+    if (closing) {
+      // Bounded: each round settles the fdatasync in flight, which acknowledges or fails what waits.
+      while (core.syncPending) {
+        await core.whenSyncEnds();
+        settle();
+      }
+      return;
+    }
+    if (core.syncPending) {
+      // Let the event loop deliver a finished fdatasync; then go on with what the ring holds, or wait
+      // for whichever comes first: commands, or the end of the fdatasync.
+      await eventLoopTurn();
+      settle();
+      if (needsIndex && core.syncPending) {
+        await core.whenSyncEnds();
+        settle();
+      } else if (read === 0 && !core.syncFinished) await commandRing.waitForDataAsync(core.idleWaitMs());
+      continue;
+    }
     if (read > 0) continue;
     commandRing.waitForData(core.idleWaitMs());
   }
@@ -122,11 +162,16 @@ async function main(): Promise<void> {
     return;
   }
   try {
-    runBatches(core, data.config.maxBatchBytes);
+    await runBatches(core, data.config.maxBatchBytes);
   } catch (error) {
     // A broken invariant: stop writing, tell the handles, keep nothing half-done.
     core.becomeReadOnly(error);
     publish(encodeControlRecord(BATCH_KIND.FATAL, serializeUnknown(error)));
+    // Bounded: one fdatasync at most is in flight; what it settles is failed or shown, and acknowledged.
+    while (core.syncPending) {
+      await core.whenSyncEnds();
+      for (const record of core.settleSync()) publish(record);
+    }
   }
   core.close();
   new IndexControl(data.index.control).markStoreClosed();

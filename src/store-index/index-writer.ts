@@ -48,12 +48,23 @@ function addPartition(byTopic: PartitionsByTopic, topic: string, partition: numb
 }
 
 /** An entity write encoded ahead of its section. */
-interface PendingWrite {
+export interface PendingWrite {
   family: Family;
   key: Uint8Array;
   /** Undefined: delete the key. */
   value: Uint8Array | undefined;
 }
+
+/** A publish encoded ahead of the moment it may be shown (see `IndexWriter.prepare`). */
+export interface PreparedPublish {
+  readonly writes: readonly PendingWrite[];
+  readonly offsetEvents: readonly LogEvent[];
+  readonly nextProducerId: number;
+  readonly clusterId: string | null;
+  readonly lastOffset: number;
+}
+
+const NO_EVENTS: readonly LogEvent[] = Object.freeze([]);
 
 /** The counters of the numbers given to group ids and topic names (see `Numbering`). */
 export interface IndexNumbering {
@@ -207,30 +218,59 @@ export class IndexWriter {
   /**
    * Writes everything taken since the last publish, closes every write section, and stores the applied
    * offset: from here on every thread reads the state up to `state.lastOffset`.
-   *
-   * Readers wait while a section is open, so sections hold only copying: entity values are encoded
-   * before any section opens; then the offset changes are applied in event order (their values are
-   * fixed-size), the changed offset directories encoded and written (the directory section opens before
-   * the offset section closes, which is what lets `fetchOffsets` see a batch whole), then the entities.
    */
   publish(): void {
-    const pending = this.encodeDirtyEntities();
-    this.applyKeptOffsetEvents();
+    this.commit(this.prepare());
+  }
+
+  /**
+   * The first half of `publish`, for a batch that must wait (for its fdatasync) before it is shown: the
+   * entities its events marked are encoded from the state now, while the state holds exactly what the
+   * log holds up to this batch (later batches change it before this one is durable), with the events
+   * that change committed offsets and the state's scalars. Nothing in the index changes until `commit`.
+   * Prepared publishes are committed in the order they were prepared.
+   */
+  prepare(): PreparedPublish {
+    const prepared: PreparedPublish = {
+      writes: this.encodeDirtyEntities(),
+      offsetEvents: this.offsetEvents.length === 0 ? NO_EVENTS : this.offsetEvents.splice(0),
+      nextProducerId: this.state.nextProducerId,
+      clusterId: this.state.clusterId,
+      lastOffset: this.state.lastOffset,
+    };
+    this.dirtyTopics.clear();
+    this.dirtyBrokers.clear();
+    this.dirtyGroups.clear();
+    this.dirtyTransactions.clear();
+    this.dirtyWatermarks.clear();
+    this.dirtySegments.clear();
+    return prepared;
+  }
+
+  /**
+   * Writes a prepared publish. Readers wait while a section is open, so sections hold only copying:
+   * entity values were encoded by `prepare`; the offset changes are applied in event order (their values
+   * are fixed-size), the changed offset directories encoded and written (the directory section opens
+   * before the offset section closes, which is what lets `fetchOffsets` see a batch whole), then the
+   * entities.
+   */
+  commit(prepared: PreparedPublish): void {
+    for (const event of prepared.offsetEvents) this.applyOffsetEvent(event);
     for (const groupId of this.dirtyDirectories) {
       const byTopic = this.offsetKeys.get(groupId);
       const entries = byTopic === undefined ? [] : [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
       this.write('offsetDirectories', this.keys.group(groupId), entries.length === 0 ? undefined : encodeOffsetDirectory(entries));
     }
-    for (const { family, key, value } of pending) this.write(family, key, value);
-    this.clearDirty();
+    this.dirtyDirectories.clear();
+    for (const { family, key, value } of prepared.writes) this.write(family, key, value);
     for (const family of this.open) this.tables[family].endWrite();
     this.open.clear();
-    this.control.nextProducerId = this.state.nextProducerId;
-    if (this.state.clusterId !== this.publishedClusterId) {
-      this.control.clusterId = this.state.clusterId;
-      this.publishedClusterId = this.state.clusterId;
+    this.control.nextProducerId = prepared.nextProducerId;
+    if (prepared.clusterId !== this.publishedClusterId) {
+      this.control.clusterId = prepared.clusterId;
+      this.publishedClusterId = prepared.clusterId;
     }
-    this.control.appliedOffset = this.state.lastOffset;
+    this.control.appliedOffset = prepared.lastOffset;
   }
 
   /** The writes of every marked entity, encoded from the state (keys copied): no section opens here. */
@@ -300,16 +340,6 @@ export class IndexWriter {
       default:
         assert(false, `${event.type} does not change committed offsets`);
     }
-  }
-
-  private clearDirty(): void {
-    this.dirtyTopics.clear();
-    this.dirtyBrokers.clear();
-    this.dirtyGroups.clear();
-    this.dirtyTransactions.clear();
-    this.dirtyWatermarks.clear();
-    this.dirtySegments.clear();
-    this.dirtyDirectories.clear();
   }
 
   /** The table of `family`, with a write section open on it. */

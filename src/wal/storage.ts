@@ -5,9 +5,10 @@
  * data). The durable sequences built on it (write-tmp-sync-rename, a durable truncate, copies) are in
  * durable-file.ts, once each.
  *
- * All calls are synchronous: they run on the writer thread, which owns the WAL and has nothing else to do
- * while a write or an fdatasync is in progress, on the snapshot thread, on the reader pool, or in short
- * pieces on the caller's thread (a backup gives its thread a turn between pieces).
+ * All calls but one are synchronous: they run on the writer thread, which owns the WAL, on the snapshot
+ * thread, on the reader pool, or in short pieces on the caller's thread (a backup gives its thread a turn
+ * between pieces). The one exception is `fdatasyncAsync`, the writer's fdatasync in mode 'fsync': it runs
+ * on Node's thread pool so that the writer reads, checks and writes the next batch while the disk syncs.
  *
  * Which storage a thread uses is chosen in one place, {@link storageFor}: the real disk, or with a fault
  * buffer (a test-only option of `open`, `restore` and `repair`, passed to every thread the store starts)
@@ -44,6 +45,11 @@ export interface Storage {
   /** Size and modification time of a file. */
   stat(filePath: string): FileStat;
   fdatasync(fd: number): void;
+  /**
+   * fdatasync off this thread: `done` is called on this thread, with null or the error, once it has
+   * finished. The descriptor must stay open until then.
+   */
+  fdatasyncAsync(fd: number, done: (error: Error | null) => void): void;
   ftruncate(fd: number, length: number): void;
   close(fd: number): void;
   readFile(filePath: string): Buffer;
@@ -86,6 +92,9 @@ export class NodeStorage implements Storage {
   }
   fdatasync(fd: number): void {
     fs.fdatasyncSync(fd);
+  }
+  fdatasyncAsync(fd: number, done: (error: Error | null) => void): void {
+    fs.fdatasync(fd, (error) => done(error ?? null));
   }
   ftruncate(fd: number, length: number): void {
     fs.ftruncateSync(fd, length);
@@ -244,6 +253,23 @@ export class FaultyStorage extends NodeStorage {
     }
     super.fdatasync(fd);
     Atomics.add(this.control, FAULT_WORDS.FSYNCS, 1);
+  }
+
+  /**
+   * The faulty fdatasync, run later on this thread (on the next turn of its event loop) instead of on the
+   * thread pool: the switches are read when it runs, as a real fdatasync would meet the disk's state
+   * then, and a delay is a sleep of this thread, so a test sees one outcome whatever the load.
+   */
+  override fdatasyncAsync(fd: number, done: (error: Error | null) => void): void {
+    setImmediate(() => {
+      try {
+        this.fdatasync(fd);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done(null);
+    });
   }
 
   override close(fd: number): void {

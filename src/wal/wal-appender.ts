@@ -44,6 +44,10 @@ function fatalStorageError(message: string, cause: unknown, file: string): MetaL
 export class WalAppender {
   private current: OpenSegment;
   private nextOffsetValue: number;
+  /** fdatasyncs started by `syncAsync` and not yet finished. */
+  private asyncSyncsInFlight = 0;
+  /** Descriptors of sealed segments whose closing waits for those fdatasyncs. */
+  private readonly descriptorsToClose: number[] = [];
   /** Segments sealed or open, oldest first: name and base offset (for metrics and inspection). */
   readonly segmentNames: string[];
 
@@ -181,7 +185,10 @@ export class WalAppender {
     }
     this.sync();
     const next = this.createSegment(this.nextOffsetValue);
-    this.storage.close(this.current.fd);
+    // An fdatasync still in flight on the old descriptor (see syncAsync) keeps it open until it ends: a
+    // descriptor closed under it could be reused for another file before the thread pool gets to it.
+    if (this.asyncSyncsInFlight === 0) this.storage.close(this.current.fd);
+    else this.descriptorsToClose.push(this.current.fd);
     this.current = next;
     this.segmentNames.push(next.name);
   }
@@ -226,8 +233,29 @@ export class WalAppender {
     }
   }
 
+  /**
+   * fdatasync of the open segment off this thread; `done` gets null, or the fatal error (see `sync`).
+   * Everything appended before the call is durable when it succeeds.
+   */
+  syncAsync(done: (error: MetaLogError | null) => void): void {
+    const segment = this.current;
+    this.asyncSyncsInFlight++;
+    this.storage.fdatasyncAsync(segment.fd, (error) => {
+      this.asyncSyncsInFlight--;
+      if (this.asyncSyncsInFlight === 0) {
+        for (const fd of this.descriptorsToClose.splice(0)) this.storage.close(fd);
+      }
+      if (error === null) {
+        done(null);
+        return;
+      }
+      done(fatalStorageError(`fdatasync of ${segment.name} failed (${(error as NodeJS.ErrnoException).code ?? error.message}); the store is read-only`, error, segment.name));
+    });
+  }
+
   /** Closes the open segment's descriptor (the caller syncs first when it should). */
   close(): void {
+    assert(this.asyncSyncsInFlight === 0, 'no fdatasync is in flight when the log closes');
     this.storage.close(this.current.fd);
   }
 }

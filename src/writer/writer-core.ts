@@ -14,6 +14,15 @@
  *   later command fails with STORE_READ_ONLY, whose cause is the original error;
  * - a batch's numbers (append and fdatasync durations, sizes) reach the writer stats block in one update
  *   before its acknowledgement is returned; every rejected command is counted by its code once.
+ *
+ * Two ways to finish a batch. `finishBatch` appends, fdatasyncs (when the mode asks) and acknowledges in
+ * one call. `sealBatch` is the pipeline the writer thread runs: it appends, and when the acknowledgement
+ * must wait for an fdatasync it keeps the batch (`awaiting`) instead of syncing, so the next batch is read,
+ * checked, encoded and written while the disk syncs (`startSync` on the thread pool, `settleSync` when it
+ * ends). Acknowledgements stay in log order: once one batch waits, every later batch waits behind it. A
+ * waiting batch's index changes are encoded when it is sealed, from the state as it is then (exactly the
+ * log up to that batch), and written to the index when its fdatasync has succeeded. If that fdatasync
+ * fails, every waiting batch is rolled back, newest first, and fails, and the writer is read-only.
  */
 import { assert, verify } from '../assert.js';
 import type { Clock } from '../clock.js';
@@ -23,7 +32,7 @@ import { EVENT_SCHEMA_VERSION, type EventBody, type LogEvent } from '../codec/ev
 import type { MetaLogConfig } from '../config.js';
 import { MetaLogError, type SerializedError } from '../errors.js';
 import { BATCH_COMMANDS_MAX, ERROR_BYTES_MAX, RECORD_BYTES_MAX } from '../limits.js';
-import type { IndexWriter } from '../store-index/index-writer.js';
+import type { IndexWriter, PreparedPublish } from '../store-index/index-writer.js';
 import { emptyBatchMeasures, type BatchMeasures, type WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { MetadataState, rollback, type UndoLog } from '../state/metadata-state.js';
 import { RECORD_HEADER_BYTES, sealRecord } from '../wal/format.js';
@@ -49,6 +58,30 @@ interface PendingResult {
 
 const NO_REFUSALS: readonly EntryRefusal[] = Object.freeze([]);
 
+/** A batch in the WAL whose acknowledgement waits for an fdatasync that covers it (see `sealBatch`). */
+interface AwaitingBatch {
+  /** The BATCH record, as it is published once the batch is durable (its durable offset is set then). */
+  readonly record: Buffer;
+  readonly results: PendingResult[];
+  readonly undo: UndoLog;
+  /** Its index changes, encoded when it was sealed. */
+  readonly prepared: PreparedPublish | null;
+  /** Every event up to this offset was written before the batch was sealed: an fdatasync that starts later covers it. */
+  readonly throughOffset: number;
+  readonly measures: BatchMeasures;
+}
+
+/** The outcome of the fdatasync started by `startSync`, kept until `settleSync`. */
+interface FinishedSync {
+  readonly error: MetaLogError | null;
+  /** The last offset written when it started: all of them are durable if it succeeded. */
+  readonly throughOffset: number;
+  readonly seconds: number;
+}
+
+/** Byte position of the durable offset in a BATCH record's header (see batch-record.ts). */
+const DURABLE_OFFSET_POSITION = 24;
+
 
 /** The rejection of a command that reaches a read-only writer: STORE_READ_ONLY, caused by what stopped it. */
 function readOnlyRejection(cause: MetaLogError): SerializedError {
@@ -64,9 +97,9 @@ export class WriterCore {
   private firstOffset = 0;
   private batchTimestampMs = 0;
   private lastTimestampMs = 0;
-  private readonly results: PendingResult[] = [];
+  private results: PendingResult[] = [];
   private resultsBytes = 0;
-  private readonly undo: UndoLog = [];
+  private undo: UndoLog = [];
   private syncRequested = false;
   /** Offset of the last event known to be fdatasync-ed (-1 before any). */
   private durableOffset: number;
@@ -82,7 +115,15 @@ export class WriterCore {
   /** Events of the batch being built, applied to the shared index once the batch is written. */
   private readonly batchEvents: LogEvent[] = [];
   /** What the batch being built did, for the writer stats (reset by each recordBatch). */
-  private readonly measures: BatchMeasures = emptyBatchMeasures();
+  private measures: BatchMeasures = emptyBatchMeasures();
+  /** Sealed batches waiting for their fdatasync, oldest first. */
+  private readonly awaiting: AwaitingBatch[] = [];
+  /** True while the fdatasync started by `startSync` runs. */
+  private syncing = false;
+  /** Its outcome, once it has finished and until `settleSync` takes it. */
+  private finishedSync: FinishedSync | null = null;
+  /** Resolves when the fdatasync in flight finishes. */
+  private syncEnded: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: MetaLogConfig,
@@ -130,7 +171,7 @@ export class WriterCore {
    * offsets?), which the writer's state learns from the index: a rare admin call, worth a batch.
    */
   needsPublishedIndex(command: Command): boolean {
-    return command.type === 'DeleteGroup' && this.recordCount > 0;
+    return command.type === 'DeleteGroup' && (this.recordCount > 0 || this.awaiting.length > 0);
   }
 
   /** Handles one command: a rejected command gets an error result and leaves no trace. */
@@ -220,13 +261,152 @@ export class WriterCore {
    * `intervalSyncDue`.
    */
   finishBatch(): Buffer | null {
+    assert(this.awaiting.length === 0 && !this.syncing, 'finishBatch is not mixed with the pipeline');
     return this.closeBatch(false);
+  }
+
+  /**
+   * Finishes the batch the pipelined way (see the module header): appends it, and returns the BATCH
+   * record to publish now, or null when there is none yet: the batch had nothing to acknowledge, or it
+   * waits for an fdatasync (`startSync`), behind any batch that already waits.
+   */
+  sealBatch(): Buffer | null {
+    if (this.recordCount > 0) this.appendBatch();
+    if (this.awaiting.length === 0 && !this.syncBeforeAck()) return this.acknowledge(false);
+    if (!this.batchHasWork()) {
+      this.undo.length = 0;
+      return null;
+    }
+    let prepared: PreparedPublish | null = null;
+    if (this.batchEvents.length > 0) {
+      for (const event of this.batchEvents) this.index.applyEvent(event);
+      prepared = this.index.prepare();
+      this.batchEvents.length = 0;
+    }
+    this.measures.commands = this.results.length;
+    this.awaiting.push({
+      record: this.encodeBatchRecord(),
+      results: this.results,
+      undo: this.undo,
+      prepared,
+      throughOffset: this.appender.nextOffset - 1,
+      measures: this.measures,
+    });
+    this.results = [];
+    this.undo = [];
+    this.measures = emptyBatchMeasures();
+    this.framesBytes = 0;
+    this.recordCount = 0;
+    this.resultsBytes = 0;
+    this.syncRequested = false;
+    return null;
+  }
+
+  /** True when sealed batches wait and no fdatasync is in flight for them: time for `startSync`. */
+  get syncWanted(): boolean {
+    return this.awaiting.length > 0 && !this.syncing && this.finishedSync === null;
+  }
+
+  /** True while an fdatasync started by `startSync` has not been settled. */
+  get syncPending(): boolean {
+    return this.syncing || this.finishedSync !== null;
+  }
+
+  /** True when an fdatasync has finished and `settleSync` has its outcome to take. */
+  get syncFinished(): boolean {
+    return this.finishedSync !== null;
+  }
+
+  /** Resolves once the fdatasync in flight (if any) has finished; `settleSync` then takes its outcome. */
+  whenSyncEnds(): Promise<void> {
+    return this.syncEnded;
+  }
+
+  /**
+   * Starts an fdatasync of everything written so far on the thread pool, for the batches that wait;
+   * `ended` is called on this thread when it finishes (the writer thread wakes itself with it).
+   */
+  startSync(ended: () => void): void {
+    assert(this.syncWanted, 'an fdatasync starts only for waiting batches, one at a time');
+    const throughOffset = this.appender.nextOffset - 1;
+    const startedMs = performance.now();
+    this.syncing = true;
+    this.syncEnded = new Promise<void>((resolve) => {
+      this.appender.syncAsync((error) => {
+        this.syncing = false;
+        this.finishedSync = { error, throughOffset, seconds: (performance.now() - startedMs) / 1000 };
+        resolve();
+        ended();
+      });
+    });
+  }
+
+  /**
+   * Takes the outcome of the finished fdatasync: the batches it made durable are shown in the index and
+   * their records returned, oldest first, for publishing; on failure every waiting batch is rolled back
+   * and fails (records with their errors), and the writer is read-only. Empty when none has finished.
+   */
+  settleSync(): Buffer[] {
+    const finished = this.finishedSync;
+    if (finished === null) return [];
+    this.finishedSync = null;
+    if (finished.error !== null) {
+      this.becomeReadOnly(finished.error);
+      return this.failAwaiting(finished.error);
+    }
+    this.durableOffset = Math.max(this.durableOffset, finished.throughOffset);
+    this.lastSyncMs = this.clock.nowMs();
+    const syncedMs = performance.now();
+    if (this.dirty && this.awaiting.length > 0) {
+      this.awaiting[0].measures.unsyncedSeconds = (syncedMs - this.dirtySinceMs) / 1000;
+      // Bytes written while it ran wait for the next one; they are dated from its start.
+      if (this.appender.nextOffset - 1 > finished.throughOffset) this.dirtySinceMs = syncedMs - finished.seconds * 1000;
+      else this.dirty = false;
+    }
+    let durable = 0;
+    while (durable < this.awaiting.length && this.awaiting[durable].throughOffset <= finished.throughOffset) durable++;
+    const records: Buffer[] = [];
+    for (const batch of this.awaiting.splice(0, durable)) {
+      if (batch.prepared !== null) this.index.commit(batch.prepared);
+      batch.record.writeDoubleLE(this.durableOffset, DURABLE_OFFSET_POSITION);
+      if (records.length === 0) batch.measures.fdatasyncSeconds = finished.seconds;
+      this.stats.recordBatch(batch.measures);
+      records.push(batch.record);
+    }
+    // Read-only since (a broken invariant): what still waits is not synced any more, so it fails.
+    if (this.readOnlyCause !== null && this.awaiting.length > 0) records.push(...this.failAwaiting(this.readOnlyCause));
+    return records;
+  }
+
+  /** Rolls back every waiting batch, newest first, and returns their records with every write failed. */
+  private failAwaiting(error: unknown): Buffer[] {
+    const failure = MetaLogError.wrap(error).toJSON();
+    for (let i = this.awaiting.length - 1; i >= 0; i--) rollback(this.awaiting[i].undo);
+    const records: Buffer[] = [];
+    for (const batch of this.awaiting.splice(0)) {
+      for (const result of batch.results) {
+        if (result.wroteEvent || result.refused.length > 0) {
+          result.error = failure;
+          result.wroteEvent = false;
+          result.refused = NO_REFUSALS;
+          this.stats.countCommandError(failure.code);
+        }
+      }
+      this.stats.recordBatch(batch.measures);
+      records.push(this.encodeResultsRecord(batch.results, this.state.lastOffset + 1, 0, 0));
+    }
+    return records;
   }
 
   /** Finishes the batch; with `always`, publishes a record even with nothing to acknowledge. */
   private closeBatch(always: boolean): Buffer | null {
     if (this.recordCount > 0) this.appendBatch();
     if (this.syncBeforeAck()) this.syncNowOrFail();
+    return this.acknowledge(always);
+  }
+
+  /** Shows the written batch in the index and returns its BATCH record (null: nothing to acknowledge, unless `always`). */
+  private acknowledge(always: boolean): Buffer | null {
     if (!always && !this.batchHasWork()) {
       this.undo.length = 0;
       return null;
@@ -314,28 +494,33 @@ export class WriterCore {
   }
 
   private encodeBatchRecord(): Buffer {
+    return this.encodeResultsRecord(this.results, this.firstOffset, this.recordCount, this.framesBytes);
+  }
+
+  /** A BATCH record of `results` and the first `framesBytes` of the batch buffer (its `recordCount` records). */
+  private encodeResultsRecord(results: readonly PendingResult[], firstOffset: number, recordCount: number, framesBytes: number): Buffer {
     let resultsBytes = 0;
-    const errorJsons = this.results.map((result) => (result.error === null ? null : encodeResultError(result.error)));
-    this.results.forEach((result, i) => {
+    const errorJsons = results.map((result) => (result.error === null ? null : encodeResultError(result.error)));
+    results.forEach((result, i) => {
       resultsBytes += resultBytes(errorJsons[i], result.refused);
     });
-    const record = Buffer.allocUnsafe(BATCH_HEADER_BYTES + resultsBytes + this.framesBytes);
+    const record = Buffer.allocUnsafe(BATCH_HEADER_BYTES + resultsBytes + framesBytes);
     writeBatchHeader(record, BATCH_KIND.BATCH, {
-      resultCount: this.results.length,
-      firstOffset: this.firstOffset,
-      recordCount: this.recordCount,
-      framesBytes: this.framesBytes,
+      resultCount: results.length,
+      firstOffset,
+      recordCount,
+      framesBytes,
       durableOffset: this.durableOffset,
       resultsBytes,
       schemaBytes: 0,
     });
     let position = BATCH_HEADER_BYTES;
-    for (let i = 0; i < this.results.length; i++) {
-      const result = this.results[i];
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i];
       position = writeResult(record, position, result.handleId, result.seq, errorJsons[i], result.wroteEvent, result.refused);
     }
-    this.frames.copy(record, position, 0, this.framesBytes);
-    verify(() => assert(position + this.framesBytes === record.length, 'batch record filled exactly'));
+    this.frames.copy(record, position, 0, framesBytes);
+    verify(() => assert(position + framesBytes === record.length, 'batch record filled exactly'));
     return record;
   }
 
@@ -356,6 +541,8 @@ export class WriterCore {
    */
   intervalSyncDue(): boolean {
     if (this.readOnlyCause !== null || !this.dirty || this.config.durability !== 'interval') return false;
+    // A pipelined fdatasync (a `sync()` call's) is under way or waits to be settled: it covers the same bytes.
+    if (this.awaiting.length > 0 || this.syncPending) return false;
     return this.clock.nowMs() - this.lastSyncMs >= this.config.flushIntervalMs;
   }
 
@@ -378,6 +565,7 @@ export class WriterCore {
 
   /** Syncs (unless read-only: never retry fdatasync after it failed) and closes the WAL. */
   close(): void {
+    assert(this.awaiting.length === 0 && !this.syncPending, 'the pipeline is drained before the writer closes');
     if (this.readOnlyCause === null && this.dirty) {
       const startedMs = performance.now();
       try {

@@ -64,6 +64,17 @@ export class MemoryStorage implements Storage {
   fdatasync(fd: number): void {
     this.file(fd);
   }
+  fdatasyncAsync(fd: number, done: (error: Error | null) => void): void {
+    setImmediate(() => {
+      try {
+        this.file(fd);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done(null);
+    });
+  }
   ftruncate(fd: number, length: number): void {
     this.truncate(this.file(fd), length);
   }
