@@ -87,7 +87,7 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
       needsIndex = true;
       throw BATCH_FULL;
     }
-    if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command);
+    if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command, message.payload);
     else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
     else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
     else closing = true;

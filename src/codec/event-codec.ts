@@ -9,7 +9,7 @@
 import avro from 'avsc';
 import { MetaLogError } from '../errors.js';
 import { EVENT_UNION_SCHEMA, type EventBody, type EventType } from './event-schema.js';
-import { checkOffsetsCommitted, decodeOffsetsCommitted } from './hot-decoders.js';
+import { checkOffsetsCommitted, decodeGroupUpserted, decodeOffsetsCommitted } from './hot-decoders.js';
 
 interface Branch {
   type: EventType;
@@ -121,6 +121,13 @@ export class EventCodec {
         return { type: 'OffsetsCommitted', value: decodeOffsetsCommitted(buffer, start, end) };
       } catch (error) {
         throw new MetaLogError('CORRUPT_WAL', `OffsetsCommitted payload: ${(error as Error).message}`, {}, error);
+      }
+    }
+    if (branch.resolver === null && branch.type === 'GroupUpserted') {
+      try {
+        return { type: 'GroupUpserted', value: decodeGroupUpserted(buffer, start, end) };
+      } catch (error) {
+        throw new MetaLogError('CORRUPT_WAL', `GroupUpserted payload: ${(error as Error).message}`, {}, error);
       }
     }
     // No subarray to bound the read: a payload that runs past `end` is caught by the offset check below

@@ -11,12 +11,16 @@
  * ```
  * `handleId` names the handle whose promise waits; `seq` is that handle's sequence number of the call.
  * Offset commits, the hot path, and group upserts (whole groups with their members' bytes) are Avro;
- * the rarer admin commands (topics, brokers) are JSON.
+ * an upsert carries exactly a GroupUpserted event's value, so it travels in that record's schema,
+ * encoded and decoded by hand (hot-encoders.ts, hot-decoders.ts). The rarer admin commands (topics,
+ * brokers) are JSON.
  */
 import avro from 'avsc';
 import { assert } from '../assert.js';
 import type { Command } from './commands.js';
 import { EVENT_UNION_SCHEMA } from '../codec/event-schema.js';
+import { decodeGroupUpserted } from '../codec/hot-decoders.js';
+import { encodeGroupUpserted } from '../codec/hot-encoders.js';
 
 /** Command kinds; `Close` and `Sync` are control commands that produce no event. */
 export const COMMAND_KIND = Object.freeze({ Admin: 1, CommitOffsets: 2, UpsertGroup: 3, Close: 100, Sync: 101, Compact: 102 });
@@ -44,15 +48,14 @@ const commitOffsetsType = avro.Type.forSchema({
   ],
 }, { wrapUnions: 'auto' });
 
-/** An upsert carries exactly a GroupUpserted event's value, so it travels in that record's schema. */
-const upsertGroupType = avro.Type.forSchema(
-  EVENT_UNION_SCHEMA.find((record) => record.name === 'GroupUpserted') as avro.Schema,
-  { wrapUnions: 'auto' },
-);
 
-/** A decoded ring message. */
+/**
+ * A decoded ring message. `payload`, when present, is the command's Avro payload and exactly the
+ * encoding of the event it becomes if the writer accepts it unchanged (an upsertGroup travels in the
+ * GroupUpserted schema): the writer copies it instead of encoding the event again.
+ */
 export type CommandMessage =
-  | { handleId: number; seq: number; kind: 'command'; command: Command }
+  | { handleId: number; seq: number; kind: 'command'; command: Command; payload?: Buffer }
   | { handleId: number; seq: number; kind: 'close' | 'sync' }
   | { handleId: number; seq: number; kind: 'compact'; throughOffset: number };
 
@@ -79,8 +82,7 @@ export function encodeCommand(handleId: number, seq: number, command: Command | 
   }
   if (command.type === 'UpsertGroup') {
     scratch.writeUInt16LE(COMMAND_KIND.UpsertGroup, 2);
-    const end = upsertGroupType.encode(command.value, scratch, COMMAND_HEADER_BYTES);
-    return end < 0 ? -1 : end;
+    return encodeGroupUpserted(command.value, scratch, COMMAND_HEADER_BYTES);
   }
   scratch.writeUInt16LE(COMMAND_KIND.Admin, 2);
   const json = JSON.stringify(command);
@@ -104,10 +106,10 @@ export function decodeCommand(bytes: Uint8Array): CommandMessage {
     case COMMAND_KIND.Admin:
       return { handleId, seq, kind: 'command', command: JSON.parse(buffer.toString('utf8', COMMAND_HEADER_BYTES)) as Command };
     case COMMAND_KIND.UpsertGroup: {
-      // Decoded from a copy: avsc hands out bytes fields as views of its input, and the ring's memory is
-      // reused once this record is consumed, while the members' bytes live on in the state.
+      // Decoded from a copy: the decoder hands out bytes fields as views of its input, and the ring's
+      // memory is reused once this record is consumed, while the members' bytes live on in the state.
       const own = Buffer.from(buffer.subarray(COMMAND_HEADER_BYTES));
-      return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: upsertGroupType.decode(own, 0).value } };
+      return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: decodeGroupUpserted(own, 0, own.length) }, payload: own };
     }
     case COMMAND_KIND.CommitOffsets:
       return { handleId, seq, kind: 'command', command: { type: 'CommitOffsets', value: commitOffsetsType.decode(buffer, COMMAND_HEADER_BYTES).value } };

@@ -9,7 +9,7 @@
  *   (NON_EMPTY_GROUP).
  * Upserts travel on the command ring in Avro, with the GroupUpserted event's own schema (command-codec.ts).
  */
-import type { EventBody, GroupMember, GroupState } from '../codec/event-schema.js';
+import type { EventBody, GroupMember, GroupState, GroupUpserted } from '../codec/event-schema.js';
 import { MetaLogError } from '../errors.js';
 import { COMMIT_ENTRIES_MAX, GROUP_ID_LENGTH_MAX, GROUP_MEMBERS_MAX, PARTITIONS_MAX, RECORD_BYTES_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
@@ -41,9 +41,15 @@ export interface GroupInput {
   members: GroupMemberInput[];
 }
 
+/**
+ * A member as checked on the caller's thread: its bytes are the caller's own Uint8Arrays until the
+ * command is encoded (before the call returns); on the writer they are Buffers decoded from the ring.
+ */
+export type CheckedMember = Omit<GroupMember, 'subscription' | 'assignment'> & { subscription: Uint8Array; assignment: Uint8Array };
+
 /** Group commands as queued for the writer. */
 export type GroupCommand =
-  | { type: 'UpsertGroup'; value: Omit<GroupInput, 'members' | 'protocol' | 'leader'> & { protocol: string | null; leader: string | null; members: GroupMember[] } }
+  | { type: 'UpsertGroup'; value: Omit<GroupInput, 'members' | 'protocol' | 'leader'> & { protocol: string | null; leader: string | null; members: CheckedMember[] } }
   | { type: 'DeleteGroup'; value: { groupId: string } }
   | { type: 'DeleteOffsets'; value: { groupId: string; partitions: { topic: string; partition: number }[]; perEntry: boolean } }
   | { type: 'ResetOffsets'; value: ReturnType<typeof checkCommitOffsetsInput>['value'] }
@@ -56,15 +62,15 @@ function optionalString(value: unknown, field: string): string | null {
   return value === undefined || value === null ? null : requireString(value, 1, GROUP_ID_LENGTH_MAX, field);
 }
 
-/** The bytes as a Buffer over the caller's memory: the command is encoded before the call returns. */
-function requireBytes(value: unknown, field: string): Buffer {
+/** The caller's bytes, as they are: the command is encoded (copied) before the call returns. */
+function requireBytes(value: unknown, field: string): Uint8Array {
   if (!(value instanceof Uint8Array) || value.length > RECORD_BYTES_MAX / 4) {
     throw new MetaLogError('INVALID_REQUEST', `${field} must be a Uint8Array of at most ${RECORD_BYTES_MAX / 4} bytes`, { field });
   }
-  return Buffer.from(value.buffer, value.byteOffset, value.length);
+  return value;
 }
 
-function checkMember(input: unknown, index: number): GroupMember {
+function checkMember(input: unknown, index: number): CheckedMember {
   const field = `members[${index}]`;
   if (typeof input !== 'object' || input === null) throw new MetaLogError('INVALID_REQUEST', `${field} must be a member object`, { field });
   const member = input as Partial<GroupMemberInput>;
@@ -239,7 +245,8 @@ export function decideGroupCommand(command: GroupCommand, state: MetadataState, 
           field: 'generation',
         });
       }
-      return { type: 'GroupUpserted', value: command.value };
+      // Decided on the writer, where the command was decoded from the ring: its bytes fields are Buffers.
+      return { type: 'GroupUpserted', value: command.value as GroupUpserted };
     case 'DeleteGroup':
       // A group exists if it was stored or has committed offsets (Kafka's simple consumers' groups).
       if (group === undefined && !state.hasCommittedOffsets(groupId)) {

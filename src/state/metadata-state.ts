@@ -12,6 +12,7 @@ import type {
   BrokerRegistered,
   EventPayloads,
   EventType,
+  GroupMember,
   LogEvent,
   OffsetsCommitted,
   PartitionState,
@@ -60,6 +61,19 @@ export interface StateOptions {
   committedOffsets: boolean;
   /** Start from a snapshot instead of the empty state (only without committed offsets: those live in the index). */
   restored?: RestoredState;
+}
+
+/**
+ * Freezes a GroupUpserted event's members in place and returns them: an event's value belongs to
+ * whoever decoded it (the writer from its command, recovery and history from the log) and is handed to
+ * the state whole, so a copy of every member would only be garbage.
+ */
+function freezeMembers(members: GroupMember[]): readonly Readonly<GroupMember>[] {
+  for (const member of members) {
+    Object.freeze(member.topics);
+    Object.freeze(member);
+  }
+  return Object.freeze(members);
 }
 
 /** The folded state of the log. */
@@ -279,7 +293,7 @@ export class MetadataState {
       protocol: value.protocol,
       generation: value.generation,
       leader: value.leader,
-      members: Object.freeze(value.members.map((member) => Object.freeze({ ...member, topics: Object.freeze([...member.topics]) as string[] }))),
+      members: freezeMembers(value.members),
     });
     this.groups.set(value.groupId, group);
     undo?.push(() => (previous === undefined ? this.groups.delete(value.groupId) : this.groups.set(value.groupId, previous)));

@@ -174,8 +174,11 @@ export class WriterCore {
     return command.type === 'DeleteGroup' && (this.recordCount > 0 || this.awaiting.length > 0);
   }
 
-  /** Handles one command: a rejected command gets an error result and leaves no trace. */
-  addCommand(handleId: number, seq: number, command: Command): void {
+  /**
+   * Handles one command: a rejected command gets an error result and leaves no trace. `payload`, when
+   * given, is the encoding of the command's value, which its event reuses if it carries that value.
+   */
+  addCommand(handleId: number, seq: number, command: Command, payload?: Buffer): void {
     if (this.readOnlyCause !== null) {
       this.addResult(handleId, seq, false, readOnlyRejection(this.readOnlyCause));
       return;
@@ -194,7 +197,7 @@ export class WriterCore {
         this.addResult(handleId, seq, false, null, refused);
         return;
       }
-      end = this.encodeRecord(body);
+      end = this.encodeRecord(body, payload !== undefined && body.value === command.value ? payload : undefined);
       event = { type: body.type, value: body.value, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
     } catch (error) {
       // A rule refused the command (a coded error), or the writer's own code is wrong (INTERNAL_ERROR,
@@ -240,12 +243,25 @@ export class WriterCore {
     this.resultsBytes += error === null ? resultBytes(null, refused) : 12 + ERROR_BYTES_MAX;
   }
 
-  /** Encodes one event as a sealed record at the end of the batch; returns the record's end. */
-  private encodeRecord(body: EventBody): number {
+  /**
+   * Encodes one event as a sealed record at the end of the batch (copying `encoded`, its value's
+   * encoding, when the command brought it); returns the record's end.
+   */
+  private encodeRecord(body: EventBody, encoded?: Buffer): number {
     const start = this.framesBytes;
     assert(this.frames.length - start >= RECORD_BYTES_MAX, 'batch buffer keeps room for one maximal record');
-    const limit = this.frames.subarray(0, start + RECORD_BYTES_MAX);
-    const payloadEnd = this.codec.encode(body, limit, start + RECORD_HEADER_BYTES);
+    const payloadStart = start + RECORD_HEADER_BYTES;
+    let payloadEnd: number;
+    if (encoded === undefined) {
+      payloadEnd = this.codec.encode(body, this.frames.subarray(0, start + RECORD_BYTES_MAX), payloadStart);
+    } else {
+      payloadEnd = payloadStart + encoded.length <= start + RECORD_BYTES_MAX ? payloadStart + encoded.copy(this.frames, payloadStart) : -1;
+      verify(() => {
+        const check = Buffer.allocUnsafe(RECORD_BYTES_MAX);
+        const end = this.codec.encode(body, check, 0);
+        assert(end === encoded.length && check.subarray(0, end).equals(encoded), 'a reused payload is the event\'s own encoding');
+      });
+    }
     if (payloadEnd < 0) {
       throw new MetaLogError('INVALID_REQUEST', `the event would exceed ${RECORD_BYTES_MAX} bytes`, { entity: body.type });
     }
