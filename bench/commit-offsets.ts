@@ -7,6 +7,7 @@ import { MetaLog } from '../src/api/metalog.js';
 import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, percentilesMs, recordSince, type BenchRow } from './lib.js';
 import { rawGroupCommit, rawSingleLatency } from './raw-baseline.js';
+import { cpuNote, cpuPerOp, readThreadCpu } from './thread-cpu.js';
 
 /** Bytes of one commit record in the WAL (header + Avro payload of a one-entry commit), for the raw baseline. */
 const COMMIT_RECORD_BYTES = 48;
@@ -20,11 +21,15 @@ export async function benchCommitOffsets(sizes: { inFlightCommits: number; seque
     await drive(2000, 64, commit);
 
     const firstOffset = log.lastOffset + 1;
+    let cpuBefore = readThreadCpu();
     const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i), 'commitOffsets, 64 in flight');
+    const inFlightCpu = cpuPerOp(cpuBefore, readThreadCpu(), sizes.inFlightCommits);
     check(log.lastOffset === firstOffset + sizes.inFlightCommits - 1, 'every commit is one event');
     check(log.durableOffset === log.lastOffset, 'fsync mode: everything acknowledged is durable');
     const inFlightRate = sizes.inFlightCommits / seconds;
+    cpuBefore = readThreadCpu();
     const wideSeconds = await drive(sizes.inFlightCommits, 256, (i) => commit(500_000 + i), 'commitOffsets, 256 in flight');
+    const wideCpu = cpuPerOp(cpuBefore, readThreadCpu(), sizes.inFlightCommits);
     const wideRate = sizes.inFlightCommits / wideSeconds;
 
     const histogram = latencyHistogram();
@@ -41,8 +46,8 @@ export async function benchCommitOffsets(sizes: { inFlightCommits: number; seque
     const single = percentilesMs(histogram);
     const rawSingle = rawSingleLatency(COMMIT_RECORD_BYTES, sizes.sequentialCommits);
     return [
-      { workload: 'commitOffsets, 64 in flight (fsync)', metric: 'throughput', value: inFlightRate, unit: 'commits/s', baseline: { name: 'raw write+fdatasync per 64', value: rawRate }, higherIsBetter: true },
-      { workload: 'commitOffsets, 256 in flight (fsync)', metric: 'throughput', value: wideRate, unit: 'commits/s', baseline: { name: 'raw write+fdatasync per 256', value: rawWideRate }, higherIsBetter: true },
+      { workload: 'commitOffsets, 64 in flight (fsync)', metric: 'throughput', value: inFlightRate, unit: 'commits/s', baseline: { name: 'raw write+fdatasync per 64', value: rawRate }, higherIsBetter: true, note: cpuNote(inFlightCpu) },
+      { workload: 'commitOffsets, 256 in flight (fsync)', metric: 'throughput', value: wideRate, unit: 'commits/s', baseline: { name: 'raw write+fdatasync per 256', value: rawWideRate }, higherIsBetter: true, note: cpuNote(wideCpu) },
       { workload: 'commitOffsets, 1 at a time (fsync)', metric: 'p50', value: single.p50, unit: 'ms', baseline: { name: 'raw write+fdatasync', value: rawSingle.p50 }, higherIsBetter: false },
       { workload: 'commitOffsets, 1 at a time (fsync)', metric: 'p99', value: single.p99, unit: 'ms', baseline: { name: 'raw write+fdatasync', value: rawSingle.p99 }, higherIsBetter: false },
       { workload: 'commitOffsets, 1 at a time (fsync)', metric: 'max', value: single.max, unit: 'ms', baseline: { name: 'raw write+fdatasync', value: rawSingle.max }, higherIsBetter: false },

@@ -59,14 +59,15 @@ function format(value: number): string {
 
 /** The table printed on stdout: value, baseline and the ratio (>1 means better than the baseline). */
 export function renderTable(rows: BenchRow[]): string {
-  const header = ['workload', 'metric', 'value', 'baseline (same run)', 'ratio'];
+  const withNotes = rows.some((row) => row.note !== undefined);
+  const header = ['workload', 'metric', 'value', 'baseline (same run)', 'ratio', ...(withNotes ? ['note'] : [])];
   const lines = rows.map((row) => {
     const ratio =
       row.baseline === undefined
         ? ''
         : `${(row.higherIsBetter ? row.value / row.baseline.value : row.baseline.value / row.value).toFixed(2)}x`;
     const baseline = row.baseline === undefined ? '' : `${row.baseline.name}: ${format(row.baseline.value)} ${row.unit}`;
-    return [row.workload, row.metric, `${format(row.value)} ${row.unit}`, baseline, ratio];
+    return [row.workload, row.metric, `${format(row.value)} ${row.unit}`, baseline, ratio, ...(withNotes ? [row.note ?? ''] : [])];
   });
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
   const render = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;

@@ -12,6 +12,7 @@
  */
 import { MetaLog } from '../src/api/metalog.js';
 import type { GroupInput } from '../src/commands/commands.js';
+import { cpuNote, cpuPerOp, readThreadCpu } from './thread-cpu.js';
 import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, lookupsPerSecond, percentilesMs, recordSince, type BenchRow } from './lib.js';
 import { startProgress, stopProgress, updateProgress } from './progress.js';
@@ -64,12 +65,14 @@ export async function benchMetadataOps(sizes: MetadataSizes): Promise<BenchRow[]
     }
     const sequentialRate = sequential / ((performance.now() - sequentialStarted) / 1000);
     stopProgress();
+    let cpuBefore = readThreadCpu();
     const createSeconds = await drive(
       sizes.topicCreates,
       64,
       (i) => log.createTopic({ name: `topic-${i}`, partitions: PARTITIONS, replicationFactor: 3, configs: { 'retention.ms': '604800000' } }),
       'createTopic, 64 in flight (fsync)',
     );
+    const createCpu = cpuPerOp(cpuBefore, readThreadCpu(), sizes.topicCreates);
     const created = log.getTopic(`topic-${sizes.topicCreates - 1}`);
     check(created !== undefined && created.partitions.length === PARTITIONS && created.partitions.every((p) => p.replicas.length === 3), 'created topics read back whole');
     const createLatency = percentilesMs(createHistogram);
@@ -85,6 +88,7 @@ export async function benchMetadataOps(sizes: MetadataSizes): Promise<BenchRow[]
         unit: 'creates/s',
         baseline: { name: 'raw write+fdatasync per 64', value: rawGroupCommit(64, TOPIC_RECORD_BYTES, Math.max(64_000, sizes.topicCreates)) },
         higherIsBetter: true,
+        note: cpuNote(createCpu),
       },
     );
 
@@ -132,15 +136,17 @@ export async function benchMetadataOps(sizes: MetadataSizes): Promise<BenchRow[]
     );
 
     // Consumer-group rounds: the whole group stored with a bumped generation, 10 to 100 members.
+    cpuBefore = readThreadCpu();
     const groupSeconds = await drive(
       sizes.groupUpserts,
       64,
       (i) => log.upsertGroup(groupWith(`cg-${i % 64}`, 1 + Math.floor(i / 64), 10 + ((i * 37) % 91))),
       'upsertGroup (10-100 members), 64 in flight',
     );
+    const groupCpu = cpuPerOp(cpuBefore, readThreadCpu(), sizes.groupUpserts);
     const lastRound = Math.floor((sizes.groupUpserts - 1) / 64);
     check(log.getGroup('cg-0')?.generation === 1 + lastRound, 'the last generation reads back');
-    rows.push({ workload: 'upsertGroup, 10-100 members, generation bumped', metric: '64 in flight', value: sizes.groupUpserts / groupSeconds, unit: 'upserts/s', higherIsBetter: true });
+    rows.push({ workload: 'upsertGroup, 10-100 members, generation bumped', metric: '64 in flight', value: sizes.groupUpserts / groupSeconds, unit: 'upserts/s', higherIsBetter: true, note: cpuNote(groupCpu) });
     await log.close();
     return rows;
   } finally {
