@@ -33,6 +33,13 @@ function checkConsumed(start: number, end: number): void {
 /** Decodes an OffsetsCommitted payload `bytes[start, end)`; throws on malformed or trailing bytes. */
 export function decodeOffsetsCommitted(bytes: Buffer, start: number, end: number): OffsetsCommitted {
   reader.reset(bytes, start, end);
+  const value = readOffsetsCommitted(start, end);
+  checkConsumed(start, end);
+  return value;
+}
+
+/** The group id and entries of an offset commit, from the reader's position. */
+function readOffsetsCommitted(start: number, end: number): OffsetsCommitted {
   const groupId = reader.readString();
   const entries: OffsetCommitEntry[] = [];
   readArrayBlocks(start, end, () => {
@@ -44,8 +51,32 @@ export function decodeOffsetsCommitted(bytes: Buffer, start: number, end: number
       metadata: reader.readString(),
     });
   });
-  checkConsumed(start, end);
   return { groupId, entries };
+}
+
+/** A commitOffsets command's value as it crosses the command ring (see command-codec.ts). */
+export interface CommitOffsetsCommandValue extends OffsetsCommitted {
+  generation: number;
+  memberId: string | null;
+  perEntry: boolean;
+}
+
+/**
+ * Decodes a commitOffsets command's payload `bytes[start, end)`: an OffsetsCommitted value followed by
+ * the membership fields. Returns also where the OffsetsCommitted part ends: those bytes are the event's
+ * own encoding when the writer accepts every entry.
+ */
+export function decodeCommitOffsetsCommand(bytes: Buffer, start: number, end: number): { value: CommitOffsetsCommandValue; eventEnd: number } {
+  reader.reset(bytes, start, end);
+  const { groupId, entries } = readOffsetsCommitted(start, end);
+  const eventEnd = reader.position;
+  const generation = readInt();
+  const memberId = readNullableString();
+  if (reader.position >= end) throw new Error('boolean runs past the end of the payload');
+  const flag = bytes[reader.position++];
+  if (flag > 1) throw new Error(`boolean byte ${flag}`);
+  checkConsumed(start, end);
+  return { value: { groupId, entries, generation, memberId, perEntry: flag === 1 }, eventEnd };
 }
 
 /**

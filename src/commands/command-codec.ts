@@ -19,7 +19,7 @@ import avro from 'avsc';
 import { assert } from '../assert.js';
 import type { Command } from './commands.js';
 import { EVENT_UNION_SCHEMA } from '../codec/event-schema.js';
-import { decodeGroupUpserted } from '../codec/hot-decoders.js';
+import { decodeCommitOffsetsCommand, decodeGroupUpserted } from '../codec/hot-decoders.js';
 import { encodeGroupUpserted } from '../codec/hot-encoders.js';
 
 /** Command kinds; `Close` and `Sync` are control commands that produce no event. */
@@ -50,9 +50,10 @@ const commitOffsetsType = avro.Type.forSchema({
 
 
 /**
- * A decoded ring message. `payload`, when present, is the command's Avro payload and exactly the
- * encoding of the event it becomes if the writer accepts it unchanged (an upsertGroup travels in the
- * GroupUpserted schema): the writer copies it instead of encoding the event again.
+ * A decoded ring message. `payload`, when present, is exactly the encoding of the event the command
+ * becomes if the writer accepts it unchanged (an upsertGroup travels in the GroupUpserted schema; a
+ * commitOffsets begins with its OffsetsCommitted value): the writer copies it instead of encoding the
+ * event again. It may be a view of the ring, valid only while the message is being handled.
  */
 export type CommandMessage =
   | { handleId: number; seq: number; kind: 'command'; command: Command; payload?: Buffer }
@@ -111,8 +112,12 @@ export function decodeCommand(bytes: Uint8Array): CommandMessage {
       const own = Buffer.from(buffer.subarray(COMMAND_HEADER_BYTES));
       return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: decodeGroupUpserted(own, 0, own.length) }, payload: own };
     }
-    case COMMAND_KIND.CommitOffsets:
-      return { handleId, seq, kind: 'command', command: { type: 'CommitOffsets', value: commitOffsetsType.decode(buffer, COMMAND_HEADER_BYTES).value } };
+    case COMMAND_KIND.CommitOffsets: {
+      // Read in place: the strings are copied out, and the event's bytes are used before the ring
+      // record is released (WriterCore.addCommand copies them into the batch at once).
+      const { value, eventEnd } = decodeCommitOffsetsCommand(buffer, COMMAND_HEADER_BYTES, buffer.length);
+      return { handleId, seq, kind: 'command', command: { type: 'CommitOffsets', value }, payload: buffer.subarray(COMMAND_HEADER_BYTES, eventEnd) };
+    }
     default:
       assert(false, `unknown command kind ${kind}`);
   }

@@ -55,6 +55,11 @@ export function requireGroupId(groupId: unknown, field = 'groupId'): string {
   return requireString(groupId, 1, GROUP_ID_LENGTH_MAX, field, 'INVALID_GROUP_ID');
 }
 
+/** True when `name` passes Kafka's topic name rule (`checkTopicName` says why one does not). */
+export function isLegalTopicName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= TOPIC_NAME_LENGTH_MAX && name !== '.' && name !== '..' && LEGAL_TOPIC_NAME.test(name);
+}
+
 /** Kafka's topic name rule: 1–249 of [a-zA-Z0-9._-], not "." or "..". Throws INVALID_TOPIC_EXCEPTION. */
 export function checkTopicName(name: unknown, field = 'name'): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > TOPIC_NAME_LENGTH_MAX) {

@@ -3,7 +3,7 @@ import type { EventBody, OffsetCommitEntry } from '../codec/event-schema.js';
 import { MetaLogError, type ErrorCode } from '../errors.js';
 import { COMMIT_ENTRIES_MAX, COMMITTED_OFFSET_MAX, COMMITTED_OFFSET_MIN, GROUP_ID_LENGTH_MAX, OFFSET_METADATA_BYTES_MAX, PARTITIONS_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
-import { checkTopicName, isInteger, isWellFormed, requireGroupId, requireInteger, requireString } from './input-rules.js';
+import { checkTopicName, isInteger, isLegalTopicName, isWellFormed, requireGroupId, requireInteger, requireString } from './input-rules.js';
 
 /**
  * The offset commit command (the hot path: encoded with Avro on the command ring). `generation` -1 and
@@ -79,35 +79,37 @@ export interface OffsetCommitInput {
 }
 
 function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | null): OffsetCommitEntry {
-  const field = `entries[${index}]`;
+  // Field names are built only for an error: this runs for every entry of every commit.
+  const field = (): string => `entries[${index}]`;
   if (typeof entry !== 'object' || entry === null) {
-    throw new MetaLogError('INVALID_REQUEST', `${field} must be { topic, partition, offset, leaderEpoch?, metadata? }`, { field });
+    throw new MetaLogError('INVALID_REQUEST', `${field()} must be { topic, partition, offset, leaderEpoch?, metadata? }`, { field: field() });
   }
   const { topic, partition, offset, leaderEpoch = -1, metadata = '' } = entry as Partial<OffsetCommitInput>;
-  checkTopicName(topic, `${field}.topic`);
+  if (!isLegalTopicName(topic)) checkTopicName(topic, `${field()}.topic`);
   if (!isInteger(partition, 0, PARTITIONS_MAX - 1)) {
-    throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${field}.partition` });
+    throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field()}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${field()}.partition` });
   }
   // Negative offsets are what admin tools write on a reset (-1: the log end, -2: its start).
   if (!isInteger(offset, COMMITTED_OFFSET_MIN, COMMITTED_OFFSET_MAX)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field}.offset must be an integer from -2^52 to 2^53-2`, { field: `${field}.offset` });
+    throw new MetaLogError('INVALID_REQUEST', `${field()}.offset must be an integer from -2^52 to 2^53-2`, { field: `${field()}.offset` });
   }
   if (!isInteger(leaderEpoch, -1, 2147483647)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field}.leaderEpoch must be an integer from -1 to 2^31-1`, { field: `${field}.leaderEpoch` });
+    throw new MetaLogError('INVALID_REQUEST', `${field()}.leaderEpoch must be an integer from -1 to 2^31-1`, { field: `${field()}.leaderEpoch` });
   }
-  if (typeof metadata !== 'string' || Buffer.byteLength(metadata, 'utf8') > OFFSET_METADATA_BYTES_MAX) {
-    throw new MetaLogError('OFFSET_METADATA_TOO_LARGE', `${field}.metadata must be a string of at most ${OFFSET_METADATA_BYTES_MAX} bytes`, {
-      field: `${field}.metadata`,
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short metadata (nearly all of it) needs no byte count.
+  if (typeof metadata !== 'string' || (metadata.length * 3 > OFFSET_METADATA_BYTES_MAX && Buffer.byteLength(metadata, 'utf8') > OFFSET_METADATA_BYTES_MAX)) {
+    throw new MetaLogError('OFFSET_METADATA_TOO_LARGE', `${field()}.metadata must be a string of at most ${OFFSET_METADATA_BYTES_MAX} bytes`, {
+      field: `${field()}.metadata`,
     });
   }
   // Metadata is usually empty: skip the call for it on this hot path.
   if (metadata.length > 0 && !isWellFormed(metadata)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field}.metadata is not well-formed UTF-16 (it holds a lone surrogate)`, { field: `${field}.metadata` });
+    throw new MetaLogError('INVALID_REQUEST', `${field()}.metadata is not well-formed UTF-16 (it holds a lone surrogate)`, { field: `${field()}.metadata` });
   }
   if (seen !== null) {
     const key = `${topic}\u0000${partition}`;
     if (seen.has(key)) {
-      throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${topic}-${partition} within one commit`, { field });
+      throw new MetaLogError('INVALID_REQUEST', `${field()} repeats ${topic}-${partition} within one commit`, { field: field() });
     }
     seen.add(key);
   }

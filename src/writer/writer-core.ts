@@ -83,6 +83,19 @@ interface FinishedSync {
 const DURABLE_OFFSET_POSITION = 24;
 
 
+/**
+ * The command's own bytes as its event's encoding, when the event carries exactly what the command sent:
+ * an upsert accepted as it is, a commit with none of its entries refused.
+ */
+function reusableEncoding(command: Command, body: EventBody, payload: Buffer | undefined): Buffer | undefined {
+  if (payload === undefined) return undefined;
+  if (command.type === 'UpsertGroup') return body.value === command.value ? payload : undefined;
+  if (command.type === 'CommitOffsets' && body.type === 'OffsetsCommitted') {
+    return body.value.entries === command.value.entries && body.value.groupId === command.value.groupId ? payload : undefined;
+  }
+  return undefined;
+}
+
 /** The rejection of a command that reaches a read-only writer: STORE_READ_ONLY, caused by what stopped it. */
 function readOnlyRejection(cause: MetaLogError): SerializedError {
   return new MetaLogError('STORE_READ_ONLY', `the store is read-only after: ${cause.message}`, {}, cause).toJSON();
@@ -197,7 +210,7 @@ export class WriterCore {
         this.addResult(handleId, seq, false, null, refused);
         return;
       }
-      end = this.encodeRecord(body, payload !== undefined && body.value === command.value ? payload : undefined);
+      end = this.encodeRecord(body, reusableEncoding(command, body, payload));
       event = { type: body.type, value: body.value, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
     } catch (error) {
       // A rule refused the command (a coded error), or the writer's own code is wrong (INTERNAL_ERROR,

@@ -8,7 +8,7 @@ import test from 'ava';
 import avro from 'avsc';
 import fc from 'fast-check';
 import { EVENT_UNION_SCHEMA } from '../../src/codec/event-schema.js';
-import { decodeGroupUpserted, decodeOffsetsCommitted } from '../../src/codec/hot-decoders.js';
+import { decodeCommitOffsetsCommand, decodeGroupUpserted, decodeOffsetsCommitted } from '../../src/codec/hot-decoders.js';
 import { encodeGroupUpserted } from '../../src/codec/hot-encoders.js';
 
 const seed = process.env.SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.SEED);
@@ -132,6 +132,48 @@ test('GroupUpserted: the hand encoder writes exactly the bytes avsc writes, and 
       const plainBytes = { ...value, members: value.members.map((m) => ({ ...m, subscription: new Uint8Array(m.subscription), assignment: new Uint8Array(m.assignment) })) };
       if (encodeGroupUpserted(plainBytes, out, 7) !== end || !out.subarray(7, end).equals(expected)) return false;
       return encodeGroupUpserted(value, Buffer.alloc(cut % expected.length), 0) === -1;
+    }),
+    { seed, numRuns: 400 },
+  );
+  t.pass(`seed ${seed}`);
+});
+
+const commitCommandType = avro.Type.forSchema(
+  {
+    type: 'record',
+    name: 'CommitOffsetsCommand',
+    namespace: 'chronik.metalog',
+    fields: [
+      { name: 'groupId', type: 'string' },
+      { name: 'entries', type: EVENT_UNION_SCHEMA[1].fields[1].type as avro.Schema },
+      { name: 'generation', type: 'int' },
+      { name: 'memberId', type: ['null', 'string'] },
+      { name: 'perEntry', type: 'boolean' },
+    ],
+  } as avro.Schema,
+  { wrapUnions: 'auto' },
+);
+
+test('commitOffsets command: decodes what avsc encodes, and its first part is the event\u2019s own encoding', (t) => {
+  const command = fc.record({
+    groupId: text,
+    entries: fc.array(entry, { maxLength: 6 }),
+    generation: fc.integer({ min: -1, max: 2 ** 31 - 1 }),
+    memberId: fc.option(text, { nil: null }),
+    perEntry: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(command, fc.nat(), (value, cut) => {
+      const bytes = Buffer.concat([Buffer.from([1, 2, 3]), commitCommandType.toBuffer(value)]);
+      const { value: decoded, eventEnd } = decodeCommitOffsetsCommand(bytes, 3, bytes.length);
+      if (JSON.stringify(decoded) !== JSON.stringify(commitCommandType.fromBuffer(bytes.subarray(3)))) return false;
+      if (!bytes.subarray(3, eventEnd).equals(type.toBuffer({ groupId: value.groupId, entries: value.entries }))) return false;
+      try {
+        decodeCommitOffsetsCommand(bytes, 3, 3 + (cut % (bytes.length - 3)));
+      } catch {
+        return true;
+      }
+      return false;
     }),
     { seed, numRuns: 400 },
   );
