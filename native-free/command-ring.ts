@@ -335,8 +335,16 @@ export class CommandRing {
    * `wake` is called, or `timeoutMs` passes.
    * @returns true if data may be there (or a wake arrived), false on timeout.
    */
-  waitForData(timeoutMs: number): boolean {
+  waitForData(timeoutMs: number, spinMicros = 0): boolean {
     assert(timeoutMs >= 0, 'waitForData takes a timeoutMs >= 0');
+    // A bounded look before sleeping (the bench prices it): a record committed meanwhile is taken without
+    // the sleep and the wake-up, each about 25 µs, at the price of the CPU spent looking.
+    if (spinMicros > 0) {
+      const until = performance.now() + spinMicros / 1000;
+      while (performance.now() < until) {
+        if (this.hasCommitWordAtHead() || Atomics.load(this.control, WORD_WAKE_PENDING) !== 0) return true;
+      }
+    }
     // The consumer stores consumerSleeping = 1 and then loads commitCount; a producer stores its commit
     // word, adds to commitCount and then loads consumerSleeping. Sequentially consistent Atomics order
     // the four accesses, so at least one side sees the other:

@@ -35,6 +35,9 @@ const stats = new WriterStatsRecorder(data.metrics.writerStats, data.metrics.cou
 /** Commands read per ring pass; small so the batch-full check runs often. */
 const READ_CHUNK_RECORDS = 256;
 
+/** The bench's bounded look at an empty ring before sleeping (µs), or 0. */
+const writerSpinMicros = data.writerSpinMicros ?? 0;
+
 /** The longest a publish waits for one attached handle before that handle's cursor is evicted. */
 const handleStallMs = data.handleStallMs ?? HANDLE_STALL_MS;
 
@@ -143,7 +146,7 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
       continue;
     }
     if (read > 0) continue;
-    commandRing.waitForData(core.idleWaitMs());
+    commandRing.waitForData(core.idleWaitMs(), writerSpinMicros);
   }
 }
 

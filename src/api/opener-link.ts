@@ -97,6 +97,7 @@ export class OpenerLink extends WriterLink {
         faults: internals.faults,
         openerCursorSlot: cursor.slot,
         handleStallMs: internals.handleStallMs,
+        writerSpinMicros: internals.writerSpinMicros,
         clock: internals.clock?.buffer,
       };
       worker = new Worker(WRITER_URL, { workerData });

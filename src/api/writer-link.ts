@@ -58,6 +58,11 @@ export interface OpenInternals {
   handleStallMs?: number;
   /** The clock the store reads instead of the wall clock, on every thread (see ManualClock). */
   clock?: ManualClock;
+  /**
+   * How long the writer looks at an empty command ring before it sleeps (µs; 0, the default, sleeps at
+   * once). For the bench, which prices the hand-off both ways.
+   */
+  writerSpinMicros?: number;
 }
 
 /** What a link hands each batch to, and tells when the writer is gone. @internal */

@@ -24,4 +24,6 @@ export interface WriterWorkerData {
   handleStallMs?: number;
   /** The test's shared clock (see ManualClock); absent in production, where the wall clock is read. */
   clock?: SharedArrayBuffer;
+  /** How long to look at an empty command ring before sleeping, µs (the bench's; absent: sleep at once). */
+  writerSpinMicros?: number;
 }
