@@ -1,7 +1,8 @@
 /**
- * The price of a thread hand-off, and whether a bounded spin of the writer before it sleeps pays on this
- * machine: the same durable offset commits (fsync) with the writer sleeping at once when the command ring
- * is empty, and looking at the ring for a while first. Measured: throughput with 64 in flight, latency one
+ * What the writer's pipeline brings, the price of a thread hand-off, and whether a bounded spin of the
+ * writer before it sleeps pays on this machine: the same durable offset commits (fsync) with every
+ * fdatasync on the writer's thread (no pipeline), then pipelined with the writer sleeping at once when
+ * the command ring is empty, and looking at the ring for a while first. Measured: throughput with 64 in flight, latency one
  * at a time, and the CPU each thread spent per commit (a spin buys latency with CPU; on two cores the CPU
  * it burns is the caller's).
  */
@@ -10,16 +11,27 @@ import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, percentilesMs, recordSince, type BenchRow } from './lib.js';
 import { cpuNote, cpuPerOp, readThreadCpu } from './thread-cpu.js';
 
+/** One way to run the writer: its pipeline on or off, and how long it looks before sleeping. */
+interface WriterMode {
+  pipeline: boolean;
+  spinMicros: number;
+}
+
 export async function benchHandoff(sizes: { inFlightCommits: number; sequentialCommits: number; spins: number[] }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const spinMicros of sizes.spins) {
+  const modes: WriterMode[] = [{ pipeline: false, spinMicros: 0 }, ...sizes.spins.map((spinMicros) => ({ pipeline: true, spinMicros }))];
+  for (const { pipeline, spinMicros } of modes) {
     const { dir, cleanup } = benchDir('handoff');
     try {
-      const log = await MetaLog.open({ dir, durability: 'fsync', snapshotEveryEvents: 0 }, { writerSpinMicros: spinMicros });
+      const log = await MetaLog.open({ dir, durability: 'fsync', snapshotEveryEvents: 0 }, { writerSpinMicros: spinMicros, writerPipeline: pipeline });
       await log.createTopic({ name: 'bench', partitions: 1 });
       const commit = (offset: number): Promise<void> => log.commitOffsets('bench-group', [{ topic: 'bench', partition: 0, offset }]);
       await drive(2000, 64, commit);
-      const label = spinMicros === 0 ? 'writer sleeps at once' : `writer looks ${spinMicros} µs before sleeping`;
+      const label = !pipeline
+        ? 'no pipeline: each fdatasync on the writer thread'
+        : spinMicros === 0
+          ? 'pipeline, writer sleeps at once'
+          : `pipeline, writer looks ${spinMicros} µs before sleeping`;
       let cpuBefore = readThreadCpu();
       const seconds = await drive(sizes.inFlightCommits, 64, (i) => commit(10_000 + i), `commitOffsets, 64 in flight, ${label}`);
       const inFlightCpu = cpuPerOp(cpuBefore, readThreadCpu(), sizes.inFlightCommits);

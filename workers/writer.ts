@@ -38,6 +38,9 @@ const READ_CHUNK_RECORDS = 256;
 /** The bench's bounded look at an empty ring before sleeping (µs), or 0. */
 const writerSpinMicros = data.writerSpinMicros ?? 0;
 
+/** False only when the bench measures the writer without its pipeline (every fdatasync on this thread). */
+const pipelined = data.writerPipeline ?? true;
+
 /** The longest a publish waits for one attached handle before that handle's cursor is evicted. */
 const handleStallMs = data.handleStallMs ?? HANDLE_STALL_MS;
 
@@ -122,7 +125,7 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
       if (count === 0) break;
       read += count;
     }
-    const record = core.sealBatch();
+    const record = pipelined ? core.sealBatch() : core.finishBatch();
     if (record !== null) publish(record);
     settle();
     if (core.intervalSyncDue()) publish(core.syncInterval());

@@ -98,6 +98,7 @@ export class OpenerLink extends WriterLink {
         openerCursorSlot: cursor.slot,
         handleStallMs: internals.handleStallMs,
         writerSpinMicros: internals.writerSpinMicros,
+        writerPipeline: internals.writerPipeline,
         clock: internals.clock?.buffer,
       };
       worker = new Worker(WRITER_URL, { workerData });

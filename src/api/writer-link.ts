@@ -63,6 +63,11 @@ export interface OpenInternals {
    * once). For the bench, which prices the hand-off both ways.
    */
   writerSpinMicros?: number;
+  /**
+   * False: the writer fdatasyncs each batch on its own thread before it reads the next (no pipeline).
+   * For the bench, which measures what the pipeline brings.
+   */
+  writerPipeline?: boolean;
 }
 
 /** What a link hands each batch to, and tells when the writer is gone. @internal */
