@@ -65,8 +65,9 @@ export interface StateOptions {
 
 /**
  * Freezes a GroupUpserted event's members in place and returns them: an event's value belongs to
- * whoever decoded it (the writer from its command, recovery and history from the log) and is handed to
- * the state whole, so a copy of every member would only be garbage.
+ * whoever made it (the writer deciding a command, recovery and history decoding the log) and is handed
+ * to the state whole, so a copy of every member would only be garbage. The same holds for a topic's
+ * partitions and configs.
  */
 function freezeMembers(members: GroupMember[]): readonly Readonly<GroupMember>[] {
   for (const member of members) {
@@ -233,7 +234,7 @@ export class MetadataState {
       name: value.name,
       replicationFactor: value.replicationFactor,
       partitions: Object.freeze(value.partitions.map(freezePartition)),
-      configs: Object.freeze({ ...value.configs }),
+      configs: Object.freeze(value.configs),
     });
     this.topics.set(value.name, topic);
     undo?.push(() => this.topics.delete(value.name));
@@ -472,15 +473,11 @@ function setNested<K1, K2, V>(outer: Map<K1, Map<K2, V>>, key1: K1, key2: K2, va
   undo?.push(() => (previous === undefined ? target.delete(key2) : target.set(key2, previous)));
 }
 
+/** Freezes an event's partition state in place (the event's value is the state's from here on; see freezeMembers). */
 function freezePartition(partition: PartitionState): Readonly<PartitionState> {
-  return Object.freeze({
-    partition: partition.partition,
-    leader: partition.leader,
-    replicas: Object.freeze([...partition.replicas]) as number[],
-    isr: Object.freeze([...partition.isr]) as number[],
-    leaderEpoch: partition.leaderEpoch,
-    partitionEpoch: partition.partitionEpoch,
-  });
+  Object.freeze(partition.replicas);
+  Object.freeze(partition.isr);
+  return Object.freeze(partition);
 }
 
 /** Reverts the events recorded in `undo`, newest first. */
