@@ -465,6 +465,11 @@ export class CommandRing {
     }
   }
 
+  /** Consumer: true when a committed record (or padding before one) waits at the head. */
+  hasRecord(): boolean {
+    return this.hasCommitWordAtHead();
+  }
+
   private hasCommitWordAtHead(): boolean {
     const consumedPosition = Atomics.load(this.control, WORD_CONSUMED_POSITION);
     return Atomics.load(this.words, (consumedPosition & this.indexMask) >> 2) !== COMMIT_WORD_EMPTY;

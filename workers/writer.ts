@@ -102,7 +102,11 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
   const syncEnded = (): void => commandRing.wake();
   const settle = (): void => {
     for (const record of core.settleSync()) publish(record);
-    if (core.syncWanted) core.startSync(syncEnded);
+    if (!core.syncWanted) return;
+    // With commands waiting, the disk syncs on the thread pool while this thread handles them; with
+    // none, the fdatasync runs here (a hand-off each way would only delay the acknowledgement).
+    if (commandRing.hasRecord()) core.startSync(syncEnded);
+    else for (const record of core.syncNow()) publish(record);
   };
   // Runs until a Close command arrives; every pass either processes a batch or waits. After every pass,
   // busy or idle, the interval flush rule (`core.intervalSyncDue`) decides whether to fdatasync now.
@@ -173,10 +177,12 @@ async function main(): Promise<void> {
     // A broken invariant: stop writing, tell the handles, keep nothing half-done.
     core.becomeReadOnly(error);
     publish(encodeControlRecord(BATCH_KIND.FATAL, serializeUnknown(error)));
-    // Bounded: one fdatasync at most is in flight; what it settles is failed or shown, and acknowledged.
-    while (core.syncPending) {
-      await core.whenSyncEnds();
-      for (const record of core.settleSync()) publish(record);
+    // Bounded: each round ends the one fdatasync in flight, or runs one for what still waits; what it
+    // settles is acknowledged if durable, failed otherwise.
+    while (core.syncPending || core.syncWanted) {
+      if (core.syncPending) await core.whenSyncEnds();
+      const settled = core.syncPending ? core.settleSync() : core.syncNow();
+      for (const record of settled) publish(record);
     }
   }
   core.close();

@@ -147,3 +147,21 @@ test('a group delete waits until every batch before it is shown in the index', a
   t.is(deleted.results[0].error, null);
   core.close();
 });
+
+test('with nothing else to do, the fdatasync runs on the writer thread and settles at once', (t) => {
+  const { core, reader, faults, fsyncs } = openCore(tmpDir(t));
+  sealTopics(core, 1, ['a']);
+  sealTopics(core, 2, ['b']);
+  const [first, second] = core.syncNow().map(decodeBatch);
+  t.deepEqual([first.durableOffset, second.durableOffset], [1, 1]);
+  t.truthy(reader.getTopic('b'));
+  t.is(fsyncs(), 1);
+  t.false(core.syncPending);
+  // And when it fails, it fails what waits, as the pipelined one does.
+  sealTopics(core, 3, ['c']);
+  Atomics.store(faults, FAULT_WORDS.FSYNC_FAILS, 1);
+  const [failed] = core.syncNow().map(decodeBatch);
+  t.is(failed.results[0].error?.code, 'STORAGE_FAILED');
+  t.false(core.state.topics.has('c'));
+  core.close();
+});
