@@ -10,6 +10,7 @@ import { benchCommitOffsets } from './commit-offsets.js';
 import { benchDurabilitySweep } from './durability-sweep.js';
 import { benchIdleCpu } from './idle-cpu.js';
 import { benchHandoff } from './handoff.js';
+import { benchWriteSteps } from './write-steps.js';
 import { benchKafka } from './kafka.js';
 import { benchReadsAndMemory } from './reads-memory.js';
 import { renderHtml, type BenchRun } from './html-report.js';
@@ -23,7 +24,7 @@ import { benchRings } from './ring-throughput.js';
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const json = process.argv.includes('--json');
-  // `--only reads` (or commits, handoff, idle, sweep, metadata, rings, recovery, snapshots, kafka) runs one group of workloads.
+  // `--only reads` (or commits, steps, handoff, idle, sweep, metadata, rings, recovery, snapshots, kafka) runs one group of workloads.
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   const runs = (name: string): boolean => only === undefined || only === name;
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   progress(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, crc32c ${CRC32C_PATH}`);
   if (runs('commits')) progress('commitOffsets (fsync)…');
   if (runs('commits')) rows.push(...(await benchCommitOffsets(quick ? { inFlightCommits: 50_000, sequentialCommits: 2_000 } : { inFlightCommits: 300_000, sequentialCommits: 10_000 })));
+  if (runs('steps')) progress('the write path step by step…');
+  if (runs('steps')) rows.push(...(await benchWriteSteps(quick ? 0.2 : 1)));
   if (runs('handoff')) progress('hand-offs: the writer sleeping at once, or looking first…');
   if (runs('handoff')) rows.push(...(await benchHandoff(quick ? { inFlightCommits: 20_000, sequentialCommits: 1_000, spins: [0, 50] } : { inFlightCommits: 100_000, sequentialCommits: 5_000, spins: [0, 20, 50, 200] })));
   if (runs('idle')) progress('idle store CPU…');
