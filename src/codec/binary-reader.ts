@@ -4,9 +4,20 @@
  * group ids and topic names repeat millions of times in a log, and handing back the same string object
  * saves both the allocation and the rehash when the string becomes a Map key.
  *
- * Throws a plain Error on malformed input (past the end, overlong varint); callers turn it into
+ * Throws `MalformedPayload` on malformed input (past the end, overlong varint); callers turn it into
  * CORRUPT_WAL with the record's position.
  */
+
+/**
+ * A payload that does not decode as its type (bytes that passed their checksum yet were not written by
+ * this codec): what the hand-written decoders throw, and what a WAL scan reports as corruption.
+ */
+export class MalformedPayload extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedPayload';
+  }
+}
 
 /** Slots of the intern table (a power of two): direct-mapped, a new string evicts the slot's old one. */
 const INTERN_SLOTS = 16384;
@@ -37,19 +48,19 @@ export class BinaryReader {
     let scale = 1;
     // Ten bytes hold any 64-bit varint; a longer run is malformed.
     for (let count = 0; count < 10; count++) {
-      if (this.position >= this.end) throw new Error('varint runs past the end of the payload');
+      if (this.position >= this.end) throw new MalformedPayload('varint runs past the end of the payload');
       byte = bytes[this.position++];
       value += (byte & 0x7f) * scale;
       if ((byte & 0x80) === 0) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
       scale *= 128;
     }
-    throw new Error('varint longer than 10 bytes');
+    throw new MalformedPayload('varint longer than 10 bytes');
   }
 
   /** Steps over an Avro string without decoding it. */
   skipString(): void {
     const length = this.readLong();
-    if (length < 0 || this.position + length > this.end) throw new Error('string runs past the end of the payload');
+    if (length < 0 || this.position + length > this.end) throw new MalformedPayload('string runs past the end of the payload');
     this.position += length;
   }
 
@@ -58,7 +69,7 @@ export class BinaryReader {
     const length = this.readLong();
     const start = this.position;
     const end = start + length;
-    if (length < 0 || end > this.end) throw new Error('string runs past the end of the payload');
+    if (length < 0 || end > this.end) throw new MalformedPayload('string runs past the end of the payload');
     this.position = end;
     if (length > INTERNED_BYTES_MAX) return this.bytes.toString('utf8', start, end);
     const bytes = this.bytes;

@@ -5,7 +5,7 @@
  * Records under any other writer schema go through avsc and schema resolution.
  */
 import type { OffsetCommitEntry, OffsetsCommitted } from './event-schema.js';
-import { BinaryReader } from './binary-reader.js';
+import { BinaryReader, MalformedPayload } from './binary-reader.js';
 
 const reader = new BinaryReader();
 
@@ -15,7 +15,7 @@ const reader = new BinaryReader();
  */
 function readArrayBlocks(start: number, end: number, readItem: () => void): void {
   for (let blocks = 0; ; blocks++) {
-    if (blocks > end - start) throw new Error('array has more blocks than bytes');
+    if (blocks > end - start) throw new MalformedPayload('array has more blocks than bytes');
     let count = reader.readLong();
     if (count === 0) return;
     if (count < 0) {
@@ -27,7 +27,7 @@ function readArrayBlocks(start: number, end: number, readItem: () => void): void
 }
 
 function checkConsumed(start: number, end: number): void {
-  if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+  if (reader.position !== end) throw new MalformedPayload(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
 }
 
 /** Decodes an OffsetsCommitted payload `bytes[start, end)`; throws on malformed or trailing bytes. */

@@ -15,7 +15,7 @@
  */
 import { SharedIndex } from '../../native-free/shared-index.js';
 import { assert } from '../assert.js';
-import { BinaryReader } from '../codec/binary-reader.js';
+import { BinaryReader, MalformedPayload } from '../codec/binary-reader.js';
 import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { decodeStringKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
@@ -53,6 +53,17 @@ interface PendingWrite {
   key: Uint8Array;
   /** Undefined: delete the key. */
   value: Uint8Array | undefined;
+}
+
+/** The entries of an OffsetsCommitted payload as read from its bytes, one array per field (reused). */
+interface CommitEntryColumns {
+  topics: string[];
+  partitions: number[];
+  offsets: number[];
+  leaderEpochs: number[];
+  /** Where each entry's metadata (UTF-8) starts in the payload's buffer, and its byte count. */
+  metadataStarts: number[];
+  metadataBytes: number[];
 }
 
 /** The counters of the numbers given to group ids and topic names (see `Numbering`). */
@@ -96,12 +107,19 @@ export class IndexWriter {
   private readonly dirtySegments: PartitionsByTopic = new Map();
   private readonly dirtyDirectories = new Set<string>();
   private readonly open = new Set<Family>();
+  /** The offsets table while its write section is open (the hottest `writing`), else null. */
+  private offsetsWriting: SharedIndex | null = null;
   /** Events of the batch that change committed offsets, in order, applied by `publish`. */
   private readonly offsetEvents: LogEvent[] = [];
   /** Numbers of the groups and topics that have (or had, for topics) offsets: see index-keys.ts. */
   private readonly groupNumbers: Numbering;
   private readonly topicNumbers: Numbering;
   private readonly payloadReader = new BinaryReader();
+  /** The payload `readCommitPayload` read last: its group id, and its entries by field (reused). */
+  private payloadGroupId = '';
+  private readonly payloadEntries: CommitEntryColumns = {
+    topics: [], partitions: [], offsets: [], leaderEpochs: [], metadataStarts: [], metadataBytes: [],
+  };
   /** The cluster id last stored in the control words (it is stored once). */
   private publishedClusterId: string | null = null;
 
@@ -225,6 +243,7 @@ export class IndexWriter {
     this.clearDirty();
     for (const family of this.open) this.tables[family].endWrite();
     this.open.clear();
+    this.offsetsWriting = null;
     this.control.nextProducerId = this.state.nextProducerId;
     if (this.state.clusterId !== this.publishedClusterId) {
       this.control.clusterId = this.state.clusterId;
@@ -275,6 +294,7 @@ export class IndexWriter {
   }
 
   private applyKeptOffsetEvents(): void {
+    if (this.offsetEvents.length === 0) return;
     for (const event of this.offsetEvents) this.applyOffsetEvent(event);
     this.offsetEvents.length = 0;
   }
@@ -344,39 +364,62 @@ export class IndexWriter {
 
   /**
    * Recovery's fast path for the bulk of a log: applies an OffsetsCommitted record straight from its Avro
-   * payload `bytes[start, end)`, written under this build's schema and already checked by the scan,
-   * without building the event (ids are read as interned strings; metadata is copied as bytes).
+   * payload `bytes[start, end)`, written under this build's schema, without building the event (ids are
+   * read as interned strings; metadata is copied as bytes). The payload is checked as it is read, and
+   * read whole before anything changes: a payload that does not decode throws MalformedPayload with the
+   * index untouched (the scan reports the record as corrupt).
    */
   applyOffsetsCommittedPayload(bytes: Buffer, start: number, end: number, timestampMs: number): void {
+    const entries = this.readCommitPayload(bytes, start, end);
     // Offset changes kept from earlier events come first: they are older than this record.
     this.applyKeptOffsetEvents();
-    const table = this.writing('offsets');
-    const reader = this.payloadReader;
-    reader.reset(bytes, start, end);
-    const groupId = reader.readString();
+    const table = this.offsetsWriting ?? (this.offsetsWriting = this.writing('offsets'));
+    const groupId = this.payloadGroupId;
     const groupNumber = this.groupNumber(groupId);
+    const scratch = this.payloadEntries;
+    for (let item = 0; item < entries; item++) {
+      const topic = scratch.topics[item];
+      const partition = scratch.partitions[item];
+      const inserted = table.set(
+        this.keys.offset(groupNumber, this.topicNumber(topic), partition),
+        this.offsetValues.encodeFromBytes(scratch.offsets[item], scratch.leaderEpochs[item], timestampMs, bytes, scratch.metadataStarts[item], scratch.metadataBytes[item]),
+      );
+      if (inserted) this.addToDirectory(groupId, topic, partition);
+    }
+  }
+
+  /**
+   * Reads an OffsetsCommitted payload into `payloadGroupId` and `payloadEntries`; returns the entry count.
+   * @throws MalformedPayload when the bytes are not such a payload, exactly to `end`.
+   */
+  private readCommitPayload(bytes: Buffer, start: number, end: number): number {
+    const reader = this.payloadReader;
+    const scratch = this.payloadEntries;
+    reader.reset(bytes, start, end);
+    this.payloadGroupId = reader.readString();
+    let entries = 0;
     // Avro array blocks: a count (negative: followed by the block's byte size), items, a zero count.
+    // Bounded: every block and every item takes at least one byte of the payload.
     for (let count = reader.readLong(); count !== 0; count = reader.readLong()) {
       if (count < 0) {
         count = -count;
         reader.readLong();
       }
-      for (let item = 0; item < count; item++) {
-        const topic = reader.readString();
-        const partition = reader.readLong();
-        const offset = reader.readLong();
-        const leaderEpoch = reader.readLong();
+      if (count > end - reader.position) throw new MalformedPayload(`array block of ${count} items in ${end - reader.position} bytes`);
+      for (let item = 0; item < count; item++, entries++) {
+        scratch.topics[entries] = reader.readString();
+        scratch.partitions[entries] = reader.readLong();
+        scratch.offsets[entries] = reader.readLong();
+        scratch.leaderEpochs[entries] = reader.readLong();
         const metadataBytes = reader.readLong();
-        const metadataStart = reader.position;
+        if (metadataBytes < 0 || reader.position + metadataBytes > end) throw new MalformedPayload('string runs past the end of the payload');
+        scratch.metadataStarts[entries] = reader.position;
+        scratch.metadataBytes[entries] = metadataBytes;
         reader.position += metadataBytes;
-        const inserted = table.set(
-          this.keys.offset(groupNumber, this.topicNumber(topic), partition),
-          this.offsetValues.encodeFromBytes(offset, leaderEpoch, timestampMs, bytes, metadataStart, metadataBytes),
-        );
-        if (inserted) this.addToDirectory(groupId, topic, partition);
       }
     }
-    assert(reader.position === end, 'a checked OffsetsCommitted payload is read to its end');
+    if (reader.position !== end) throw new MalformedPayload(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+    return entries;
   }
 
   /** The number offsets of `groupId` are keyed by, given (and published in `ids`) at its first offset. */
