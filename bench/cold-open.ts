@@ -13,14 +13,20 @@ const [dir, topic, group, offsetTopic, partitionText, expectedText] = process.ar
 const started = performance.now();
 const { MetaLog } = await import('../src/index.js');
 const imported = performance.now();
+const importCpu = process.cpuUsage();
 const log = await MetaLog.open({ dir, snapshotEveryEvents: 0, snapshotIntervalMs: 0 });
 const opened = performance.now();
 const found = log.getTopic(topic);
 const committed = log.fetchOffset(group, offsetTopic, Number(partitionText));
 const read = performance.now();
+const openCpu = process.cpuUsage(importCpu);
 const correct = found !== undefined && committed?.offset === Number(expectedText);
 process.stdout.write(`${JSON.stringify({
   importMs: imported - started,
+  // CPU time of the whole process (all threads), before and after the import: steadier than the
+  // elapsed times on a busy machine.
+  importCpuMs: (importCpu.user + importCpu.system) / 1000,
+  openCpuMs: (openCpu.user + openCpu.system) / 1000,
   openMs: opened - imported,
   threadStartMs: log.recovery.recoveryStartedAtMs - (performance.timeOrigin + imported),
   replayMs: log.recovery.durationMs - (log.recovery.snapshot?.restoreMs ?? 0),

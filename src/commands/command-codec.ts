@@ -13,7 +13,8 @@
  * Offset commits, the hot path, and group upserts (whole groups with their members' bytes) are Avro;
  * the rarer admin commands (topics, brokers) are JSON.
  */
-import avro from 'avsc';
+import type * as avsc from 'avsc';
+import { avro } from '../codec/avro.js';
 import { assert } from '../assert.js';
 import type { Command } from './commands.js';
 import { EVENT_UNION_SCHEMA } from '../codec/event-schema.js';
@@ -37,7 +38,7 @@ const commitOffsetsType = avro.Type.forSchema({
   namespace: 'chronik.metalog',
   fields: [
     { name: 'groupId', type: 'string' },
-    { name: 'entries', type: offsetCommitEntry as avro.Schema },
+    { name: 'entries', type: offsetCommitEntry as avsc.Schema },
     { name: 'generation', type: 'int' },
     { name: 'memberId', type: ['null', 'string'] },
     { name: 'perEntry', type: 'boolean' },
@@ -46,7 +47,7 @@ const commitOffsetsType = avro.Type.forSchema({
 
 /** An upsert carries exactly a GroupUpserted event's value, so it travels in that record's schema. */
 const upsertGroupType = avro.Type.forSchema(
-  EVENT_UNION_SCHEMA.find((record) => record.name === 'GroupUpserted') as avro.Schema,
+  EVENT_UNION_SCHEMA.find((record) => record.name === 'GroupUpserted') as avsc.Schema,
   { wrapUnions: 'auto' },
 );
 
