@@ -20,7 +20,7 @@ export class MalformedPayload extends Error {
 }
 
 /** Slots of the intern table (a power of two): direct-mapped, a new string evicts the slot's old one. */
-const INTERN_SLOTS = 16384;
+export const INTERN_SLOTS = 16384;
 /** Strings longer than this are decoded afresh (long values rarely repeat). */
 const INTERNED_BYTES_MAX = 64;
 
@@ -32,6 +32,11 @@ export class BinaryReader {
   position = 0;
   end = 0;
   bytes: Buffer = Buffer.alloc(0);
+  /**
+   * The intern slot of the string `readString` returned last, or -1 when it was not interned: a caller
+   * may key its own small caches of facts about a name by it (checking the name, since slots are shared).
+   */
+  internSlot = -1;
 
   /** Points the reader at `bytes[start, end)`. */
   reset(bytes: Buffer, start: number, end: number): void {
@@ -71,6 +76,7 @@ export class BinaryReader {
     const end = start + length;
     if (length < 0 || end > this.end) throw new MalformedPayload('string runs past the end of the payload');
     this.position = end;
+    this.internSlot = -1;
     if (length > INTERNED_BYTES_MAX) return this.bytes.toString('utf8', start, end);
     const bytes = this.bytes;
     let hash = length;
@@ -81,6 +87,7 @@ export class BinaryReader {
     }
     if (ascii >= 0x80) return bytes.toString('utf8', start, end);
     const slot = hash & (INTERN_SLOTS - 1);
+    this.internSlot = slot;
     const known = interned[slot];
     if (known !== undefined && known.length === length && sameAscii(known, bytes, start)) return known;
     const fresh = bytes.toString('latin1', start, end);

@@ -15,7 +15,7 @@
  */
 import { SharedIndex } from '../../native-free/shared-index.js';
 import { assert } from '../assert.js';
-import { BinaryReader, MalformedPayload } from '../codec/binary-reader.js';
+import { BinaryReader, INTERN_SLOTS, MalformedPayload } from '../codec/binary-reader.js';
 import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { decodeStringKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
@@ -58,6 +58,8 @@ interface PendingWrite {
 /** The entries of an OffsetsCommitted payload as read from its bytes, one array per field (reused). */
 interface CommitEntryColumns {
   topics: string[];
+  /** Each topic's intern slot in the payload reader (-1: not interned). */
+  topicSlots: number[];
   partitions: number[];
   offsets: number[];
   leaderEpochs: number[];
@@ -78,6 +80,16 @@ const utf8 = new TextEncoder();
 interface Numbering {
   readonly byName: Map<string, number>;
   next: number;
+  /**
+   * Replay's shortcut past `byName`: numbers by the intern slot (binary-reader.ts) of their name, valid
+   * where `cachedNames` holds that very name. Emptied whenever a number is retired.
+   */
+  readonly cachedNames: (string | undefined)[];
+  readonly cachedNumbers: Int32Array;
+}
+
+function numbering(byName: Map<string, number>, next: number): Numbering {
+  return { byName, next, cachedNames: new Array<string | undefined>(INTERN_SLOTS).fill(undefined), cachedNumbers: new Int32Array(INTERN_SLOTS) };
 }
 
 /** The `ids` value of a number: u32 little-endian (what readers view through a Uint32Array). */
@@ -117,8 +129,9 @@ export class IndexWriter {
   private readonly payloadReader = new BinaryReader();
   /** The payload `readCommitPayload` read last: its group id, and its entries by field (reused). */
   private payloadGroupId = '';
+  private payloadGroupSlot = -1;
   private readonly payloadEntries: CommitEntryColumns = {
-    topics: [], partitions: [], offsets: [], leaderEpochs: [], metadataStarts: [], metadataBytes: [],
+    topics: [], topicSlots: [], partitions: [], offsets: [], leaderEpochs: [], metadataStarts: [], metadataBytes: [],
   };
   /** The cluster id last stored in the control words (it is stored once). */
   private publishedClusterId: string | null = null;
@@ -141,15 +154,15 @@ export class IndexWriter {
       this.offsetKeys = new Map();
       this.watermarkKeys = new Map();
       this.segmentKeys = new Map();
-      this.groupNumbers = { byName: new Map(), next: 1 };
-      this.topicNumbers = { byName: new Map(), next: 1 };
+      this.groupNumbers = numbering(new Map(), 1);
+      this.topicNumbers = numbering(new Map(), 1);
       return;
     }
     this.offsetKeys = new BackedMap(offsetDirectorySource(tables));
     this.watermarkKeys = new BackedMap(partitionKeysSource(tables, 'watermarks'));
     this.segmentKeys = new BackedMap(partitionKeysSource(tables, 'segments'));
-    this.groupNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.GROUP)), next: restored.groupNumberNext };
-    this.topicNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.TOPIC)), next: restored.topicNumberNext };
+    this.groupNumbers = numbering(new BackedMap(idNumberSource(tables, ID_KIND.GROUP)), restored.groupNumberNext);
+    this.topicNumbers = numbering(new BackedMap(idNumberSource(tables, ID_KIND.TOPIC)), restored.topicNumberNext);
     this.control.nextProducerId = state.nextProducerId;
     this.control.clusterId = state.clusterId;
     this.publishedClusterId = state.clusterId;
@@ -375,13 +388,14 @@ export class IndexWriter {
     this.applyKeptOffsetEvents();
     const table = this.offsetsWriting ?? (this.offsetsWriting = this.writing('offsets'));
     const groupId = this.payloadGroupId;
-    const groupNumber = this.groupNumber(groupId);
+    const groupNumber = this.numberOfRead(this.groupNumbers, ID_KIND.GROUP, groupId, this.payloadGroupSlot);
     const scratch = this.payloadEntries;
     for (let item = 0; item < entries; item++) {
       const topic = scratch.topics[item];
       const partition = scratch.partitions[item];
+      const topicNumber = this.numberOfRead(this.topicNumbers, ID_KIND.TOPIC, topic, scratch.topicSlots[item]);
       const inserted = table.set(
-        this.keys.offset(groupNumber, this.topicNumber(topic), partition),
+        this.keys.offset(groupNumber, topicNumber, partition),
         this.offsetValues.encodeFromBytes(scratch.offsets[item], scratch.leaderEpochs[item], timestampMs, bytes, scratch.metadataStarts[item], scratch.metadataBytes[item]),
       );
       if (inserted) this.addToDirectory(groupId, topic, partition);
@@ -397,6 +411,7 @@ export class IndexWriter {
     const scratch = this.payloadEntries;
     reader.reset(bytes, start, end);
     this.payloadGroupId = reader.readString();
+    this.payloadGroupSlot = reader.internSlot;
     let entries = 0;
     // Avro array blocks: a count (negative: followed by the block's byte size), items, a zero count.
     // Bounded: every block and every item takes at least one byte of the payload.
@@ -408,6 +423,7 @@ export class IndexWriter {
       if (count > end - reader.position) throw new MalformedPayload(`array block of ${count} items in ${end - reader.position} bytes`);
       for (let item = 0; item < count; item++, entries++) {
         scratch.topics[entries] = reader.readString();
+        scratch.topicSlots[entries] = reader.internSlot;
         scratch.partitions[entries] = reader.readLong();
         scratch.offsets[entries] = reader.readLong();
         scratch.leaderEpochs[entries] = reader.readLong();
@@ -432,6 +448,17 @@ export class IndexWriter {
     return this.numberOf(this.topicNumbers, ID_KIND.TOPIC, topic);
   }
 
+  /** `numberOf` for a name the payload reader has just read, whose intern slot was `slot` (-1: none). */
+  private numberOfRead(numbering: Numbering, kind: IdKind, name: string, slot: number): number {
+    if (slot >= 0 && numbering.cachedNames[slot] === name) return numbering.cachedNumbers[slot];
+    const number = this.numberOf(numbering, kind, name);
+    if (slot >= 0) {
+      numbering.cachedNames[slot] = name;
+      numbering.cachedNumbers[slot] = number;
+    }
+    return number;
+  }
+
   private numberOf(numbering: Numbering, kind: IdKind, name: string): number {
     let number = numbering.byName.get(name);
     if (number === undefined) {
@@ -448,6 +475,7 @@ export class IndexWriter {
    */
   private retireNumber(numbering: Numbering, kind: IdKind, name: string): void {
     if (!numbering.byName.delete(name)) return;
+    numbering.cachedNames.fill(undefined);
     this.control.bumpIdEpoch();
     this.writing('ids').delete(this.keys.id(kind, name));
   }
