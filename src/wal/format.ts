@@ -224,17 +224,23 @@ function u32At(bytes: Uint8Array, position: number): number {
   return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16) | (bytes[position + 3] << 24)) >>> 0;
 }
 
-/** The DataView of the buffer `viewOf` read last, for the timestamps (one view per segment read, not per record). */
-let timestampView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(8));
+/**
+ * Scratch for a timestamp's two little-endian words, read back as one f64 (this platform's order is
+ * little-endian, asserted below): no DataView per record, and none kept pointing at a segment's bytes.
+ */
+const timestampFloat = new Float64Array(1);
+const timestampWords = new Uint32Array(timestampFloat.buffer);
+assert(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, 'the platform is little-endian');
 
 /** The header fields of the whole frame of `frameBytes` at `position`. */
 function viewOf(bytes: Buffer, position: number, frameBytes: number): RecordView {
-  if (timestampView.buffer !== bytes.buffer) timestampView = new DataView(bytes.buffer);
+  timestampWords[0] = u32At(bytes, position + 16);
+  timestampWords[1] = u32At(bytes, position + 20);
   return {
     position,
     end: position + frameBytes,
     offset: u32At(bytes, position + 8) + u32At(bytes, position + 12) * 0x1_0000_0000,
-    timestampMs: timestampView.getFloat64(bytes.byteOffset + position + 16, true),
+    timestampMs: timestampFloat[0],
     eventType: bytes[position + 24] | (bytes[position + 25] << 8),
     schemaVersion: bytes[position + 26] | (bytes[position + 27] << 8),
     payloadStart: position + RECORD_HEADER_BYTES,
