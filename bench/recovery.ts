@@ -1,10 +1,13 @@
 /**
  * Replay on open: a store holding N events (a few topics, the rest offset commits over many groups) is
  * closed and opened again; measured are the writer's replay (read, verify, decode, fold) and the whole
- * open until the first correct read. Baseline from the same run: reading the same WAL files and
+ * open until the first correct read. For the small store, the open is also measured as a broker restart
+ * sees it: in fresh processes (bench/cold-open.ts), median of several, split into the package import,
+ * the writer thread's start, the replay and the first read. Baseline from the same run: reading the same WAL files and
  * checksumming them (no decoding, no state): the I/O + CRC floor. Then `stateAt` at random offsets with
  * a snapshot every tenth of the history, against `stateAt` by full replay.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../src/api/metalog.js';
@@ -17,6 +20,54 @@ import { benchDir, check, type BenchRow } from './lib.js';
 const TOPICS = 10;
 const PARTITIONS = 6;
 const GROUPS = 200;
+/** Fresh-process opens per cold-open row (the median is reported). */
+const COLD_OPENS = 7;
+const COLD_OPEN = new URL('./cold-open.js', import.meta.url).pathname;
+
+/** What bench/cold-open.ts prints. */
+interface ColdOpen {
+  importMs: number;
+  openMs: number;
+  threadStartMs: number;
+  replayMs: number;
+  firstReadMs: number;
+  totalMs: number;
+  correct: boolean;
+}
+
+/** Opens the store in `dir` (closed) in fresh processes; the run with the median import + open + read. */
+function coldOpens(dir: string, commits: number): { median: ColdOpen; all: ColdOpen[] } {
+  const last = commits - 1;
+  const args = [COLD_OPEN, dir, `topic-${TOPICS - 1}`, `group-${last % GROUPS}`, `topic-${last % TOPICS}`, String(last % PARTITIONS), String(last)];
+  const all: ColdOpen[] = [];
+  for (let run = 0; run < COLD_OPENS; run++) {
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    check(child.status === 0, `cold open failed: ${child.stderr}`);
+    const result = JSON.parse(child.stdout) as ColdOpen;
+    check(result.correct, 'the first reads after a cold open are correct');
+    all.push(result);
+  }
+  all.sort((a, b) => a.importMs + a.totalMs - (b.importMs + b.totalMs));
+  return { median: all[Math.floor(all.length / 2)], all };
+}
+
+/** The rows of `coldOpens`: import → first read, then the split of the median run, one row each. */
+function coldOpenRows(events: number, opens: { median: ColdOpen; all: ColdOpen[] }): BenchRow[] {
+  const { median } = opens;
+  const workload = `cold open, ${events.toLocaleString('en-US')} events`;
+  const part = (metric: string, value: number): BenchRow => ({ workload, metric, value, unit: 'ms', higherIsBetter: false });
+  return [
+    {
+      ...part(`import + open → first read (median of ${opens.all.length})`, median.importMs + median.totalMs),
+      note: `fresh processes: ${opens.all.map((each) => (each.importMs + each.totalMs).toFixed(0)).join(', ')} ms`,
+    },
+    part('  import of the package entry', median.importMs),
+    part('  open: until the writer thread recovers', median.threadStartMs),
+    part('  open: replay', median.replayMs),
+    part('  open: the rest (READY, handle setup)', median.openMs - median.threadStartMs - median.replayMs),
+    part('  first read', median.firstReadMs),
+  ];
+}
 
 /** Reads every segment and checksums its bytes: the floor any replay must pay. */
 function readAndChecksum(walDir: string): number {
@@ -40,6 +91,7 @@ export async function benchRecovery(events: number): Promise<BenchRow[]> {
       `recovery: writing ${events.toLocaleString('en-US')} events`,
     );
     await log.close();
+    const coldOpen = events <= 1_000 ? coldOpenRows(events, coldOpens(dir, commits)) : [];
 
     const openStarted = performance.now();
     log = await MetaLog.open({ dir, snapshotEveryEvents: 0 });
@@ -77,6 +129,7 @@ export async function benchRecovery(events: number): Promise<BenchRow[]> {
     const floorSeconds = readAndChecksum(path.join(dir, 'wal'));
     const label = `replay on open, ${events.toLocaleString('en-US')} events`;
     return [
+      ...coldOpen,
       { workload: label, metric: 'writer replay', value: events / replaySeconds, unit: 'events/s', baseline: { name: 'read+CRC32C only', value: events / floorSeconds }, higherIsBetter: true },
       { workload: label, metric: 'open → first read', value: events / openSeconds, unit: 'events/s', higherIsBetter: true, note: `${(openSeconds * 1000).toFixed(0)} ms` },
       {

@@ -26,7 +26,14 @@ export interface RecoveryReport {
   truncatedTail: { file: string; position: number; bytes: number } | null;
   /** Unfinished segment and snapshot files (`*.tmp`) that were removed. */
   removedTempFiles: string[];
+  /** Milliseconds of recovery in the writer thread: snapshot restore (on the opening thread), WAL read, verify and fold. */
   durationMs: number;
+  /**
+   * When the writer thread began its recovery, in milliseconds since the epoch (fractional: the
+   * process's `performance.timeOrigin + performance.now()`): what came before it in an open is the
+   * thread's start and module loading, overlapped with the opening thread's setup and snapshot restore.
+   */
+  recoveryStartedAtMs: number;
   /** Which CRC32C implementation the writer uses. */
   crc32cPath: 'native' | 'js';
 }

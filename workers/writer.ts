@@ -15,6 +15,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CommandRing } from '../native-free/command-ring.js';
 import { EventRing } from '../native-free/event-ring.js';
 import { clockFromBuffer } from '../src/clock.js';
+import { EventCodec } from '../src/codec/event-codec.js';
 import { decodeCommand } from '../src/commands/command-codec.js';
 import { IndexControl } from '../src/store-index/store-index.js';
 import { fromSerialized, MetaLogError, type SerializedError } from '../src/errors.js';
@@ -159,7 +160,9 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
 
 async function main(): Promise<void> {
   // The opening thread restores the snapshot into the index while this thread starts, and then says
-  // which one it restored (or why it could not).
+  // which one it restored (or why it could not). Meanwhile this thread builds the event codec that
+  // recovery needs first (avsc types: tens of milliseconds that a long restore then hides).
+  EventCodec.current();
   const opening = await new Promise<SnapshotOpening | { error: SerializedError }>((resolve) => parentPort?.once('message', resolve));
   let core: WriterCore;
   try {

@@ -14,7 +14,7 @@
  */
 import type { StateDiff } from '../history/diff.js';
 import type { verifyCopy } from '../backup/backup.js';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { LogEvent, SegmentInfo } from '../codec/event-schema.js';
 import type { HistoryFilter } from '../history/history.js';
 import type { StateAt, StatePoint } from '../history/state-at.js';
@@ -39,7 +39,11 @@ type PackedKind = 'getTopics' | 'scanTopics' | 'listGroups' | 'describeGroups' |
 
 /** Queries answered in worker threads; every method resolves with a copy of one read of the index. */
 export class ReaderPool {
-  private readonly pool: Piscina;
+  /**
+   * The piscina pool, once its module has loaded: piscina is imported here, when the pool is made (the
+   * first `log.readers`), not when the package loads, since a broker may never ask for the pool.
+   */
+  private readonly pool: Promise<Piscina>;
   private closed = false;
 
   /**
@@ -52,20 +56,23 @@ export class ReaderPool {
     faults?: SharedArrayBuffer,
   ) {
     const workerData: ReaderWorkerData = { index: reader.buffers, faults };
-    this.pool = new Piscina({
+    this.pool = import('piscina').then(({ Piscina }) => new Piscina({
       filename: READER_URL.href,
       workerData,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
-    });
+    }));
+    // A pool that cannot start rejects each query (below); this keeps the rejection from going unhandled
+    // when no query comes.
+    this.pool.catch(() => undefined);
   }
 
   private async run<K extends QueryKind>(query: ReaderQuery & { kind: K }): Promise<ReaderQueries[K]['answer']> {
     if (this.closed) throw new MetaLogError('STORE_CLOSED', 'the store is closed', {});
     let answer: ReaderQueries[K]['answer'] | { metalogError: SerializedError };
     try {
-      answer = (await this.pool.run(query)) as typeof answer;
+      answer = (await (await this.pool).run(query)) as typeof answer;
     } catch (error) {
       throw storeCallError(error, `reader pool query ${query.kind}`);
     }
@@ -167,6 +174,13 @@ export class ReaderPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.close();
+    let pool: Piscina;
+    try {
+      pool = await this.pool;
+    } catch {
+      // It never started (its module did not load): there are no threads to stop; each query said why.
+      return;
+    }
+    await pool.close();
   }
 }

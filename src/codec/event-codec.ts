@@ -6,19 +6,37 @@
  * the writer union is resolved to the reader record of the same name. Both directions work on caller
  * buffers and positions so the hot path allocates nothing but the decoded values.
  */
-import avro from 'avsc';
+import type * as avsc from 'avsc';
+import { avro } from './avro.js';
 import { MetaLogError } from '../errors.js';
 import { EVENT_UNION_SCHEMA, type EventBody, type EventType } from './event-schema.js';
 import { checkOffsetsCommitted, decodeGroupUpserted, decodeOffsetsCommitted } from './hot-decoders.js';
 
 interface Branch {
   type: EventType;
-  reader: avro.Type;
-  resolver: avro.Resolver | null;
+  reader: avsc.Type;
+  resolver: avsc.Resolver | null;
 }
 
-const READER_UNION = avro.Type.forSchema(EVENT_UNION_SCHEMA as avro.Schema, { wrapUnions: 'auto' }) as avro.types.WrappedUnionType;
-const READER_BY_NAME = new Map<string, avro.Type>(READER_UNION.types.map((type) => [type.name as string, type]));
+/** This version's event union and its records by full name. */
+interface ReaderTypes {
+  union: avsc.types.WrappedUnionType;
+  byName: Map<string, avsc.Type>;
+}
+
+let readerTypesBuilt: ReaderTypes | undefined;
+
+/**
+ * Built at the first codec, not when the module loads: a thread that imports the codec need not pay
+ * for the types before it reads or writes an event (an open's first read needs none).
+ */
+function readerTypes(): ReaderTypes {
+  if (readerTypesBuilt === undefined) {
+    const union = avro.Type.forSchema(EVENT_UNION_SCHEMA as avsc.Schema, { wrapUnions: 'auto' }) as avsc.types.WrappedUnionType;
+    readerTypesBuilt = { union, byName: new Map(union.types.map((type) => [type.name as string, type])) };
+  }
+  return readerTypesBuilt;
+}
 
 function shortName(fullName: string): string {
   return fullName.slice(fullName.lastIndexOf('.') + 1);
@@ -34,9 +52,14 @@ export class EventCodec {
   private readonly indexByType: Map<EventType, number>;
 
   private constructor(writerSchemaJson: string) {
-    let writerUnion: avro.types.WrappedUnionType;
+    const reader = readerTypes();
+    let writerUnion: avsc.types.WrappedUnionType;
     try {
-      writerUnion = avro.Type.forSchema(JSON.parse(writerSchemaJson), { wrapUnions: 'auto' }) as avro.types.WrappedUnionType;
+      // This version's own schema is the reader union already built: building it again costs an open
+      // about as much as the replay of a small log.
+      writerUnion = writerSchemaJson === CURRENT_JSON
+        ? reader.union
+        : avro.Type.forSchema(JSON.parse(writerSchemaJson), { wrapUnions: 'auto' }) as avsc.types.WrappedUnionType;
     } catch (error) {
       throw new MetaLogError('UNSUPPORTED_FORMAT', `writer schema does not parse: ${(error as Error).message}`, {}, error);
     }
@@ -48,12 +71,12 @@ export class EventCodec {
     this.fingerprint = writerUnion.fingerprint('md5');
     this.branches = writerUnion.types.map((writer) => {
       const name = writer.name as string;
-      const reader = READER_BY_NAME.get(name);
-      if (reader === undefined) {
+      const readerType = reader.byName.get(name);
+      if (readerType === undefined) {
         throw new MetaLogError('UNSUPPORTED_FORMAT', `event type ${name} is unknown to this version`, { entity: name });
       }
-      const resolver = writer === reader || writerSchemaJson === CURRENT_JSON ? null : reader.createResolver(writer);
-      return { type: shortName(name) as EventType, reader, resolver };
+      const resolver = writer === readerType || writerSchemaJson === CURRENT_JSON ? null : readerType.createResolver(writer);
+      return { type: shortName(name) as EventType, reader: readerType, resolver };
     });
     this.indexByType = new Map(this.branches.map((branch, index) => [branch.type, index]));
   }

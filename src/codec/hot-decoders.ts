@@ -5,7 +5,7 @@
  * Records under any other writer schema go through avsc and schema resolution.
  */
 import type { GroupMember, GroupState, GroupUpserted, OffsetCommitEntry, OffsetsCommitted } from './event-schema.js';
-import { BinaryReader } from './binary-reader.js';
+import { BinaryReader, MalformedPayload } from './binary-reader.js';
 
 const reader = new BinaryReader();
 
@@ -15,7 +15,7 @@ const reader = new BinaryReader();
  */
 function readArrayBlocks(start: number, end: number, readItem: () => void): void {
   for (let blocks = 0; ; blocks++) {
-    if (blocks > end - start) throw new Error('array has more blocks than bytes');
+    if (blocks > end - start) throw new MalformedPayload('array has more blocks than bytes');
     let count = reader.readLong();
     if (count === 0) return;
     if (count < 0) {
@@ -27,7 +27,7 @@ function readArrayBlocks(start: number, end: number, readItem: () => void): void
 }
 
 function checkConsumed(start: number, end: number): void {
-  if (reader.position !== end) throw new Error(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+  if (reader.position !== end) throw new MalformedPayload(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
 }
 
 /** Decodes an OffsetsCommitted payload `bytes[start, end)`; throws on malformed or trailing bytes. */
@@ -72,9 +72,9 @@ export function decodeCommitOffsetsCommand(bytes: Buffer, start: number, end: nu
   const eventEnd = reader.position;
   const generation = readInt();
   const memberId = readNullableString();
-  if (reader.position >= end) throw new Error('boolean runs past the end of the payload');
+  if (reader.position >= end) throw new MalformedPayload('boolean runs past the end of the payload');
   const flag = bytes[reader.position++];
-  if (flag > 1) throw new Error(`boolean byte ${flag}`);
+  if (flag > 1) throw new MalformedPayload(`boolean byte ${flag}`);
   checkConsumed(start, end);
   return { value: { groupId, entries, generation, memberId, perEntry: flag === 1 }, eventEnd };
 }
@@ -105,14 +105,14 @@ const GROUP_STATE_SYMBOLS: readonly GroupState[] = ['Empty', 'PreparingRebalance
 function readNullableString(): string | null {
   const branch = reader.readLong();
   if (branch === 0) return null;
-  if (branch !== 1) throw new Error(`union branch ${branch} of ['null', 'string']`);
+  if (branch !== 1) throw new MalformedPayload(`union branch ${branch} of ['null', 'string']`);
   return reader.readString();
 }
 
 /** An Avro int: a long within 32 bits. */
 function readInt(): number {
   const value = reader.readLong();
-  if (value !== (value | 0)) throw new Error(`int ${value} out of range`);
+  if (value !== (value | 0)) throw new MalformedPayload(`int ${value} out of range`);
   return value;
 }
 
@@ -123,7 +123,7 @@ function readInt(): number {
 function readBytesView(): Buffer {
   const length = reader.readLong();
   const start = reader.position;
-  if (length < 0 || start + length > reader.end) throw new Error('bytes run past the end of the payload');
+  if (length < 0 || start + length > reader.end) throw new MalformedPayload('bytes run past the end of the payload');
   reader.position = start + length;
   return reader.bytes.subarray(start, start + length);
 }
@@ -150,7 +150,7 @@ export function decodeGroupUpserted(bytes: Buffer, start: number, end: number): 
   reader.reset(bytes, start, end);
   const groupId = reader.readString();
   const state = GROUP_STATE_SYMBOLS[reader.readLong()];
-  if (state === undefined) throw new Error('group state symbol out of range');
+  if (state === undefined) throw new MalformedPayload('group state symbol out of range');
   const protocolType = reader.readString();
   const protocol = readNullableString();
   const generation = readInt();

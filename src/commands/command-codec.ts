@@ -15,7 +15,8 @@
  * encoded and decoded by hand (hot-encoders.ts, hot-decoders.ts). The rarer admin commands (topics,
  * brokers) are JSON.
  */
-import avro from 'avsc';
+import type * as avsc from 'avsc';
+import { avro } from '../codec/avro.js';
 import { assert } from '../assert.js';
 import type { Command } from './commands.js';
 import { EVENT_UNION_SCHEMA } from '../codec/event-schema.js';
@@ -41,7 +42,7 @@ const commitOffsetsType = avro.Type.forSchema({
   namespace: 'chronik.metalog',
   fields: [
     { name: 'groupId', type: 'string' },
-    { name: 'entries', type: offsetCommitEntry as avro.Schema },
+    { name: 'entries', type: offsetCommitEntry as avsc.Schema },
     { name: 'generation', type: 'int' },
     { name: 'memberId', type: ['null', 'string'] },
     { name: 'perEntry', type: 'boolean' },

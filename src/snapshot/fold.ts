@@ -11,6 +11,7 @@
 import path from 'node:path';
 import type { SkippedSnapshot } from '../recovery-report.js';
 import { EventCodec } from '../codec/event-codec.js';
+import { checkOffsetsCommitted } from '../codec/hot-decoders.js';
 import { EVENT_SCHEMA_VERSION, type LogEvent } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 import { allocateStoreIndex, resetStoreIndex, type StoreIndexBuffers } from '../store-index/store-index.js';
@@ -119,16 +120,22 @@ export function foldWalInto(target: FoldTarget, storage: Storage, walDir: string
     storage,
     walDir,
     (event, bytes, view, codec) => {
-      if (stopped || (stopAt !== undefined && (stopped = stopAt(view.offset, view.timestampMs)))) return;
-      target.lastTimestampMs = view.timestampMs;
+      if (stopped || (stopAt !== undefined && (stopped = stopAt(view.offset, view.timestampMs)))) {
+        // Past the stop nothing is applied, but every record is still checked, as the scan checks those it
+        // does not decode.
+        if (event === null && codec === current) checkOffsetsCommitted(bytes, view.payloadStart, view.end);
+        return;
+      }
       if (event !== null) {
+        target.lastTimestampMs = view.timestampMs;
         state.apply(event);
         index.applyEvent(event);
         return;
       }
-      // Offset commits, the bulk of a log, are not decoded by the scan (only checked): the index takes
-      // them from the payload bytes; records under an older schema are decoded here instead.
-      state.skip(view.offset);
+      // Offset commits, the bulk of a log, are neither decoded nor checked by the scan: under this
+      // version's schema the index takes them from the payload bytes, checking them as it reads (it
+      // throws MalformedPayload before changing anything); records under an older schema were checked
+      // by the scan and are decoded here instead.
       if (codec === current) {
         index.applyOffsetsCommittedPayload(bytes, view.payloadStart, view.end, view.timestampMs);
       } else {
@@ -136,12 +143,15 @@ export function foldWalInto(target: FoldTarget, storage: Storage, walDir: string
         assert(body.type === 'OffsetsCommitted', 'only offset commits are left undecoded');
         index.applyEvent({ type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent);
       }
+      state.skip(view.offset);
+      target.lastTimestampMs = view.timestampMs;
     },
     {
       removeTempFiles: options.removeTempFiles,
       throughOffset: options.throughOffset,
       fromOffset: state.lastOffset + 1,
       decodes: (type) => type !== 'OffsetsCommitted',
+      checkedByVisitor: (type, codec) => type === 'OffsetsCommitted' && codec === current,
     },
   );
   index.publish();

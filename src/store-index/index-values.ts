@@ -430,6 +430,12 @@ export const OFFSET_VALUE_BYTES_MAX = OFFSET_FIXED_BYTES + 3 * 4096;
 export class OffsetValueEncoder {
   private readonly bytes = new Uint8Array(OFFSET_VALUE_BYTES_MAX);
   private readonly view = new DataView(this.bytes.buffer);
+  /** The value's view by its length, made once (most values are the fixed part alone). */
+  private readonly views: Uint8Array[] = [];
+
+  private value(length: number): Uint8Array {
+    return (this.views[length] ??= this.bytes.subarray(0, length));
+  }
 
   encode(offset: number, leaderEpoch: number, commitTimestamp: number, metadata: string): Uint8Array {
     this.view.setFloat64(0, offset, true);
@@ -445,7 +451,7 @@ export class OffsetValueEncoder {
     this.view.setFloat64(8, commitTimestamp, true);
     this.view.setInt32(16, leaderEpoch, true);
     if (metadataBytes > 0) this.bytes.set(source.subarray(metadataStart, metadataStart + metadataBytes), OFFSET_FIXED_BYTES);
-    return this.bytes.subarray(0, OFFSET_FIXED_BYTES + metadataBytes);
+    return this.value(OFFSET_FIXED_BYTES + metadataBytes);
   }
 }
 

@@ -15,7 +15,7 @@
  */
 import { SharedIndex } from '../../native-free/shared-index.js';
 import { assert } from '../assert.js';
-import { BinaryReader } from '../codec/binary-reader.js';
+import { BinaryReader, INTERN_SLOTS, MalformedPayload } from '../codec/binary-reader.js';
 import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { decodeStringKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
@@ -66,6 +66,19 @@ export interface PreparedPublish {
 
 const NO_EVENTS: readonly LogEvent[] = Object.freeze([]);
 
+/** The entries of an OffsetsCommitted payload as read from its bytes, one array per field (reused). */
+interface CommitEntryColumns {
+  topics: string[];
+  /** Each topic's intern slot in the payload reader (-1: not interned). */
+  topicSlots: number[];
+  partitions: number[];
+  offsets: number[];
+  leaderEpochs: number[];
+  /** Where each entry's metadata (UTF-8) starts in the payload's buffer, and its byte count. */
+  metadataStarts: number[];
+  metadataBytes: number[];
+}
+
 /** The counters of the numbers given to group ids and topic names (see `Numbering`). */
 export interface IndexNumbering {
   groupNumberNext: number;
@@ -78,6 +91,16 @@ const utf8 = new TextEncoder();
 interface Numbering {
   readonly byName: Map<string, number>;
   next: number;
+  /**
+   * Replay's shortcut past `byName`: numbers by the intern slot (binary-reader.ts) of their name, valid
+   * where `cachedNames` holds that very name. Emptied whenever a number is retired.
+   */
+  readonly cachedNames: (string | undefined)[];
+  readonly cachedNumbers: Int32Array;
+}
+
+function numbering(byName: Map<string, number>, next: number): Numbering {
+  return { byName, next, cachedNames: new Array<string | undefined>(INTERN_SLOTS).fill(undefined), cachedNumbers: new Int32Array(INTERN_SLOTS) };
 }
 
 /** The `ids` value of a number: u32 little-endian (what readers view through a Uint32Array). */
@@ -107,12 +130,20 @@ export class IndexWriter {
   private readonly dirtySegments: PartitionsByTopic = new Map();
   private readonly dirtyDirectories = new Set<string>();
   private readonly open = new Set<Family>();
+  /** The offsets table while its write section is open (the hottest `writing`), else null. */
+  private offsetsWriting: SharedIndex | null = null;
   /** Events of the batch that change committed offsets, in order, applied by `publish`. */
   private readonly offsetEvents: LogEvent[] = [];
   /** Numbers of the groups and topics that have (or had, for topics) offsets: see index-keys.ts. */
   private readonly groupNumbers: Numbering;
   private readonly topicNumbers: Numbering;
   private readonly payloadReader = new BinaryReader();
+  /** The payload `readCommitPayload` read last: its group id, and its entries by field (reused). */
+  private payloadGroupId = '';
+  private payloadGroupSlot = -1;
+  private readonly payloadEntries: CommitEntryColumns = {
+    topics: [], topicSlots: [], partitions: [], offsets: [], leaderEpochs: [], metadataStarts: [], metadataBytes: [],
+  };
   /** The cluster id last stored in the control words (it is stored once). */
   private publishedClusterId: string | null = null;
 
@@ -134,15 +165,15 @@ export class IndexWriter {
       this.offsetKeys = new Map();
       this.watermarkKeys = new Map();
       this.segmentKeys = new Map();
-      this.groupNumbers = { byName: new Map(), next: 1 };
-      this.topicNumbers = { byName: new Map(), next: 1 };
+      this.groupNumbers = numbering(new Map(), 1);
+      this.topicNumbers = numbering(new Map(), 1);
       return;
     }
     this.offsetKeys = new BackedMap(offsetDirectorySource(tables));
     this.watermarkKeys = new BackedMap(partitionKeysSource(tables, 'watermarks'));
     this.segmentKeys = new BackedMap(partitionKeysSource(tables, 'segments'));
-    this.groupNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.GROUP)), next: restored.groupNumberNext };
-    this.topicNumbers = { byName: new BackedMap(idNumberSource(tables, ID_KIND.TOPIC)), next: restored.topicNumberNext };
+    this.groupNumbers = numbering(new BackedMap(idNumberSource(tables, ID_KIND.GROUP)), restored.groupNumberNext);
+    this.topicNumbers = numbering(new BackedMap(idNumberSource(tables, ID_KIND.TOPIC)), restored.topicNumberNext);
     this.control.nextProducerId = state.nextProducerId;
     this.control.clusterId = state.clusterId;
     this.publishedClusterId = state.clusterId;
@@ -265,6 +296,7 @@ export class IndexWriter {
     for (const { family, key, value } of prepared.writes) this.write(family, key, value);
     for (const family of this.open) this.tables[family].endWrite();
     this.open.clear();
+    this.offsetsWriting = null;
     this.control.nextProducerId = prepared.nextProducerId;
     if (prepared.clusterId !== this.publishedClusterId) {
       this.control.clusterId = prepared.clusterId;
@@ -315,6 +347,7 @@ export class IndexWriter {
   }
 
   private applyKeptOffsetEvents(): void {
+    if (this.offsetEvents.length === 0) return;
     for (const event of this.offsetEvents) this.applyOffsetEvent(event);
     this.offsetEvents.length = 0;
   }
@@ -374,39 +407,65 @@ export class IndexWriter {
 
   /**
    * Recovery's fast path for the bulk of a log: applies an OffsetsCommitted record straight from its Avro
-   * payload `bytes[start, end)`, written under this build's schema and already checked by the scan,
-   * without building the event (ids are read as interned strings; metadata is copied as bytes).
+   * payload `bytes[start, end)`, written under this build's schema, without building the event (ids are
+   * read as interned strings; metadata is copied as bytes). The payload is checked as it is read, and
+   * read whole before anything changes: a payload that does not decode throws MalformedPayload with the
+   * index untouched (the scan reports the record as corrupt).
    */
   applyOffsetsCommittedPayload(bytes: Buffer, start: number, end: number, timestampMs: number): void {
+    const entries = this.readCommitPayload(bytes, start, end);
     // Offset changes kept from earlier events come first: they are older than this record.
     this.applyKeptOffsetEvents();
-    const table = this.writing('offsets');
+    const table = this.offsetsWriting ?? (this.offsetsWriting = this.writing('offsets'));
+    const groupId = this.payloadGroupId;
+    const groupNumber = this.numberOfRead(this.groupNumbers, ID_KIND.GROUP, groupId, this.payloadGroupSlot);
+    const scratch = this.payloadEntries;
+    for (let item = 0; item < entries; item++) {
+      const topic = scratch.topics[item];
+      const partition = scratch.partitions[item];
+      const topicNumber = this.numberOfRead(this.topicNumbers, ID_KIND.TOPIC, topic, scratch.topicSlots[item]);
+      const inserted = table.set(
+        this.keys.offset(groupNumber, topicNumber, partition),
+        this.offsetValues.encodeFromBytes(scratch.offsets[item], scratch.leaderEpochs[item], timestampMs, bytes, scratch.metadataStarts[item], scratch.metadataBytes[item]),
+      );
+      if (inserted) this.addToDirectory(groupId, topic, partition);
+    }
+  }
+
+  /**
+   * Reads an OffsetsCommitted payload into `payloadGroupId` and `payloadEntries`; returns the entry count.
+   * @throws MalformedPayload when the bytes are not such a payload, exactly to `end`.
+   */
+  private readCommitPayload(bytes: Buffer, start: number, end: number): number {
     const reader = this.payloadReader;
+    const scratch = this.payloadEntries;
     reader.reset(bytes, start, end);
-    const groupId = reader.readString();
-    const groupNumber = this.groupNumber(groupId);
+    this.payloadGroupId = reader.readString();
+    this.payloadGroupSlot = reader.internSlot;
+    let entries = 0;
     // Avro array blocks: a count (negative: followed by the block's byte size), items, a zero count.
+    // Bounded: every block and every item takes at least one byte of the payload.
     for (let count = reader.readLong(); count !== 0; count = reader.readLong()) {
       if (count < 0) {
         count = -count;
         reader.readLong();
       }
-      for (let item = 0; item < count; item++) {
-        const topic = reader.readString();
-        const partition = reader.readLong();
-        const offset = reader.readLong();
-        const leaderEpoch = reader.readLong();
+      if (count > end - reader.position) throw new MalformedPayload(`array block of ${count} items in ${end - reader.position} bytes`);
+      for (let item = 0; item < count; item++, entries++) {
+        scratch.topics[entries] = reader.readString();
+        scratch.topicSlots[entries] = reader.internSlot;
+        scratch.partitions[entries] = reader.readLong();
+        scratch.offsets[entries] = reader.readLong();
+        scratch.leaderEpochs[entries] = reader.readLong();
         const metadataBytes = reader.readLong();
-        const metadataStart = reader.position;
+        if (metadataBytes < 0 || reader.position + metadataBytes > end) throw new MalformedPayload('string runs past the end of the payload');
+        scratch.metadataStarts[entries] = reader.position;
+        scratch.metadataBytes[entries] = metadataBytes;
         reader.position += metadataBytes;
-        const inserted = table.set(
-          this.keys.offset(groupNumber, this.topicNumber(topic), partition),
-          this.offsetValues.encodeFromBytes(offset, leaderEpoch, timestampMs, bytes, metadataStart, metadataBytes),
-        );
-        if (inserted) this.addToDirectory(groupId, topic, partition);
       }
     }
-    assert(reader.position === end, 'a checked OffsetsCommitted payload is read to its end');
+    if (reader.position !== end) throw new MalformedPayload(`payload of ${end - start} bytes decoded to ${reader.position - start}`);
+    return entries;
   }
 
   /** The number offsets of `groupId` are keyed by, given (and published in `ids`) at its first offset. */
@@ -417,6 +476,17 @@ export class IndexWriter {
   /** The number offsets for `topic` are keyed by, given at the first offset committed for it. */
   private topicNumber(topic: string): number {
     return this.numberOf(this.topicNumbers, ID_KIND.TOPIC, topic);
+  }
+
+  /** `numberOf` for a name the payload reader has just read, whose intern slot was `slot` (-1: none). */
+  private numberOfRead(numbering: Numbering, kind: IdKind, name: string, slot: number): number {
+    if (slot >= 0 && numbering.cachedNames[slot] === name) return numbering.cachedNumbers[slot];
+    const number = this.numberOf(numbering, kind, name);
+    if (slot >= 0) {
+      numbering.cachedNames[slot] = name;
+      numbering.cachedNumbers[slot] = number;
+    }
+    return number;
   }
 
   private numberOf(numbering: Numbering, kind: IdKind, name: string): number {
@@ -435,6 +505,7 @@ export class IndexWriter {
    */
   private retireNumber(numbering: Numbering, kind: IdKind, name: string): void {
     if (!numbering.byName.delete(name)) return;
+    numbering.cachedNames.fill(undefined);
     this.control.bumpIdEpoch();
     this.writing('ids').delete(this.keys.id(kind, name));
   }

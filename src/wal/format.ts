@@ -180,13 +180,13 @@ export type RecordProblem = 'eof' | 'short' | 'length' | 'crc';
 export function readRecord(bytes: Buffer, position: number, end: number): RecordView | RecordProblem {
   if (position === end) return 'eof';
   if (end - position < 4) return 'short';
-  const frameBytes = bytes.readUInt32LE(position);
+  const frameBytes = u32At(bytes, position);
   if (frameBytes === 0) return 'eof';
   if (frameBytes < RECORD_HEADER_BYTES || frameBytes > RECORD_BYTES_MAX) return 'length';
   if (end - position < frameBytes) return 'short';
   const recordEnd = position + frameBytes;
-  if (crc32c(bytes, position + 8, recordEnd) !== bytes.readUInt32LE(position + 4)) return 'crc';
-  return frameAt(bytes, position);
+  if (crc32c(bytes, position + 8, recordEnd) !== u32At(bytes, position + 4)) return 'crc';
+  return viewOf(bytes, position, frameBytes);
 }
 
 /**
@@ -211,15 +211,38 @@ export function validRecordAfter(bytes: Buffer, from: number, end: number, offse
  * verified or produced in memory and passed over shared memory (never for bytes read from disk).
  */
 export function frameAt(bytes: Buffer, position: number): RecordView {
-  const frameBytes = bytes.readUInt32LE(position);
+  const frameBytes = u32At(bytes, position);
   assert(frameBytes >= RECORD_HEADER_BYTES && position + frameBytes <= bytes.length, 'in-memory frame is whole');
+  return viewOf(bytes, position, frameBytes);
+}
+
+/**
+ * The u32 (little-endian) at `position`, which the caller has bounds-checked: read from the bytes
+ * directly, as replay reads two per record (Buffer's readUInt32LE checks its arguments every call).
+ */
+function u32At(bytes: Uint8Array, position: number): number {
+  return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16) | (bytes[position + 3] << 24)) >>> 0;
+}
+
+/**
+ * Scratch for a timestamp's two little-endian words, read back as one f64 (this platform's order is
+ * little-endian, asserted below): no DataView per record, and none kept pointing at a segment's bytes.
+ */
+const timestampFloat = new Float64Array(1);
+const timestampWords = new Uint32Array(timestampFloat.buffer);
+assert(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, 'the platform is little-endian');
+
+/** The header fields of the whole frame of `frameBytes` at `position`. */
+function viewOf(bytes: Buffer, position: number, frameBytes: number): RecordView {
+  timestampWords[0] = u32At(bytes, position + 16);
+  timestampWords[1] = u32At(bytes, position + 20);
   return {
     position,
     end: position + frameBytes,
-    offset: readU64(bytes, position + 8),
-    timestampMs: bytes.readDoubleLE(position + 16),
-    eventType: bytes.readUInt16LE(position + 24),
-    schemaVersion: bytes.readUInt16LE(position + 26),
+    offset: u32At(bytes, position + 8) + u32At(bytes, position + 12) * 0x1_0000_0000,
+    timestampMs: timestampFloat[0],
+    eventType: bytes[position + 24] | (bytes[position + 25] << 8),
+    schemaVersion: bytes[position + 26] | (bytes[position + 27] << 8),
     payloadStart: position + RECORD_HEADER_BYTES,
   };
 }

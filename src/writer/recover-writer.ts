@@ -115,6 +115,7 @@ export function recoverWriter(
       truncatedTail,
       removedTempFiles: [...scan.removedTempFiles, ...opening.removedTempFiles],
       durationMs: performance.now() - startedMs + start.restoreMs,
+      recoveryStartedAtMs: performance.timeOrigin + startedMs,
       crc32cPath: CRC32C_PATH,
     },
   };

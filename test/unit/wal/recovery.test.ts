@@ -10,6 +10,9 @@ import { crc32c } from '../../../src/crc32c.js';
 import type { LogEvent } from '../../../src/codec/event-schema.js';
 import { encodeSegmentHeader, segmentFileName } from '../../../src/wal/format.js';
 import { scanWal, type WalScan } from '../../../src/wal/recovery.js';
+import { checkOffsetsCommitted } from '../../../src/codec/hot-decoders.js';
+import { foldWalInto } from '../../../src/snapshot/fold.js';
+import { emptyFoldTarget } from '../../../src/snapshot/index-image.js';
 import { appendEvents, commitEvent, topicEvent, WAL_DIR, type PlacedRecord } from '../../helpers/build-log.js';
 import { MemoryStorage } from '../../helpers/memory-storage.js';
 
@@ -251,4 +254,27 @@ test('row 7 holds when the scan only checks payloads (decodes: none)', (t) => {
   t.is(checked.damage?.kind, 'corrupt');
   t.is(checked.damage?.offset, victim.offset);
   t.regex(checked.damage?.reason ?? '', /decode/);
+});
+
+test('row 7 holds when the visitor checks the payloads (checkedByVisitor), and a fold applies nothing of the bad record', (t) => {
+  const { storage, placed } = makeLog(3);
+  const victim = placed[2];
+  const bytes = storage.files.get(filePath(victim.file)) as Buffer;
+  bytes[victim.position + 28] = 0x7e;
+  bytes.writeUInt32LE(crc32c(bytes, victim.position + 8, victim.end), victim.position + 4);
+  const visited: number[] = [];
+  const checked = scanWal(storage, WAL_DIR, (event, payload, view) => {
+    if (event === null) checkOffsetsCommitted(payload, view.payloadStart, view.end);
+    visited.push(view.offset);
+  }, { decodes: (type) => type !== 'OffsetsCommitted', checkedByVisitor: (type) => type === 'OffsetsCommitted' });
+  t.is(checked.damage?.kind, 'corrupt');
+  t.is(checked.damage?.offset, victim.offset);
+  t.regex(checked.damage?.reason ?? '', /decode/);
+  t.deepEqual(visited, [0, 1]);
+  // The fold's own visitor (the index reads the payload as it applies it) stops at the same record.
+  const target = emptyFoldTarget();
+  const folded = foldWalInto(target, storage, WAL_DIR);
+  t.is(folded.damage?.kind, 'corrupt');
+  t.is(folded.damage?.offset, victim.offset);
+  t.is(target.state.lastOffset, victim.offset - 1);
 });
