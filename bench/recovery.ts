@@ -51,6 +51,26 @@ function coldOpens(dir: string, commits: number): { median: ColdOpen; all: ColdO
   return { median: all[Math.floor(all.length / 2)], all };
 }
 
+/**
+ * The floor under any open with a writer thread: in a fresh process, from the script's start until an
+ * empty worker thread (no module of ours) has started and answered (median of COLD_OPENS).
+ */
+function emptyWorkerUpMs(): number {
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const started = performance.now();
+    const worker = new Worker("require('node:worker_threads').parentPort.postMessage(0)", { eval: true });
+    worker.once('message', () => { process.stdout.write(String(performance.now() - started)); worker.terminate(); });
+  `;
+  const times: number[] = [];
+  for (let run = 0; run < COLD_OPENS; run++) {
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    check(child.status === 0, `the empty worker failed: ${child.stderr}`);
+    times.push(Number(child.stdout));
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
 /** The rows of `coldOpens`: import → first read, then the split of the median run, one row each. */
 function coldOpenRows(events: number, opens: { median: ColdOpen; all: ColdOpen[] }): BenchRow[] {
   const { median } = opens;
@@ -62,7 +82,7 @@ function coldOpenRows(events: number, opens: { median: ColdOpen; all: ColdOpen[]
       note: `fresh processes: ${opens.all.map((each) => (each.importMs + each.totalMs).toFixed(0)).join(', ')} ms`,
     },
     part('  import of the package entry', median.importMs),
-    part('  open: until the writer thread recovers', median.threadStartMs),
+    { ...part('  open: until the writer thread recovers', median.threadStartMs), baseline: { name: 'an empty worker thread up', value: emptyWorkerUpMs() } },
     part('  open: replay', median.replayMs),
     part('  open: the rest (READY, handle setup)', median.openMs - median.threadStartMs - median.replayMs),
     part('  first read', median.firstReadMs),
