@@ -8,6 +8,8 @@
  * (the batches written after it, which the writer's state already holds, stay out of it); a failed
  * fdatasync fails every batch that waits, rolls the state back and leaves the writer read-only.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { ManualClock } from '../../../src/clock.js';
 import { checkCreateTopicInput, checkDeleteGroupInput, checkUpsertGroupInput } from '../../../src/commands/commands.js';
@@ -28,8 +30,8 @@ interface Opened {
   fsyncs: () => number;
 }
 
-function openCore(dir: string): Opened {
-  const config = resolveConfig({ dir, durability: 'fsync' });
+function openCore(dir: string, segmentBytes?: number): Opened {
+  const config = resolveConfig({ dir, durability: 'fsync', ...(segmentBytes === undefined ? {} : { segmentBytes }) });
   const index = allocateStoreIndex();
   const metrics = allocateStoreMetricsBuffers();
   const stats = new WriterStatsRecorder(metrics.writerStats, metrics.counters, config.slowFsyncWarnMs);
@@ -164,4 +166,32 @@ test('with nothing else to do, the fdatasync runs on the writer thread and settl
   t.is(failed.results[0].error?.code, 'STORAGE_FAILED');
   t.false(core.state.topics.has('c'));
   core.close();
+});
+
+test('a segment sealed while an fdatasync runs on it keeps its descriptor until that fdatasync ends', async (t) => {
+  const dir = tmpDir(t);
+  const { core, fsyncs } = openCore(dir, 64 * 1024);
+  // Topics of many partitions fill the 64 KiB segment in a few batches.
+  const big = (name: string) => checkCreateTopicInput({ name, partitions: 4_000 });
+  core.startBatch();
+  core.addCommand(0, 1, big('a'));
+  core.addCommand(0, 2, big('b'));
+  t.is(core.sealBatch(), null);
+  core.startSync(() => undefined);
+  // This batch no longer fits the open segment: it is sealed (fdatasync-ed on this thread) and a new one starts.
+  core.startBatch();
+  core.addCommand(0, 3, big('c'));
+  core.addCommand(0, 4, big('d'));
+  t.is(core.sealBatch(), null);
+  await core.whenSyncEnds();
+  const first = core.settleSync().map(decodeBatch);
+  t.deepEqual(first.map((batch) => batch.results.map((result) => result.error)), [[null, null]]);
+  const second = await syncAndSettle(core);
+  t.deepEqual(second.map((batch) => batch.results.map((result) => result.error)), [[null, null]]);
+  t.true(fsyncs() >= 3, 'the pipelined fdatasyncs and the seal');
+  t.true(fs.readdirSync(path.join(dir, 'wal')).filter((name) => name.endsWith('.log')).length >= 2, 'the second batch went to a new segment');
+  core.close();
+  const reopened = openCore(dir, 64 * 1024);
+  t.deepEqual([...reopened.core.state.topics.keys()].sort(), ['a', 'b', 'c', 'd'], 'every acknowledged batch is in the log');
+  reopened.core.close();
 });
