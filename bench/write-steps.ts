@@ -10,6 +10,7 @@
  * CPU per write beyond this sum is the thread hand-offs (see --only handoff), promises and GC.
  */
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { SYSTEM_CLOCK } from '../src/clock.js';
 import { decodeCommand, encodeCommand, type CommandMessage } from '../src/commands/command-codec.js';
@@ -36,6 +37,23 @@ function cpuMicros(count: number, step: (i: number) => unknown): number {
   return (used.user + used.system) / count;
 }
 
+/**
+ * Heap bytes allocated per call of `step` (what the garbage collector will have to clear): the growth of
+ * the used heap over `count` calls made right after a full collection, few enough that no collection
+ * runs in between (the young generation holds several MiB). Needs --expose-gc (npm run bench has it);
+ * without it, NaN.
+ */
+function allocatedBytes(count: number, step: (i: number) => unknown): number {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) return Number.NaN;
+  collect();
+  // A full collection may drop compiled code that the first calls then rebuild: not the step's garbage.
+  for (let i = 0; i < 3; i++) step(i);
+  const before = v8.getHeapStatistics().used_heap_size;
+  for (let i = 3; i < count + 3; i++) step(i);
+  return (v8.getHeapStatistics().used_heap_size - before) / count;
+}
+
 function groupOf(memberCount: number): GroupInput {
   const members = Array.from({ length: memberCount }, (_, i) => ({
     memberId: `consumer-${i}-7`,
@@ -53,8 +71,10 @@ function groupOf(memberCount: number): GroupInput {
 /** One kind of write: how the caller checks it, and how many times each step runs. */
 interface WriteKind {
   name: string;
-  /** The checked command for write `i` (distinct where the store needs them distinct). */
-  check: (i: number) => Command;
+  /** The caller's input for write `i` (distinct where the store needs them distinct), built before any timing. */
+  input: (i: number) => unknown;
+  /** The caller's check of an input, into the command. */
+  check: (input: unknown) => Command;
   /** The caller's read of the result after the acknowledgement, if the API returns one. */
   readBack?: (reader: StoreIndexReader, i: number) => unknown;
   /** Bytes of its record in the WAL, for the disk's share. */
@@ -65,24 +85,28 @@ interface WriteKind {
 export async function benchWriteSteps(scale: number): Promise<BenchRow[]> {
   const { dir, cleanup } = benchDir('steps');
   const rows: BenchRow[] = [];
+  const group55 = groupOf(55);
   try {
     const kinds: WriteKind[] = [
       {
         name: 'commitOffsets (1 partition)',
-        check: (i) => checkCommitOffsetsInput('bench-group', [{ topic: 'topic-0', partition: 0, offset: i }]),
+        input: (i) => [{ topic: 'topic-0', partition: 0, offset: i }],
+        check: (entries) => checkCommitOffsetsInput('bench-group', entries),
         recordBytes: 48,
         iterations: 200_000 * scale,
       },
       {
         name: 'createTopic (6 partitions × 3)',
-        check: (i) => checkCreateTopicInput({ name: `topic-${i + 1}`, partitions: 6, replicationFactor: 3, configs: { 'retention.ms': '604800000' } }),
+        input: (i) => ({ name: `topic-${i + 1}`, partitions: 6, replicationFactor: 3, configs: { 'retention.ms': '604800000' } }),
+        check: (topic) => checkCreateTopicInput(topic),
         readBack: (reader, i) => reader.getTopic(`topic-${i + 1}`),
         recordBytes: 400,
         iterations: 20_000 * scale,
       },
       {
         name: 'upsertGroup (55 members)',
-        check: () => checkUpsertGroupInput(groupOf(55)),
+        input: () => group55,
+        check: (group) => checkUpsertGroupInput(group),
         readBack: (reader) => reader.getGroup('cg-1'),
         recordBytes: 7_400,
         iterations: 2_000 * scale,
@@ -105,9 +129,13 @@ export async function benchWriteSteps(scale: number): Promise<BenchRow[]> {
       check(core.finishBatch() !== null, 'the setup batch is acknowledged');
 
       const n = kind.iterations;
+      // Writes over which allocation is measured: enough to spread any fixed cost, few enough (a few MiB
+      // of garbage at most) that no collection runs meanwhile.
+      const few = Math.max(64, Math.min(2_000, Math.floor(400_000 / kind.recordBytes)));
       const scratch = Buffer.allocUnsafe(1 << 20);
-      const commands = Array.from({ length: Math.ceil(n * 1.25) + BATCH }, (_, i) => kind.check(i));
-      const checkUs = cpuMicros(n, (i) => kind.check(i));
+      const inputs = Array.from({ length: Math.ceil(n * 1.3) + BATCH * 64 }, (_, i) => kind.input(i));
+      const commands = inputs.map((input) => kind.check(input));
+      const checkUs = cpuMicros(n, (i) => kind.check(inputs[i]));
       const encodeUs = cpuMicros(n, (i) => encodeCommand(1, i, commands[i], scratch));
       // Ring bytes of every command, decoded once each by the writer step (as the writer does).
       const encoded = commands.map((command, i) => Uint8Array.prototype.slice.call(scratch, 0, encodeCommand(1, i, command, scratch)));
@@ -117,21 +145,29 @@ export async function benchWriteSteps(scale: number): Promise<BenchRow[]> {
       let record: Buffer | null = null;
       let next = 0;
       const batches = Math.floor(n / BATCH);
-      const writerUs =
-        cpuMicros(batches, () => {
-          core.startBatch();
-          for (let k = 0; k < BATCH; k++) {
-            const message = messages[next++ % messages.length];
-            core.addCommand(message.handleId, message.seq, message.command, message.payload);
-          }
-          record = core.finishBatch();
-        }) / BATCH;
+      const writerBatch = (): void => {
+        core.startBatch();
+        for (let k = 0; k < BATCH; k++) {
+          const message = messages[next++ % messages.length];
+          core.addCommand(message.handleId, message.seq, message.command, message.payload);
+        }
+        record = core.finishBatch();
+      };
+      const writerUs = cpuMicros(batches, writerBatch) / BATCH;
+      const writerAllocated = allocatedBytes(Math.max(2, Math.floor(few / BATCH)), writerBatch) / BATCH;
       check(record !== null && decodeBatch(record).results.every((result) => result.error === null), `${kind.name}: every write of the last batch is accepted`);
       const ackUs = cpuMicros(batches, () => decodeBatch(record as Buffer)) / BATCH;
       const readBack = kind.readBack;
       const readUs = readBack === undefined ? 0 : cpuMicros(Math.min(n, next), (i) => readBack(reader, i));
       core.close();
       const diskUs = 1e6 / rawGroupCommit(BATCH, kind.recordBytes, BATCH * 500);
+      // Allocation per write, measured over a few writes each (see allocatedBytes).
+      const allocations: Record<string, number> = {
+        check: allocatedBytes(few, (i) => kind.check(inputs[i])),
+        encode: allocatedBytes(few, (i) => encodeCommand(1, i, commands[i], scratch)),
+        decode: allocatedBytes(few, (i) => decodeCommand(encoded[i])),
+        writer: writerAllocated,
+      };
       const steps: [string, number][] = [
         ['caller: check the input', checkUs],
         ['caller: encode the command', encodeUs],
@@ -141,7 +177,11 @@ export async function benchWriteSteps(scale: number): Promise<BenchRow[]> {
         ['caller: read the result back', readUs],
       ];
       const total = steps.reduce((sum, [, us]) => sum + us, 0);
-      for (const [step, us] of steps) rows.push({ workload: `step: ${kind.name}`, metric: step, value: us, unit: 'µs CPU', higherIsBetter: false });
+      const allocationOf = (step: string): string | undefined => {
+        const bytes = step.startsWith('caller: check') ? allocations.check : step.startsWith('caller: encode') ? allocations.encode : step.startsWith('writer: decode') ? allocations.decode : step.startsWith('writer: decide') ? allocations.writer : undefined;
+        return bytes === undefined || Number.isNaN(bytes) ? undefined : `${Math.round(bytes)} B allocated per write`;
+      };
+      for (const [step, us] of steps) rows.push({ workload: `step: ${kind.name}`, metric: step, value: us, unit: 'µs CPU', higherIsBetter: false, note: allocationOf(step) });
       rows.push({ workload: `step: ${kind.name}`, metric: 'sum of the CPU steps', value: total, unit: 'µs CPU', higherIsBetter: false });
       rows.push({ workload: `step: ${kind.name}`, metric: 'disk: write + fdatasync per 64, per write (raw)', value: diskUs, unit: 'µs', higherIsBetter: false });
     }

@@ -13,7 +13,7 @@ import type { EventBody, GroupMember, GroupState, GroupUpserted } from '../codec
 import { MetaLogError } from '../errors.js';
 import { COMMIT_ENTRIES_MAX, GROUP_ID_LENGTH_MAX, GROUP_MEMBERS_MAX, PARTITIONS_MAX, RECORD_BYTES_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
-import { checkTopicName, requireGroupId, requireInteger, requireString } from './input-rules.js';
+import { checkTopicName, isInteger, isLegalTopicName, isWellFormed, requireGroupId, requireInteger, requireString } from './input-rules.js';
 import { checkCommitOffsetsInput, decideCommitOffsets, type CheckedPerEntry, type EntryRefusal, type OffsetCommitInput } from './offset-commands.js';
 
 /** One member, as a caller passes it. */
@@ -64,13 +64,66 @@ function optionalString(value: unknown, field: string): string | null {
 
 /** The caller's bytes, as they are: the command is encoded (copied) before the call returns. */
 function requireBytes(value: unknown, field: string): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length > RECORD_BYTES_MAX / 4) {
+  if (!isBytes(value)) {
     throw new MetaLogError('INVALID_REQUEST', `${field} must be a Uint8Array of at most ${RECORD_BYTES_MAX / 4} bytes`, { field });
   }
   return value;
 }
 
+/** True when `value` is a well-formed string of `min`..`max` characters (what requireString accepts). */
+function isString(value: unknown, min: number, max: number): value is string {
+  return typeof value === 'string' && value.length >= min && value.length <= max && isWellFormed(value);
+}
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && value.length <= RECORD_BYTES_MAX / 4;
+}
+
+/**
+ * The member checks as one predicate, for the common case of a valid member: no field name is built
+ * and nothing allocated unless a check fails (then `checkMemberFields` says which, with its name).
+ * Accepts only what `checkMemberFields` accepts.
+ */
+function memberIsValid(member: Partial<GroupMemberInput>): boolean {
+  const { topics } = member;
+  if (topics !== undefined) {
+    if (!Array.isArray(topics)) return false;
+    for (const topic of topics) if (!isLegalTopicName(topic)) return false;
+  }
+  return (
+    isString(member.memberId, 1, GROUP_ID_LENGTH_MAX) &&
+    (member.groupInstanceId === undefined || member.groupInstanceId === null || isString(member.groupInstanceId, 1, GROUP_ID_LENGTH_MAX)) &&
+    isString(member.clientId, 0, GROUP_ID_LENGTH_MAX) &&
+    isString(member.clientHost, 0, GROUP_ID_LENGTH_MAX) &&
+    isInteger(member.sessionTimeoutMs, 1, 2 ** 31 - 1) &&
+    isInteger(member.rebalanceTimeoutMs, 1, 2 ** 31 - 1) &&
+    isBytes(member.subscription) &&
+    isBytes(member.assignment)
+  );
+}
+
 function checkMember(input: unknown, index: number): CheckedMember {
+  if (typeof input === 'object' && input !== null) {
+    const member = input as GroupMemberInput;
+    if (memberIsValid(member)) {
+      return {
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId ?? null,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        sessionTimeoutMs: member.sessionTimeoutMs,
+        rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+        topics: member.topics === undefined ? [] : member.topics.slice(),
+        subscription: member.subscription,
+        assignment: member.assignment,
+      };
+    }
+  }
+  return checkMemberFields(input, index);
+}
+
+/** The member checks field by field, each error naming its field. */
+function checkMemberFields(input: unknown, index: number): CheckedMember {
   const field = `members[${index}]`;
   if (typeof input !== 'object' || input === null) throw new MetaLogError('INVALID_REQUEST', `${field} must be a member object`, { field });
   const member = input as Partial<GroupMemberInput>;
