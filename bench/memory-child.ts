@@ -66,8 +66,8 @@ function threadCount(): number {
 }
 
 /**
- * The heap of each worker thread, asked through the inspector's NodeWorker domain (Runtime.getHeapUsage
- * inside each worker), so no worker needs code of its own for it. Worker titles name their entry file.
+ * The heap of each worker thread, asked through the inspector's NodeWorker domain (a full GC, then
+ * Runtime.getHeapUsage inside each worker), so no worker needs code of its own for it. Worker titles name their entry file.
  */
 async function workerHeaps(session: inspector.Session): Promise<IsolateHeap[]> {
   const attached = new Map<string, string>();
@@ -81,7 +81,7 @@ async function workerHeaps(session: inspector.Session): Promise<IsolateHeap[]> {
   const pending = new Map<string, (heap: { usedSize: number; totalSize: number }) => void>();
   const onMessage = (message: { params: { sessionId: string; message: string } }): void => {
     const reply = JSON.parse(message.params.message) as { id?: number; result?: { usedSize: number; totalSize: number } };
-    if (reply.id === 1 && reply.result !== undefined) pending.get(message.params.sessionId)?.(reply.result);
+    if (reply.id === 2 && reply.result !== undefined) pending.get(message.params.sessionId)?.(reply.result);
   };
   session.on('NodeWorker.receivedMessageFromWorker', onMessage);
   const heaps = await Promise.all(
@@ -89,7 +89,9 @@ async function workerHeaps(session: inspector.Session): Promise<IsolateHeap[]> {
       ([sessionId, url]) =>
         new Promise<IsolateHeap>((resolve) => {
           pending.set(sessionId, (heap) => resolve({ thread: url.replace(/^.*\/workers\//, 'workers/'), used: heap.usedSize, total: heap.totalSize }));
-          void post(session, 'NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }) });
+          // A full GC first (as on this thread), then the sizes: replies come in order.
+          void post(session, 'NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }) });
+          void post(session, 'NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: 2, method: 'Runtime.getHeapUsage' }) });
         }),
     ),
   );

@@ -20,6 +20,7 @@ export interface MetaLogConfigInput {
   maxBatchBytes?: number;
   segmentBytes?: number;
   readerThreads?: number;
+  decodedCacheEntries?: number;
   snapshotEveryEvents?: number;
   snapshotIntervalMs?: number;
   snapshotEveryBytes?: number;
@@ -56,6 +57,9 @@ interface PathOption {
   doc: string;
 }
 type OptionSpec = IntegerOption | EnumOption | PathOption;
+
+/** Default of `decodedCacheEntries`: a decoded topic of 6 partitions holds about 1 KB of heap. */
+export const DECODED_CACHE_ENTRIES_DEFAULT = 10_000;
 
 /** The declaration of every option; README's table and `metalog --help` are checked against it. */
 export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpec>> = Object.freeze({
@@ -96,7 +100,15 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     min: 1,
     max: 64,
     unit: 'threads',
-    doc: 'Worker threads of the reader pool that serves list, describe and scan queries (started at the first such query).',
+    doc: 'Worker threads of the reader pool that serves list, describe and scan queries, at most (started as queries need them; each ends after a minute without queries).',
+  },
+  decodedCacheEntries: {
+    kind: 'integer',
+    defaultValue: DECODED_CACHE_ENTRIES_DEFAULT,
+    min: 0,
+    max: 100_000_000,
+    unit: 'entries',
+    doc: 'Decoded topics, groups, brokers and transactions a handle (and each reader-pool thread) keeps for reads, at most, of each kind; past it the least recently read go and a read decodes again (0: none kept).',
   },
   snapshotEveryEvents: {
     kind: 'integer',

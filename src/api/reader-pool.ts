@@ -48,14 +48,18 @@ export class ReaderPool {
   constructor(
     private readonly reader: StoreIndexReader,
     threads: number,
+    /** The store's `decodedCacheEntries`, for the threads' own caches. */
+    decodedCacheEntries: number,
     /** Fault switches for the pool threads' storage (tests; see FaultyStorage). */
     faults?: SharedArrayBuffer,
   ) {
-    const workerData: ReaderWorkerData = { index: reader.buffers, faults };
+    const workerData: ReaderWorkerData = { index: reader.buffers, decodedCacheEntries, faults };
     this.pool = new Piscina({
       filename: READER_URL.href,
       workerData,
-      minThreads: threads,
+      // Threads start when queries need them (one query, one thread) and end after a minute without any:
+      // each holds an isolate of its own (about 10 MiB before it has done anything).
+      minThreads: 0,
       maxThreads: threads,
       idleTimeout: 60_000,
     });
