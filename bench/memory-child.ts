@@ -174,7 +174,10 @@ async function main(): Promise<void> {
     const listed = await log.readers.listTopicNames();
     if (listed.length !== options.topics) throw new Error('memory bench: the reader pool lists every topic');
     await measure('+ reader pool query');
+    const threadsBefore = threadCount();
     await log.snapshot();
+    // The snapshot thread ends after its snapshot: measure once it has exited (at most 5 s).
+    for (let waited = 0; waited < 5000 && threadCount() > threadsBefore; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     await measure('+ snapshot');
   }
   const stats = log.indexStats();
