@@ -66,8 +66,8 @@ export async function benchMemory(sizes: { topics: number; offsets: number; look
   const row = (workload: string, metric: string, value: number, note: string): BenchRow => ({ workload, metric, value, unit: 'MiB', higherIsBetter: false, note });
   for (const phase of ours.phases) progress(`memory: ${phase.phase}: RSS over start ${mib(phase.rssOverStart).toFixed(1)} MiB; ${heapNote(phase)}`);
   const heapRows = snapshot.heaps.map((heap) => {
-    const thread = heap.thread.includes('piscina') ? 'a reader pool' : heap.thread.replace(/^workers\/|\.js$/g, '');
-    return row(`memory: heap of the ${thread} thread, after all of the above`, 'heap used', mib(heap.used), `${mib(heap.total).toFixed(1)} MiB held from the system`);
+    const thread = heap.thread.includes('piscina') ? 'a reader-pool thread' : `the ${heap.thread.replace(/^workers\/|\.js$/g, '')} thread`;
+    return row(`memory: heap of ${thread}, after all of the above`, 'heap used', mib(heap.used), `${mib(heap.total).toFixed(1)} MiB held from the system`);
   });
   return [
     row('memory: open, empty store', 'RSS over start', mib(open.rssOverStart), heapNote(open)),
