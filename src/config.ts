@@ -108,7 +108,7 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     min: 0,
     max: 100_000_000,
     unit: 'entries',
-    doc: 'Decoded topics, groups, brokers and transactions a handle (and each reader-pool thread) keeps for reads, at most, of each kind; past it the least recently read go and a read decodes again (0: none kept).',
+    doc: 'Decoded topics, groups, brokers and transactions a handle (and each reader-pool thread) keeps for reads, at most, of each kind; once full, a miss takes a place one time in 16, evicting one at random, and other misses decode without keeping the value (0: none kept).',
   },
   snapshotEveryEvents: {
     kind: 'integer',

@@ -218,11 +218,16 @@ export class IndexControl {
  * takes about 1 KB of heap, so an unbounded cache of a large store would hold the whole state a second
  * time, as objects, in every thread that reads.
  *
- * Eviction is the clock algorithm: a hit marks its slot referenced; a point read that must make room
- * sweeps the hand over the slots, unmarking referenced ones and evicting the first unmarked one, so
- * values read again since the hand last passed stay. Scans (`all`, `fromScan`) never evict: they hand
- * out cached values of slots the scan skipped, which must stay until the scan is done; what they decode
- * is kept only while there is room.
+ * Once full, a point read that misses takes a place only one time in ADMIT_ONE_IN (pseudo-random), and
+ * then evicts at random with a second chance: a hit marks its slot referenced; the eviction looks at the
+ * cached slots from a pseudo-random one on, unmarking referenced ones, and evicts the first unmarked one
+ * (or the last it looked at, after EVICTION_LOOKS_MAX). Values read often get in and tend to stay, and
+ * no access order makes it thrash: reads cycling over twice as many values as fit still hit about half
+ * the time, and the values decoded for the misses die young, which V8's young-generation GC collects
+ * cheaply. (A clock hand that admitted every miss missed every such read, and promoting every decoded
+ * value before evicting it made a read slower than decoding without a cache.) Scans (`all`, `fromScan`) never evict: they hand out cached
+ * values of slots the scan skipped, which must stay until the scan is done; what they decode is kept
+ * only while there is room.
  */
 class DecodedCache<T> {
   /** Version of the value cached for each slot (0: none); grown by doubling, in one allocation. */
@@ -232,8 +237,8 @@ class DecodedCache<T> {
   private readonly values: (T | undefined)[] = [];
   /** Slots holding a value (versions not 0); at most `entriesMax`. */
   private count = 0;
-  /** The clock hand: the next slot an eviction looks at. */
-  private hand = 0;
+  /** State of the xorshift32 generator that picks where an eviction starts looking (never 0). */
+  private random = 0x9e3779b9;
 
   constructor(
     private readonly decode: (bytes: Uint8Array) => T,
@@ -251,9 +256,21 @@ class DecodedCache<T> {
     if (found === undefined) return undefined;
     const value = this.decode(found);
     const slot = table.lookupSlot;
-    if (!this.holds(slot) && this.count >= this.entriesMax) this.evictOne();
+    if (!this.holds(slot) && this.count >= this.entriesMax) {
+      // Full: one miss in ADMIT_ONE_IN takes a place (see the class comment); the others stay uncached.
+      if (this.nextRandom() % ADMIT_ONE_IN !== 0) return value;
+      this.evictOne();
+    }
     this.rememberIfRoom(slot, table.lookupVersion, value);
     return value;
+  }
+
+  /** The next value of a xorshift32 generator (never 0), as an unsigned integer. */
+  private nextRandom(): number {
+    this.random ^= this.random << 13;
+    this.random ^= this.random >>> 17;
+    this.random ^= this.random << 5;
+    return this.random >>> 0;
   }
 
   /** Every value in `table`, from one published state, in slot order; decodes only what changed. */
@@ -317,25 +334,31 @@ class DecodedCache<T> {
     this.values[slot] = value;
   }
 
-  /** Evicts one value (clock algorithm, see the class comment); nothing when the cache is empty. */
+  /** Evicts one value (see the class comment); nothing when the cache is empty. */
   private evictOne(): void {
+    if (this.count === 0) return;
     const length = this.versions.length;
-    // Two turns of the hand at most: the first unmarks every referenced slot it passes.
-    for (let step = 0; step < 2 * length && this.count > 0; step++) {
-      const slot = this.hand;
-      this.hand = slot + 1 === length ? 0 : slot + 1;
+    let slot = this.nextRandom() % length;
+    let victim = -1;
+    let looked = 0;
+    // Bounded by the slots: count > 0, so one turn finds a cached slot.
+    for (let step = 0; step < length; step++, slot = slot + 1 === length ? 0 : slot + 1) {
       if (this.versions[slot] === 0) continue;
-      if (this.referenced[slot] === 1) {
-        this.referenced[slot] = 0;
-        continue;
-      }
-      this.versions[slot] = 0;
-      this.values[slot] = undefined;
-      this.count--;
-      return;
+      victim = slot;
+      if (this.referenced[slot] === 0 || ++looked >= EVICTION_LOOKS_MAX) break;
+      this.referenced[slot] = 0;
     }
+    assert(victim >= 0, 'a cache with values has a slot to evict');
+    this.versions[victim] = 0;
+    this.values[victim] = undefined;
+    this.count--;
   }
 }
+
+/** Cached values an eviction looks at, at most, for one not read since it was last looked at. */
+const EVICTION_LOOKS_MAX = 8;
+/** A full cache takes in one miss of this many (see DecodedCache). */
+const ADMIT_ONE_IN = 16;
 
 /**
  * A reader's cache of group and topic numbers (the names committed offsets are keyed by). The writer
