@@ -4,7 +4,8 @@
  * 1M point reads). Each measurement runs in a fresh child process (memory-child.ts), so nothing of the
  * bench's other workloads is counted.
  *
- * Rows: the RSS over start after the workload; then the price of each thread a broker may start later
+ * Rows: the RSS over start after the workload (with the default decoded-value cache, and with a small
+ * one in a process of its own); then the price of each thread a broker may start later
  * (one reader-pool query, one snapshot), as the RSS each adds; the heap of each isolate (v8's used and
  * total sizes, total being what the heap holds from the system); and the shared index's bytes, the one
  * copy of the state every thread reads. `npm run bench -- --only memory`.
@@ -17,6 +18,9 @@ import { benchDir, type BenchRow } from './lib.js';
 
 const CHILD = fileURLToPath(new URL('./memory-child.js', import.meta.url));
 const MIB = 2 ** 20;
+
+/** A small decoded-value cache, to price the default one. */
+const SMALL_CACHE_ENTRIES = 2_000;
 
 /** The issue's workload. */
 export const MEMORY_WORKLOAD = { topics: 20_000, offsets: 12_000, lookups: 1_000_000 } as const;
@@ -59,6 +63,8 @@ export async function benchMemory(sizes: { topics: number; offsets: number; look
   const label = `${sizes.topics.toLocaleString('en-US')} topics × 6, ${sizes.offsets.toLocaleString('en-US')} offsets, ${sizes.lookups.toLocaleString('en-US')} lookups`;
   progress(`memory: chronik-metalog, ${label}…`);
   const ours = await measureMemory({ store: 'chronik-metalog', ...sizes, config: {}, poolAndSnapshot: true });
+  progress('memory: the same with decodedCacheEntries 2,000…');
+  const smallCache = await measureMemory({ store: 'chronik-metalog', ...sizes, config: { decodedCacheEntries: SMALL_CACHE_ENTRIES }, poolAndSnapshot: false });
   const open = phaseOf(ours, 'open, empty');
   const workload = phaseOf(ours, 'workload');
   const pool = phaseOf(ours, '+ reader pool query');
@@ -72,6 +78,7 @@ export async function benchMemory(sizes: { topics: number; offsets: number; look
   return [
     row('memory: open, empty store', 'RSS over start', mib(open.rssOverStart), heapNote(open)),
     row(`memory: ${label}`, 'RSS over start', mib(workload.rssOverStart), heapNote(workload)),
+    row(`memory: the same, decodedCacheEntries ${SMALL_CACHE_ENTRIES.toLocaleString('en-US')}`, 'RSS over start', mib(phaseOf(smallCache, 'workload').rssOverStart), heapNote(phaseOf(smallCache, 'workload'))),
     row('memory: + one reader-pool query', 'RSS added', mib(pool.rssOverStart - workload.rssOverStart), heapNote(pool)),
     row('memory: + one snapshot', 'RSS added', mib(snapshot.rssOverStart - pool.rssOverStart), heapNote(snapshot)),
     ...heapRows,

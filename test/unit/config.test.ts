@@ -12,7 +12,7 @@ test('defaults fill every option and the result is frozen', (t) => {
     maxBatchBytes: 4 * 1024 * 1024,
     segmentBytes: 64 * 1024 * 1024,
     readerThreads: 2,
-    decodedCacheEntries: 10_000,
+    decodedCacheEntries: 100_000,
     snapshotEveryEvents: 100_000,
     snapshotIntervalMs: 600_000,
     snapshotEveryBytes: 256 * 1024 * 1024,
