@@ -16,123 +16,13 @@
  * row with NORMAL, which does not sync each commit in WAL mode: marked). SQLite's API is synchronous, so
  * its "64 outstanding" is 64 writes per transaction (group commit done by the caller).
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MetaLog } from '../src/api/metalog.js';
 import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, lookupsPerSecond, percentilesMs, recordSince } from './lib.js';
 import { barChart, escape, format } from './html-report.js';
 import { startProgress, stopProgress } from './progress.js';
-
-const requireFromPeers = createRequire(new URL('../../bench/peers/package.json', import.meta.url));
-
-async function importPeer<T>(name: string): Promise<T> {
-  let resolved: string;
-  try {
-    resolved = requireFromPeers.resolve(name);
-  } catch {
-    throw new Error(`${name} is not installed in bench/peers: run npm run bench:peers (it installs them)`);
-  }
-  return (await import(pathToFileURL(resolved).href)) as T;
-}
-
-/** One store under test, reduced to what the workloads need. */
-interface Store {
-  name: string;
-  durability: string;
-  write(key: string, value: Uint8Array): Promise<void>;
-  /** Writes many records as the store groups them best (SQLite: one transaction). */
-  writeMany?(entries: [string, Uint8Array][]): Promise<void>;
-  readOffset(key: string): unknown;
-  readTopic(name: string): unknown;
-  loadTopics(topics: { name: string; value: unknown }[]): Promise<void>;
-  close(): Promise<void>;
-}
-
-interface LmdbModule {
-  open(options: { path: string; compression?: boolean; noSync?: boolean; encoding?: string }): {
-    put(key: string, value: unknown): Promise<boolean>;
-    get(key: string): unknown;
-    transaction<T>(action: () => T): Promise<T>;
-    close(): Promise<void>;
-  };
-}
-interface SqliteDatabase {
-  pragma(text: string): unknown;
-  exec(sql: string): void;
-  prepare(sql: string): { run(...args: unknown[]): unknown; get(...args: unknown[]): { v: Buffer | string } | undefined };
-  transaction<A extends unknown[]>(run: (...args: A) => void): (...args: A) => void;
-  close(): void;
-}
-interface ClassicLevelModule {
-  ClassicLevel: new (location: string, options: { keyEncoding: string; valueEncoding: string }) => {
-    open(): Promise<void>;
-    put(key: string, value: Uint8Array | string, options?: { sync?: boolean }): Promise<void>;
-    get(key: string): Promise<Uint8Array | string | undefined>;
-    batch(operations: { type: 'put'; key: string; value: Uint8Array | string }[], options?: { sync?: boolean }): Promise<void>;
-    close(): Promise<void>;
-  };
-}
-
-async function lmdbStore(dir: string): Promise<Store> {
-  const { open } = await importPeer<LmdbModule>('lmdb');
-  const db = open({ path: path.join(dir, 'lmdb'), compression: false });
-  return {
-    name: 'lmdb (lmdb-js)',
-    durability: 'sync commit',
-    write: async (key, value) => void (await db.put(key, value)),
-    readOffset: (key) => db.get(key),
-    readTopic: (name) => db.get(`topic:${name}`),
-    loadTopics: async (topics) => void (await db.transaction(() => topics.forEach((topic) => db.put(`topic:${topic.name}`, topic.value)))),
-    close: () => db.close(),
-  };
-}
-
-async function sqliteStore(dir: string, synchronous: 'FULL' | 'NORMAL'): Promise<Store> {
-  const Database = (await importPeer<{ default: new (file: string) => SqliteDatabase }>('better-sqlite3')).default;
-  const db = new Database(path.join(dir, `sqlite-${synchronous}.db`));
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
-  db.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID');
-  const put = db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
-  const get = db.prepare('SELECT v FROM kv WHERE k = ?');
-  const putMany = db.transaction((entries: [string, Uint8Array | string][]) => {
-    for (const [key, value] of entries) put.run(key, value);
-  });
-  return {
-    name: `better-sqlite3, WAL, synchronous=${synchronous}`,
-    durability: synchronous === 'FULL' ? 'fsync per commit' : 'no fsync per commit (WAL NORMAL): not durable per write',
-    write: async (key, value) => void put.run(key, value),
-    writeMany: async (entries) => putMany(entries),
-    readOffset: (key) => get.get(key)?.v,
-    readTopic: (name) => {
-      const row = get.get(`topic:${name}`);
-      return row === undefined ? undefined : JSON.parse(String(row.v));
-    },
-    loadTopics: async (topics) => putMany(topics.map((topic) => [`topic:${topic.name}`, JSON.stringify(topic.value)])),
-    close: async () => db.close(),
-  };
-}
-
-async function levelStore(dir: string): Promise<{ store: Store; level: InstanceType<ClassicLevelModule['ClassicLevel']> }> {
-  const { ClassicLevel } = await importPeer<ClassicLevelModule>('classic-level');
-  const level = new ClassicLevel(path.join(dir, 'level'), { keyEncoding: 'utf8', valueEncoding: 'view' });
-  await level.open();
-  // LevelDB reads are asynchronous only; the read workloads await each one.
-  return {
-    level,
-    store: {
-      name: 'classic-level (LevelDB)',
-      durability: 'sync put',
-      write: (key, value) => level.put(key, value, { sync: true }),
-      readOffset: () => undefined,
-      readTopic: () => undefined,
-      loadTopics: (topics) => level.batch(topics.map((topic) => ({ type: 'put' as const, key: `topic:${topic.name}`, value: new TextEncoder().encode(JSON.stringify(topic.value)) })), { sync: true }),
-      close: () => level.close(),
-    },
-  };
-}
+import { MEMORY_WORKLOAD, measureMemory } from './memory.js';
+import { levelStore, lmdbStore, offsetKey, offsetValue, sqliteStore, topicValue, type Store } from './peer-stores.js';
 
 export interface PeerRow {
   workload: string;
@@ -145,12 +35,6 @@ export interface PeerRow {
 
 const OFFSET_KEYS = 12_000;
 const TOPICS = 10_000;
-const offsetKey = (i: number): string => `offset:group-${i % 200}/topic-${Math.floor(i / 200) % 10}/${Math.floor(i / 2000) % 6}`;
-const offsetValue = (i: number): Uint8Array => {
-  const value = new Uint8Array(20);
-  new DataView(value.buffer).setFloat64(0, i, true);
-  return value;
-};
 
 async function measureWrites(store: Store, sizes: { sequential: number; inFlight: number }, rows: PeerRow[]): Promise<void> {
   const histogram = latencyHistogram();
@@ -192,16 +76,6 @@ async function asyncReadRate(lookups: number, keys: number, read: (i: number) =>
   for (let i = 0; i < lookups; i++) if ((await read((i * 7919) % keys)) !== undefined) found++;
   check(found === lookups, 'every peer read finds its key');
   return lookups / ((performance.now() - started) / 1000);
-}
-
-function topicValue(i: number): unknown {
-  return {
-    topicId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    name: `topic-${i}`,
-    replicationFactor: 3,
-    partitions: Array.from({ length: 6 }, (_, p) => ({ partition: p, leader: 1 + ((i + p) % 3), replicas: [1, 2, 3], isr: [1, 2, 3], leaderEpoch: 0, partitionEpoch: 0 })),
-    configs: { 'retention.ms': '604800000' },
-  };
 }
 
 export async function runPeers(quick: boolean): Promise<PeerRow[]> {
@@ -251,6 +125,20 @@ export async function runPeers(quick: boolean): Promise<PeerRow[]> {
     } finally {
       cleanup();
     }
+  }
+
+  // Memory: each store in a fresh process of its own (memory-child.ts), RSS over the process's start.
+  const memorySizes = quick ? { topics: 5_000, offsets: 12_000, lookups: 200_000 } : MEMORY_WORKLOAD;
+  const memoryWorkload = `memory: RSS over start, ${memorySizes.topics.toLocaleString('en-US')} topics × 6, ${memorySizes.offsets.toLocaleString('en-US')} offsets, ${memorySizes.lookups.toLocaleString('en-US')} lookups`;
+  for (const [store, name, durability] of [
+    ['chronik-metalog', 'chronik-metalog', 'fsync (fdatasync per batch)'],
+    ['lmdb', 'lmdb (lmdb-js)', 'sync commit'],
+    ['sqlite', 'better-sqlite3, WAL, synchronous=FULL', 'fsync per commit'],
+  ] as const) {
+    const result = await measureMemory({ store, ...memorySizes, config: {}, poolAndSnapshot: false });
+    const workload = result.phases.find((phase) => phase.phase === 'workload');
+    check(workload !== undefined, `the memory workload ran on ${name}`);
+    rows.push({ workload: memoryWorkload, store: name, durability, value: workload.rssOverStart / 2 ** 20, unit: 'MiB', higherIsBetter: false });
   }
 
   const makers: ((dir: string) => Promise<Store>)[] = [lmdbStore, (dir) => sqliteStore(dir, 'FULL'), (dir) => sqliteStore(dir, 'NORMAL')];

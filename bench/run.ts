@@ -12,6 +12,7 @@ import { benchIdleCpu } from './idle-cpu.js';
 import { benchHandoff } from './handoff.js';
 import { benchWriteSteps } from './write-steps.js';
 import { benchKafka } from './kafka.js';
+import { benchMemory, MEMORY_WORKLOAD } from './memory.js';
 import { benchReadsAndMemory } from './reads-memory.js';
 import { renderHtml, type BenchRun } from './html-report.js';
 import { peersHtmlSection, renderPeerTable, runPeers, type PeerRow } from './peers.js';
@@ -24,7 +25,7 @@ import { benchRings } from './ring-throughput.js';
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const json = process.argv.includes('--json');
-  // `--only reads` (or commits, steps, handoff, idle, sweep, metadata, rings, recovery, snapshots, kafka) runs one group of workloads.
+  // `--only reads` (or commits, steps, handoff, idle, sweep, metadata, rings, recovery, snapshots, kafka, memory) runs one group of workloads.
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   const runs = (name: string): boolean => only === undefined || only === name;
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
       : { commitRequests: 20_000, produceBytes: 256 * 2 ** 20, endToEndRecords: 2_000, groupSizes: [3, 10, 50, 100] };
     rows.push(...(await benchKafka(sizes, progress)));
   }
+  // In child processes of its own: this process's heap does not count.
+  if (runs('memory')) rows.push(...(await benchMemory(quick ? { topics: 5_000, offsets: 12_000, lookups: 200_000 } : MEMORY_WORKLOAD, progress)));
   // Last: it leaves the largest heap behind, which would slow the workloads after it.
   if (runs('reads')) progress('point reads, reader pool, mixed load and memory…');
   if (runs('reads')) rows.push(...(await benchReadsAndMemory(quick ? { topics: 10_000, offsets: 120_000, lookups: 1_000_000 } : { topics: 100_000, offsets: 1_000_000, lookups: 5_000_000 })));

@@ -20,6 +20,7 @@ export interface MetaLogConfigInput {
   maxBatchBytes?: number;
   segmentBytes?: number;
   readerThreads?: number;
+  decodedCacheEntries?: number;
   snapshotEveryEvents?: number;
   snapshotIntervalMs?: number;
   snapshotEveryBytes?: number;
@@ -56,6 +57,13 @@ interface PathOption {
   doc: string;
 }
 type OptionSpec = IntegerOption | EnumOption | PathOption;
+
+/**
+ * Default of `decodedCacheEntries`: a decoded topic of 6 partitions holds about 1.5 KB of heap, so at
+ * most about 150 MB of topics per reading thread. Smaller saves heap but makes reads that cycle over
+ * more values than fit decode again (bench: memory prices 2,000).
+ */
+export const DECODED_CACHE_ENTRIES_DEFAULT = 100_000;
 
 /** The declaration of every option; README's table and `metalog --help` are checked against it. */
 export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpec>> = Object.freeze({
@@ -96,7 +104,15 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     min: 1,
     max: 64,
     unit: 'threads',
-    doc: 'Worker threads of the reader pool that serves list, describe and scan queries (started at the first such query).',
+    doc: 'Worker threads of the reader pool that serves list, describe and scan queries, at most (started as queries need them; each ends after a minute without queries).',
+  },
+  decodedCacheEntries: {
+    kind: 'integer',
+    defaultValue: DECODED_CACHE_ENTRIES_DEFAULT,
+    min: 0,
+    max: 100_000_000,
+    unit: 'entries',
+    doc: 'Decoded topics, groups, brokers and transactions a handle (and each reader-pool thread) keeps for reads, at most, of each kind; once full, a miss takes a place one time in 16, evicting one at random, and other misses decode without keeping the value (0: none kept).',
   },
   snapshotEveryEvents: {
     kind: 'integer',

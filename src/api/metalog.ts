@@ -130,7 +130,7 @@ export class MetaLog {
   ) {
     this.config = config;
     this.link = connect(this.sink);
-    this.reader = new StoreIndexReader(this.link.index);
+    this.reader = new StoreIndexReader(this.link.index, config.decodedCacheEntries);
     this.counters = new StoreCounters(this.link.metrics.counters);
   }
 
@@ -204,12 +204,12 @@ export class MetaLog {
   }
 
   /**
-   * The reader pool (piscina worker threads, `readerThreads` of them, started at the first query): list,
+   * The reader pool (piscina worker threads, up to `readerThreads`, started as queries need them, ended after a minute idle): list,
    * describe and scan queries answered from the shared index off the caller's thread.
    */
   get readers(): ReaderPool {
     this.assertOpen();
-    this.pool ??= new ReaderPool(this.reader, this.config.readerThreads, this.faults);
+    this.pool ??= new ReaderPool(this.reader, this.config.readerThreads, this.config.decodedCacheEntries, this.faults);
     return this.pool;
   }
 

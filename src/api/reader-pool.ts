@@ -33,6 +33,9 @@ export type { GroupFilter, OffsetKey, TopicFilter } from '../reader/reader-queri
 
 const READER_URL = new URL('../../workers/reader.js', import.meta.url);
 
+/** The young generation of each reader-pool thread, in MiB (the old generation is V8's default). */
+const READER_YOUNG_GENERATION_MB = 8;
+
 /** Queries answered with values packed by `packValues`. */
 type PackedKind = 'getTopics' | 'scanTopics' | 'listGroups' | 'describeGroups' | 'scanGroups' | 'fetchOffsetBatch';
 
@@ -52,16 +55,23 @@ export class ReaderPool {
   constructor(
     private readonly reader: StoreIndexReader,
     threads: number,
+    /** The store's `decodedCacheEntries`, for the threads' own caches. */
+    decodedCacheEntries: number,
     /** Fault switches for the pool threads' storage (tests; see FaultyStorage). */
     faults?: SharedArrayBuffer,
   ) {
-    const workerData: ReaderWorkerData = { index: reader.buffers, faults };
+    const workerData: ReaderWorkerData = { index: reader.buffers, decodedCacheEntries, faults };
     this.pool = import('piscina').then(({ Piscina }) => new Piscina({
       filename: READER_URL.href,
       workerData,
-      minThreads: threads,
+      // Threads start when queries need them (one query, one thread) and end after a minute without any:
+      // each holds an isolate of its own (about 10 MiB before it has done anything).
+      minThreads: 0,
       maxThreads: threads,
       idleTimeout: 60_000,
+      // A young generation of 8 MiB instead of V8's up to 48: a query's garbage is short-lived, and what
+      // the heap holds from the system after a query drops by about 4 MiB per thread (bench: memory).
+      resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
     }));
     // A pool that cannot start rejects each query (below); this keeps the rejection from going unhandled
     // when no query comes.

@@ -17,13 +17,15 @@ import { answerQuery, type ReaderQuery } from './reader-queries.js';
 /** What the pool passes to each of its threads. */
 export interface ReaderWorkerData {
   index: StoreIndexBuffers;
+  /** The store's `decodedCacheEntries`: the bound of this thread's cache of decoded values. */
+  decodedCacheEntries: number;
   /** Fault switches for the storage of history and backup checks (tests; see FaultyStorage). */
   faults?: SharedArrayBuffer;
 }
 
 /** The answer function of one reader thread, on the index and storage `data` names. */
 export function readerAnswer(data: ReaderWorkerData): (query: ReaderQuery) => unknown {
-  const reader = new StoreIndexReader(data.index);
+  const reader = new StoreIndexReader(data.index, data.decodedCacheEntries);
   const storage = storageFor(data.faults);
   return (query) => {
     let answer: unknown;

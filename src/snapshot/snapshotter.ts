@@ -2,10 +2,11 @@
  * Making snapshots: fold the WAL up to an offset into a private copy of the state, write it out, keep
  * the newest few, and work out how much of the WAL the oldest one kept makes unnecessary.
  *
- * The private copy lives as long as the snapshot thread, so each snapshot folds only the events since
- * the last one. It costs a second copy of the index in memory (the price of never pausing the writer:
- * the writer's own index changes under every batch, and copying it consistently would stop writes for
- * as long as the copy takes).
+ * The private copy lives as long as this object, so each snapshot folds only the events since the last
+ * one. It costs a second copy of the state in memory while it lives (the price of never pausing the
+ * writer: the shared index changes under every batch, and copying it consistently would stop writes for
+ * as long as the copy takes); the scheduler therefore ends the snapshot thread after each snapshot, and
+ * the next one starts from the newest snapshot file.
  *
  * Called by: workers/snapshotter.ts (the snapshot thread), and directly by offline tools (CLI, restore).
  */

@@ -35,6 +35,7 @@
 import { SharedIndex, UNCHANGED, type SharedIndexBuffers, type SharedIndexOptions, type SlotScan } from '../../native-free/shared-index.js';
 import type { PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
+import { DECODED_CACHE_ENTRIES_DEFAULT } from '../config.js';
 import { GROUP_ID_LENGTH_MAX, PARTITIONS_MAX, TOPIC_NAME_LENGTH_MAX } from '../limits.js';
 import { isWellFormed } from '../well-formed.js';
 import { offsetOnlyGroup, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from '../state/entities.js';
@@ -212,24 +213,64 @@ export class IndexControl {
 /**
  * Caches decoded values by index slot and version: a value is handed out again only while its slot
  * still holds the same version, so it is never stale, and a hit costs one array read instead of a map
- * lookup. It saves the decoding, not the read. At most one value per slot of the table is kept.
+ * lookup. It saves the decoding, not the read. At most one value per slot of the table is kept, and at
+ * most `entriesMax` values in all (the `decodedCacheEntries` option): a decoded topic of 6 partitions
+ * takes about 1 KB of heap, so an unbounded cache of a large store would hold the whole state a second
+ * time, as objects, in every thread that reads.
+ *
+ * Once full, a point read that misses takes a place only one time in ADMIT_ONE_IN (pseudo-random), and
+ * then evicts at random with a second chance: a hit marks its slot referenced; the eviction looks at the
+ * cached slots from a pseudo-random one on, unmarking referenced ones, and evicts the first unmarked one
+ * (or the last it looked at, after EVICTION_LOOKS_MAX). Values read often get in and tend to stay, and
+ * no access order makes it thrash: reads cycling over twice as many values as fit still hit about half
+ * the time, and the values decoded for the misses die young, which V8's young-generation GC collects
+ * cheaply. (A clock hand that admitted every miss missed every such read, and promoting every decoded
+ * value before evicting it made a read slower than decoding without a cache.) Scans (`all`, `fromScan`) never evict: they hand out cached
+ * values of slots the scan skipped, which must stay until the scan is done; what they decode is kept
+ * only while there is room.
  */
 class DecodedCache<T> {
   /** Version of the value cached for each slot (0: none); grown by doubling, in one allocation. */
   private versions = new Int32Array(64);
-  private readonly values: T[] = [];
+  /** 1 where the slot's value was read since the clock hand last passed it. */
+  private referenced = new Uint8Array(64);
+  private readonly values: (T | undefined)[] = [];
+  /** Slots holding a value (versions not 0); at most `entriesMax`. */
+  private count = 0;
+  /** State of the xorshift32 generator that picks where an eviction starts looking (never 0). */
+  private random = 0x9e3779b9;
 
-  constructor(private readonly decode: (bytes: Uint8Array) => T) {}
+  constructor(
+    private readonly decode: (bytes: Uint8Array) => T,
+    private readonly entriesMax: number,
+  ) {}
 
-  /** The value under `encodedKey` in `table`, decoded at most once per version. */
+  /** The value under `encodedKey` in `table`, decoded at most once per version while it stays cached. */
   read(table: SharedIndex, encodedKey: Uint8Array): T | undefined {
     const found = table.lookup(encodedKey, this.versions);
-    if (found === UNCHANGED) return this.values[table.lookupSlot];
+    if (found === UNCHANGED) {
+      const slot = table.lookupSlot;
+      this.referenced[slot] = 1;
+      return this.values[slot] as T;
+    }
     if (found === undefined) return undefined;
     const value = this.decode(found);
     const slot = table.lookupSlot;
-    this.remember(slot, table.lookupVersion, value);
+    if (!this.holds(slot) && this.count >= this.entriesMax) {
+      // Full: one miss in ADMIT_ONE_IN takes a place (see the class comment); the others stay uncached.
+      if (this.nextRandom() % ADMIT_ONE_IN !== 0) return value;
+      this.evictOne();
+    }
+    this.rememberIfRoom(slot, table.lookupVersion, value);
     return value;
+  }
+
+  /** The next value of a xorshift32 generator (never 0), as an unsigned integer. */
+  private nextRandom(): number {
+    this.random ^= this.random << 13;
+    this.random ^= this.random >>> 17;
+    this.random ^= this.random << 5;
+    return this.random >>> 0;
   }
 
   /** Every value in `table`, from one published state, in slot order; decodes only what changed. */
@@ -256,30 +297,68 @@ class DecodedCache<T> {
       const slot = slots[index];
       if (bytes === undefined) {
         if (known !== null && this.versions[slot] !== known[slot]) return null;
-        all[index] = this.values[slot];
+        all[index] = this.values[slot] as T;
         continue;
       }
       const value = this.decode(bytes);
-      this.remember(slot, versions[index], value);
+      this.rememberIfRoom(slot, versions[index], value);
       all[index] = value;
     }
     return all;
   }
 
-  private remember(slot: number, version: number, value: T): void {
+  private holds(slot: number): boolean {
+    return slot < this.versions.length && this.versions[slot] !== 0;
+  }
+
+  /** Keeps `value` for `slot`: in place of the slot's older version, or in a free place if the cache has one. */
+  private rememberIfRoom(slot: number, version: number, value: T): void {
+    const held = this.holds(slot);
+    if (!held && this.count >= this.entriesMax) return;
     if (slot >= this.versions.length) {
       // One allocation and copy, not a fill loop: a first read of a large table meets a high slot at once.
-      const grown = new Int32Array(Math.max(slot + 1, this.versions.length * 2));
+      const length = Math.max(slot + 1, this.versions.length * 2);
+      const grown = new Int32Array(length);
       grown.set(this.versions);
       this.versions = grown;
+      const grownReferenced = new Uint8Array(length);
+      grownReferenced.set(this.referenced);
+      this.referenced = grownReferenced;
       // Lengthened in place: the elements stay in fast (holey, not dictionary) mode.
-      this.values.length = grown.length;
+      this.values.length = length;
     }
+    if (!held) this.count++;
     this.versions[slot] = version;
+    this.referenced[slot] = 1;
     // A value is read only where its version matched, so slots without one are never read.
     this.values[slot] = value;
   }
+
+  /** Evicts one value (see the class comment); nothing when the cache is empty. */
+  private evictOne(): void {
+    if (this.count === 0) return;
+    const length = this.versions.length;
+    let slot = this.nextRandom() % length;
+    let victim = -1;
+    let looked = 0;
+    // Bounded by the slots: count > 0, so one turn finds a cached slot.
+    for (let step = 0; step < length; step++, slot = slot + 1 === length ? 0 : slot + 1) {
+      if (this.versions[slot] === 0) continue;
+      victim = slot;
+      if (this.referenced[slot] === 0 || ++looked >= EVICTION_LOOKS_MAX) break;
+      this.referenced[slot] = 0;
+    }
+    assert(victim >= 0, 'a cache with values has a slot to evict');
+    this.versions[victim] = 0;
+    this.values[victim] = undefined;
+    this.count--;
+  }
 }
+
+/** Cached values an eviction looks at, at most, for one not read since it was last looked at. */
+const EVICTION_LOOKS_MAX = 8;
+/** A full cache takes in one miss of this many (see DecodedCache). */
+const ADMIT_ONE_IN = 16;
 
 /**
  * A reader's cache of group and topic numbers (the names committed offsets are keyed by). The writer
@@ -360,13 +439,22 @@ export class StoreIndexReader {
   private readonly keys = new KeyEncoder();
   private readonly offsetDecoder = new OffsetValueDecoder();
   private readonly numbers: IdNumbers;
-  private readonly topicCache = new DecodedCache<Topic>(decodeTopic);
-  private readonly groupCache = new DecodedCache<Group>(decodeGroup);
-  private readonly brokerCache = new DecodedCache<Broker>(decodeBroker);
-  private readonly transactionCache = new DecodedCache<Transaction>(decodeTransaction);
+  private readonly topicCache: DecodedCache<Topic>;
+  private readonly groupCache: DecodedCache<Group>;
+  private readonly brokerCache: DecodedCache<Broker>;
+  private readonly transactionCache: DecodedCache<Transaction>;
   private knownClusterId: string | null = null;
 
-  constructor(buffers: StoreIndexBuffers) {
+  /**
+   * @param decodedCacheEntries decoded topics, groups, brokers and transactions kept, at most, of each
+   *   kind (the `decodedCacheEntries` option; see DecodedCache).
+   */
+  constructor(buffers: StoreIndexBuffers, decodedCacheEntries: number = DECODED_CACHE_ENTRIES_DEFAULT) {
+    assert(Number.isInteger(decodedCacheEntries) && decodedCacheEntries >= 0, 'decodedCacheEntries is a count');
+    this.topicCache = new DecodedCache(decodeTopic, decodedCacheEntries);
+    this.groupCache = new DecodedCache(decodeGroup, decodedCacheEntries);
+    this.brokerCache = new DecodedCache(decodeBroker, decodedCacheEntries);
+    this.transactionCache = new DecodedCache(decodeTransaction, decodedCacheEntries);
     this.buffers = buffers;
     this.control = new IndexControl(buffers.control);
     const tables = {} as Record<Family, SharedIndex>;
