@@ -3,11 +3,11 @@
  *
  * Loop (the one loop in the store that runs until close): drain the command ring into a batch → validate
  * and encode each command → one write → fdatasync (fsync mode) → apply to the shared index → publish the
- * BATCH record that acknowledges it on the event ring. The fdatasync runs on Node's thread pool while this
- * thread reads, checks and writes the next batch (WriterCore's pipeline: acknowledgements still follow
- * their own fdatasync, in order). While the ring is empty it sleeps in Atomics.wait when no fdatasync is
- * in flight (it has no event loop work to do), waking early only when an interval fdatasync falls due;
- * with one in flight it waits for either without blocking its event loop, which delivers the fdatasync's end.
+ * BATCH record that acknowledges it on the event ring. While the ring is empty it sleeps in Atomics.wait
+ * (it has no event loop work to do), waking early only when an interval fdatasync falls due. With the
+ * pipeline on (an option the bench measures; off by default), the fdatasync runs on Node's thread pool
+ * while this thread fills the next batch (acknowledgements still follow their own fdatasync, in order),
+ * and it then waits for commands or the fdatasync's end without blocking its event loop.
  *
  * Everything that is not plumbing lives in src/writer/.
  */
@@ -39,8 +39,12 @@ const READ_CHUNK_RECORDS = 256;
 /** The bench's bounded look at an empty ring before sleeping (µs), or 0. */
 const writerSpinMicros = data.writerSpinMicros ?? 0;
 
-/** False only when the bench measures the writer without its pipeline (every fdatasync on this thread). */
-const pipelined = data.writerPipeline ?? true;
+/**
+ * True when the bench runs the writer with its pipeline (the fdatasync on the thread pool while the next
+ * batch fills); off by default: on the disks measured it cost more in hand-offs than it overlapped
+ * (BENCHMARKS.md, the write path).
+ */
+const pipelined = data.writerPipeline ?? false;
 
 /** The longest a publish waits for one attached handle before that handle's cursor is evicted. */
 const handleStallMs = data.handleStallMs ?? HANDLE_STALL_MS;
@@ -109,10 +113,15 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
     if (commandRing.hasRecord()) core.startSync(syncEnded);
     else for (const record of core.syncNow()) publish(record);
   };
-  // Runs until a Close command arrives; every pass either processes a batch or waits. After every pass,
-  // busy or idle, the interval flush rule (`core.intervalSyncDue`) decides whether to fdatasync now.
+  // Runs until a Close command arrives; every pass either reads commands into the open batch, or finishes
+  // it, or waits. After every finished batch, busy or idle, the interval flush rule
+  // (`core.intervalSyncDue`) decides whether to fdatasync now.
+  let batchOpen = false;
   for (;;) {
-    core.startBatch();
+    if (!batchOpen) {
+      core.startBatch();
+      batchOpen = true;
+    }
     let read = 0;
     needsIndex = false;
     // A batch also ends once an interval fdatasync falls due (checked every READ_CHUNK_RECORDS
@@ -130,30 +139,32 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
       if (count === 0) break;
       read += count;
     }
+    // While an fdatasync runs, the batch stays open and takes whatever arrives: it could not be
+    // acknowledged before that fdatasync ends anyway, and then one write and one fdatasync serve it all.
+    if (core.syncPending && !closing && !needsIndex && !core.batchFull()) {
+      if (!core.syncFinished) {
+        // Let the event loop deliver the fdatasync's end; with nothing read, wait for commands or for it.
+        if (read > 0) await eventLoopTurn();
+        else await commandRing.waitForDataAsync(core.idleWaitMs());
+      }
+      if (!core.syncFinished) continue;
+      for (const record of core.settleSync()) publish(record);
+    }
     const record = pipelined ? core.sealBatch() : core.finishBatch();
+    batchOpen = false;
     if (record !== null) publish(record);
     settle();
     if (core.intervalSyncDue()) publish(core.syncInterval());
-    if (closing) {
-      // Bounded: each round settles the fdatasync in flight, which acknowledges or fails what waits.
+    // Bounded below: each round ends the one fdatasync in flight, which acknowledges or fails what waits.
+    if (closing || needsIndex) {
       while (core.syncPending) {
         await core.whenSyncEnds();
         settle();
       }
-      return;
-    }
-    if (core.syncPending) {
-      // Let the event loop deliver a finished fdatasync; then go on with what the ring holds, or wait
-      // for whichever comes first: commands, or the end of the fdatasync.
-      await eventLoopTurn();
-      settle();
-      if (needsIndex && core.syncPending) {
-        await core.whenSyncEnds();
-        settle();
-      } else if (read === 0 && !core.syncFinished) await commandRing.waitForDataAsync(core.idleWaitMs());
+      if (closing) return;
       continue;
     }
-    if (read > 0) continue;
+    if (core.syncPending || read > 0) continue;
     commandRing.waitForData(core.idleWaitMs(), writerSpinMicros);
   }
 }

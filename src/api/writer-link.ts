@@ -64,8 +64,9 @@ export interface OpenInternals {
    */
   writerSpinMicros?: number;
   /**
-   * False: the writer fdatasyncs each batch on its own thread before it reads the next (no pipeline).
-   * For the bench, which measures what the pipeline brings.
+   * True: the writer's pipeline (the fdatasync on the thread pool while the next batch fills; see
+   * WriterCore). Off by default, where the writer fdatasyncs each batch on its own thread. For the bench,
+   * which measures what the pipeline brings.
    */
   writerPipeline?: boolean;
 }

@@ -26,6 +26,6 @@ export interface WriterWorkerData {
   clock?: SharedArrayBuffer;
   /** How long to look at an empty command ring before sleeping, µs (the bench's; absent: sleep at once). */
   writerSpinMicros?: number;
-  /** False: no pipeline (each batch fdatasync-ed on this thread before the next); the bench's switch. */
+  /** True: the pipeline (fdatasync on the thread pool while the next batch fills); the bench's switch, off by default. */
   writerPipeline?: boolean;
 }
