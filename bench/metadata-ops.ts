@@ -32,7 +32,8 @@ export interface MetadataSizes {
   groupUpserts: number;
 }
 
-function groupWith(groupId: string, generation: number, memberCount: number): GroupInput {
+/** A consumer group as a broker stores it after a rebalance (also the write-steps bench's group). */
+export function groupWith(groupId: string, generation: number, memberCount: number): GroupInput {
   const members = Array.from({ length: memberCount }, (_, i) => ({
     memberId: `consumer-${i}-${generation}`,
     clientId: `client-${i}`,

@@ -14,7 +14,7 @@ import v8 from 'node:v8';
 import path from 'node:path';
 import { SYSTEM_CLOCK } from '../src/clock.js';
 import { decodeCommand, encodeCommand, type CommandMessage } from '../src/commands/command-codec.js';
-import { checkCommitOffsetsInput, checkCreateTopicInput, checkRegisterBrokerInput, checkUpsertGroupInput, type Command, type GroupInput } from '../src/commands/commands.js';
+import { checkCommitOffsetsInput, checkCreateTopicInput, checkRegisterBrokerInput, checkUpsertGroupInput, type Command } from '../src/commands/commands.js';
 import { resolveConfig } from '../src/config.js';
 import { allocateStoreMetricsBuffers } from '../src/metrics/metrics-buffers.js';
 import { WriterStatsRecorder } from '../src/metrics/writer-stats.js';
@@ -23,6 +23,7 @@ import { storageFor } from '../src/wal/storage.js';
 import { decodeBatch } from '../src/writer/batch-record.js';
 import { openSnapshot, recoverWriter } from '../src/writer/recover-writer.js';
 import { benchDir, check, type BenchRow } from './lib.js';
+import { groupWith } from './metadata-ops.js';
 import { rawGroupCommit } from './raw-baseline.js';
 
 /** Writes per writer batch, as with 64 calls in flight. */
@@ -54,19 +55,6 @@ function allocatedBytes(count: number, step: (i: number) => unknown): number {
   return (v8.getHeapStatistics().used_heap_size - before) / count;
 }
 
-function groupOf(memberCount: number): GroupInput {
-  const members = Array.from({ length: memberCount }, (_, i) => ({
-    memberId: `consumer-${i}-7`,
-    clientId: `client-${i}`,
-    clientHost: `/10.0.${i >> 8}.${i & 255}`,
-    sessionTimeoutMs: 45_000,
-    rebalanceTimeoutMs: 300_000,
-    topics: ['topic-0', 'topic-1'],
-    subscription: new Uint8Array(24).fill(i),
-    assignment: new Uint8Array(48).fill(7),
-  }));
-  return { groupId: 'cg-1', state: 'Stable', protocolType: 'consumer', protocol: 'cooperative-sticky', generation: 7, leader: members[0].memberId, members };
-}
 
 /** One kind of write: how the caller checks it, and how many times each step runs. */
 interface WriteKind {
@@ -85,7 +73,7 @@ interface WriteKind {
 export async function benchWriteSteps(scale: number): Promise<BenchRow[]> {
   const { dir, cleanup } = benchDir('steps');
   const rows: BenchRow[] = [];
-  const group55 = groupOf(55);
+  const group55 = groupWith('cg-1', 7, 55);
   try {
     const kinds: WriteKind[] = [
       {

@@ -432,14 +432,7 @@ export class WriterCore {
     for (let i = this.awaiting.length - 1; i >= 0; i--) rollback(this.awaiting[i].undo);
     const records: Buffer[] = [];
     for (const batch of this.awaiting.splice(0)) {
-      for (const result of batch.results) {
-        if (result.wroteEvent || result.refused.length > 0) {
-          result.error = failure;
-          result.wroteEvent = false;
-          result.refused = NO_REFUSALS;
-          this.stats.countCommandError(failure.code);
-        }
-      }
+      this.failResults(batch.results, failure);
       this.stats.recordBatch(batch.measures);
       records.push(this.encodeResultsRecord(batch.results, this.state.lastOffset + 1, 0, 0));
     }
@@ -519,10 +512,19 @@ export class WriterCore {
     rollback(this.undo);
     this.batchEvents.length = 0;
     const wrapped = MetaLogError.wrap(error);
-    const failure = wrapped.toJSON();
-    for (const result of this.results) {
-      // A per-entry command that refused every entry wrote nothing, but it was decided against the
-      // state this batch had built up, which is gone: it fails with the others.
+    this.failResults(this.results, wrapped.toJSON());
+    if (wrapped.makesReadOnly) this.becomeReadOnly(wrapped);
+    this.framesBytes = 0;
+    this.recordCount = 0;
+  }
+
+  /**
+   * Fails every result of a batch that is gone (rolled back) and was counting on it: each command that
+   * wrote an event, and each per-entry command, which wrote nothing if it refused every entry but was
+   * decided against the state the batch had built up.
+   */
+  private failResults(results: PendingResult[], failure: SerializedError): void {
+    for (const result of results) {
       if (result.wroteEvent || result.refused.length > 0) {
         result.error = failure;
         result.wroteEvent = false;
@@ -530,9 +532,6 @@ export class WriterCore {
         this.stats.countCommandError(failure.code);
       }
     }
-    if (wrapped.makesReadOnly) this.becomeReadOnly(wrapped);
-    this.framesBytes = 0;
-    this.recordCount = 0;
   }
 
   /** Makes the writer read-only (fatal storage error or broken invariant). */
