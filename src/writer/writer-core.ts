@@ -16,10 +16,10 @@
  *   before its acknowledgement is returned; every rejected command is counted by its code once.
  *
  * Two ways to finish a batch. `finishBatch` appends, fdatasyncs (when the mode asks) and acknowledges in
- * one call. `sealBatch` is the pipeline the writer thread runs: it appends, and when the acknowledgement
- * must wait for an fdatasync it keeps the batch (`awaiting`) instead of syncing, so the next batch is read,
- * checked, encoded and written while the disk syncs (`startSync` on the thread pool, `settleSync` when it
- * ends). Acknowledgements stay in log order: once one batch waits, every later batch waits behind it. A
+ * one call: what the writer thread runs by default. `sealBatch` is the pipeline (an option, measured by
+ * the bench and off by default): it appends, and when the acknowledgement must wait for an fdatasync it
+ * keeps the batch (`awaiting`) instead of syncing, so the next batch fills while the disk syncs
+ * (`startSync` on the thread pool, `syncNow` on this thread, `settleSync` when it ends). Acknowledgements stay in log order: once one batch waits, every later batch waits behind it. A
  * waiting batch's index changes are encoded when it is sealed, from the state as it is then (exactly the
  * log up to that batch), and written to the index when its fdatasync has succeeded. If that fdatasync
  * fails, every waiting batch is rolled back, newest first, and fails, and the writer is read-only.
@@ -81,7 +81,6 @@ interface FinishedSync {
 
 /** Byte position of the durable offset in a BATCH record's header (see batch-record.ts). */
 const DURABLE_OFFSET_POSITION = 24;
-
 
 /**
  * The command's own bytes as its event's encoding, when the event carries exactly what the command sent:
