@@ -120,9 +120,8 @@ if (!isMainThread && parentPort !== null) {
     const stopWords = new Int32Array(stop);
     // Bounded: the parent sets the word after its writes; the wait gives up after a minute.
     Atomics.wait(stopWords, 0, 0, 60_000);
-    // Let the handle find out what happened while this thread was blocked, as any handle would (a write
-    // sent before its consume loop has run once is a race still to be examined: see the closing note).
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Written at once, before this thread's consume loop has run: the write itself must notice that the
+    // writer evicted this handle's cursor meanwhile, and go out on a new one.
     try {
       await log.createTopic({ name: 'after-hang', partitions: 1 });
       port.postMessage('wrote again');
