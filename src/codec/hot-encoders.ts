@@ -4,34 +4,23 @@
  * writes for this version's schema (a property test compares them on random values), straight from the
  * caller's checked input: member bytes may be any Uint8Array, so none is wrapped in a Buffer first.
  */
-import type { GroupState } from './event-schema.js';
+import type { GroupMember, GroupState, GroupUpserted } from './event-schema.js';
 
 /** GroupState's enum symbols in schema order. */
 const GROUP_STATE_INDEX: Readonly<Record<GroupState, number>> = { Empty: 0, PreparingRebalance: 1, CompletingRebalance: 2, Stable: 3, Dead: 4 };
 
-/** A member as the encoder reads it (checked input: bytes fields may be plain Uint8Arrays). */
-export interface EncodableMember {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly sessionTimeoutMs: number;
-  readonly rebalanceTimeoutMs: number;
+/**
+ * A member as the encoder reads it: a GroupMember whose bytes may be any Uint8Array (a caller's checked
+ * input; the writer's decoded members are Buffers).
+ */
+export type EncodableMember = Readonly<Omit<GroupMember, 'subscription' | 'assignment' | 'topics'>> & {
   readonly topics: readonly string[];
   readonly subscription: Uint8Array;
   readonly assignment: Uint8Array;
-}
+};
 
 /** A group as the encoder reads it. */
-export interface EncodableGroup {
-  readonly groupId: string;
-  readonly state: GroupState;
-  readonly protocolType: string;
-  readonly protocol: string | null;
-  readonly generation: number;
-  readonly leader: string | null;
-  readonly members: readonly EncodableMember[];
-}
+export type EncodableGroup = Readonly<Omit<GroupUpserted, 'members'>> & { readonly members: readonly EncodableMember[] };
 
 /** Thrown inside the encoder when the output does not fit; turned into -1 at the top. */
 const FULL = Symbol('output full');

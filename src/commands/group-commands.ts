@@ -9,7 +9,8 @@
  *   (NON_EMPTY_GROUP).
  * Upserts travel on the command ring in Avro, with the GroupUpserted event's own schema (command-codec.ts).
  */
-import type { EventBody, GroupMember, GroupState, GroupUpserted } from '../codec/event-schema.js';
+import type { EventBody, GroupState, GroupUpserted } from '../codec/event-schema.js';
+import type { EncodableMember } from '../codec/hot-encoders.js';
 import { MetaLogError } from '../errors.js';
 import { COMMIT_ENTRIES_MAX, GROUP_ID_LENGTH_MAX, GROUP_MEMBERS_MAX, PARTITIONS_MAX, RECORD_BYTES_MAX } from '../limits.js';
 import type { MetadataState } from '../state/metadata-state.js';
@@ -44,8 +45,9 @@ export interface GroupInput {
 /**
  * A member as checked on the caller's thread: its bytes are the caller's own Uint8Arrays until the
  * command is encoded (before the call returns); on the writer they are Buffers decoded from the ring.
+ * The shape the hand encoder reads (hot-encoders.ts).
  */
-export type CheckedMember = Omit<GroupMember, 'subscription' | 'assignment'> & { subscription: Uint8Array; assignment: Uint8Array };
+export type CheckedMember = EncodableMember;
 
 /** Group commands as queued for the writer. */
 export type GroupCommand =

@@ -47,7 +47,7 @@ export interface CheckedPerEntry<C> {
 /** The error of an entry refused on the writer's thread, built where the call was made. */
 export function refusalError(code: ErrorCode, topic: string, partition: number, index: number, groupId: string): MetaLogError {
   const entity = `${topic}-${partition}`;
-  const field = `entries[${index}]`;
+  const field = entryField(index);
   switch (code) {
     case 'UNKNOWN_TOPIC_OR_PARTITION':
       return new MetaLogError(code, `${entity} does not exist`, { field, entity });
@@ -78,38 +78,42 @@ export interface OffsetCommitInput {
   metadata?: string;
 }
 
+/** The name of entry `index` of a commit, for an error message. */
+function entryField(index: number): string {
+  return `entries[${index}]`;
+}
+
 function checkCommitEntry(entry: unknown, index: number, seen: Set<string> | null): OffsetCommitEntry {
-  // Field names are built only for an error: this runs for every entry of every commit.
-  const field = (): string => `entries[${index}]`;
+  // Field names are built only for an error (`entryField`): this runs for every entry of every commit.
   if (typeof entry !== 'object' || entry === null) {
-    throw new MetaLogError('INVALID_REQUEST', `${field()} must be { topic, partition, offset, leaderEpoch?, metadata? }`, { field: field() });
+    throw new MetaLogError('INVALID_REQUEST', `${entryField(index)} must be { topic, partition, offset, leaderEpoch?, metadata? }`, { field: entryField(index) });
   }
   const { topic, partition, offset, leaderEpoch = -1, metadata = '' } = entry as Partial<OffsetCommitInput>;
-  if (!isLegalTopicName(topic)) checkTopicName(topic, `${field()}.topic`);
+  if (!isLegalTopicName(topic)) checkTopicName(topic, `${entryField(index)}.topic`);
   if (!isInteger(partition, 0, PARTITIONS_MAX - 1)) {
-    throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field()}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${field()}.partition` });
+    throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${entryField(index)}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${entryField(index)}.partition` });
   }
   // Negative offsets are what admin tools write on a reset (-1: the log end, -2: its start).
   if (!isInteger(offset, COMMITTED_OFFSET_MIN, COMMITTED_OFFSET_MAX)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field()}.offset must be an integer from -2^52 to 2^53-2`, { field: `${field()}.offset` });
+    throw new MetaLogError('INVALID_REQUEST', `${entryField(index)}.offset must be an integer from -2^52 to 2^53-2`, { field: `${entryField(index)}.offset` });
   }
   if (!isInteger(leaderEpoch, -1, 2147483647)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field()}.leaderEpoch must be an integer from -1 to 2^31-1`, { field: `${field()}.leaderEpoch` });
+    throw new MetaLogError('INVALID_REQUEST', `${entryField(index)}.leaderEpoch must be an integer from -1 to 2^31-1`, { field: `${entryField(index)}.leaderEpoch` });
   }
   // A UTF-16 unit is at most 3 UTF-8 bytes: short metadata (nearly all of it) needs no byte count.
   if (typeof metadata !== 'string' || (metadata.length * 3 > OFFSET_METADATA_BYTES_MAX && Buffer.byteLength(metadata, 'utf8') > OFFSET_METADATA_BYTES_MAX)) {
-    throw new MetaLogError('OFFSET_METADATA_TOO_LARGE', `${field()}.metadata must be a string of at most ${OFFSET_METADATA_BYTES_MAX} bytes`, {
-      field: `${field()}.metadata`,
+    throw new MetaLogError('OFFSET_METADATA_TOO_LARGE', `${entryField(index)}.metadata must be a string of at most ${OFFSET_METADATA_BYTES_MAX} bytes`, {
+      field: `${entryField(index)}.metadata`,
     });
   }
   // Metadata is usually empty: skip the call for it on this hot path.
   if (metadata.length > 0 && !isWellFormed(metadata)) {
-    throw new MetaLogError('INVALID_REQUEST', `${field()}.metadata is not well-formed UTF-16 (it holds a lone surrogate)`, { field: `${field()}.metadata` });
+    throw new MetaLogError('INVALID_REQUEST', `${entryField(index)}.metadata is not well-formed UTF-16 (it holds a lone surrogate)`, { field: `${entryField(index)}.metadata` });
   }
   if (seen !== null) {
     const key = `${topic}\u0000${partition}`;
     if (seen.has(key)) {
-      throw new MetaLogError('INVALID_REQUEST', `${field()} repeats ${topic}-${partition} within one commit`, { field: field() });
+      throw new MetaLogError('INVALID_REQUEST', `${entryField(index)} repeats ${topic}-${partition} within one commit`, { field: entryField(index) });
     }
     seen.add(key);
   }
@@ -198,7 +202,7 @@ export function checkCommitOffsetsEachInput(groupId: unknown, entries: unknown, 
 
 /** What refuses one entry on its own before it is sent: an impossible partition, too much metadata. */
 function perEntryRefusal(partition: unknown, metadata: unknown, index: number): { error: MetaLogError; partitionOk: boolean; metadataOk: boolean } | null {
-  const field = `entries[${index}]`;
+  const field = entryField(index);
   if (Number.isSafeInteger(partition) && !isInteger(partition, 0, PARTITIONS_MAX - 1)) {
     const error = new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${field}.partition must be an integer from 0 to ${PARTITIONS_MAX - 1}`, { field: `${field}.partition` });
     return { error, partitionOk: false, metadataOk: !tooMuchMetadata(metadata) };

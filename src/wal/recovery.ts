@@ -225,6 +225,7 @@ function scanRecords(
       continue;
     }
     if (visitorChecks[found.eventType] === true) {
+      // The visitor reads the payload itself and throws MalformedPayload before it applies anything.
       try {
         visit(null, bytes, found, codec);
       } catch (error) {
@@ -232,28 +233,21 @@ function scanRecords(
         segment.validEnd = position;
         return damage('corrupt', segment.name, position, expectedOffset, `payload does not decode: ${error.message}`);
       }
-      segment.recordCount++;
-      expectedOffset++;
-      position = found.end;
-      if (found.offset === throughOffset) {
+    } else {
+      let event: LogEvent | null = null;
+      try {
+        if (decodeBranch[found.eventType] ?? true) {
+          const body = codec.decode(found.eventType, bytes, found.payloadStart, found.end);
+          event = { type: body.type, value: body.value, offset: found.offset, timestampMs: found.timestampMs } as LogEvent;
+        } else {
+          codec.check(found.eventType, bytes, found.payloadStart, found.end);
+        }
+      } catch (error) {
         segment.validEnd = position;
-        return STOPPED;
+        return damage('corrupt', segment.name, position, expectedOffset, `payload does not decode: ${(error as Error).message}`);
       }
-      continue;
+      visit(event, bytes, found, codec);
     }
-    let event: LogEvent | null = null;
-    try {
-      if (decodeBranch[found.eventType] ?? true) {
-        const body = codec.decode(found.eventType, bytes, found.payloadStart, found.end);
-        event = { type: body.type, value: body.value, offset: found.offset, timestampMs: found.timestampMs } as LogEvent;
-      } else {
-        codec.check(found.eventType, bytes, found.payloadStart, found.end);
-      }
-    } catch (error) {
-      segment.validEnd = position;
-      return damage('corrupt', segment.name, position, expectedOffset, `payload does not decode: ${(error as Error).message}`);
-    }
-    visit(event, bytes, found, codec);
     segment.recordCount++;
     expectedOffset++;
     position = found.end;
