@@ -665,16 +665,15 @@ export class MetaLog {
 
   /**
    * Stores a consumer group whole: state, protocol, generation (never backwards: ILLEGAL_GENERATION),
-   * leader and members with their subscription and assignment bytes. Resolves to the group. A member's
+   * leader and members with their subscription and assignment bytes. Resolves once the group is
+   * durable, to nothing: the store adds nothing to what the caller sent, and reading a whole group back
+   * (every member's strings and bytes) cost a quarter of the call; `getGroup` reads it. A member's
    * session timeout must be within `groupMinSessionTimeoutMs..groupMaxSessionTimeoutMs`
    * (INVALID_SESSION_TIMEOUT); two members may not share a group instance id (INVALID_REQUEST).
    */
-  upsertGroup(group: GroupInput): Promise<Group> {
+  upsertGroup(group: GroupInput): Promise<void> {
     const { groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs } = this.config;
-    return this.command(
-      () => checkSessionTimeouts(checkUpsertGroupInput(group), groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs),
-      () => this.reader.getGroup(group.groupId) as Group,
-    );
+    return this.command(() => checkSessionTimeouts(checkUpsertGroupInput(group), groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs), () => undefined);
   }
 
   /**

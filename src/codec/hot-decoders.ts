@@ -116,19 +116,33 @@ function readInt(): number {
   return value;
 }
 
-/**
- * An Avro `bytes` field as a view of the payload (as avsc hands them out): the caller owns the buffer
- * the payload is in, or decodes from a copy of it.
- */
-function readBytesView(): Buffer {
+/** Steps over an Avro ['null', 'string'] union. */
+function skipNullableString(): void {
+  const branch = reader.readLong();
+  if (branch === 1) reader.skipString();
+  else if (branch !== 0) throw new MalformedPayload(`union branch ${branch} of ['null', 'string']`);
+}
+
+/** The start of an Avro `bytes` field's value; the reader moves past it. */
+function skipBytes(): number {
   const length = reader.readLong();
   const start = reader.position;
   if (length < 0 || start + length > reader.end) throw new MalformedPayload('bytes run past the end of the payload');
   reader.position = start + length;
-  return reader.bytes.subarray(start, start + length);
+  return start;
 }
 
-function readGroupMember(): GroupMember {
+/**
+ * An Avro `bytes` field: a view of the payload (as avsc hands them out) when the caller owns the
+ * buffer the payload is in, else a copy.
+ */
+function readBytes(copy: boolean): Buffer {
+  const start = skipBytes();
+  const view = reader.bytes.subarray(start, reader.position);
+  return copy ? Buffer.from(view) : view;
+}
+
+function readGroupMember(copy: boolean): GroupMember {
   const memberId = reader.readString();
   const groupInstanceId = readNullableString();
   const clientId = reader.readString();
@@ -137,17 +151,13 @@ function readGroupMember(): GroupMember {
   const rebalanceTimeoutMs = readInt();
   const topics: string[] = [];
   readArrayBlocks(reader.position, reader.end, () => topics.push(reader.readString()));
-  const subscription = readBytesView();
-  const assignment = readBytesView();
+  const subscription = readBytes(copy);
+  const assignment = readBytes(copy);
   return { memberId, groupInstanceId, clientId, clientHost, sessionTimeoutMs, rebalanceTimeoutMs, topics, subscription, assignment };
 }
 
-/**
- * Decodes a GroupUpserted payload `bytes[start, end)` (also the upsertGroup command's, which travels in
- * the same schema); member bytes are views of `bytes`. Throws on malformed or trailing bytes.
- */
-export function decodeGroupUpserted(bytes: Buffer, start: number, end: number): GroupUpserted {
-  reader.reset(bytes, start, end);
+/** A group's fields before its members, from the reader's position. */
+function readGroupHeader(): Omit<GroupUpserted, 'members'> {
   const groupId = reader.readString();
   const state = GROUP_STATE_SYMBOLS[reader.readLong()];
   if (state === undefined) throw new MalformedPayload('group state symbol out of range');
@@ -155,8 +165,52 @@ export function decodeGroupUpserted(bytes: Buffer, start: number, end: number): 
   const protocol = readNullableString();
   const generation = readInt();
   const leader = readNullableString();
+  return { groupId, state, protocolType, protocol, generation, leader };
+}
+
+/**
+ * Decodes a GroupUpserted payload `bytes[start, end)` (also the upsertGroup command's, which travels in
+ * the same schema). Member bytes are views of `bytes`, or copies with `copyBytes` (for a caller whose
+ * buffer is reused). Throws on malformed or trailing bytes.
+ */
+export function decodeGroupUpserted(bytes: Buffer, start: number, end: number, copyBytes = false): GroupUpserted {
+  reader.reset(bytes, start, end);
+  const header = readGroupHeader();
   const members: GroupMember[] = [];
-  readArrayBlocks(start, end, () => members.push(readGroupMember()));
+  readArrayBlocks(start, end, () => members.push(readGroupMember(copyBytes)));
   checkConsumed(start, end);
-  return { groupId, state, protocolType, protocol, generation, leader, members };
+  return { ...header, members };
+}
+
+/** What the writer's group rules read of a group: its header, its members' ids and their topics. */
+export interface GroupFacts extends Omit<GroupUpserted, 'members'> {
+  /** Member ids, in the members' order. */
+  memberIds: string[];
+  /** Every topic some member subscribes to. */
+  topics: Set<string>;
+}
+
+/**
+ * Reads a GroupUpserted payload `bytes[start, end)` as completely as `decodeGroupUpserted` checks it,
+ * but builds only its facts: no member objects, no client strings, no byte views. Throws on malformed
+ * or trailing bytes.
+ */
+export function readGroupFacts(bytes: Buffer, start: number, end: number): GroupFacts {
+  reader.reset(bytes, start, end);
+  const header = readGroupHeader();
+  const memberIds: string[] = [];
+  const topics = new Set<string>();
+  readArrayBlocks(start, end, () => {
+    memberIds.push(reader.readString());
+    skipNullableString();
+    reader.skipString();
+    reader.skipString();
+    readInt();
+    readInt();
+    readArrayBlocks(reader.position, reader.end, () => topics.add(reader.readString()));
+    skipBytes();
+    skipBytes();
+  });
+  checkConsumed(start, end);
+  return { ...header, memberIds, topics };
 }

@@ -20,7 +20,8 @@ import { avro } from '../codec/avro.js';
 import { assert } from '../assert.js';
 import type { Command } from './commands.js';
 import { EVENT_UNION_SCHEMA } from '../codec/event-schema.js';
-import { decodeCommitOffsetsCommand, decodeGroupUpserted } from '../codec/hot-decoders.js';
+import { decodeCommitOffsetsCommand } from '../codec/hot-decoders.js';
+import { EncodedGroup } from '../state/encoded-group.js';
 import { encodeGroupUpserted } from '../codec/hot-encoders.js';
 
 /** Command kinds; `Close` and `Sync` are control commands that produce no event. */
@@ -108,10 +109,10 @@ export function decodeCommand(bytes: Uint8Array): CommandMessage {
     case COMMAND_KIND.Admin:
       return { handleId, seq, kind: 'command', command: JSON.parse(buffer.toString('utf8', COMMAND_HEADER_BYTES)) as Command };
     case COMMAND_KIND.UpsertGroup: {
-      // Decoded from a copy: the decoder hands out bytes fields as views of its input, and the ring's
-      // memory is reused once this record is consumed, while the members' bytes live on in the state.
+      // Kept as a copy of its encoding (the ring's memory is reused once this record is consumed): the
+      // writer reads only the group's facts, and the encoding is the event's payload and index value.
       const own = Buffer.from(buffer.subarray(COMMAND_HEADER_BYTES));
-      return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: decodeGroupUpserted(own, 0, own.length) }, payload: own };
+      return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: EncodedGroup.fromEncoding(own) }, payload: own };
     }
     case COMMAND_KIND.CommitOffsets: {
       // Read in place: the strings are copied out, and the event's bytes are used before the ring

@@ -277,7 +277,7 @@ function decideDeleteOffsets(value: Extract<GroupCommand, { type: 'DeleteOffsets
     let refusal: MetaLogError | null = null;
     if (found === undefined || partition >= found.partitions.length) {
       refusal = new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, { entity: `${topic}-${partition}` });
-    } else if (group !== undefined && group.state !== 'Empty' && group.members.some((member) => member.topics.includes(topic))) {
+    } else if (group !== undefined && group.state !== 'Empty' && group.subscribesTo(topic)) {
       refusal = new MetaLogError('GROUP_SUBSCRIBED_TO_TOPIC', `group ${JSON.stringify(groupId)} is subscribed to ${topic}`, { entity: topic });
     }
     if (refusal === null) kept.push({ topic, partition });
@@ -300,27 +300,27 @@ export function decideGroupCommand(command: GroupCommand, state: MetadataState, 
           field: 'generation',
         });
       }
-      // Decided on the writer, where the command was decoded from the ring: its bytes fields are Buffers.
+      // Decided on the writer, where the command came from the ring as an EncodedGroup (command-codec.ts).
       return { type: 'GroupUpserted', value: command.value as GroupUpserted };
     case 'DeleteGroup':
       // A group exists if it was stored or has committed offsets (Kafka's simple consumers' groups).
       if (group === undefined && !state.hasCommittedOffsets(groupId)) {
         throw new MetaLogError('GROUP_ID_NOT_FOUND', `group ${JSON.stringify(groupId)} does not exist`, { entity: groupId });
       }
-      if (group !== undefined && group.members.length > 0) {
-        throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has ${group.members.length} members`, { entity: groupId });
+      if (group !== undefined && group.memberCount > 0) {
+        throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has ${group.memberCount} members`, { entity: groupId });
       }
       return { type: 'GroupDeleted', value: { groupId } };
     case 'DeleteOffsets':
       return decideDeleteOffsets(command.value, state, refused);
     case 'ExpireOffsets':
       // Kafka's offset retention: only a group without members (or a group of simple consumers) loses its offsets.
-      if (group !== undefined && group.members.length > 0) {
+      if (group !== undefined && group.memberCount > 0) {
         throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has members; its offsets do not expire`, { entity: groupId });
       }
       return { type: 'OffsetsExpired', value: command.value };
     case 'ResetOffsets':
-      if (group !== undefined && group.members.length > 0) {
+      if (group !== undefined && group.memberCount > 0) {
         throw new MetaLogError('NON_EMPTY_GROUP', `group ${JSON.stringify(groupId)} has members; reset offsets of an inactive group`, { entity: groupId });
       }
       return decideCommitOffsets(command.value, state, refused);

@@ -230,7 +230,7 @@ function checkMembership(value: CommitOffsetsCommand['value'], state: MetadataSt
   const group = state.groups.get(value.groupId);
   const entity = value.groupId;
   if (value.memberId === null) {
-    if (group !== undefined && group.members.length > 0) {
+    if (group !== undefined && group.memberCount > 0) {
       throw new MetaLogError('UNKNOWN_MEMBER_ID', `group ${JSON.stringify(entity)} has members: a commit must name its generation and member`, { entity });
     }
     return;
@@ -238,7 +238,7 @@ function checkMembership(value: CommitOffsetsCommand['value'], state: MetadataSt
   if (group === undefined) {
     throw new MetaLogError('ILLEGAL_GENERATION', `group ${JSON.stringify(entity)} is not at generation ${value.generation}`, { entity, field: 'generation' });
   }
-  if (!group.members.some((member) => member.memberId === value.memberId)) {
+  if (!group.hasMember(value.memberId)) {
     throw new MetaLogError('UNKNOWN_MEMBER_ID', `${JSON.stringify(value.memberId)} is not a member of group ${JSON.stringify(entity)}`, { entity, field: 'memberId' });
   }
   if (group.generation !== value.generation) {

@@ -12,7 +12,6 @@ import type {
   BrokerRegistered,
   EventPayloads,
   EventType,
-  GroupMember,
   LogEvent,
   OffsetsCommitted,
   PartitionState,
@@ -23,7 +22,8 @@ import type {
 } from '../codec/event-schema.js';
 import { assert } from '../assert.js';
 import { BackedMap, type MapSource } from './backed-map.js';
-import { offsetOnlyGroup, type Broker, type CommittedOffset, type Group, type Topic, type Transaction } from './entities.js';
+import { EncodedGroup } from './encoded-group.js';
+import { offsetOnlyGroup, type Broker, type CommittedOffset, type Topic, type Transaction } from './entities.js';
 
 /** Steps that revert applied events, run last-first. */
 export type UndoLog = (() => void)[];
@@ -46,7 +46,7 @@ export interface RestoredState {
   clusterId: string | null;
   topics: MapSource<string, Topic>;
   brokers: MapSource<number, Broker>;
-  groups: MapSource<string, Group>;
+  groups: MapSource<string, EncodedGroup>;
   watermarks: MapSource<string, TopicWatermarks>;
   segments: MapSource<string, TopicSegments>;
   transactions: MapSource<string, Transaction>;
@@ -63,25 +63,11 @@ export interface StateOptions {
   restored?: RestoredState;
 }
 
-/**
- * Freezes a GroupUpserted event's members in place and returns them: an event's value belongs to
- * whoever made it (the writer deciding a command, recovery and history decoding the log) and is handed
- * to the state whole, so a copy of every member would only be garbage. The same holds for a topic's
- * partitions and configs.
- */
-function freezeMembers(members: GroupMember[]): readonly Readonly<GroupMember>[] {
-  for (const member of members) {
-    Object.freeze(member.topics);
-    Object.freeze(member);
-  }
-  return Object.freeze(members);
-}
-
 /** The folded state of the log. */
 export class MetadataState {
   readonly topics: Map<string, Topic>;
   readonly brokers: Map<number, Broker>;
-  readonly groups: Map<string, Group>;
+  readonly groups: Map<string, EncodedGroup>;
   /** Watermarks by topic, then partition. */
   readonly watermarks: Map<string, TopicWatermarks>;
   /** Segments by topic, then partition, then segment id. */
@@ -287,15 +273,8 @@ export class MetadataState {
 
   private applyGroupUpserted(value: EventPayloads['GroupUpserted'], undo?: UndoLog): void {
     const previous = this.groups.get(value.groupId);
-    const group: Group = Object.freeze({
-      groupId: value.groupId,
-      state: value.state,
-      protocolType: value.protocolType,
-      protocol: value.protocol,
-      generation: value.generation,
-      leader: value.leader,
-      members: freezeMembers(value.members),
-    });
+    // The writer's decided upsert is already an EncodedGroup; a replayed event is encoded once here.
+    const group = EncodedGroup.fromValue(value);
     this.groups.set(value.groupId, group);
     undo?.push(() => (previous === undefined ? this.groups.delete(value.groupId) : this.groups.set(value.groupId, previous)));
   }
@@ -473,7 +452,11 @@ function setNested<K1, K2, V>(outer: Map<K1, Map<K2, V>>, key1: K1, key2: K2, va
   undo?.push(() => (previous === undefined ? target.delete(key2) : target.set(key2, previous)));
 }
 
-/** Freezes an event's partition state in place (the event's value is the state's from here on; see freezeMembers). */
+/**
+ * Freezes an event's partition state in place: an event's value belongs to whoever made it (the writer
+ * deciding a command, recovery decoding the log) and is handed to the state whole, so a copy would only
+ * be garbage.
+ */
 function freezePartition(partition: PartitionState): Readonly<PartitionState> {
   Object.freeze(partition.replicas);
   Object.freeze(partition.isr);
@@ -503,7 +486,7 @@ export function canonicalState(state: MetadataState): string {
   const brokers = [...state.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
   // A group that only has committed offsets reads as an Empty group (see offsetOnlyGroup).
   const offsetOnly = [...state.offsetsByGroup.keys()].filter((groupId) => !state.groups.has(groupId)).map(offsetOnlyGroup);
-  const groups = [...state.groups.values(), ...offsetOnly].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+  const groups = [...[...state.groups.values()].map((group) => group.toGroup()), ...offsetOnly].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
   const byKey = (a: [string | number, unknown], b: [string | number, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
   const watermarks = [...state.watermarks].sort(byKey).map(([topic, partitions]) => [topic, [...partitions].sort(byKey)]);
   // A partition whose segments were all removed has none, like one that never had any.

@@ -10,11 +10,11 @@
 import type { SharedIndex } from '../../native-free/shared-index.js';
 import type { SegmentInfo } from '../codec/event-schema.js';
 import type { MapSource } from '../state/backed-map.js';
+import { EncodedGroup } from '../state/encoded-group.js';
 import type { RestoredState, TopicSegments, TopicWatermarks } from '../state/metadata-state.js';
 import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, KeyEncoder, type IdKind } from './index-keys.js';
 import {
   decodeBroker,
-  decodeGroup,
   decodeOffsetDirectory,
   decodeSegments,
   decodeTopic,
@@ -88,7 +88,7 @@ export function restoredStateSources(tables: Tables, lastOffset: number, nextPro
     nextProducerId,
     clusterId,
     topics: byName(tables, 'topics', keys, decodeTopic),
-    groups: byName(tables, 'groups', keys, decodeGroup),
+    groups: byName(tables, 'groups', keys, (bytes) => EncodedGroup.fromEncoding(Buffer.from(bytes))),
     transactions: byName(tables, 'transactions', keys, decodeTransaction),
     brokers: {
       load: (brokerId) => {

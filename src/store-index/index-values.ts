@@ -2,9 +2,10 @@
  * Values of the shared index: how each entity is encoded in the arena, and decoded into the frozen
  * objects the API returns.
  *
- * Owns: one codec per family. Whole entities (topics with their partitions, groups with their members,
- * brokers, transactions, a partition's segment list, a group's offset directory) are written field by
- * field in a fixed order (u8/i32/f64 little-endian, strings and byte strings as u32 length + bytes,
+ * Owns: one codec per family. A group is its GroupUpserted event's Avro encoding (the writer copies the
+ * event's payload as it is). The other whole entities (topics with their partitions, brokers,
+ * transactions, a partition's segment list, a group's offset directory) are written field by field in a
+ * fixed order (u8/i32/f64 little-endian, strings and byte strings as u32 length + bytes,
  * nullable strings with length 0xffffffff for null, lists as u32 count + items) and decoded into plain
  * frozen objects, only when their version changes (readers cache them). The two values read on every
  * fetch or produce are fixed layouts:
@@ -16,7 +17,10 @@
  * A change to any encoding must bump INDEX_VALUE_FORMAT below, so that open passes over snapshots of the
  * old format (and replays the WAL instead) rather than misreading them.
  */
-import type { BrokerStatus, GroupMember, GroupState, PartitionState, SegmentInfo, TransactionState, Watermarks } from '../codec/event-schema.js';
+import type { BrokerStatus, PartitionState, SegmentInfo, TransactionState, Watermarks } from '../codec/event-schema.js';
+import { decodeGroupUpserted } from '../codec/hot-decoders.js';
+import { encodeGroupUpserted } from '../codec/hot-encoders.js';
+import { RECORD_BYTES_MAX } from '../limits.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
 
 const utf8 = new TextEncoder();
@@ -27,7 +31,7 @@ const NULL_LENGTH = 0xffffffff;
  * Version of the value encodings below. Snapshots record it and a snapshot of another version is not
  * restored (the values would be read wrongly): bump it with any change to an encoding.
  */
-export const INDEX_VALUE_FORMAT = 1;
+export const INDEX_VALUE_FORMAT = 2;
 
 /** Appends fields to a growing buffer; `finish` returns a copy of what was written. */
 class ValueWriter {
@@ -208,9 +212,10 @@ class ValueReader {
 }
 
 const writer = new ValueWriter();
+/** Where an offsets-only group is encoded (a group fits a record); allocated on first use. */
+let groupScratch: Buffer | null = null;
 
 const BROKER_STATUSES: readonly BrokerStatus[] = ['ONLINE', 'FENCED', 'MAINTENANCE'];
-const GROUP_STATES: readonly GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
 const TRANSACTION_STATES: readonly TransactionState[] = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort'];
 
 export function encodeTopic(topic: Topic): Uint8Array {
@@ -265,39 +270,26 @@ export function decodeBroker(bytes: Uint8Array): Broker {
   });
 }
 
+/**
+ * A group's value is its GroupUpserted event's Avro encoding: the writer copies the event's payload into
+ * the index as it is (see EncodedGroup), and only an offsets-only group is encoded here.
+ */
 export function encodeGroup(group: Group): Uint8Array {
-  const out = writer.start().string(group.groupId).u8(GROUP_STATES.indexOf(group.state)).string(group.protocolType).nullableString(group.protocol)
-    .i32(group.generation).nullableString(group.leader).u32(group.members.length);
-  for (const member of group.members) {
-    out.string(member.memberId).nullableString(member.groupInstanceId).string(member.clientId).string(member.clientHost)
-      .i32(member.sessionTimeoutMs).i32(member.rebalanceTimeoutMs).stringList(member.topics).byteString(member.subscription).byteString(member.assignment);
-  }
-  return out.finish();
+  groupScratch ??= Buffer.allocUnsafe(RECORD_BYTES_MAX);
+  const end = encodeGroupUpserted(group, groupScratch, 0);
+  if (end < 0) throw new RangeError('a group larger than a record');
+  return Uint8Array.prototype.slice.call(groupScratch, 0, end);
 }
 
+/** A group read from the index: frozen, its members' bytes copied out of the arena. */
 export function decodeGroup(bytes: Uint8Array): Group {
-  const input = new ValueReader(bytes);
-  const groupId = input.string();
-  const state = GROUP_STATES[input.u8()];
-  const protocolType = input.string();
-  const protocol = input.nullableString();
-  const generation = input.i32();
-  const leader = input.nullableString();
-  const members = new Array<Readonly<GroupMember>>(input.u32());
-  for (let index = 0; index < members.length; index++) {
-    members[index] = Object.freeze({
-      memberId: input.string(),
-      groupInstanceId: input.nullableString(),
-      clientId: input.string(),
-      clientHost: input.string(),
-      sessionTimeoutMs: input.i32(),
-      rebalanceTimeoutMs: input.i32(),
-      topics: Object.freeze(input.stringList()) as string[],
-      subscription: input.byteString(),
-      assignment: input.byteString(),
-    });
+  const group = decodeGroupUpserted(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), 0, bytes.length, true);
+  for (const member of group.members) {
+    Object.freeze(member.topics);
+    Object.freeze(member);
   }
-  return Object.freeze({ groupId, state, protocolType, protocol, generation, leader, members: Object.freeze(members) });
+  Object.freeze(group.members);
+  return Object.freeze(group);
 }
 
 export function encodeTransaction(transaction: Transaction): Uint8Array {

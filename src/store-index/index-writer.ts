@@ -23,7 +23,6 @@ import {
   offsetDirectoryNames,
   decodeCommittedOffset,
   encodeBroker,
-  encodeGroup,
   encodeOffsetDirectory,
   encodeSegments,
   encodeTopic,
@@ -322,7 +321,7 @@ export class IndexWriter {
     }
     for (const groupId of this.dirtyGroups) {
       const group = groups.get(groupId);
-      add('groups', this.keys.group(groupId), group === undefined ? undefined : encodeGroup(group));
+      add('groups', this.keys.group(groupId), group?.encoding);
     }
     for (const transactionalId of this.dirtyTransactions) {
       const transaction = transactions.get(transactionalId);

@@ -8,7 +8,8 @@ import test from 'ava';
 import avro from 'avsc';
 import fc from 'fast-check';
 import { EVENT_UNION_SCHEMA } from '../../src/codec/event-schema.js';
-import { decodeCommitOffsetsCommand, decodeGroupUpserted, decodeOffsetsCommitted } from '../../src/codec/hot-decoders.js';
+import { decodeCommitOffsetsCommand, decodeGroupUpserted, decodeOffsetsCommitted, readGroupFacts } from '../../src/codec/hot-decoders.js';
+import { EncodedGroup } from '../../src/state/encoded-group.js';
 import { encodeGroupUpserted } from '../../src/codec/hot-encoders.js';
 
 const seed = process.env.SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.SEED);
@@ -115,6 +116,43 @@ test('GroupUpserted: decodes exactly what avsc encodes, and refuses a truncated 
         return false;
       };
       return throws(bytes, cut % bytes.length) && throws(Buffer.concat([bytes, Buffer.from([0])]), bytes.length + 1);
+    }),
+    { seed, numRuns: 400 },
+  );
+  t.pass(`seed ${seed}`);
+});
+
+test('GroupUpserted: the facts the writer reads agree with the whole decode, the copied bytes with the views, and a malformed payload throws alike', (t) => {
+  fc.assert(
+    fc.property(group, fc.nat(), (value, cut) => {
+      const bytes = groupType.toBuffer(value);
+      const whole = decodeGroupUpserted(bytes, 0, bytes.length);
+      const facts = readGroupFacts(bytes, 0, bytes.length);
+      const { members, ...header } = whole;
+      if (plain({ ...header, memberIds: members.map((m) => m.memberId), topics: [...new Set(members.flatMap((m) => m.topics))] }) !== plain({ ...facts, topics: [...facts.topics] })) return false;
+      const copied = decodeGroupUpserted(bytes, 0, bytes.length, true);
+      if (plain(copied) !== plain(whole) || copied.members.some((m) => m.assignment.buffer === bytes.buffer && m.assignment.length > 0)) return false;
+      // An EncodedGroup (the writer's state) answers the rules' questions and decodes its members alike.
+      const encoded = EncodedGroup.fromEncoding(bytes);
+      if (plain(encoded.toGroup()) !== plain(whole) || encoded.memberCount !== members.length) return false;
+      if (!members.every((m) => encoded.hasMember(m.memberId) && m.topics.every((topic) => encoded.subscribesTo(topic)))) return false;
+      if (plain(EncodedGroup.fromValue(whole).toGroup()) !== plain(whole)) return false;
+      const throwsBoth = (payload: Buffer, end: number): boolean => {
+        let facts = false;
+        let decode = false;
+        try {
+          readGroupFacts(payload, 0, end);
+        } catch {
+          facts = true;
+        }
+        try {
+          decodeGroupUpserted(payload, 0, end);
+        } catch {
+          decode = true;
+        }
+        return facts && decode;
+      };
+      return throwsBoth(bytes, cut % bytes.length) && throwsBoth(Buffer.concat([bytes, Buffer.from([0])]), bytes.length + 1);
     }),
     { seed, numRuns: 400 },
   );

@@ -34,7 +34,7 @@ export class FakeStore implements GroupStore {
     return [...this.groups.values()];
   }
 
-  async upsertGroup(input: GroupInput): Promise<Group> {
+  async upsertGroup(input: GroupInput): Promise<void> {
     this.takeFailure();
     this.upserts.push(input);
     const group: Group = {
@@ -57,7 +57,6 @@ export class FakeStore implements GroupStore {
       })),
     };
     this.groups.set(input.groupId, group);
-    return group;
   }
 
   async deleteGroup(groupId: string): Promise<void> {

@@ -1,0 +1,97 @@
+/**
+ * A consumer group as the writer's state holds it: its GroupUpserted encoding, which is also the
+ * event's payload in the log and the group's value in the shared index, with only what the group rules
+ * read decoded (the header, the member ids, the topics the members subscribe to).
+ *
+ * Why: a group is written whole on every rebalance step, and decoding its members into objects on the
+ * writer, then encoding them again for the index, cost more than the rest of the write. The writer
+ * never needs a member's client details or bytes, so it keeps the bytes and reads the facts.
+ *
+ * The members decode on first use (a check in verify mode, a test) from the encoding this object owns.
+ */
+import { decodeGroupUpserted, readGroupFacts, type GroupFacts } from '../codec/hot-decoders.js';
+import { encodeGroupUpserted } from '../codec/hot-encoders.js';
+import type { GroupMember, GroupState, GroupUpserted } from '../codec/event-schema.js';
+import { RECORD_BYTES_MAX } from '../limits.js';
+import { assert } from '../assert.js';
+import type { Group } from './entities.js';
+
+/** Scratch for encoding a decoded value (a GroupUpserted fits a record); allocated on first use. */
+let scratch: Buffer | null = null;
+
+export class EncodedGroup implements GroupUpserted {
+  readonly groupId: string;
+  readonly state: GroupState;
+  readonly protocolType: string;
+  readonly protocol: string | null;
+  readonly generation: number;
+  readonly leader: string | null;
+  /** Member ids, in the members' order. */
+  readonly memberIds: readonly string[];
+  private readonly topics: ReadonlySet<string>;
+  private decoded: GroupMember[] | null = null;
+
+  private constructor(
+    /** The GroupUpserted payload; never changed after construction. */
+    readonly encoding: Buffer,
+    facts: GroupFacts,
+  ) {
+    this.groupId = facts.groupId;
+    this.state = facts.state;
+    this.protocolType = facts.protocolType;
+    this.protocol = facts.protocol;
+    this.generation = facts.generation;
+    this.leader = facts.leader;
+    this.memberIds = facts.memberIds;
+    this.topics = facts.topics;
+  }
+
+  /**
+   * The group `encoding` holds, which becomes this object's own: the caller never changes it afterwards.
+   * Throws MalformedPayload when it is not a GroupUpserted payload.
+   */
+  static fromEncoding(encoding: Buffer): EncodedGroup {
+    return new EncodedGroup(encoding, readGroupFacts(encoding, 0, encoding.length));
+  }
+
+  /** The group a decoded event value holds (a replayed event, a test's): encoded here. */
+  static fromValue(value: GroupUpserted): EncodedGroup {
+    if (value instanceof EncodedGroup) return value;
+    scratch ??= Buffer.allocUnsafe(RECORD_BYTES_MAX);
+    const end = encodeGroupUpserted(value, scratch, 0);
+    assert(end >= 0, 'a GroupUpserted value fits a record');
+    return EncodedGroup.fromEncoding(Buffer.from(scratch.subarray(0, end)));
+  }
+
+  /** The members, decoded once (frozen, their bytes copied out of the encoding). */
+  get members(): GroupMember[] {
+    if (this.decoded === null) {
+      const members = decodeGroupUpserted(this.encoding, 0, this.encoding.length, true).members;
+      for (const member of members) {
+        Object.freeze(member.topics);
+        Object.freeze(member);
+      }
+      this.decoded = Object.freeze(members) as GroupMember[];
+    }
+    return this.decoded;
+  }
+
+  /** The group as the API returns it (a plain object: what a read of the index gives). */
+  toGroup(): Group {
+    const { groupId, state, protocolType, protocol, generation, leader, members } = this;
+    return Object.freeze({ groupId, state, protocolType, protocol, generation, leader, members });
+  }
+
+  get memberCount(): number {
+    return this.memberIds.length;
+  }
+
+  hasMember(memberId: string): boolean {
+    return this.memberIds.includes(memberId);
+  }
+
+  /** True when some member subscribes to `topic`. */
+  subscribesTo(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+}
