@@ -61,26 +61,27 @@ class AvroWriter {
     bytes[this.position++] = zigzag;
   }
 
-  /** An Avro string: its UTF-8 byte length, then the bytes (ASCII copied by hand, the rest by Node). */
+  /**
+   * An Avro string: its UTF-8 byte length, then the bytes. Written as ASCII in one pass, which is what
+   * names and ids almost always are; at the first other character it starts over through Node's UTF-8
+   * encoder. (The ASCII length check is enough for room: UTF-8 never takes fewer bytes than UTF-16 units.)
+   */
   string(value: string): void {
+    const start = this.position;
     const length = value.length;
-    let ascii = true;
-    for (let i = 0; i < length; i++) {
-      if (value.charCodeAt(i) >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii) {
-      const encoded = Buffer.from(value, 'utf8');
-      this.bytesField(encoded);
-      return;
-    }
     this.long(length);
     this.room(length);
     const bytes = this.bytes;
     const at = this.position;
-    for (let i = 0; i < length; i++) bytes[at + i] = value.charCodeAt(i);
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) {
+        this.position = start;
+        this.bytesField(Buffer.from(value, 'utf8'));
+        return;
+      }
+      bytes[at + i] = code;
+    }
     this.position = at + length;
   }
 

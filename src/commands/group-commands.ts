@@ -156,19 +156,25 @@ export function checkUpsertGroupInput(input: unknown): GroupCommand {
   if (!Array.isArray(group.members) || group.members.length > GROUP_MEMBERS_MAX) {
     throw new MetaLogError('INVALID_REQUEST', `members must be an array of at most ${GROUP_MEMBERS_MAX}`, { field: 'members' });
   }
-  const members = group.members.map(checkMember);
-  const ids = new Set(members.map((member) => member.memberId));
-  if (ids.size !== members.length) throw new MetaLogError('INVALID_REQUEST', 'members repeat a memberId', { field: 'members' });
+  const count = group.members.length;
+  const members = new Array<CheckedMember>(count);
+  const ids = new Set<string>();
   // A static member's group instance id names one member (Kafka fences the older one on a rejoin).
-  const instanceIds = new Set<string>();
-  members.forEach((member, index) => {
-    if (member.groupInstanceId === null) return;
-    if (instanceIds.has(member.groupInstanceId)) {
-      const field = `members[${index}].groupInstanceId`;
-      throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${JSON.stringify(member.groupInstanceId)}: a group instance id names one member`, { field });
+  let instanceIds: Set<string> | null = null;
+  for (let index = 0; index < count; index++) {
+    const member = checkMember(group.members[index], index);
+    if (ids.has(member.memberId)) throw new MetaLogError('INVALID_REQUEST', 'members repeat a memberId', { field: 'members' });
+    ids.add(member.memberId);
+    if (member.groupInstanceId !== null) {
+      instanceIds ??= new Set();
+      if (instanceIds.has(member.groupInstanceId)) {
+        const field = `members[${index}].groupInstanceId`;
+        throw new MetaLogError('INVALID_REQUEST', `${field} repeats ${JSON.stringify(member.groupInstanceId)}: a group instance id names one member`, { field });
+      }
+      instanceIds.add(member.groupInstanceId);
     }
-    instanceIds.add(member.groupInstanceId);
-  });
+    members[index] = member;
+  }
   if ((group.state === 'Empty' || group.state === 'Dead') && members.length > 0) {
     throw new MetaLogError('INVALID_REQUEST', `a group in state ${group.state} has no members`, { field: 'members' });
   }

@@ -23,8 +23,6 @@ import { isWellFormed } from '../well-formed.js';
 
 export { isWellFormed };
 
-const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
-
 /** True when `value` is an integer in [min, max]. */
 export function isInteger(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
@@ -55,9 +53,22 @@ export function requireGroupId(groupId: unknown, field = 'groupId'): string {
   return requireString(groupId, 1, GROUP_ID_LENGTH_MAX, field, 'INVALID_GROUP_ID');
 }
 
+/**
+ * True when every character of `name` is one of [a-zA-Z0-9._-]: a loop, because names are checked on
+ * every group member's subscription and a regular expression's call costs more than the short scan.
+ */
+function hasTopicCharacters(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    const legal = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x2e || code === 0x5f || code === 0x2d;
+    if (!legal) return false;
+  }
+  return true;
+}
+
 /** True when `name` passes Kafka's topic name rule (`checkTopicName` says why one does not). */
 export function isLegalTopicName(name: unknown): name is string {
-  return typeof name === 'string' && name.length > 0 && name.length <= TOPIC_NAME_LENGTH_MAX && name !== '.' && name !== '..' && LEGAL_TOPIC_NAME.test(name);
+  return typeof name === 'string' && name.length > 0 && name.length <= TOPIC_NAME_LENGTH_MAX && name !== '.' && name !== '..' && hasTopicCharacters(name);
 }
 
 /** Kafka's topic name rule: 1–249 of [a-zA-Z0-9._-], not "." or "..". Throws INVALID_TOPIC_EXCEPTION. */
@@ -68,7 +79,7 @@ export function checkTopicName(name: unknown, field = 'name'): asserts name is s
   if (name === '.' || name === '..') {
     throw new MetaLogError('INVALID_TOPIC_EXCEPTION', `${field} cannot be "." or ".."`, { field });
   }
-  if (!LEGAL_TOPIC_NAME.test(name)) {
+  if (!hasTopicCharacters(name)) {
     throw new MetaLogError('INVALID_TOPIC_EXCEPTION', `${field} ${JSON.stringify(name)} has characters outside [a-zA-Z0-9._-]`, { field });
   }
 }
