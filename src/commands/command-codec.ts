@@ -111,8 +111,8 @@ export function decodeCommand(bytes: Uint8Array): CommandMessage {
     case COMMAND_KIND.UpsertGroup: {
       // Kept as a copy of its encoding (the ring's memory is reused once this record is consumed): the
       // writer reads only the group's facts, and the encoding is the event's payload and index value.
-      const own = Buffer.from(buffer.subarray(COMMAND_HEADER_BYTES));
-      return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: EncodedGroup.fromEncoding(own) }, payload: own };
+      const group = EncodedGroup.fromCopyOf(buffer.subarray(COMMAND_HEADER_BYTES));
+      return { handleId, seq, kind: 'command', command: { type: 'UpsertGroup', value: group }, payload: group.encoding };
     }
     case COMMAND_KIND.CommitOffsets: {
       // Read in place: the strings are copied out, and the event's bytes are used before the ring

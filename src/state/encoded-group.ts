@@ -54,13 +54,24 @@ export class EncodedGroup implements GroupUpserted {
     return new EncodedGroup(encoding, readGroupFacts(encoding, 0, encoding.length));
   }
 
+  /**
+   * The group in a copy of `bytes`. The copy is a Buffer of its own, never a slice of Node's shared
+   * pool: a small group kept for hours would otherwise keep a whole pool chunk alive.
+   * Throws MalformedPayload when they are not a GroupUpserted payload.
+   */
+  static fromCopyOf(bytes: Uint8Array): EncodedGroup {
+    const own = Buffer.allocUnsafeSlow(bytes.length);
+    own.set(bytes);
+    return EncodedGroup.fromEncoding(own);
+  }
+
   /** The group a decoded event value holds (a replayed event, a test's): encoded here. */
   static fromValue(value: GroupUpserted): EncodedGroup {
     if (value instanceof EncodedGroup) return value;
     scratch ??= Buffer.allocUnsafe(RECORD_BYTES_MAX);
     const end = encodeGroupUpserted(value, scratch, 0);
     assert(end >= 0, 'a GroupUpserted value fits a record');
-    return EncodedGroup.fromEncoding(Buffer.from(scratch.subarray(0, end)));
+    return EncodedGroup.fromCopyOf(scratch.subarray(0, end));
   }
 
   /** The members, decoded once (frozen, their bytes copied out of the encoding). */

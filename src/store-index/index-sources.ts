@@ -88,7 +88,7 @@ export function restoredStateSources(tables: Tables, lastOffset: number, nextPro
     nextProducerId,
     clusterId,
     topics: byName(tables, 'topics', keys, decodeTopic),
-    groups: byName(tables, 'groups', keys, (bytes) => EncodedGroup.fromEncoding(Buffer.from(bytes))),
+    groups: byName(tables, 'groups', keys, (bytes) => EncodedGroup.fromCopyOf(bytes)),
     transactions: byName(tables, 'transactions', keys, decodeTransaction),
     brokers: {
       load: (brokerId) => {
