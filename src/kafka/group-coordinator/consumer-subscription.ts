@@ -14,8 +14,9 @@
  * parse records no topics and is not an error (the group's assignor, not the coordinator, reads it).
  * Names that are not legal topic names are left out: no such topic can exist, and the store refuses them.
  */
-import { isLegalTopicName } from '../../commands/input-rules.js';
 import { SUBSCRIBED_TOPICS_MAX } from './coordinator-config.js';
+
+const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** The distinct legal topic names of a consumer subscription, in order; [] if the bytes do not parse. */
 export function subscribedTopics(subscription: Uint8Array): string[] {
@@ -44,7 +45,7 @@ export function subscribedTopics(subscription: Uint8Array): string[] {
       throw error;
     }
     position += length;
-    if (isLegalTopicName(name)) topics.add(name);
+    if (LEGAL_TOPIC_NAME.test(name) && name !== '.' && name !== '..') topics.add(name);
   }
   return [...topics];
 }
