@@ -53,3 +53,17 @@ export function cpuPerOp(before: ThreadCpu, after: ThreadCpu, operations: number
 export function cpuNote(cpu: CpuPerOp): string {
   return `CPU µs/op: caller ${cpu.callerUs.toFixed(1)}, writer ${cpu.writerUs.toFixed(1)}, other threads ${cpu.otherUs.toFixed(1)}`;
 }
+
+/**
+ * CPU nanoseconds the calling thread has run so far, from /proc/thread-self/schedstat (the scheduler's
+ * own account, to the nanosecond); null where it is not there. Unlike process.cpuUsage it leaves out
+ * V8's helper threads (concurrent marking, parallel scavenges), whose work depends as much on what else
+ * the process holds as on the step measured.
+ */
+export function threadRunNanos(): number | null {
+  try {
+    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
