@@ -33,6 +33,7 @@ import {
 import { idNumberSource, offsetDirectorySource, partitionKeysSource, type PartitionsByTopic } from './index-sources.js';
 import { FAMILIES, IndexControl, type Family, type StoreIndexBuffers } from './store-index.js';
 import { BackedMap } from '../state/backed-map.js';
+import { PENDING_OFFSETS_MAX, PendingOffsets } from './pending-offsets.js';
 
 
 function addPartition(byTopic: PartitionsByTopic, topic: string, partition: number): boolean {
@@ -129,10 +130,10 @@ export class IndexWriter {
   private readonly dirtySegments: PartitionsByTopic = new Map();
   private readonly dirtyDirectories = new Set<string>();
   private readonly open = new Set<Family>();
-  /** The offsets table while its write section is open (the hottest `writing`), else null. */
-  private offsetsWriting: SharedIndex | null = null;
   /** Events of the batch that change committed offsets, in order, applied by `publish`. */
   private readonly offsetEvents: LogEvent[] = [];
+  /** Offsets of replayed commit records not yet in the table (`applyOffsetsCommittedPayload`). */
+  private readonly pendingOffsets = new PendingOffsets();
   /** Numbers of the groups and topics that have (or had, for topics) offsets: see index-keys.ts. */
   private readonly groupNumbers: Numbering;
   private readonly topicNumbers: Numbering;
@@ -285,6 +286,8 @@ export class IndexWriter {
    * entities.
    */
   commit(prepared: PreparedPublish): void {
+    // Replayed commits still pending are older than the prepared offset events (see applyKeptOffsetEvents).
+    this.writePendingOffsets();
     for (const event of prepared.offsetEvents) this.applyOffsetEvent(event);
     for (const groupId of this.dirtyDirectories) {
       const byTopic = this.offsetKeys.get(groupId);
@@ -295,7 +298,6 @@ export class IndexWriter {
     for (const { family, key, value } of prepared.writes) this.write(family, key, value);
     for (const family of this.open) this.tables[family].endWrite();
     this.open.clear();
-    this.offsetsWriting = null;
     this.control.nextProducerId = prepared.nextProducerId;
     if (prepared.clusterId !== this.publishedClusterId) {
       this.control.clusterId = prepared.clusterId;
@@ -347,6 +349,8 @@ export class IndexWriter {
 
   private applyKeptOffsetEvents(): void {
     if (this.offsetEvents.length === 0) return;
+    // The pending commits are older than every kept event (a commit record applies the kept ones first).
+    this.writePendingOffsets();
     for (const event of this.offsetEvents) this.applyOffsetEvent(event);
     this.offsetEvents.length = 0;
   }
@@ -415,20 +419,43 @@ export class IndexWriter {
     const entries = this.readCommitPayload(bytes, start, end);
     // Offset changes kept from earlier events come first: they are older than this record.
     this.applyKeptOffsetEvents();
-    const table = this.offsetsWriting ?? (this.offsetsWriting = this.writing('offsets'));
     const groupId = this.payloadGroupId;
     const groupNumber = this.numberOfRead(this.groupNumbers, ID_KIND.GROUP, groupId, this.payloadGroupSlot);
     const scratch = this.payloadEntries;
     for (let item = 0; item < entries; item++) {
       const topic = scratch.topics[item];
-      const partition = scratch.partitions[item];
-      const topicNumber = this.numberOfRead(this.topicNumbers, ID_KIND.TOPIC, topic, scratch.topicSlots[item]);
-      const inserted = table.set(
-        this.keys.offset(groupNumber, topicNumber, partition),
-        this.offsetValues.encodeFromBytes(scratch.offsets[item], scratch.leaderEpochs[item], timestampMs, bytes, scratch.metadataStarts[item], scratch.metadataBytes[item]),
+      const metadataBytes = scratch.metadataBytes[item];
+      const metadataStart = scratch.metadataStarts[item];
+      this.pendingOffsets.put(
+        groupId,
+        groupNumber,
+        topic,
+        this.numberOfRead(this.topicNumbers, ID_KIND.TOPIC, topic, scratch.topicSlots[item]),
+        scratch.partitions[item],
+        scratch.offsets[item],
+        scratch.leaderEpochs[item],
+        timestampMs,
+        // A copy (Buffer's own slice would be a view of the segment being read).
+        metadataBytes === 0 ? null : Uint8Array.prototype.slice.call(bytes, metadataStart, metadataStart + metadataBytes),
       );
-      if (inserted) this.addToDirectory(groupId, topic, partition);
     }
+    if (this.pendingOffsets.size >= PENDING_OFFSETS_MAX) this.writePendingOffsets();
+  }
+
+  /** Writes the offsets that replayed commits left pending (see pending-offsets.ts), each key once. */
+  private writePendingOffsets(): void {
+    if (this.pendingOffsets.size === 0) return;
+    const table = this.writing('offsets');
+    this.pendingOffsets.drain((entry) => {
+      const { metadata } = entry;
+      const inserted = table.set(
+        this.keys.offset(entry.groupNumber, entry.topicNumber, entry.partition),
+        metadata === null
+          ? this.offsetValues.encode(entry.offset, entry.leaderEpoch, entry.commitTimestampMs, '')
+          : this.offsetValues.encodeFromBytes(entry.offset, entry.leaderEpoch, entry.commitTimestampMs, metadata, 0, metadata.length),
+      );
+      if (inserted) this.addToDirectory(entry.groupId, entry.topic, entry.partition);
+    });
   }
 
   /**
