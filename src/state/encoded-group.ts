@@ -11,7 +11,7 @@
  */
 import { decodeGroupUpserted, readGroupFacts, type GroupFacts } from '../codec/hot-decoders.js';
 import { encodeGroupUpserted } from '../codec/hot-encoders.js';
-import type { GroupMember, GroupState, GroupUpserted } from '../codec/event-schema.js';
+import type { GroupMember, GroupUpserted } from '../codec/event-schema.js';
 import { RECORD_BYTES_MAX } from '../limits.js';
 import { assert } from '../assert.js';
 import type { Group } from './entities.js';
@@ -19,13 +19,13 @@ import type { Group } from './entities.js';
 /** Scratch for encoding a decoded value (a GroupUpserted fits a record); allocated on first use. */
 let scratch: Buffer | null = null;
 
+/**
+ * The group's fields before its members, declared once by the event's type (this interface merges into
+ * the class below) and set from the facts by the constructor.
+ */
+export interface EncodedGroup extends Readonly<Omit<GroupUpserted, 'members'>> {}
+
 export class EncodedGroup implements GroupUpserted {
-  readonly groupId: string;
-  readonly state: GroupState;
-  readonly protocolType: string;
-  readonly protocol: string | null;
-  readonly generation: number;
-  readonly leader: string | null;
   /** Member ids, in the members' order. */
   readonly memberIds: readonly string[];
   private readonly topics: ReadonlySet<string>;
@@ -36,14 +36,10 @@ export class EncodedGroup implements GroupUpserted {
     readonly encoding: Buffer,
     facts: GroupFacts,
   ) {
-    this.groupId = facts.groupId;
-    this.state = facts.state;
-    this.protocolType = facts.protocolType;
-    this.protocol = facts.protocol;
-    this.generation = facts.generation;
-    this.leader = facts.leader;
-    this.memberIds = facts.memberIds;
-    this.topics = facts.topics;
+    const { memberIds, topics, ...header } = facts;
+    Object.assign(this, header);
+    this.memberIds = memberIds;
+    this.topics = topics;
   }
 
   /**
