@@ -279,9 +279,9 @@ function decideDeleteOffsets(value: Extract<GroupCommand, { type: 'DeleteOffsets
   const group = state.groups.get(groupId);
   const kept: { topic: string; partition: number }[] = [];
   value.partitions.forEach(({ topic, partition }, index) => {
-    const found = state.topics.get(topic);
+    const count = state.partitionCount(topic);
     let refusal: MetaLogError | null = null;
-    if (found === undefined || partition >= found.partitions.length) {
+    if (count === undefined || partition >= count) {
       refusal = new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, { entity: `${topic}-${partition}` });
     } else if (group !== undefined && group.state !== 'Empty' && group.subscribesTo(topic)) {
       refusal = new MetaLogError('GROUP_SUBSCRIBED_TO_TOPIC', `group ${JSON.stringify(groupId)} is subscribed to ${topic}`, { entity: topic });

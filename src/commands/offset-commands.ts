@@ -256,8 +256,8 @@ export function decideCommitOffsets(value: CommitOffsetsCommand['value'], state:
   let kept: OffsetCommitEntry[] | null = null;
   for (let i = 0; i < entries.length; i++) {
     const { topic, partition } = entries[i];
-    const found = state.topics.get(topic);
-    if (found !== undefined && partition < found.partitions.length) {
+    const count = state.partitionCount(topic);
+    if (count !== undefined && partition < count) {
       kept?.push(entries[i]);
       continue;
     }

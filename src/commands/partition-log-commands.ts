@@ -72,8 +72,8 @@ export function checkRemoveSegmentInput(topic: unknown, partition: unknown, segm
 }
 
 function requirePartition(state: MetadataState, topic: string, partition: number): void {
-  const found = state.topics.get(topic);
-  if (found === undefined || partition >= found.partitions.length) {
+  const count = state.partitionCount(topic);
+  if (count === undefined || partition >= count) {
     throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, { entity: `${topic}-${partition}` });
   }
 }

@@ -226,7 +226,7 @@ export function decideTopicCommand(command: TopicCommand, state: MetadataState):
   switch (command.type) {
     case 'CreateTopic': {
       const { name, partitions, replicationFactor, configs, assignments } = command.value;
-      if (state.topics.has(name)) throw new MetaLogError('TOPIC_ALREADY_EXISTS', `topic ${JSON.stringify(name)} already exists`, { entity: name });
+      if (state.partitionCount(name) !== undefined) throw new MetaLogError('TOPIC_ALREADY_EXISTS', `topic ${JSON.stringify(name)} already exists`, { entity: name });
       const states = assignReplicas(state, 0, partitions, replicationFactor, assignments, name);
       return { type: 'TopicCreated', value: { topicId: randomUUID(), name, replicationFactor, partitions: states, configs } };
     }

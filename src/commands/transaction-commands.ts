@@ -173,8 +173,8 @@ export function decideTransactionCommand(command: TransactionCommand, state: Met
       const transaction = fencedTransaction(state, command.value.transactionalId, command.value.producer);
       if (transaction.state === 'PrepareCommit' || transaction.state === 'PrepareAbort') throw beingCompleted(transaction, 'adding to it');
       for (const { topic, partition } of command.value.partitions) {
-        const found = state.topics.get(topic);
-        if (found === undefined || partition >= found.partitions.length) {
+        const count = state.partitionCount(topic);
+        if (count === undefined || partition >= count) {
           throw new MetaLogError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} does not exist`, { entity: `${topic}-${partition}` });
         }
       }

@@ -16,7 +16,7 @@ import { EVENT_SCHEMA_VERSION } from '../codec/event-schema.js';
 import { crc32c } from '../crc32c.js';
 import { IndexWriter } from '../store-index/index-writer.js';
 import { INDEX_VALUE_FORMAT } from '../store-index/index-values.js';
-import { restoredStateSources } from '../store-index/index-sources.js';
+import { restoredStateSources, topicSource } from '../store-index/index-sources.js';
 import { allocateStoreIndex, FAMILIES, IndexControl, TABLE_SIZES, type Family, type StoreIndexBuffers } from '../store-index/store-index.js';
 import { MetadataState } from '../state/metadata-state.js';
 import type { Storage } from '../wal/storage.js';
@@ -35,8 +35,12 @@ export interface FoldTarget {
 
 /** An empty fold target (a fold from the first event), in fresh memory. */
 export function emptyFoldTarget(buffers: StoreIndexBuffers = allocateStoreIndex()): FoldTarget {
-  const state = new MetadataState({ committedOffsets: false });
-  return { buffers, state, index: new IndexWriter(buffers, state), lastTimestampMs: -1 };
+  // Filled with the index writer's own table handles right below, before any topic is read back.
+  const tables = {} as Record<Family, SharedIndex>;
+  const state = new MetadataState({ committedOffsets: false, publishedTopics: topicSource(tables) });
+  const index = new IndexWriter(buffers, state);
+  for (const family of FAMILIES) tables[family] = index.ownTables[family];
+  return { buffers, state, index, lastTimestampMs: -1 };
 }
 
 /**

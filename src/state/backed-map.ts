@@ -9,7 +9,11 @@
  *
  * Rules that keep it equal to a plain Map holding the source's entries plus every later change:
  * - an entry loaded, set or deleted here is decided here from then on (a deleted one is remembered, so
- *   the source, which lags until the writer publishes, is not asked again);
+ *   the source, which lags until the writer publishes, is not asked again); a key the source lacks is
+ *   asked again each time, not remembered (the source gains keys only from this map, and a remembered
+ *   miss per unknown name would let any caller grow it without bound);
+ * - once the source has caught up with a key (the writer published it), `forget` may drop the entry or
+ *   the remembered deletion, if it still is what was published: the next `get` loads it again;
  * - the source must not gain or change entries except through this map (the writer publishes the
  *   index from this state, so it never holds what this map has not seen);
  * - anything that needs every entry (size, iteration) loads the rest first, once, after which the
@@ -24,7 +28,7 @@ export interface MapSource<K, V> {
 
 export class BackedMap<K, V> extends Map<K, V> {
   private source: MapSource<K, V> | null;
-  /** Keys known to be absent although the source may hold them (deleted here, or looked up and missing). */
+  /** Keys deleted here, which the source may still hold until the writer publishes. */
   private readonly absent = new Set<K>();
 
   constructor(source: MapSource<K, V> | null = null) {
@@ -38,8 +42,8 @@ export class BackedMap<K, V> extends Map<K, V> {
   }
 
   /**
-   * True when `key` is decided here (loaded, set, or known absent): `get` will not ask the source.
-   * With `backed`, what lets a caller search the source itself for the keys not decided yet.
+   * True when `key` is decided here (loaded, set, or deleted): `get` will not ask the source. With
+   * `backed`, what lets a caller search the source itself for the keys not decided yet.
    */
   decided(key: K): boolean {
     return this.source === null || super.has(key) || this.absent.has(key);
@@ -54,9 +58,22 @@ export class BackedMap<K, V> extends Map<K, V> {
     const value = super.get(key);
     if (value !== undefined || this.source === null || this.absent.has(key)) return value;
     const loaded = this.source.load(key);
-    if (loaded === undefined) this.absent.add(key);
-    else super.set(key, loaded);
+    if (loaded !== undefined) super.set(key, loaded);
     return loaded;
+  }
+
+  /**
+   * Told that the source now holds `published` for `key` (undefined: holds nothing): drops the entry
+   * here when it still is that value, or the remembered deletion when the key is still deleted, so the
+   * map holds no copy of what the source has. A later change here (not yet published) is kept.
+   */
+  forget(key: K, published: V | undefined): void {
+    if (this.source === null) return;
+    if (published === undefined) {
+      if (!super.has(key)) this.absent.delete(key);
+    } else if (super.get(key) === published) {
+      super.delete(key);
+    }
   }
 
   override has(key: K): boolean {

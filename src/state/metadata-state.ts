@@ -61,6 +61,13 @@ export interface StateOptions {
   committedOffsets: boolean;
   /** Start from a snapshot instead of the empty state (only without committed offsets: those live in the index). */
   restored?: RestoredState;
+  /**
+   * Where the topics this state published are read back from (the shared index it is folded into; a
+   * restored state has them in `restored.topics`). With it, the state keeps a topic only from a change
+   * until that change is published (`topicPublished`), then reads it back when a command needs it: a
+   * topic is ~1.6 KB of objects, the index holds it once already.
+   */
+  publishedTopics?: MapSource<string, Topic>;
 }
 
 /** The folded state of the log. */
@@ -81,6 +88,13 @@ export class MetadataState {
   /** Offset of the last applied event, -1 before the first. */
   lastOffset = -1;
   private readonly keepsOffsets: boolean;
+  /** Where published topics are read back, or null when this state keeps every topic (see StateOptions). */
+  private readonly topicSource: MapSource<string, Topic> | null;
+  /**
+   * Partition counts of published topics, the one fact the hot rules need (is this partition there?),
+   * kept for every topic read so far: a commit never brings a whole topic back into the state.
+   */
+  private readonly publishedPartitionCounts = new Map<string, number>();
   /** On a state without committed offsets (the writer's): which groups have some, as last published. */
   private publishedOffsetOwners: ((groupId: string) => boolean) | null = null;
 
@@ -89,7 +103,8 @@ export class MetadataState {
     const restored = options.restored;
     assert(restored === undefined || !options.committedOffsets, 'a restored state keeps no committed offsets');
     const backedBy = <K, V>(source: MapSource<K, V> | undefined): Map<K, V> => (source === undefined ? new Map() : new BackedMap(source));
-    this.topics = backedBy(restored?.topics);
+    this.topicSource = restored?.topics ?? options.publishedTopics ?? null;
+    this.topics = backedBy(this.topicSource ?? undefined);
     this.brokers = backedBy(restored?.brokers);
     this.groups = backedBy(restored?.groups);
     this.watermarks = backedBy(restored?.watermarks);
@@ -100,6 +115,31 @@ export class MetadataState {
       this.nextProducerId = restored.nextProducerId;
       this.clusterId = restored.clusterId;
     }
+  }
+
+  /** The number of partitions of `topic`, or undefined when there is no such topic. */
+  partitionCount(topic: string): number | undefined {
+    const topics = this.topics;
+    if (this.topicSource === null || (topics as BackedMap<string, Topic>).decided(topic)) return topics.get(topic)?.partitions.length;
+    let count = this.publishedPartitionCounts.get(topic);
+    if (count === undefined) {
+      count = this.topicSource.load(topic)?.partitions.length;
+      if (count === undefined) return undefined;
+      this.publishedPartitionCounts.set(topic, count);
+    }
+    return count;
+  }
+
+  /**
+   * Told that the index now shows `published` for the topic `name` (undefined: no such topic): the
+   * state stops keeping its own copy unless a later change, not yet published, replaced it.
+   */
+  topicPublished(name: string, published: Topic | undefined): void {
+    if (this.topicSource === null) return;
+    (this.topics as BackedMap<string, Topic>).forget(name, published);
+    // A count is kept once a rule asked for it; the others load when first asked.
+    if (published === undefined) this.publishedPartitionCounts.delete(name);
+    else if (this.publishedPartitionCounts.has(name)) this.publishedPartitionCounts.set(name, published.partitions.length);
   }
 
   /**

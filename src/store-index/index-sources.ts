@@ -10,6 +10,7 @@
 import type { SharedIndex } from '../../native-free/shared-index.js';
 import type { SegmentInfo } from '../codec/event-schema.js';
 import type { MapSource } from '../state/backed-map.js';
+import type { Topic } from '../state/entities.js';
 import { EncodedGroup } from '../state/encoded-group.js';
 import type { RestoredState, TopicSegments, TopicWatermarks } from '../state/metadata-state.js';
 import { decodeBrokerKey, decodeStringKey, decodeTopicPartitionKey, KeyEncoder, type IdKind } from './index-keys.js';
@@ -77,6 +78,11 @@ function segmentsById(bytes: Uint8Array): Map<number, Readonly<SegmentInfo>> {
   return new Map(decodeSegments(bytes).map((segment) => [segment.segmentId, segment]));
 }
 
+/** The topics of `tables` (filled in before the first read), for a state that reads its published topics back. */
+export function topicSource(tables: Tables): MapSource<string, Topic> {
+  return byName(tables, 'topics', new KeyEncoder(), decodeTopic);
+}
+
 /**
  * The entity sources of a writer state restored from `tables` (read when an entity is first needed, so
  * the record may be filled after this call, before the state is used).
@@ -87,7 +93,7 @@ export function restoredStateSources(tables: Tables, lastOffset: number, nextPro
     lastOffset,
     nextProducerId,
     clusterId,
-    topics: byName(tables, 'topics', keys, decodeTopic),
+    topics: topicSource(tables),
     groups: byName(tables, 'groups', keys, (bytes) => EncodedGroup.fromCopyOf(bytes)),
     transactions: byName(tables, 'transactions', keys, decodeTransaction),
     brokers: {

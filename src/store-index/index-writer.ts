@@ -17,6 +17,7 @@ import { SharedIndex } from '../../native-free/shared-index.js';
 import { assert } from '../assert.js';
 import { BinaryReader, INTERN_SLOTS, MalformedPayload } from '../codec/binary-reader.js';
 import type { LogEvent, OffsetsCommitted } from '../codec/event-schema.js';
+import type { Topic } from '../state/entities.js';
 import type { MetadataState } from '../state/metadata-state.js';
 import { decodeStringKey, ID_KIND, KeyEncoder, type IdKind } from './index-keys.js';
 import {
@@ -58,6 +59,8 @@ export interface PendingWrite {
 /** A publish encoded ahead of the moment it may be shown (see `IndexWriter.prepare`). */
 export interface PreparedPublish {
   readonly writes: readonly PendingWrite[];
+  /** The topics written, each with the state's value it was encoded from (undefined: deleted). */
+  readonly topics: readonly (readonly [string, Topic | undefined])[];
   readonly offsetEvents: readonly LogEvent[];
   readonly nextProducerId: number;
   readonly clusterId: string | null;
@@ -262,8 +265,10 @@ export class IndexWriter {
    * Prepared publishes are committed in the order they were prepared.
    */
   prepare(): PreparedPublish {
+    const topics: [string, Topic | undefined][] = [];
     const prepared: PreparedPublish = {
-      writes: this.encodeDirtyEntities(),
+      writes: this.encodeDirtyEntities(topics),
+      topics,
       offsetEvents: this.offsetEvents.length === 0 ? NO_EVENTS : this.offsetEvents.splice(0),
       nextProducerId: this.state.nextProducerId,
       clusterId: this.state.clusterId,
@@ -304,10 +309,12 @@ export class IndexWriter {
       this.publishedClusterId = prepared.clusterId;
     }
     this.control.appliedOffset = prepared.lastOffset;
+    // The index holds these topics now: the state need not keep its copies (see StateOptions.publishedTopics).
+    for (const [name, topic] of prepared.topics) this.state.topicPublished(name, topic);
   }
 
   /** The writes of every marked entity, encoded from the state (keys copied): no section opens here. */
-  private encodeDirtyEntities(): PendingWrite[] {
+  private encodeDirtyEntities(writtenTopics: [string, Topic | undefined][]): PendingWrite[] {
     const { topics, brokers, groups, transactions, watermarks, segments } = this.state;
     const pending: PendingWrite[] = [];
     const add = (family: Family, key: Uint8Array, value: Uint8Array | undefined): void => {
@@ -316,6 +323,7 @@ export class IndexWriter {
     for (const name of this.dirtyTopics) {
       const topic = topics.get(name);
       add('topics', this.keys.topic(name), topic === undefined ? undefined : encodeTopic(topic));
+      writtenTopics.push([name, topic]);
     }
     for (const brokerId of this.dirtyBrokers) {
       const broker = brokers.get(brokerId);

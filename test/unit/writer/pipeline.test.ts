@@ -12,7 +12,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ManualClock } from '../../../src/clock.js';
-import { checkCreateTopicInput, checkDeleteGroupInput, checkUpsertGroupInput } from '../../../src/commands/commands.js';
+import { checkCreatePartitionsInput, checkCreateTopicInput, checkDeleteGroupInput, checkDeleteTopicInput, checkUpsertGroupInput } from '../../../src/commands/commands.js';
+import type { BackedMap } from '../../../src/state/backed-map.js';
+import type { Topic } from '../../../src/state/entities.js';
 import { resolveConfig } from '../../../src/config.js';
 import { allocateStoreIndex, StoreIndexReader } from '../../../src/store-index/store-index.js';
 import { allocateStoreMetricsBuffers } from '../../../src/metrics/metrics-buffers.js';
@@ -195,3 +197,43 @@ test('a segment sealed while an fdatasync runs on it keeps its descriptor until 
   t.deepEqual([...reopened.core.state.topics.keys()].sort(), ['a', 'b', 'c', 'd'], 'every acknowledged batch is in the log');
   reopened.core.close();
 });
+
+/** The topics the writer's state holds itself (the others it reads back from the index when needed). */
+function keptTopics(core: WriterCore): string[] {
+  return [...(core.state.topics as BackedMap<string, Topic>).decidedEntries()].map(([name]) => name).sort();
+}
+
+test('the state keeps a topic only until its change is shown in the index; a change made after that batch was sealed stays', async (t) => {
+  const { core, reader } = openCore(tmpDir(t));
+  sealTopics(core, 1, ['a', 'b']);
+  await syncAndSettle(core);
+  t.deepEqual(keptTopics(core), [], 'published topics are read back from the index, not kept');
+  t.is(core.state.partitionCount('a'), 1);
+  // Batch 2 adds a partition to a (read back from the index to decide it); batch 3, written while
+  // batch 2's fdatasync runs, adds another and deletes b.
+  core.startBatch();
+  core.addCommand(0, 3, checkCreatePartitionsInput('a', 2));
+  core.sealBatch();
+  core.startSync(() => undefined);
+  core.startBatch();
+  core.addCommand(0, 4, checkCreatePartitionsInput('a', 3));
+  core.addCommand(0, 5, checkDeleteTopicInput('b'));
+  core.sealBatch();
+  t.deepEqual(keptTopics(core), ['a']);
+  t.is(core.state.partitionCount('a'), 3, 'rules see the newest state');
+  t.is(core.state.partitionCount('b'), undefined);
+  await core.whenSyncEnds();
+  core.settleSync();
+  t.is(reader.getTopic('a')?.partitions.length, 2, 'the index shows batch 2 only');
+  t.deepEqual(keptTopics(core), ['a'], 'batch 3\'s change to a is not published yet: the state keeps it');
+  t.is(core.state.partitionCount('a'), 3);
+  t.is(core.state.partitionCount('b'), undefined, 'the delete of b is kept too');
+  await syncAndSettle(core);
+  t.deepEqual(keptTopics(core), []);
+  t.is(reader.getTopic('a')?.partitions.length, 3);
+  t.is(reader.getTopic('b'), undefined);
+  t.is(core.state.partitionCount('a'), 3);
+  t.is(core.state.partitionCount('b'), undefined);
+  core.close();
+});
+
