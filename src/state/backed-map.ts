@@ -11,7 +11,8 @@
  * - an entry loaded, set or deleted here is decided here from then on (a deleted one is remembered, so
  *   the source, which lags until the writer publishes, is not asked again); a key the source lacks is
  *   asked again each time, not remembered (the source gains keys only from this map, and a remembered
- *   miss per unknown name would let any caller grow it without bound);
+ *   miss per unknown name would let any caller grow it without bound), unless the source asks for it
+ *   (`rememberMisses`: a scan per miss, over keys the store bounds);
  * - once the source has caught up with a key (the writer published it), `forget` may drop the entry or
  *   the remembered deletion, if it still is what was published: the next `get` loads it again;
  * - the source must not gain or change entries except through this map (the writer publishes the
@@ -22,6 +23,12 @@
 export interface MapSource<K, V> {
   /** The source's entry for `key`, decoded, or undefined. */
   load(key: K): V | undefined;
+  /**
+   * Remember a key the source lacks, so it is not asked again: for a source whose miss costs a scan
+   * and whose keys are only ever names the store has (a topic's watermarks or segments), so what is
+   * remembered stays bounded.
+   */
+  rememberMisses?: boolean;
   /** Every entry of the source (called at most once). */
   loadAll(): Iterable<[K, V]>;
 }
@@ -59,6 +66,7 @@ export class BackedMap<K, V> extends Map<K, V> {
     if (value !== undefined || this.source === null || this.absent.has(key)) return value;
     const loaded = this.source.load(key);
     if (loaded !== undefined) super.set(key, loaded);
+    else if (this.source.rememberMisses === true) this.absent.add(key);
     return loaded;
   }
 

@@ -107,13 +107,17 @@ export function restoredStateSources(tables: Tables, lastOffset: number, nextPro
         return all;
       },
     },
+    // Asked only for topics that exist (the rules check the partition first), and a miss reads every
+    // partition's key: misses are remembered.
     watermarks: {
       load: (topic): TopicWatermarks | undefined => partitionsOf(tables, 'watermarks', keys, topic, decodeWatermarks),
       loadAll: () => groupByTopic(tables.watermarks, decodeWatermarks),
+      rememberMisses: true,
     },
     segments: {
       load: (topic): TopicSegments | undefined => partitionsOf(tables, 'segments', keys, topic, segmentsById),
       loadAll: () => groupByTopic(tables.segments, segmentsById),
+      rememberMisses: true,
     },
   };
 }
@@ -128,6 +132,8 @@ export function partitionKeysSource(tables: Tables, family: 'watermarks' | 'segm
     partitions === undefined ? undefined : new Set(partitions.keys());
   return {
     load: (topic) => partitionSet(partitionsOf(tables, family, keys, topic, () => true)),
+    // Asked for topics being deleted (which exist); a miss reads every partition's key.
+    rememberMisses: true,
     loadAll: () => [...groupByTopic(tables[family], () => true)].map(([topic, partitions]) => [topic, new Set(partitions.keys())] as [string, Set<number>]),
   };
 }

@@ -76,3 +76,14 @@ test('once every entry is loaded the map is plain, and forget changes nothing', 
   t.is(map.get('a'), a);
   t.false(map.backed);
 });
+
+test('a source that asks for it has its misses remembered until the key is set here', (t) => {
+  const source = Object.assign(countingSource(new Map()), { rememberMisses: true });
+  const map = new BackedMap(source);
+  t.is(map.get('t'), undefined);
+  t.is(map.get('t'), undefined);
+  t.is(source.loads, 1, 'the scan a miss costs runs once');
+  const value = { v: 7 };
+  map.set('t', value);
+  t.is(map.get('t'), value);
+});
