@@ -37,6 +37,8 @@ export class BackedMap<K, V> extends Map<K, V> {
   private source: MapSource<K, V> | null;
   /** Keys deleted here, which the source may still hold until the writer publishes. */
   private readonly absent = new Set<K>();
+  /** Keys loaded from the source and not changed here since: copies of what the source holds. */
+  private readonly loaded = new Set<K>();
 
   constructor(source: MapSource<K, V> | null = null) {
     super();
@@ -65,8 +67,12 @@ export class BackedMap<K, V> extends Map<K, V> {
     const value = super.get(key);
     if (value !== undefined || this.source === null || this.absent.has(key)) return value;
     const loaded = this.source.load(key);
-    if (loaded !== undefined) super.set(key, loaded);
-    else if (this.source.rememberMisses === true) this.absent.add(key);
+    if (loaded !== undefined) {
+      super.set(key, loaded);
+      this.loaded.add(key);
+    } else if (this.source.rememberMisses === true) {
+      this.absent.add(key);
+    }
     return loaded;
   }
 
@@ -89,20 +95,37 @@ export class BackedMap<K, V> extends Map<K, V> {
   }
 
   override set(key: K, value: V): this {
-    if (this.source !== null) this.absent.delete(key);
+    if (this.source !== null) {
+      this.absent.delete(key);
+      this.loaded.delete(key);
+    }
     return super.set(key, value);
   }
 
   override delete(key: K): boolean {
     const had = this.has(key);
     super.delete(key);
-    if (this.source !== null) this.absent.add(key);
+    if (this.source !== null) {
+      this.absent.add(key);
+      this.loaded.delete(key);
+    }
     return had;
+  }
+
+  /**
+   * Drops every entry that was loaded from the source and not changed here since (the source holds the
+   * same): what a state that reads its published entities back keeps no copy of between publishes.
+   */
+  forgetLoaded(): void {
+    if (this.source === null) return;
+    for (const key of this.loaded) super.delete(key);
+    this.loaded.clear();
   }
 
   override clear(): void {
     this.source = null;
     this.absent.clear();
+    this.loaded.clear();
     super.clear();
   }
 
@@ -144,5 +167,6 @@ export class BackedMap<K, V> extends Map<K, V> {
       if (!super.has(key) && !this.absent.has(key)) super.set(key, value);
     }
     this.absent.clear();
+    this.loaded.clear();
   }
 }

@@ -64,7 +64,7 @@ export interface StateOptions {
   /**
    * Where the topics this state published are read back from (the shared index it is folded into; a
    * restored state has them in `restored.topics`). With it, the state keeps a topic only from a change
-   * until that change is published (`topicPublished`), then reads it back when a command needs it: a
+   * until that change is published (`topicsPublished`), then reads it back when a command needs it: a
    * topic is ~1.6 KB of objects, the index holds it once already.
    */
   publishedTopics?: MapSource<string, Topic>;
@@ -131,15 +131,21 @@ export class MetadataState {
   }
 
   /**
-   * Told that the index now shows `published` for the topic `name` (undefined: no such topic): the
-   * state stops keeping its own copy unless a later change, not yet published, replaced it.
+   * Told that the index now shows the topics of a publish (`written`: each with the value it was
+   * encoded from, undefined for a deleted one): the state keeps no copy of a topic the index holds,
+   * unless a later change, not yet published, replaced it. Topics read back only to decide commands
+   * that changed nothing (a refused change) are copies of the index too, and go as well.
    */
-  topicPublished(name: string, published: Topic | undefined): void {
+  topicsPublished(written: readonly (readonly [string, Topic | undefined])[]): void {
     if (this.topicSource === null) return;
-    (this.topics as BackedMap<string, Topic>).forget(name, published);
-    // A count is kept once a rule asked for it; the others load when first asked.
-    if (published === undefined) this.publishedPartitionCounts.delete(name);
-    else if (this.publishedPartitionCounts.has(name)) this.publishedPartitionCounts.set(name, published.partitions.length);
+    const topics = this.topics as BackedMap<string, Topic>;
+    for (const [name, published] of written) {
+      topics.forget(name, published);
+      // A count is kept once a rule asked for it; the others load when first asked.
+      if (published === undefined) this.publishedPartitionCounts.delete(name);
+      else if (this.publishedPartitionCounts.has(name)) this.publishedPartitionCounts.set(name, published.partitions.length);
+    }
+    topics.forgetLoaded();
   }
 
   /**

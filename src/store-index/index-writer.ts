@@ -310,7 +310,7 @@ export class IndexWriter {
     }
     this.control.appliedOffset = prepared.lastOffset;
     // The index holds these topics now: the state need not keep its copies (see StateOptions.publishedTopics).
-    for (const [name, topic] of prepared.topics) this.state.topicPublished(name, topic);
+    this.state.topicsPublished(prepared.topics);
   }
 
   /** The writes of every marked entity, encoded from the state (keys copied): no section opens here. */

@@ -87,3 +87,16 @@ test('a source that asks for it has its misses remembered until the key is set h
   map.set('t', value);
   t.is(map.get('t'), value);
 });
+
+test('forgetLoaded drops what was only read from the source, never what was changed here', (t) => {
+  const published = new Map([['a', { v: 1 }], ['b', { v: 2 }]]);
+  const map = new BackedMap(countingSource(published));
+  map.get('a');
+  map.get('b');
+  const changed = { v: 3 };
+  map.set('b', changed);
+  map.forgetLoaded();
+  t.false(map.decided('a'), 'a was only read: the source has it');
+  t.is(map.get('b'), changed, 'b was changed here and is not published yet');
+});
+

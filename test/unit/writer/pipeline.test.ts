@@ -234,6 +234,16 @@ test('the state keeps a topic only until its change is shown in the index; a cha
   t.is(reader.getTopic('b'), undefined);
   t.is(core.state.partitionCount('a'), 3);
   t.is(core.state.partitionCount('b'), undefined);
+  // A refused change reads a back to decide it; the next publish drops that copy too.
+  core.startBatch();
+  core.addCommand(0, 6, checkCreatePartitionsInput('a', 2));
+  // Nothing written and nothing waiting: acknowledged at once.
+  const refused = core.sealBatch();
+  t.is(refused === null ? null : decodeBatch(refused).results[0].error?.code, 'INVALID_PARTITIONS');
+  t.deepEqual(keptTopics(core), ['a']);
+  sealTopics(core, 7, ['c']);
+  await syncAndSettle(core);
+  t.deepEqual(keptTopics(core), []);
   core.close();
 });
 
