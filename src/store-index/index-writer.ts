@@ -4,7 +4,8 @@
  * Owns: turning events into index changes. Entities the writer's state already holds (topics, brokers,
  * groups, watermarks, segments, transactions) are written from that state: each event marks the keys it
  * touched, and the batch writes their final values (or deletes them) once. Committed offsets, which the
- * writer's state does not keep, are written straight from the events, in order, with each group's
+ * writer's state does not keep, are written straight from the events, in order (in a replay, each key's
+ * newest value once: see pending-offsets.ts), with each group's
  * offset directory (the topics and partitions it has offsets for: what `fetchOffsets` and the deletes
  * that cascade need, since a hash index cannot list keys by prefix) and the group and topic numbers
  * their keys are made of (the `ids` table; never reused, retired with the id epoch bumped first).
@@ -419,9 +420,11 @@ export class IndexWriter {
   /**
    * Recovery's fast path for the bulk of a log: applies an OffsetsCommitted record straight from its Avro
    * payload `bytes[start, end)`, written under this build's schema, without building the event (ids are
-   * read as interned strings; metadata is copied as bytes). The payload is checked as it is read, and
-   * read whole before anything changes: a payload that does not decode throws MalformedPayload with the
-   * index untouched (the scan reports the record as corrupt).
+   * read as interned strings; metadata is copied as bytes). Its offsets are kept pending, the newest per
+   * key, and written when anything else touches offsets or the index publishes. The payload is checked
+   * as it is read, and read whole before anything changes: a payload that does not decode throws
+   * MalformedPayload with the index and the pending offsets untouched (the scan reports the record as
+   * corrupt).
    */
   applyOffsetsCommittedPayload(bytes: Buffer, start: number, end: number, timestampMs: number): void {
     const entries = this.readCommitPayload(bytes, start, end);
