@@ -84,7 +84,10 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
   },
   maxBatchBytes: {
     kind: 'integer',
-    defaultValue: 4 * 1024 * 1024,
+    // 2 MiB: the event ring holds two full batches, so this sizes it (8 MiB at 2, 16 at 4), and a ring
+    // is resident once a long-running store has cycled through it; batches near this size are rare
+    // (256 offset commits in flight make ~12 KB).
+    defaultValue: 2 * 1024 * 1024,
     min: BATCH_BYTES_MIN,
     max: BATCH_BYTES_MAX,
     unit: 'bytes',

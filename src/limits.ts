@@ -106,8 +106,12 @@ export function eventRingBytesFor(maxBatchBytes: number): number {
 /** Longest path a caller may pass (the store's dir, a backup or restore folder), in UTF-8 bytes: Linux's PATH_MAX. */
 export const PATH_BYTES_MAX = 4096;
 
-/** Size of the command ring: many commands in flight, and two of the largest commands always fit. */
-export const COMMAND_RING_BYTES = 8 * 1024 * 1024;
+/**
+ * Size of the command ring: many commands in flight (thousands of commits or hundreds of large group
+ * upserts; more wait in the sender's queue), and two of the largest commands always fit. Resident once a
+ * long-running store has cycled through it, so no larger than that.
+ */
+export const COMMAND_RING_BYTES = 4 * 1024 * 1024;
 
 assert(RECORD_BYTES_MAX <= BATCH_BYTES_MIN, 'a maximal record must fit in the smallest batch');
 assert(2 * (COMMAND_BYTES_MAX + 16) <= COMMAND_RING_BYTES, 'two maximal commands must fit in the command ring');

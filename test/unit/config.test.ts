@@ -9,7 +9,7 @@ test('defaults fill every option and the result is frozen', (t) => {
     dir: '/tmp/x',
     durability: 'fsync',
     flushIntervalMs: 100,
-    maxBatchBytes: 4 * 1024 * 1024,
+    maxBatchBytes: 2 * 1024 * 1024,
     segmentBytes: 64 * 1024 * 1024,
     readerThreads: 2,
     decodedCacheEntries: 100_000,
