@@ -1,7 +1,7 @@
 /**
  * One cold open, in a fresh process (what a broker restart is): imports the package entry, opens the
  * store in argv[2], reads one topic and one committed offset, checks them, and prints the times as one
- * JSON line. Used by cold-start.ts and recovery.ts, so the open is measured without the benchmark's own
+ * JSON line. Run by cold-open-runner.ts (for cold-start.ts and recovery.ts), so the open is measured without the benchmark's own
  * heap and warm code around it.
  *
  * The split: `importMs` (the package entry and what it loads), then `openMs` = `threadStartMs` (from

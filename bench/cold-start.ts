@@ -10,26 +10,15 @@
  * - open → first correct read from that snapshot, in a fresh process (as a broker restart is; median of
  *   three), against the same by replaying the whole WAL (before the snapshot existed).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaLog } from '../src/api/metalog.js';
+import { coldOpen, type ColdOpen } from './cold-open-runner.js';
 import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, percentilesMs, recordSince, type BenchRow } from './lib.js';
 
 const PARTITIONS = 6;
-const COLD_OPEN = new URL('./cold-open.js', import.meta.url).pathname;
 
-/** What bench/cold-open.ts prints. */
-interface ColdOpen {
-  openMs: number;
-  firstReadMs: number;
-  totalMs: number;
-  correct: boolean;
-  snapshotOffset: number | null;
-  restoreMs: number;
-  replayedEvents: number;
-}
 const GROUPS = 1000;
 
 /** Offset key `i`: every i below topics × 10 is a distinct (group, topic, partition). */
@@ -72,18 +61,13 @@ export async function benchColdStart(options: { topics: number; offsets: number 
 
     // Opens are measured in a fresh process, as a broker restart is: first a full replay (no snapshot yet).
     const probe = offsetKey(offsets - 1, topics);
-    const coldOpen = (): ColdOpen => {
-      const child = spawnSync(process.execPath, [COLD_OPEN, dir, `topic-${topics - 1}`, probe.group, probe.topic, String(probe.partition), String(offsets - 1)], { encoding: 'utf8' });
-      check(child.status === 0, `cold open failed: ${child.stderr}`);
-      const result = JSON.parse(child.stdout) as ColdOpen;
-      check(result.correct, 'the first reads after a cold open are correct');
-      return result;
-    };
+    const opened = (): ColdOpen =>
+      coldOpen(dir, { topic: `topic-${topics - 1}`, group: probe.group, offsetTopic: probe.topic, partition: probe.partition, expectedOffset: offsets - 1 });
     const coldOpens = (): { median: ColdOpen; all: ColdOpen[] } => {
-      const all = [coldOpen(), coldOpen(), coldOpen()].sort((a, b) => a.totalMs - b.totalMs);
+      const all = [opened(), opened(), opened()].sort((a, b) => a.totalMs - b.totalMs);
       return { median: all[1], all };
     };
-    const replayOpen = coldOpen();
+    const replayOpen = opened();
     check(replayOpen.snapshotOffset === null, 'the first open replays the whole log');
     const replayOpenMs = replayOpen.totalMs;
     log = await MetaLog.open({ dir, ...manual });

@@ -14,6 +14,7 @@ import { MetaLog } from '../src/api/metalog.js';
 import { crc32c } from '../src/crc32c.js';
 import { Snapshotter } from '../src/snapshot/snapshotter.js';
 import { storageFor } from '../src/wal/storage.js';
+import { coldOpen, type ColdOpen } from './cold-open-runner.js';
 import { drive } from './drive.js';
 import { benchDir, check, type BenchRow } from './lib.js';
 
@@ -22,31 +23,12 @@ const PARTITIONS = 6;
 const GROUPS = 200;
 /** Fresh-process opens per cold-open row (the median is reported). */
 const COLD_OPENS = 7;
-const COLD_OPEN = new URL('./cold-open.js', import.meta.url).pathname;
-
-/** What bench/cold-open.ts prints. */
-interface ColdOpen {
-  importMs: number;
-  openMs: number;
-  threadStartMs: number;
-  replayMs: number;
-  firstReadMs: number;
-  totalMs: number;
-  correct: boolean;
-}
 
 /** Opens the store in `dir` (closed) in fresh processes; the run with the median import + open + read. */
 function coldOpens(dir: string, commits: number): { median: ColdOpen; all: ColdOpen[] } {
   const last = commits - 1;
-  const args = [COLD_OPEN, dir, `topic-${TOPICS - 1}`, `group-${last % GROUPS}`, `topic-${last % TOPICS}`, String(last % PARTITIONS), String(last)];
-  const all: ColdOpen[] = [];
-  for (let run = 0; run < COLD_OPENS; run++) {
-    const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
-    check(child.status === 0, `cold open failed: ${child.stderr}`);
-    const result = JSON.parse(child.stdout) as ColdOpen;
-    check(result.correct, 'the first reads after a cold open are correct');
-    all.push(result);
-  }
+  const probe = { topic: `topic-${TOPICS - 1}`, group: `group-${last % GROUPS}`, offsetTopic: `topic-${last % TOPICS}`, partition: last % PARTITIONS, expectedOffset: last };
+  const all = Array.from({ length: COLD_OPENS }, () => coldOpen(dir, probe));
   all.sort((a, b) => a.importMs + a.totalMs - (b.importMs + b.totalMs));
   return { median: all[Math.floor(all.length / 2)], all };
 }

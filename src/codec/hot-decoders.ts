@@ -182,6 +182,20 @@ export function decodeGroupUpserted(bytes: Buffer, start: number, end: number, c
   return { ...header, members };
 }
 
+/**
+ * A GroupUpserted payload as a read hands it out: its members' bytes copied out of `bytes` (which the
+ * caller may reuse), and the whole value frozen, members and their topic lists included.
+ */
+export function decodeFrozenGroup(bytes: Buffer, start: number, end: number): GroupUpserted {
+  const group = decodeGroupUpserted(bytes, start, end, true);
+  for (const member of group.members) {
+    Object.freeze(member.topics);
+    Object.freeze(member);
+  }
+  Object.freeze(group.members);
+  return Object.freeze(group);
+}
+
 /** What the writer's group rules read of a group: its header, its members' ids and their topics. */
 export interface GroupFacts extends Omit<GroupUpserted, 'members'> {
   /** Member ids, in the members' order. */

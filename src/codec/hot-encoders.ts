@@ -5,6 +5,7 @@
  * caller's checked input: member bytes may be any Uint8Array, so none is wrapped in a Buffer first.
  */
 import type { GroupMember, GroupState, GroupUpserted } from './event-schema.js';
+import { RECORD_BYTES_MAX } from '../limits.js';
 
 /** GroupState's enum symbols in schema order. */
 const GROUP_STATE_INDEX: Readonly<Record<GroupState, number>> = { Empty: 0, PreparingRebalance: 1, CompletingRebalance: 2, Stable: 3, Dead: 4 };
@@ -141,3 +142,26 @@ export function encodeGroupUpserted(group: EncodableGroup, out: Uint8Array, posi
   }
   return writer.position;
 }
+
+/** Where `groupEncoding` encodes (a GroupUpserted fits a record); allocated on first use. */
+let groupScratch: Buffer | null = null;
+
+/**
+ * A group's GroupUpserted encoding in a Buffer of its own, never a slice of Node's shared pool (a small
+ * group kept for hours would otherwise keep a whole pool chunk alive).
+ * @throws RangeError when the group does not fit a record.
+ */
+export function groupEncoding(group: EncodableGroup): Buffer {
+  groupScratch ??= Buffer.allocUnsafe(RECORD_BYTES_MAX);
+  const end = encodeGroupUpserted(group, groupScratch, 0);
+  if (end < 0) throw new RangeError(`a group of more than ${RECORD_BYTES_MAX} bytes`);
+  return ownCopy(groupScratch.subarray(0, end));
+}
+
+/** A copy of `bytes` in a Buffer of its own (see groupEncoding). */
+export function ownCopy(bytes: Uint8Array): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  own.set(bytes);
+  return own;
+}
+

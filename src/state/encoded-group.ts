@@ -9,15 +9,10 @@
  *
  * The members decode on first use (a check in verify mode, a test) from the encoding this object owns.
  */
-import { decodeGroupUpserted, readGroupFacts, type GroupFacts } from '../codec/hot-decoders.js';
-import { encodeGroupUpserted } from '../codec/hot-encoders.js';
+import { decodeFrozenGroup, readGroupFacts, type GroupFacts } from '../codec/hot-decoders.js';
+import { groupEncoding, ownCopy } from '../codec/hot-encoders.js';
 import type { GroupMember, GroupUpserted } from '../codec/event-schema.js';
-import { RECORD_BYTES_MAX } from '../limits.js';
-import { assert } from '../assert.js';
 import type { Group } from './entities.js';
-
-/** Scratch for encoding a decoded value (a GroupUpserted fits a record); allocated on first use. */
-let scratch: Buffer | null = null;
 
 /**
  * The group's fields before its members, declared once by the event's type (this interface merges into
@@ -56,30 +51,17 @@ export class EncodedGroup implements GroupUpserted {
    * Throws MalformedPayload when they are not a GroupUpserted payload.
    */
   static fromCopyOf(bytes: Uint8Array): EncodedGroup {
-    const own = Buffer.allocUnsafeSlow(bytes.length);
-    own.set(bytes);
-    return EncodedGroup.fromEncoding(own);
+    return EncodedGroup.fromEncoding(ownCopy(bytes));
   }
 
   /** The group a decoded event value holds (a replayed event, a test's): encoded here. */
   static fromValue(value: GroupUpserted): EncodedGroup {
-    if (value instanceof EncodedGroup) return value;
-    scratch ??= Buffer.allocUnsafe(RECORD_BYTES_MAX);
-    const end = encodeGroupUpserted(value, scratch, 0);
-    assert(end >= 0, 'a GroupUpserted value fits a record');
-    return EncodedGroup.fromCopyOf(scratch.subarray(0, end));
+    return value instanceof EncodedGroup ? value : EncodedGroup.fromEncoding(groupEncoding(value));
   }
 
   /** The members, decoded once (frozen, their bytes copied out of the encoding). */
   get members(): GroupMember[] {
-    if (this.decoded === null) {
-      const members = decodeGroupUpserted(this.encoding, 0, this.encoding.length, true).members;
-      for (const member of members) {
-        Object.freeze(member.topics);
-        Object.freeze(member);
-      }
-      this.decoded = Object.freeze(members) as GroupMember[];
-    }
+    this.decoded ??= decodeFrozenGroup(this.encoding, 0, this.encoding.length).members;
     return this.decoded;
   }
 

@@ -18,9 +18,8 @@
  * old format (and replays the WAL instead) rather than misreading them.
  */
 import type { BrokerStatus, PartitionState, SegmentInfo, TransactionState, Watermarks } from '../codec/event-schema.js';
-import { decodeGroupUpserted } from '../codec/hot-decoders.js';
-import { encodeGroupUpserted } from '../codec/hot-encoders.js';
-import { RECORD_BYTES_MAX } from '../limits.js';
+import { decodeFrozenGroup } from '../codec/hot-decoders.js';
+import { groupEncoding } from '../codec/hot-encoders.js';
 import type { Broker, CommittedOffset, Group, Topic, Transaction } from '../state/entities.js';
 
 const utf8 = new TextEncoder();
@@ -253,8 +252,6 @@ const SHARED_LIST_LENGTH_MAX = 4;
 const sharedBrokerLists = new Map<number, readonly number[]>();
 
 const writer = new ValueWriter();
-/** Where an offsets-only group is encoded (a group fits a record); allocated on first use. */
-let groupScratch: Buffer | null = null;
 
 const BROKER_STATUSES: readonly BrokerStatus[] = ['ONLINE', 'FENCED', 'MAINTENANCE'];
 const TRANSACTION_STATES: readonly TransactionState[] = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort'];
@@ -316,21 +313,12 @@ export function decodeBroker(bytes: Uint8Array): Broker {
  * the index as it is (see EncodedGroup), and only an offsets-only group is encoded here.
  */
 export function encodeGroup(group: Group): Uint8Array {
-  groupScratch ??= Buffer.allocUnsafe(RECORD_BYTES_MAX);
-  const end = encodeGroupUpserted(group, groupScratch, 0);
-  if (end < 0) throw new RangeError('a group larger than a record');
-  return Uint8Array.prototype.slice.call(groupScratch, 0, end);
+  return groupEncoding(group);
 }
 
 /** A group read from the index: frozen, its members' bytes copied out of the arena. */
 export function decodeGroup(bytes: Uint8Array): Group {
-  const group = decodeGroupUpserted(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), 0, bytes.length, true);
-  for (const member of group.members) {
-    Object.freeze(member.topics);
-    Object.freeze(member);
-  }
-  Object.freeze(group.members);
-  return Object.freeze(group);
+  return decodeFrozenGroup(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), 0, bytes.length);
 }
 
 export function encodeTransaction(transaction: Transaction): Uint8Array {

@@ -243,13 +243,21 @@ test('row 8 again: zero-filled space at the end of a sealed segment is corruptio
   t.is(result.damage?.file, first);
 });
 
-test('row 7 holds when the scan only checks payloads (decodes: none)', (t) => {
+/**
+ * A log of three records whose last one's payload does not decode, under a valid checksum: its group
+ * id's length varint claims more bytes than the payload has.
+ */
+function logWithUndecodablePayload(): { storage: MemoryStorage; victim: PlacedRecord } {
   const { storage, placed } = makeLog(3);
   const victim = placed[2];
   const bytes = storage.files.get(filePath(victim.file)) as Buffer;
-  // Make the group id's length varint claim more bytes than the payload has, and redo the checksum.
   bytes[victim.position + 28] = 0x7e;
   bytes.writeUInt32LE(crc32c(bytes, victim.position + 8, victim.end), victim.position + 4);
+  return { storage, victim };
+}
+
+test('row 7 holds when the scan only checks payloads (decodes: none)', (t) => {
+  const { storage, victim } = logWithUndecodablePayload();
   const checked = scanWal(storage, WAL_DIR, () => undefined, { decodes: () => false });
   t.is(checked.damage?.kind, 'corrupt');
   t.is(checked.damage?.offset, victim.offset);
@@ -257,11 +265,7 @@ test('row 7 holds when the scan only checks payloads (decodes: none)', (t) => {
 });
 
 test('row 7 holds when the visitor checks the payloads (checkedByVisitor), and a fold applies nothing of the bad record', (t) => {
-  const { storage, placed } = makeLog(3);
-  const victim = placed[2];
-  const bytes = storage.files.get(filePath(victim.file)) as Buffer;
-  bytes[victim.position + 28] = 0x7e;
-  bytes.writeUInt32LE(crc32c(bytes, victim.position + 8, victim.end), victim.position + 4);
+  const { storage, victim } = logWithUndecodablePayload();
   const visited: number[] = [];
   const checked = scanWal(storage, WAL_DIR, (event, payload, view) => {
     if (event === null) checkOffsetsCommitted(payload, view.payloadStart, view.end);
