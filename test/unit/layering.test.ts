@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/wal/', 'src/state/'],
   ['src/commands/', 'src/store-index/'],
   ['src/snapshot/'],
-  ['src/history/', 'src/metrics/', 'src/writer/', 'src/backup/'],
+  ['src/history/', 'src/metrics/', 'src/writer/', 'src/backup/', 'src/cluster/'],
   ['src/reader/'],
   ['src/api/'],
   ['src/index.ts'],
