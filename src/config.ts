@@ -12,6 +12,24 @@ import { isWellFormed } from './well-formed.js';
 /** When a write is acknowledged. */
 export type Durability = 'fsync' | 'interval' | 'none';
 
+/** Where the log is kept: this node's WAL alone, or replicated through etcd (docs/cluster.md). */
+export type LogConfig = { kind: 'local' } | EtcdLogConfig;
+
+/** A log replicated through etcd: this node is one of the cluster's nodes. */
+export interface EtcdLogConfig {
+  kind: 'etcd';
+  /** Client URLs of the etcd members (http://host:port). */
+  endpoints: readonly string[];
+  /** Key prefix of this cluster's log in etcd (one prefix per cluster). */
+  prefix: string;
+  /** This node's id, unique in the cluster: what a follower names as the controller. */
+  nodeId: string;
+  /** The controller lease's TTL: how long a dead controller's claim outlives it. */
+  leaseTtlMs: number;
+  /** Deadline of each etcd call. */
+  requestTimeoutMs: number;
+}
+
 /** The options a caller may pass to `MetaLog.open`. */
 export interface MetaLogConfigInput {
   dir: string;
@@ -33,10 +51,14 @@ export interface MetaLogConfigInput {
   slowFsyncWarnMs?: number;
   groupMinSessionTimeoutMs?: number;
   groupMaxSessionTimeoutMs?: number;
+  log?: LogConfigInput;
 }
 
+/** What a caller may write for `log`: the etcd form's timing fields have defaults. */
+export type LogConfigInput = { kind: 'local' } | (Omit<EtcdLogConfig, 'leaseTtlMs' | 'requestTimeoutMs'> & { leaseTtlMs?: number; requestTimeoutMs?: number });
+
 /** A resolved, validated, frozen configuration. */
-export type MetaLogConfig = Readonly<Required<MetaLogConfigInput>>;
+export type MetaLogConfig = Readonly<Required<Omit<MetaLogConfigInput, 'log'>>> & { readonly log: Readonly<LogConfig> };
 
 interface IntegerOption {
   kind: 'integer';
@@ -56,7 +78,20 @@ interface PathOption {
   kind: 'path';
   doc: string;
 }
-type OptionSpec = IntegerOption | EnumOption | PathOption;
+interface LogOption {
+  kind: 'log';
+  doc: string;
+}
+type OptionSpec = IntegerOption | EnumOption | PathOption | LogOption;
+
+/** Defaults and bounds of the etcd log's fields. */
+export const ETCD_LEASE_TTL_MS_DEFAULT = 3000;
+export const ETCD_REQUEST_TIMEOUT_MS_DEFAULT = 5000;
+/**
+ * The largest `maxBatchBytes` in etcd mode, and its default there: a batch may exceed it by one record
+ * (up to 1 MiB), and etcd refuses a request over 1.5 MiB (its default --max-request-bytes).
+ */
+export const ETCD_MAX_BATCH_BYTES = 256 * 1024;
 
 /**
  * Default of `decodedCacheEntries`: a decoded topic of 6 partitions holds about 1.5 KB of heap, so at
@@ -205,6 +240,10 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
     unit: 'ms',
     doc: "Kafka's group.min.session.timeout.ms: upsertGroup refuses a member with a shorter session timeout (INVALID_SESSION_TIMEOUT). At most groupMaxSessionTimeoutMs.",
   },
+  log: {
+    kind: 'log',
+    doc: "Where the log is kept: { kind: 'local' } (default: this directory's WAL) or { kind: 'etcd', endpoints, prefix, nodeId, leaseTtlMs (3000), requestTimeoutMs (5000) }: one log for a cluster, replicated through etcd (docs/cluster.md).",
+  },
   groupMaxSessionTimeoutMs: {
     kind: 'integer',
     defaultValue: 1_800_000,
@@ -219,7 +258,47 @@ function invalid(field: string, rule: string): MetaLogError {
   return new MetaLogError('INVALID_CONFIG', `config.${field}: ${rule}`, { field });
 }
 
+/** A string of 1..`max` printable ASCII characters (etcd keys and node ids travel in logs and JSON). */
+function printable(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && /^[\x21-\x7e]+$/.test(value);
+}
+
+function resolveLog(value: unknown): LogConfig {
+  if (value === undefined) return Object.freeze({ kind: 'local' });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('log', "must be { kind: 'local' } or { kind: 'etcd', ... }");
+  const given = value as Record<string, unknown>;
+  const known = given.kind === 'local' ? ['kind'] : given.kind === 'etcd' ? ['kind', 'endpoints', 'prefix', 'nodeId', 'leaseTtlMs', 'requestTimeoutMs'] : null;
+  if (known === null) throw invalid('log.kind', 'must be "local" or "etcd"');
+  for (const key of Object.keys(given)) if (!known.includes(key)) throw invalid(`log.${key}`, `unknown option (known: ${known.join(', ')})`);
+  if (given.kind === 'local') return Object.freeze({ kind: 'local' });
+  const endpoints = given.endpoints;
+  if (!Array.isArray(endpoints) || endpoints.length === 0 || endpoints.length > 16) throw invalid('log.endpoints', 'must be 1 to 16 etcd client URLs');
+  for (const endpoint of endpoints) {
+    let url: URL | null = null;
+    try {
+      url = typeof endpoint === 'string' ? new URL(endpoint) : null;
+    } catch {
+      url = null;
+    }
+    if (url === null || url.protocol !== 'http:' || url.pathname !== '/' || url.search !== '' || url.username !== '') {
+      throw invalid('log.endpoints', `${JSON.stringify(endpoint)} is not an http://host:port URL`);
+    }
+  }
+  if (!printable(given.prefix, 256) || given.prefix.endsWith('/')) throw invalid('log.prefix', 'must be 1 to 256 printable ASCII characters, not ending in "/"');
+  if (!printable(given.nodeId, 128)) throw invalid('log.nodeId', 'must be 1 to 128 printable ASCII characters');
+  const leaseTtlMs = given.leaseTtlMs ?? ETCD_LEASE_TTL_MS_DEFAULT;
+  if (typeof leaseTtlMs !== 'number' || !Number.isInteger(leaseTtlMs) || leaseTtlMs < 2000 || leaseTtlMs > 60_000 || leaseTtlMs % 1000 !== 0) {
+    throw invalid('log.leaseTtlMs', 'must be whole seconds from 2000 to 60000 (ms): etcd leases count seconds');
+  }
+  const requestTimeoutMs = given.requestTimeoutMs ?? ETCD_REQUEST_TIMEOUT_MS_DEFAULT;
+  if (typeof requestTimeoutMs !== 'number' || !Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 100 || requestTimeoutMs > 60_000) {
+    throw invalid('log.requestTimeoutMs', 'must be an integer from 100 to 60000 (ms)');
+  }
+  return Object.freeze({ kind: 'etcd', endpoints: Object.freeze([...(endpoints as string[])]), prefix: given.prefix, nodeId: given.nodeId, leaseTtlMs, requestTimeoutMs });
+}
+
 function resolveOption(field: string, spec: OptionSpec, value: unknown): unknown {
+  if (spec.kind === 'log') return resolveLog(value);
   if (spec.kind === 'path') {
     if (typeof value !== 'string' || value.length === 0) throw invalid(field, 'must be a non-empty string path');
     // What the file system cannot take: a NUL, a lone surrogate (no UTF-8 form), more than PATH_MAX bytes.
@@ -255,6 +334,10 @@ export function resolveConfig(input: unknown): MetaLogConfig {
     resolved[field] = resolveOption(field, spec, given[field]);
   }
   // Relations between options.
+  if ((resolved.log as LogConfig).kind === 'etcd') {
+    if (given.maxBatchBytes === undefined) resolved.maxBatchBytes = ETCD_MAX_BATCH_BYTES;
+    else if ((resolved.maxBatchBytes as number) > ETCD_MAX_BATCH_BYTES) throw invalid('maxBatchBytes', `must be at most ${ETCD_MAX_BATCH_BYTES} with an etcd log (a batch is one etcd request of at most 1.5 MiB)`);
+  }
   if ((resolved.groupMinSessionTimeoutMs as number) > (resolved.groupMaxSessionTimeoutMs as number)) {
     throw invalid('groupMinSessionTimeoutMs', `must be at most groupMaxSessionTimeoutMs (${resolved.groupMaxSessionTimeoutMs as number})`);
   }

@@ -49,6 +49,8 @@ export const ERROR_CODES = Object.freeze({
   STALE_BROKER_EPOCH: { kafkaCode: 77, retriable: false, readOnly: false },
   INVALID_UPDATE_VERSION: { kafkaCode: 95, retriable: false, readOnly: false },
   BROKER_ID_NOT_REGISTERED: { kafkaCode: 102, retriable: false, readOnly: false },
+  NOT_CONTROLLER: { kafkaCode: 41, retriable: true, readOnly: false },
+  REQUEST_TIMED_OUT: { kafkaCode: 7, retriable: true, readOnly: false },
   // Store-level conditions with no Kafka equivalent.
   INVALID_CONFIG: { kafkaCode: 40, retriable: false, readOnly: false },
   STORE_LOCKED: { kafkaCode: null, retriable: false, readOnly: false },

@@ -9,6 +9,8 @@
  * while this thread fills the next batch (acknowledgements still follow their own fdatasync, in order),
  * and it then waits for commands or the fdatasync's end without blocking its event loop.
  *
+ * With a log replicated through etcd (config `log.kind` 'etcd') the loop is src/writer/replicated-writer.ts.
+ *
  * Everything that is not plumbing lives in src/writer/.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -25,6 +27,7 @@ import { BATCH_KIND, encodeControlRecord } from '../src/writer/batch-record.js';
 import { recoverWriter, type SnapshotOpening } from '../src/writer/recover-writer.js';
 import type { WriterWorkerData } from '../src/writer/writer-thread-data.js';
 import type { WriterCore } from '../src/writer/writer-core.js';
+import { ReplicatedWriter } from '../src/writer/replicated-writer.js';
 import { storageFor, type Storage } from '../src/wal/storage.js';
 
 const data = workerData as WriterWorkerData;
@@ -186,7 +189,19 @@ async function main(): Promise<void> {
     return;
   }
   try {
-    await runBatches(core, data.config.maxBatchBytes);
+    const logConfig = data.config.log;
+    if (logConfig.kind === 'etcd') {
+      await new ReplicatedWriter({
+        core,
+        config: logConfig,
+        maxBatchBytes: data.config.maxBatchBytes,
+        commandRing,
+        publish,
+        onTrouble: (message) => process.emitWarning(message, 'MetaLogClusterWarning'),
+      }).run();
+    } else {
+      await runBatches(core, data.config.maxBatchBytes);
+    }
   } catch (error) {
     // A broken invariant: stop writing, tell the handles, keep nothing half-done.
     core.becomeReadOnly(error);

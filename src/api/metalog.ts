@@ -332,6 +332,35 @@ export class MetaLog {
     return this.reader.appliedOffset;
   }
 
+  /**
+   * Resolves once this handle's state holds `offset` (`lastOffset >= offset`): read-your-writes across the
+   * nodes of a replicated log (note the controller's `lastOffset` after a write; wait for it on another
+   * node). Rejects with INVALID_REQUEST for an offset that is not an integer from -1 to 2^53-1, and
+   * STORE_CLOSED if the store closes first.
+   */
+  async waitForOffset(offset: number): Promise<void> {
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < -1) {
+      throw new MetaLogError('INVALID_REQUEST', `waitForOffset: offset must be an integer from -1 to 2^53-1, got ${String(offset)}`, { field: 'offset' });
+    }
+    // Bounded by the log: each round ends when the offset is applied, the store closes, or the watch
+    // fell behind (WATCH_LAGGING: a node far behind), after which the next round starts from now.
+    for (;;) {
+      if (this.lastOffset >= offset) return;
+      // Watching from the next batch this handle sees: a batch that lands between the check above and
+      // the watch is seen by the check below.
+      const watcher = this.watch();
+      try {
+        if (this.lastOffset >= offset) return;
+        for await (const event of watcher) if (event.offset >= offset) return;
+        throw new MetaLogError('STORE_CLOSED', 'the store closed before it applied the offset waited for', { offset });
+      } catch (error) {
+        if (!(error instanceof MetaLogError && error.code === 'WATCH_LAGGING')) throw error;
+      } finally {
+        await watcher.return?.();
+      }
+    }
+  }
+
   /** Offset of the last event known to be fdatasync-ed (lags lastOffset in interval and none modes). */
   get durableOffset(): number {
     return this.link.durableOffset;

@@ -20,8 +20,9 @@
  *    SegmentRemoved), producer ids and transactions (ProducerIdsAllocated, TransactionChanged).
  * 3: adds OffsetsExpired (offset retention).
  * 4: adds ClusterCreated (the cluster id, written once).
+ * 5: adds WriterElected (a replicated log's controller change; no state of its own).
  */
-export const EVENT_SCHEMA_VERSION = 4;
+export const EVENT_SCHEMA_VERSION = 5;
 
 /** Avro namespace of all event records. */
 export const EVENT_NAMESPACE = 'chronik.metalog';
@@ -270,6 +271,16 @@ const clusterCreated = {
   fields: [{ name: 'clusterId', type: 'string' }],
 };
 
+const writerElected = {
+  type: 'record',
+  name: 'WriterElected',
+  doc: "the first event of a controller's term in a log replicated through etcd (like KRaft's leader change record): the term's epoch (its claim's etcd revision) and the node's id. Changes no state; marks where each term's writes begin",
+  fields: [
+    { name: 'epoch', type: 'long' },
+    { name: 'nodeId', type: 'string' },
+  ],
+};
+
 /**
  * The writer schema: a union of every event record. New records go at the end, so a record's branch
  * index stays what it was (not required, as each segment stores its own union, but it keeps dumps
@@ -295,6 +306,7 @@ export const EVENT_UNION_SCHEMA = [
   transactionChanged,
   offsetsExpired,
   clusterCreated,
+  writerElected,
 ].map((record) => ({
   ...record,
   namespace: EVENT_NAMESPACE,
@@ -424,6 +436,7 @@ export interface EventPayloads {
   TransactionChanged: TransactionChanged;
   OffsetsExpired: { groupId: string; expireBeforeMs: number };
   ClusterCreated: { clusterId: string };
+  WriterElected: { epoch: number; nodeId: string };
 }
 
 /** An event type name. */

@@ -243,6 +243,9 @@ export class MetadataState {
       case 'TransactionChanged':
         this.applyTransactionChanged(event.value, undo);
         break;
+      case 'WriterElected':
+        // A marker of the log (where a controller's term begins): the state is the same after it.
+        break;
       case 'ClusterCreated':
         assert(this.clusterId === null, 'a cluster is created once');
         this.clusterId = event.value.clusterId;

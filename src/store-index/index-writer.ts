@@ -247,6 +247,9 @@ export class IndexWriter {
       case 'ClusterCreated':
         // Scalars of the state: published from it by `publish`.
         return;
+      case 'WriterElected':
+        // No state of its own.
+        return;
     }
   }
 

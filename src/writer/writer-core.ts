@@ -35,7 +35,7 @@ import { BATCH_COMMANDS_MAX, ERROR_BYTES_MAX, RECORD_BYTES_MAX } from '../limits
 import type { IndexWriter, PreparedPublish } from '../store-index/index-writer.js';
 import { emptyBatchMeasures, type BatchMeasures, type WriterStatsRecorder } from '../metrics/writer-stats.js';
 import { MetadataState, rollback, type UndoLog } from '../state/metadata-state.js';
-import { RECORD_HEADER_BYTES, sealRecord } from '../wal/format.js';
+import { RECORD_HEADER_BYTES, sealRecord, type RecordView } from '../wal/format.js';
 import type { WalAppender } from '../wal/wal-appender.js';
 import {
   BATCH_HEADER_BYTES,
@@ -123,6 +123,11 @@ export class WriterCore {
   private lastSyncMs: number;
   /** Set once the writer may no longer write; the cause of every later rejection. */
   private readOnlyCause: MetaLogError | null = null;
+  /**
+   * Set while this node may not decide writes (a replicated log's follower, or a node between terms):
+   * every write and `sync()` is answered with it (NOT_CONTROLLER), and nothing is decided.
+   */
+  private writeRefusal: SerializedError | null = null;
 
   /** Events of the batch being built, applied to the shared index once the batch is written. */
   private readonly batchEvents: LogEvent[] = [];
@@ -156,6 +161,11 @@ export class WriterCore {
   /** The error that made the writer read-only, if any. */
   get readOnlyError(): MetaLogError | null {
     return this.readOnlyCause;
+  }
+
+  /** The offset the next event gets. */
+  get nextOffset(): number {
+    return this.appender.nextOffset;
   }
 
   /** Starts a new batch. */
@@ -195,6 +205,10 @@ export class WriterCore {
       this.addResult(handleId, seq, false, readOnlyRejection(this.readOnlyCause));
       return;
     }
+    if (this.writeRefusal !== null) {
+      this.addResult(handleId, seq, false, this.writeRefusal);
+      return;
+    }
     let event: LogEvent;
     let end: number;
     const refused: EntryRefusal[] = [];
@@ -228,8 +242,67 @@ export class WriterCore {
 
   /** Asks for an fdatasync at the end of this batch (the `sync()` API), acknowledged like a command. */
   addSync(handleId: number, seq: number): void {
+    if (this.readOnlyCause === null && this.writeRefusal !== null) {
+      this.addResult(handleId, seq, false, this.writeRefusal);
+      return;
+    }
     this.syncRequested = true;
     this.addResult(handleId, seq, false, this.readOnlyCause === null ? null : readOnlyRejection(this.readOnlyCause));
+  }
+
+  /**
+   * A replicated log's node: `refusal` (NOT_CONTROLLER, naming the controller when known) answers every
+   * write from now on, until it is set back to null (this node became the controller).
+   */
+  refuseWrites(refusal: SerializedError | null): void {
+    this.writeRefusal = refusal;
+  }
+
+  /** Adds the WriterElected event that opens a controller's term to the open batch (no caller waits for it). */
+  addElection(epoch: number, nodeId: string): void {
+    assert(this.readOnlyCause === null, 'a read-only writer opens no term');
+    const body: EventBody = { type: 'WriterElected', value: { epoch, nodeId } };
+    const end = this.encodeRecord(body);
+    const event = { ...body, offset: this.firstOffset + this.recordCount, timestampMs: this.batchTimestampMs } as LogEvent;
+    this.state.apply(event, this.undo);
+    this.batchEvents.push(event);
+    this.framesBytes = end;
+    this.recordCount++;
+  }
+
+  /**
+   * Adds one record that the replicated log already holds (a follower applying the controller's batch):
+   * `records[view.position, view.end)`, verified by the caller, decoded here with `codec` and applied as
+   * it is; it must be the next offset. Throws CORRUPT_WAL if it does not decode.
+   */
+  addReplicatedRecord(records: Buffer, view: RecordView, codec: EventCodec): void {
+    assert(view.offset === this.firstOffset + this.recordCount, 'replicated records arrive at the next offset');
+    assert(this.frames.length - this.framesBytes >= view.end - view.position, 'the batch buffer has room for one more record');
+    const body = codec.decode(view.eventType, records, view.payloadStart, view.end);
+    const event = { type: body.type, value: body.value, offset: view.offset, timestampMs: view.timestampMs } as LogEvent;
+    this.state.apply(event, this.undo);
+    this.batchEvents.push(event);
+    records.copy(this.frames, this.framesBytes, view.position, view.end);
+    this.framesBytes += view.end - view.position;
+    this.recordCount++;
+    // Timestamps never go backwards: this node's own first batch as controller comes after these.
+    this.lastTimestampMs = Math.max(this.lastTimestampMs, view.timestampMs);
+  }
+
+  /** The open batch's records (a view of the batch buffer, valid until the batch ends), or null if it has none. */
+  openBatchRecords(): { firstOffset: number; recordCount: number; records: Buffer } | null {
+    if (this.recordCount === 0) return null;
+    return { firstOffset: this.firstOffset, recordCount: this.recordCount, records: this.frames.subarray(0, this.framesBytes) };
+  }
+
+  /**
+   * Ends the open batch without writing it (the replicated log refused it, or its fate is unknown):
+   * its changes are rolled back and every command that wrote an event fails with `error`. Returns the
+   * BATCH record of its results, or null when it had none.
+   */
+  failOpenBatch(error: MetaLogError): Buffer | null {
+    this.failBatch(error);
+    return this.acknowledge(false);
   }
 
   /**
@@ -286,11 +359,12 @@ export class WriterCore {
    * (mode 'fsync', or `sync()` asked), and returns the BATCH record that acknowledges it, or null when
    * the batch had nothing to acknowledge (an idle pass). On failure the batch's events are rolled back
    * and their commands fail. The fdatasync of mode 'interval' is not this batch's business: see
-   * `intervalSyncDue`.
+   * `intervalSyncDue`. With `always`, the record is returned even when no caller waits for it (records
+   * a replicated log's follower applied, or a term's WriterElected: every handle must see them).
    */
-  finishBatch(): Buffer | null {
+  finishBatch(always = false): Buffer | null {
     assert(this.awaiting.length === 0 && !this.syncing, 'finishBatch is not mixed with the pipeline');
-    return this.closeBatch(false);
+    return this.closeBatch(always);
   }
 
   /**
