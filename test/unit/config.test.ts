@@ -25,8 +25,17 @@ test('defaults fill every option and the result is frozen', (t) => {
     slowFsyncWarnMs: 500,
     groupMinSessionTimeoutMs: 6000,
     groupMaxSessionTimeoutMs: 1_800_000,
+    log: { kind: 'local' },
   });
   t.true(Object.isFrozen(config));
+  t.true(Object.isFrozen(config.log));
+});
+
+test('an etcd log fills its timing defaults and bounds the batch to one etcd request', (t) => {
+  const config = resolveConfig({ dir: '/tmp/x', log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'cluster-a', nodeId: 'broker-1' } });
+  t.deepEqual(config.log, { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'cluster-a', nodeId: 'broker-1', leaseTtlMs: 3000, requestTimeoutMs: 5000 });
+  t.is(config.maxBatchBytes, 256 * 1024);
+  t.true(Object.isFrozen(config.log));
 });
 
 const BAD: [string, Record<string, unknown>][] = [
@@ -48,6 +57,21 @@ const BAD: [string, Record<string, unknown>][] = [
   ['groupMinSessionTimeoutMs', { groupMinSessionTimeoutMs: 0 }],
   ['groupMaxSessionTimeoutMs', { groupMaxSessionTimeoutMs: 2 ** 31 }],
   ['groupMinSessionTimeoutMs', { groupMinSessionTimeoutMs: 10_000, groupMaxSessionTimeoutMs: 9_999 }],
+  ['log', { log: 'etcd' }],
+  ['log', { log: null }],
+  ['log.kind', { log: { kind: 'zookeeper' } }],
+  ['log.endpoints', { log: { kind: 'etcd', endpoints: [], prefix: 'p', nodeId: 'n' } }],
+  ['log.endpoints', { log: { kind: 'etcd', endpoints: ['https://127.0.0.1:2379'], prefix: 'p', nodeId: 'n' } }],
+  ['log.endpoints', { log: { kind: 'etcd', endpoints: ['not a url'], prefix: 'p', nodeId: 'n' } }],
+  ['log.endpoints', { log: { kind: 'etcd', endpoints: 'http://127.0.0.1:2379', prefix: 'p', nodeId: 'n' } }],
+  ['log.prefix', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p/', nodeId: 'n' } }],
+  ['log.prefix', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'has space', nodeId: 'n' } }],
+  ['log.nodeId', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: '' } }],
+  ['log.leaseTtlMs', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', leaseTtlMs: 2500 } }],
+  ['log.leaseTtlMs', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', leaseTtlMs: 1000 } }],
+  ['log.requestTimeoutMs', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', requestTimeoutMs: 10 } }],
+  ['log.ttl', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', ttl: 3 } }],
+  ['maxBatchBytes', { maxBatchBytes: 4 * 1024 * 1024, log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n' } }],
 ];
 
 for (const [field, input] of BAD) {

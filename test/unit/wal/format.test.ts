@@ -21,6 +21,7 @@ import {
 const codec = EventCodec.current();
 const V1_SCHEMA = new URL('../../../../test/fixtures/event-schema-v1.json', import.meta.url);
 const V3_SCHEMA = new URL('../../../../test/fixtures/event-schema-v3.json', import.meta.url);
+const V4_SCHEMA = new URL('../../../../test/fixtures/event-schema-v4.json', import.meta.url);
 
 /** JSON with object keys sorted, so field order does not matter. */
 function sortedJson(value: unknown): string {
@@ -44,7 +45,9 @@ test('golden record: OffsetsCommitted at offset 7', (t) => {
     buffer.subarray(0, end).toString('hex'),
     '2700000056dd7bae070000000000000000008056febc7842010001000267020274020a06026d00',
   );
-  t.is(codec.fingerprint.toString('hex'), 'f41d7029d8d6bc2cd5d410e01b1665ed', 'writer schema fingerprint of version 4 (ClusterCreated added)');
+  t.is(codec.fingerprint.toString('hex'), '4b2f8d7cde56a25574409a548cc04d28', 'writer schema fingerprint of version 5 (WriterElected added)');
+  const v4 = EventCodec.forWriterSchema(JSON.stringify(JSON.parse(fs.readFileSync(V4_SCHEMA, 'utf8'))));
+  t.is(v4.fingerprint.toString('hex'), 'f41d7029d8d6bc2cd5d410e01b1665ed', 'the kept version 4 schema is the one version 4 wrote');
   const v3 = EventCodec.forWriterSchema(JSON.stringify(JSON.parse(fs.readFileSync(V3_SCHEMA, 'utf8'))));
   t.is(v3.fingerprint.toString('hex'), '6acd73c107148ca52d410654e9c26b88', 'the kept version 3 schema is the one version 3 wrote');
   const v1 = EventCodec.forWriterSchema(JSON.stringify(JSON.parse(fs.readFileSync(V1_SCHEMA, 'utf8'))));
