@@ -69,7 +69,10 @@ export interface RangeOptions {
 }
 
 export interface RangeResult {
-  /** The store's revision the range was read at. */
+  /**
+   * The store's newest revision when the range was served. A range read at an older `revision` still
+   * names the newest here: a caller that tails after such a read starts from the revision it asked for.
+   */
   revision: number;
   kvs: KeyValue[];
   /** Keys in the range (may exceed `kvs.length` when limited). */

@@ -235,11 +235,13 @@ export class EtcdLog {
     // The batch holding fromOffset is the last one whose key is at or before it.
     const before = await this.client.range(this.logStart, { rangeEnd: this.batchKey(fromOffset + 1), descending: true, limit: 1, keysOnly: true });
     const start = before.kvs[0]?.key ?? this.batchKey(fromOffset);
+    // Read at the revision the first read saw, so the two are one view of the log. The answer's own
+    // header names the store's newest revision, not the one read: a tail must start after this one.
     const read = await this.client.range(start, { rangeEnd: this.logEnd, limit, revision: before.revision });
     const batches = read.kvs.map((kv) => this.batchOf(kv));
     // The batch before fromOffset may end before it too (fromOffset is the head, or past it).
     if (batches.length > 0 && batches[0].firstOffset + batches[0].recordCount <= fromOffset) batches.shift();
-    return { batches, revision: read.revision };
+    return { batches, revision: before.revision };
   }
 
   /**

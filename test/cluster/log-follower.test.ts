@@ -103,6 +103,30 @@ test('a follower hands over every record once, in order, across its catch-up rea
   t.is(following.follower.nextOffset, 25);
 });
 
+test('a follower started while batches keep landing misses none between its read and its tail', async (t) => {
+  const { log, term } = await controllerLog(t);
+  let head = 0;
+  const appending = (async () => {
+    for (let i = 0; i < 120; i++) {
+      await log.append(term, head, batchOf(head, 1 + (i % 3)));
+      head += 1 + (i % 3);
+    }
+  })();
+  // Several followers, started at different moments of the appends: each read and tail meet at a revision.
+  const followers = [];
+  for (let i = 0; i < 4; i++) {
+    followers.push(follow(log, 0, 240, 3));
+    await log.head();
+  }
+  await appending;
+  for (const following of followers) {
+    t.teardown(() => following.follower.stop());
+    await following.done;
+    t.deepEqual(following.stops, []);
+    t.deepEqual(payloads(following.runs), Array.from({ length: 240 }, (_, i) => `record ${i}`));
+  }
+});
+
 test('a follower starting inside a batch hands over only the records it lacks', async (t) => {
   const { log, term } = await controllerLog(t);
   await log.append(term, 0, batchOf(0, 4));

@@ -71,7 +71,7 @@ test('one node takes writes, the others refuse them naming it, and every node se
   for (const node of nodes) {
     if (node === controller) continue;
     const error = await t.throwsAsync(node.store!.createTopic({ name: 'refused', partitions: 1 }), { instanceOf: MetaLogError });
-    t.is(error?.code, 'NOT_CONTROLLER');
+    t.is(error?.code, 'NOT_CONTROLLER', error?.message);
     t.is(error?.kafkaCode, 41);
     t.is(error?.details.controller, controller.nodeId);
     await node.store!.waitForOffset(last);
