@@ -13,6 +13,8 @@ import { benchHandoff } from './handoff.js';
 import { benchWriteSteps } from './write-steps.js';
 import { benchKafka } from './kafka.js';
 import { benchMemory, MEMORY_WORKLOAD } from './memory.js';
+import { benchCluster } from './cluster.js';
+import { spawnSync } from 'node:child_process';
 import { benchReadsAndMemory } from './reads-memory.js';
 import { renderHtml, type BenchRun } from './html-report.js';
 import { peersHtmlSection, renderPeerTable, runPeers, type PeerRow } from './peers.js';
@@ -25,7 +27,7 @@ import { benchRings } from './ring-throughput.js';
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const json = process.argv.includes('--json');
-  // `--only reads` (or commits, steps, handoff, idle, sweep, metadata, rings, recovery, snapshots, kafka, memory) runs one group of workloads.
+  // `--only reads` (or commits, steps, handoff, idle, sweep, metadata, rings, recovery, snapshots, kafka, cluster, memory) runs one group of workloads.
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   const runs = (name: string): boolean => only === undefined || only === name;
@@ -65,6 +67,14 @@ async function main(): Promise<void> {
       ? { commitRequests: 1_000, produceBytes: 16 * 2 ** 20, endToEndRecords: 200, groupSizes: [3, 10] }
       : { commitRequests: 20_000, produceBytes: 256 * 2 ** 20, endToEndRecords: 2_000, groupSizes: [3, 10, 50, 100] };
     rows.push(...(await benchKafka(sizes, progress)));
+  }
+  if (runs('cluster')) {
+    // Needs etcd (Debian's etcd-server); without it the row is left out, saying so.
+    if (spawnSync('etcd', ['--version']).status === 0) {
+      rows.push(...(await benchCluster(quick ? { commits: 5_000, engineAppends: 200, lagSamples: 100, failovers: 1 } : { commits: 50_000, engineAppends: 1_000, lagSamples: 500, failovers: 3 }, progress)));
+    } else {
+      progress('cluster: left out: etcd is not installed (apt-get install etcd-server)');
+    }
   }
   // In child processes of its own: this process's heap does not count.
   if (runs('memory')) rows.push(...(await benchMemory(quick ? { topics: 5_000, offsets: 12_000, lookups: 200_000 } : MEMORY_WORKLOAD, progress)));

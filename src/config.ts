@@ -335,6 +335,10 @@ export function resolveConfig(input: unknown): MetaLogConfig {
   }
   // Relations between options.
   if ((resolved.log as LogConfig).kind === 'etcd') {
+    // A write is acknowledged once etcd holds it on a quorum's disks; the local WAL is a copy that a
+    // restarted node fetches again from etcd, so by default it is fdatasync-ed every flushIntervalMs,
+    // not per batch ('fsync', if asked for, syncs it per batch too).
+    if (given.durability === undefined) resolved.durability = 'interval';
     if (given.maxBatchBytes === undefined) resolved.maxBatchBytes = ETCD_MAX_BATCH_BYTES;
     else if ((resolved.maxBatchBytes as number) > ETCD_MAX_BATCH_BYTES) throw invalid('maxBatchBytes', `must be at most ${ETCD_MAX_BATCH_BYTES} with an etcd log (a batch is one etcd request of at most 1.5 MiB)`);
   }

@@ -35,7 +35,9 @@ test('an etcd log fills its timing defaults and bounds the batch to one etcd req
   const config = resolveConfig({ dir: '/tmp/x', log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'cluster-a', nodeId: 'broker-1' } });
   t.deepEqual(config.log, { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'cluster-a', nodeId: 'broker-1', leaseTtlMs: 3000, requestTimeoutMs: 5000 });
   t.is(config.maxBatchBytes, 256 * 1024);
+  t.is(config.durability, 'interval', 'etcd holds every acknowledged write; the local copy syncs by interval');
   t.true(Object.isFrozen(config.log));
+  t.is(resolveConfig({ dir: '/tmp/x', durability: 'fsync', log: config.log }).durability, 'fsync');
 });
 
 const BAD: [string, Record<string, unknown>][] = [
