@@ -28,6 +28,11 @@ export interface EtcdLogConfig {
   leaseTtlMs: number;
   /** Deadline of each etcd call. */
   requestTimeoutMs: number;
+  /**
+   * Other nodes' store directories (readable here: the same machine, or a shared mount): where a node
+   * whose log ends before the oldest batch etcd still holds finds a snapshot to start from.
+   */
+  bootstrapFrom: readonly string[];
 }
 
 /** The options a caller may pass to `MetaLog.open`. */
@@ -55,7 +60,7 @@ export interface MetaLogConfigInput {
 }
 
 /** What a caller may write for `log`: the etcd form's timing fields have defaults. */
-export type LogConfigInput = { kind: 'local' } | (Omit<EtcdLogConfig, 'leaseTtlMs' | 'requestTimeoutMs'> & { leaseTtlMs?: number; requestTimeoutMs?: number });
+export type LogConfigInput = { kind: 'local' } | (Omit<EtcdLogConfig, 'leaseTtlMs' | 'requestTimeoutMs' | 'bootstrapFrom'> & { leaseTtlMs?: number; requestTimeoutMs?: number; bootstrapFrom?: readonly string[] });
 
 /** A resolved, validated, frozen configuration. */
 export type MetaLogConfig = Readonly<Required<Omit<MetaLogConfigInput, 'log'>>> & { readonly log: Readonly<LogConfig> };
@@ -242,7 +247,7 @@ export const CONFIG_OPTIONS: Readonly<Record<keyof MetaLogConfigInput, OptionSpe
   },
   log: {
     kind: 'log',
-    doc: "Where the log is kept: { kind: 'local' } (default: this directory's WAL) or { kind: 'etcd', endpoints, prefix, nodeId, leaseTtlMs (3000), requestTimeoutMs (5000) }: one log for a cluster, replicated through etcd (docs/cluster.md).",
+    doc: "Where the log is kept: { kind: 'local' } (default: this directory's WAL) or { kind: 'etcd', endpoints, prefix, nodeId, leaseTtlMs (3000), requestTimeoutMs (5000), bootstrapFrom ([]) }: one log for a cluster, replicated through etcd (docs/cluster.md).",
   },
   groupMaxSessionTimeoutMs: {
     kind: 'integer',
@@ -267,7 +272,7 @@ function resolveLog(value: unknown): LogConfig {
   if (value === undefined) return Object.freeze({ kind: 'local' });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('log', "must be { kind: 'local' } or { kind: 'etcd', ... }");
   const given = value as Record<string, unknown>;
-  const known = given.kind === 'local' ? ['kind'] : given.kind === 'etcd' ? ['kind', 'endpoints', 'prefix', 'nodeId', 'leaseTtlMs', 'requestTimeoutMs'] : null;
+  const known = given.kind === 'local' ? ['kind'] : given.kind === 'etcd' ? ['kind', 'endpoints', 'prefix', 'nodeId', 'leaseTtlMs', 'requestTimeoutMs', 'bootstrapFrom'] : null;
   if (known === null) throw invalid('log.kind', 'must be "local" or "etcd"');
   for (const key of Object.keys(given)) if (!known.includes(key)) throw invalid(`log.${key}`, `unknown option (known: ${known.join(', ')})`);
   if (given.kind === 'local') return Object.freeze({ kind: 'local' });
@@ -294,7 +299,22 @@ function resolveLog(value: unknown): LogConfig {
   if (typeof requestTimeoutMs !== 'number' || !Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 100 || requestTimeoutMs > 60_000) {
     throw invalid('log.requestTimeoutMs', 'must be an integer from 100 to 60000 (ms)');
   }
-  return Object.freeze({ kind: 'etcd', endpoints: Object.freeze([...(endpoints as string[])]), prefix: given.prefix, nodeId: given.nodeId, leaseTtlMs, requestTimeoutMs });
+  const bootstrapFrom = given.bootstrapFrom ?? [];
+  if (!Array.isArray(bootstrapFrom) || bootstrapFrom.length > 64) throw invalid('log.bootstrapFrom', 'must be a list of at most 64 store directories');
+  for (const source of bootstrapFrom) {
+    if (typeof source !== 'string' || source.length === 0 || source.includes('\u0000') || !isWellFormed(source) || Buffer.byteLength(source, 'utf8') > PATH_BYTES_MAX) {
+      throw invalid('log.bootstrapFrom', `${JSON.stringify(source)} is not a path of at most ${PATH_BYTES_MAX} bytes, well-formed, without NUL`);
+    }
+  }
+  return Object.freeze({
+    kind: 'etcd',
+    endpoints: Object.freeze([...(endpoints as string[])]),
+    prefix: given.prefix,
+    nodeId: given.nodeId,
+    leaseTtlMs,
+    requestTimeoutMs,
+    bootstrapFrom: Object.freeze([...(bootstrapFrom as string[])]),
+  });
 }
 
 function resolveOption(field: string, spec: OptionSpec, value: unknown): unknown {

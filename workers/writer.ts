@@ -194,6 +194,8 @@ async function main(): Promise<void> {
       await new ReplicatedWriter({
         core,
         config: logConfig,
+        dir: data.config.dir,
+        storage,
         maxBatchBytes: data.config.maxBatchBytes,
         commandRing,
         publish,

@@ -60,6 +60,7 @@ import {
 } from '../commands/commands.js';
 import type { BrokerStatus, PartitionState, SegmentInfo, Watermarks } from '../codec/event-schema.js';
 import { clockFromBuffer, SYSTEM_CLOCK, type Clock } from '../clock.js';
+import { bootstrapIfBehind, type BootstrapReport } from '../cluster/bootstrap.js';
 import { resolveConfig, type MetaLogConfig, type MetaLogConfigInput } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { DirectoryLock } from '../lock.js';
@@ -116,6 +117,8 @@ export class MetaLog {
   private storage: Storage = storageFor();
   /** The fault switches the threads this handle starts build their storage from (tests only). */
   private faults: SharedArrayBuffer | undefined;
+  /** What the open did to catch up a node of an etcd log (see `bootstrap`). */
+  private bootstrapReport: BootstrapReport | null = null;
 
   // Store: open, attach, close, durability, operations and introspection.
 
@@ -155,7 +158,10 @@ export class MetaLog {
     }
     let log: MetaLog;
     try {
+      // A node of a replicated log that fell behind what etcd still holds starts from a peer's snapshot.
+      const bootstrap = config.log.kind === 'etcd' ? await bootstrapIfBehind(config.dir, config.log, storage, internals.clock ?? SYSTEM_CLOCK) : null;
       log = new MetaLog(config, lock, internals.clock ?? SYSTEM_CLOCK, (sink) => OpenerLink.start(config, sink, internals));
+      log.bootstrapReport = bootstrap;
       log.storage = storage;
       log.faults = internals.faults;
       await log.link.ready;
@@ -317,6 +323,15 @@ export class MetaLog {
   /** What open recovered (events replayed, torn tail cut, CRC32C path, duration). */
   get recovery(): RecoveryReport {
     return this.link.recovery;
+  }
+
+  /**
+   * With an etcd log: what the open did to catch up when this node's log ended before the oldest batch
+   * etcd still holds (a snapshot copied in from `log.bootstrapFrom`, the old WAL kept aside); null when
+   * nothing was needed, and on a local log.
+   */
+  get bootstrap(): BootstrapReport | null {
+    return this.bootstrapReport;
   }
 
   /** Why the store is read-only (a failed fdatasync, a broken invariant), or null while it accepts writes. */

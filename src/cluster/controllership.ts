@@ -58,6 +58,11 @@ export class Controllership {
     return this.role;
   }
 
+  /** The lease this node holds now (null between leases): what its progress key is attached to. */
+  get currentLeaseId(): string | null {
+    return this.leaseId;
+  }
+
   /** Starts campaigning; roles arrive through `onRole`. */
   start(): void {
     this.campaign();
@@ -150,7 +155,7 @@ export class Controllership {
       return;
     }
     this.setRole({ kind: 'follower', leader: outcome.leader });
-    this.watchLeader(outcome.leader);
+    this.watchLeader(outcome.revision);
   }
 
   private async grantLease(): Promise<void> {
@@ -192,14 +197,15 @@ export class Controllership {
     this.campaign();
   }
 
-  /** Follows the claim `leader` until it is deleted (its lease ended): then campaigns. */
-  private watchLeader(leader: LeaderClaim): void {
+  /** Follows the claim read at `revision` until it is deleted (its lease ended): then campaigns. */
+  private watchLeader(revision: number): void {
     this.leaderWatch?.cancel();
     const leaderKey = Buffer.from(`${this.options.log.prefix}/leader`);
     const watch = this.options.client.watch({
       key: leaderKey,
-      // From the claim's creation: a delete since then is seen even if it came before the watch started.
-      startRevision: leader.epoch,
+      // From just after the read: a delete since then is seen even if it came before the watch started
+      // (and a revision this recent survives the controller's compaction of etcd's history).
+      startRevision: revision + 1,
       onEvents: (events) => {
         if (!events.some((event) => event.type === 'DELETE')) return;
         watch.cancel();

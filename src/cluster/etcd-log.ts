@@ -9,6 +9,8 @@
  *                      create revision is the controller's epoch: it only grows, and a claim made again
  *                      after a lapse gets a new one.
  *  P/head              the offset the next batch starts at, 20 digits.
+ *  P/nodes/<node id>   a node's progress, {"snapshotOffset":...}: the last offset of its newest snapshot
+ *                      (-1: none), attached to its lease, so a node that is gone drops out of it.
  *  P/log/<20 digits>   one batch, keyed by its first offset: BATCH_MAGIC (u32), the schema fingerprint
  *                      (16 bytes), the record count (u32), then the records back to back.
  * ```
@@ -48,7 +50,8 @@ export interface LeaderClaim {
   leaseId: string;
 }
 
-export type CampaignOutcome = { won: true; term: Term; head: number } | { won: false; leader: LeaderClaim };
+/** A lost campaign says who holds the claim, and the revision it was read at (watch from the next). */
+export type CampaignOutcome = { won: true; term: Term; head: number } | { won: false; leader: LeaderClaim; revision: number };
 
 export type AppendOutcome =
   | { kind: 'appended'; revision: number }
@@ -158,7 +161,7 @@ export class EtcdLog {
       });
       if (response.succeeded) return { won: true, term: { nodeId, leaseId, epoch: response.revision }, head: headOf(response.ranges[1][0]) };
       const leader = claimOf(response.ranges[0][0]);
-      if (leader !== null) return { won: false, leader };
+      if (leader !== null) return { won: false, leader, revision: response.revision };
       // The claim was deleted between the comparison and the read (its lease ended): campaign again.
       if (attempt >= CAMPAIGN_ATTEMPTS_MAX) throw new EtcdError('unavailable', `campaign: the leader claim kept changing (${attempt} attempts)`);
     }
@@ -167,6 +170,34 @@ export class EtcdLog {
   /** Who holds P/leader now, if anyone. */
   async leader(): Promise<LeaderClaim | null> {
     return claimOf((await this.client.range(this.leaderKey)).kvs[0]);
+  }
+
+  /** Records `nodeId`'s newest snapshot offset under its lease (the controller compacts below the oldest). */
+  async publishProgress(nodeId: string, leaseId: string, snapshotOffset: number): Promise<void> {
+    await this.client.txn({ compare: [], success: [{ put: { key: Buffer.from(`${this.options.prefix}/nodes/${nodeId}`), value: Buffer.from(JSON.stringify({ snapshotOffset })), lease: leaseId } }], failure: [] });
+  }
+
+  /** The progress of every node whose lease is alive. */
+  async liveProgress(): Promise<{ nodeId: string; snapshotOffset: number }[]> {
+    const start = Buffer.from(`${this.options.prefix}/nodes/`);
+    const read = await this.client.range(start, { rangeEnd: Buffer.from(`${this.options.prefix}/nodes0`) });
+    return read.kvs.map((kv) => {
+      let snapshotOffset = -1;
+      try {
+        const parsed = (JSON.parse(kv.value.toString('utf8')) as { snapshotOffset?: unknown }).snapshotOffset;
+        if (typeof parsed === 'number' && Number.isSafeInteger(parsed)) snapshotOffset = parsed;
+      } catch {
+        // Not written by this module: counts as a node without a snapshot, which holds compaction back.
+      }
+      return { nodeId: kv.key.subarray(start.length).toString('utf8'), snapshotOffset };
+    });
+  }
+
+  /** The first offset the log still holds (its oldest batch's), or null when it holds no batch. */
+  async firstOffset(): Promise<number | null> {
+    const read = await this.client.range(this.logStart, { rangeEnd: this.logEnd, limit: 1, keysOnly: true });
+    const key = read.kvs[0]?.key;
+    return key === undefined ? null : Number(key.subarray(this.logStart.length).toString('ascii'));
   }
 
   /** The offset the next batch starts at, and the revision it was read at. */

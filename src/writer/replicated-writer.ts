@@ -17,6 +17,10 @@
  * The local WAL only ever holds what etcd holds, in order (it is written after etcd acknowledged, or
  * from etcd): a node that restarts recovers it and tails etcd from its end.
  *
+ * Compaction of etcd: every node publishes the last offset of its newest local snapshot under its lease
+ * (P/nodes/<id>); the controller deletes the batches that end before the oldest of them, so a node that
+ * is alive can always catch up from etcd, and one that was gone meanwhile bootstraps from a snapshot.
+ *
  * Owns: the node's etcd client, its Controllership and its LogFollower; all three end in `run`'s
  * closing. Never blocks its event loop (etcd's answers and the lease's keep-alives need it).
  */
@@ -30,6 +34,8 @@ import { decodeCommand } from '../commands/command-codec.js';
 import type { EtcdLogConfig } from '../config.js';
 import { MetaLogError } from '../errors.js';
 import { readRecord } from '../wal/format.js';
+import { listSnapshots } from '../snapshot/snapshot-file.js';
+import type { Storage } from '../wal/storage.js';
 import type { WriterCore } from './writer-core.js';
 
 /** Commands read per ring pass (as in the local loop): small, so the batch-full check runs often. */
@@ -43,6 +49,9 @@ const BATCH_FULL = Symbol('batch full');
 export interface ReplicatedWriterOptions {
   core: WriterCore;
   config: EtcdLogConfig;
+  /** The store's directory and storage: where this node's snapshots are. */
+  dir: string;
+  storage: Storage;
   maxBatchBytes: number;
   commandRing: CommandRing;
   publish: (record: Buffer) => void;
@@ -72,6 +81,12 @@ export class ReplicatedWriter {
   /** The term this node serves writes in. */
   private serving: Term | null = null;
   private closing = false;
+  /** Published progress: the snapshot offset and the lease it was published under. */
+  private publishedProgress: { snapshotOffset: number; leaseId: string } | null = null;
+  /** The offset below which this node, as controller, has deleted the log's batches. */
+  private compactedBelow = 0;
+  private progressTimer: NodeJS.Timeout | null = null;
+  private progressRunning = false;
 
   constructor(private readonly options: ReplicatedWriterOptions) {
     this.core = options.core;
@@ -84,6 +99,8 @@ export class ReplicatedWriter {
       client: this.client,
       log: this.log,
       onRole: (role) => {
+        // A new lease (campaigning follows every lease change): publish progress under it now.
+        if (role.kind !== 'stopped') void this.progressTick();
         this.role = role;
         this.roleChanged = true;
         options.commandRing.wake();
@@ -96,6 +113,8 @@ export class ReplicatedWriter {
   /** Runs until a Close command has been handled; the caller then closes the core. */
   async run(): Promise<void> {
     this.controllership.start();
+    // Progress and compaction run beside the loop, a few times per lease TTL.
+    this.progressTimer = setInterval(() => void this.progressTick(), this.options.config.leaseTtlMs / 3);
     try {
       for (;;) {
         let worked = this.followRole();
@@ -110,9 +129,43 @@ export class ReplicatedWriter {
         if (!worked) await this.options.commandRing.waitForDataAsync(this.core.idleWaitMs());
       }
     } finally {
+      if (this.progressTimer !== null) clearInterval(this.progressTimer);
       this.follower?.stop();
       await this.controllership.stop();
       this.client.close();
+    }
+  }
+
+  /**
+   * Publishes this node's newest snapshot offset when it (or the lease) changed; as controller, deletes
+   * the batches every live node has in a snapshot. etcd trouble is only reported: the next tick retries.
+   */
+  private async progressTick(): Promise<void> {
+    if (this.progressRunning || this.closing) return;
+    this.progressRunning = true;
+    try {
+      const leaseId = this.controllership.currentLeaseId;
+      if (leaseId === null) return;
+      const snapshotOffset = listSnapshots(this.options.dir, this.options.storage)[0]?.lastOffset ?? -1;
+      const published = this.publishedProgress;
+      if (published === null || published.snapshotOffset !== snapshotOffset || published.leaseId !== leaseId) {
+        await this.log.publishProgress(this.options.config.nodeId, leaseId, snapshotOffset);
+        this.publishedProgress = { snapshotOffset, leaseId };
+      }
+      if (this.serving === null) return;
+      const progress = await this.log.liveProgress();
+      // Every live node (this one included, once it published) must have a snapshot past a batch before it goes.
+      if (!progress.some((each) => each.nodeId === this.options.config.nodeId)) return;
+      const below = Math.min(...progress.map((each) => each.snapshotOffset)) + 1;
+      if (below > this.compactedBelow) {
+        await this.log.deleteBelow(below);
+        this.compactedBelow = below;
+      }
+    } catch (error) {
+      if (!(error instanceof EtcdError)) throw error;
+      this.options.onTrouble?.(`etcd: ${error.kind}: ${error.message}`);
+    } finally {
+      this.progressRunning = false;
     }
   }
 

@@ -33,7 +33,7 @@ test('defaults fill every option and the result is frozen', (t) => {
 
 test('an etcd log fills its timing defaults and bounds the batch to one etcd request', (t) => {
   const config = resolveConfig({ dir: '/tmp/x', log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'cluster-a', nodeId: 'broker-1' } });
-  t.deepEqual(config.log, { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'cluster-a', nodeId: 'broker-1', leaseTtlMs: 3000, requestTimeoutMs: 5000 });
+  t.deepEqual(config.log, { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'cluster-a', nodeId: 'broker-1', leaseTtlMs: 3000, requestTimeoutMs: 5000, bootstrapFrom: [] });
   t.is(config.maxBatchBytes, 256 * 1024);
   t.is(config.durability, 'interval', 'etcd holds every acknowledged write; the local copy syncs by interval');
   t.true(Object.isFrozen(config.log));
@@ -72,6 +72,8 @@ const BAD: [string, Record<string, unknown>][] = [
   ['log.leaseTtlMs', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', leaseTtlMs: 2500 } }],
   ['log.leaseTtlMs', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', leaseTtlMs: 1000 } }],
   ['log.requestTimeoutMs', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', requestTimeoutMs: 10 } }],
+  ['log.bootstrapFrom', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', bootstrapFrom: '/a' } }],
+  ['log.bootstrapFrom', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', bootstrapFrom: [''] } }],
   ['log.ttl', { log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n', ttl: 3 } }],
   ['maxBatchBytes', { maxBatchBytes: 4 * 1024 * 1024, log: { kind: 'etcd', endpoints: ['http://127.0.0.1:2379'], prefix: 'p', nodeId: 'n' } }],
 ];
