@@ -62,12 +62,18 @@ async function main(): Promise<void> {
   const dir = process.argv[2];
   const log = JSON.parse(process.argv[3]) as LogConfigInput;
   const store = await MetaLog.open({ dir, log, durability: 'fsync' });
+  let closing = false;
+  // The parent gone without stopping this node (its test timed out or crashed): do not outlive it.
+  process.on('disconnect', () => process.exit(closing ? 0 : 2));
   process.on('message', (message) => {
     const request = message as Request;
     answer(store, request).then(
       (value) => {
         process.send?.({ id: request.id, ok: true, value });
-        if (request.op === 'close') process.disconnect();
+        if (request.op === 'close') {
+          closing = true;
+          process.disconnect();
+        }
       },
       (error: unknown) => {
         const failure = error instanceof MetaLogError ? error : MetaLogError.wrap(error);

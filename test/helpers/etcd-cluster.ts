@@ -17,6 +17,11 @@ export interface EtcdMember {
   peerUrl: string;
   dataDir: string;
   process: ChildProcess | null;
+  /**
+   * A shell that waits on a pipe from this process and kills the member when the pipe closes: if the
+   * test process dies without its teardown (a timeout, a crash), the member does not outlive it.
+   */
+  watchdog: ChildProcess | null;
   /** The member's log (stderr and stdout), for a failing test's message. */
   logFile: string;
 }
@@ -41,6 +46,7 @@ export class EtcdCluster {
       peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
       dataDir: path.join(root, `member-${i}`),
       process: null,
+      watchdog: null,
       logFile: path.join(root, `member-${i}.log`),
     }));
     const initialCluster = members.map((member) => `${member.name}=${member.peerUrl}`).join(',');
@@ -82,6 +88,12 @@ export class EtcdCluster {
     fs.closeSync(log);
     child.once('error', (error) => fs.appendFileSync(member.logFile, `spawn failed: ${error.message}\n`));
     member.process = child;
+    if (child.pid !== undefined) {
+      const watchdog = spawn('sh', ['-c', `read _; kill -9 ${child.pid}`], { stdio: ['pipe', 'ignore', 'ignore'] });
+      watchdog.unref();
+      (watchdog.stdin as unknown as { unref(): void } | null)?.unref();
+      member.watchdog = watchdog;
+    }
   }
 
   /** Waits until member `index` answers a read (bounded by START_DEADLINE_MS). */
@@ -117,13 +129,19 @@ export class EtcdCluster {
 
   /** Sends `signal` to member `index` by its PID; after SIGKILL, waits until it has exited. */
   async signal(index: number, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
-    const child = this.members[index].process;
+    const member = this.members[index];
+    const child = member.process;
     if (child === null || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (signal === 'SIGKILL') {
+      // The watchdog goes first (killed, it kills nothing): the member's PID is not reused under it.
+      member.watchdog?.kill('SIGKILL');
+      member.watchdog = null;
+    }
     child.kill(signal);
     if (signal === 'SIGKILL') {
       await exited;
-      this.members[index].process = null;
+      member.process = null;
     }
   }
 
