@@ -43,17 +43,6 @@ const READ_CHUNK_RECORDS = 256;
 /** Batches per etcd read while a follower catches up. */
 const FOLLOWER_PAGE_BATCHES = 64;
 
-/**
- * The controller's linger: with one etcd append in flight at a time, a closed loop of callers splits into
- * two cohorts (those waiting on the append in flight, and those acknowledged by the last one, which are
- * sending their next writes), each append carrying only half of them. After a batch of at least
- * LINGER_MIN_COMMANDS, the next one waits for more commands until none arrived for LINGER_QUIET_MS, at
- * most LINGER_MAX_MS. A lone writer (fewer commands) never waits. Measured: BENCHMARKS.md, the cluster.
- */
-const LINGER_MIN_COMMANDS = 16;
-const LINGER_QUIET_MS = 0.3;
-const LINGER_MAX_MS = 2;
-
 /** Thrown by the ring visitor to stop a read when the batch is full; the record stays for the next batch. */
 const BATCH_FULL = Symbol('batch full');
 
@@ -97,8 +86,6 @@ export class ReplicatedWriter {
   /** The offset below which this node, as controller, has deleted the log's batches. */
   private compactedBelow = 0;
   private progressTimer: NodeJS.Timeout | null = null;
-  /** Commands the last batch read: a busy node lingers for more (see LINGER_MIN_COMMANDS). */
-  private lastBatchCommands = 0;
   private progressRunning = false;
 
   constructor(private readonly options: ReplicatedWriterOptions) {
@@ -323,34 +310,19 @@ export class ReplicatedWriter {
       else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
       else this.closing = true;
     };
-    const readAvailable = (): number => {
-      let read = 0;
-      while (!this.closing && !core.batchFull()) {
-        let count: number;
-        try {
-          count = this.options.commandRing.read(visit, READ_CHUNK_RECORDS, this.options.maxBatchBytes);
-        } catch (error) {
-          if (error !== BATCH_FULL) throw error;
-          return read + 1;
-        }
-        if (count === 0) break;
-        read += count;
+    let read = 0;
+    while (!this.closing && !core.batchFull()) {
+      let count: number;
+      try {
+        count = this.options.commandRing.read(visit, READ_CHUNK_RECORDS, this.options.maxBatchBytes);
+      } catch (error) {
+        if (error !== BATCH_FULL) throw error;
+        read++;
+        break;
       }
-      return read;
-    };
-    let read = readAvailable();
-    // Linger (see LINGER_*): under load the callers acknowledged by the last batch send their next
-    // writes within a moment; waiting for them makes one append of what would be two.
-    if (this.serving !== null && this.lastBatchCommands >= LINGER_MIN_COMMANDS) {
-      const lingerEndsMs = performance.now() + LINGER_MAX_MS;
-      while (!this.closing && !core.batchFull() && performance.now() < lingerEndsMs) {
-        await this.options.commandRing.waitForDataAsync(LINGER_QUIET_MS);
-        const more = readAvailable();
-        if (more === 0) break;
-        read += more;
-      }
+      if (count === 0) break;
+      read += count;
     }
-    this.lastBatchCommands = read;
     const term = this.serving;
     if (term !== null && core.openBatchRecords() !== null) {
       const failure = await this.replicate(term);
