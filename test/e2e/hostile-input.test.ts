@@ -245,3 +245,25 @@ test('reader pool calls check their arguments: wrong shapes are INVALID_REQUEST,
   t.deepEqual(await readers.listSegments(f as never, s as never), []);
   t.deepEqual((await readers.scanGroups({ states: ['Stable'] })).map((each) => each.groupId), ['g']);
 });
+
+test('waitForOffset takes only an offset: anything else is INVALID_REQUEST; a wait the close cuts short is STORE_CLOSED', async (t) => {
+  const dir = tmpDir(t);
+  const log = await openStore(t, { dir });
+  await log.createTopic({ name: 't', partitions: 1 });
+  for (const offset of [-2, 1.5, Number.NaN, Infinity, 2 ** 53, '0', null, undefined, {}, 10n]) {
+    const error = await rejectsWith(t, log, log.waitForOffset(offset as number), 'INVALID_REQUEST');
+    t.is(error.details.field, 'offset');
+  }
+  // Offsets already applied resolve at once; -1 is "nothing yet".
+  await log.waitForOffset(-1);
+  await log.waitForOffset(log.lastOffset);
+  // One ahead resolves when the next write is applied.
+  const next = log.waitForOffset(log.lastOffset + 1);
+  await log.commitOffsets('g', [{ topic: 't', partition: 0, offset: 1 }]);
+  await next;
+  // One far ahead waits until the close.
+  const never = log.waitForOffset(log.lastOffset + 1000);
+  await closeAndVerify(log);
+  const error = await t.throwsAsync(never, { instanceOf: MetaLogError });
+  t.is(error?.code, 'STORE_CLOSED');
+});
