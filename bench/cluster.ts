@@ -6,6 +6,7 @@
  * Baseline of the engine: sequential fenced appends of one small batch, the per-append floor.
  * `npm run bench -- --only cluster`.
  */
+import os from 'node:os';
 import { MetaLog } from '../src/api/metalog.js';
 import { EtcdClient } from '../src/cluster/etcd-client.js';
 import { EtcdLog, encodeBatchValue } from '../src/cluster/etcd-log.js';
@@ -147,7 +148,18 @@ export async function benchCluster(sizes: ClusterSizes, progress: (message: stri
     const followers = stores.filter((store) => store !== controller);
     await commitLoad(controller, 2_000, 64, 0, 'replicated warm-up');
     const replicated64 = await commitLoad(controller, sizes.commits, 64, 10_000, 'replicated, 64 in flight');
+    // CPU of the whole machine's work per commit at 256 in flight: the three etcd members, and this
+    // process (the three stores' threads and the callers), against the two cores there are.
+    const etcdCpuBefore = etcd.cpuSeconds();
+    const ownCpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
     const replicated256 = await commitLoad(controller, sizes.commits, 256, 10_000_000, 'replicated, 256 in flight');
+    const wallSeconds = (performance.now() - wallBefore) / 1000;
+    const etcdCpuMicros = ((etcd.cpuSeconds() - etcdCpuBefore) * 1e6) / sizes.commits;
+    const ownCpu = process.cpuUsage(ownCpuBefore);
+    const ownCpuMicros = (ownCpu.user + ownCpu.system) / sizes.commits;
+    const busyCores = ((etcdCpuMicros + ownCpuMicros) * sizes.commits) / 1e6 / wallSeconds;
+    const cpuBound = (os.cpus().length * 1e6) / (etcdCpuMicros + ownCpuMicros);
     await Promise.all(followers.map((store) => store.waitForOffset(controller.lastOffset)));
     for (const store of followers) check(store.canonicalState() === controller.canonicalState(), 'followers serve the controller\'s state');
 
@@ -176,6 +188,14 @@ export async function benchCluster(sizes: ClusterSizes, progress: (message: stri
       { workload: 'cluster: replicated commitOffsets, 64 in flight', metric: 'throughput', value: replicated64.rate, unit: 'commits/s', baseline: { name: 'local fsync, 64 in flight', value: local64.rate }, higherIsBetter: true, note },
       { workload: 'cluster: replicated commitOffsets, 64 in flight', metric: 'p99', value: replicated64.p99, unit: 'ms', baseline: { name: 'local fsync', value: local64.p99 }, higherIsBetter: false, note: `p50 ${replicated64.p50.toFixed(2)} ms (local ${local64.p50.toFixed(2)})` },
       { workload: 'cluster: replicated commitOffsets, 256 in flight', metric: 'throughput', value: replicated256.rate, unit: 'commits/s', baseline: { name: 'local fsync, 256 in flight', value: local256.rate }, higherIsBetter: true },
+      {
+        workload: 'cluster: CPU per commit at 256 in flight (3 etcd members + the stores\' process)',
+        metric: 'CPU',
+        value: etcdCpuMicros + ownCpuMicros,
+        unit: 'µs/commit',
+        higherIsBetter: false,
+        note: `etcd ${etcdCpuMicros.toFixed(1)} µs, stores and callers ${ownCpuMicros.toFixed(1)} µs; ${busyCores.toFixed(2)} of ${os.cpus().length} cores busy; the cores allow at most ${Math.round(cpuBound).toLocaleString('en-US')} commits/s at this cost`,
+      },
       { workload: 'cluster: replicated commitOffsets, 256 in flight', metric: 'p99', value: replicated256.p99, unit: 'ms', baseline: { name: 'local fsync', value: local256.p99 }, higherIsBetter: false, note: `p50 ${replicated256.p50.toFixed(2)} ms (local ${local256.p50.toFixed(2)})` },
       { workload: 'cluster: one write at a time, call → applied on a follower', metric: 'p50', value: lagMs.p50, unit: 'ms', baseline: { name: 'call → acknowledged by the controller', value: ackedMs.p50 }, higherIsBetter: false },
       { workload: 'cluster: one write at a time, call → applied on a follower', metric: 'p99', value: lagMs.p99, unit: 'ms', baseline: { name: 'call → acknowledged by the controller', value: ackedMs.p99 }, higherIsBetter: false },

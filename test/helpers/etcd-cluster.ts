@@ -4,7 +4,7 @@
  * PIDs. Members can be killed, paused (SIGSTOP) and restarted to test what the log does when the engine
  * loses a member or its leader.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,6 +164,23 @@ export class EtcdCluster {
     throw new Error('no etcd member knows a leader');
   }
 
+  /**
+   * CPU seconds (user + system) the running members have used since they started, from /proc (Linux):
+   * what the bench charges the engine per write.
+   */
+  cpuSeconds(): number {
+    let ticks = 0;
+    for (const member of this.members) {
+      const pid = member.process?.pid;
+      if (pid === undefined) continue;
+      // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name's closing parenthesis.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / clockTicksPerSecond();
+  }
+
   /** Kills every member by PID (SIGCONT first, so a paused one can die) and removes the data folders. */
   async stop(): Promise<void> {
     for (let i = 0; i < this.members.length; i++) {
@@ -172,6 +189,17 @@ export class EtcdCluster {
     }
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+let ticksPerSecond: number | null = null;
+
+/** The kernel's clock ticks per second (getconf CLK_TCK), the unit of /proc/<pid>/stat's CPU times. */
+function clockTicksPerSecond(): number {
+  if (ticksPerSecond === null) {
+    const answer = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    ticksPerSecond = answer.status === 0 ? Number(answer.stdout.trim()) : 100;
+  }
+  return ticksPerSecond;
 }
 
 /** The raft leader's client URLs, from one member's status and member list. */
