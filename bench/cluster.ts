@@ -11,6 +11,7 @@ import { MetaLog } from '../src/api/metalog.js';
 import { EtcdClient } from '../src/cluster/etcd-client.js';
 import { EtcdLog, encodeBatchValue } from '../src/cluster/etcd-log.js';
 import { ClusterNode } from '../test/helpers/cluster-node.js';
+import { onController } from '../test/helpers/controller.js';
 import { EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import { drive } from './drive.js';
 import { benchDir, check, latencyHistogram, percentilesMs, recordSince, type BenchRow } from './lib.js';
@@ -34,22 +35,6 @@ async function commitLoad(log: MetaLog, total: number, inFlight: number, first: 
   }, label);
   const { p50, p99 } = percentilesMs(histogram);
   return { rate: total / seconds, p50, p99 };
-}
-
-/** Retries `write` on each node until one (the controller) takes it. */
-async function onController(stores: MetaLog[], write: (store: MetaLog) => Promise<unknown>): Promise<MetaLog> {
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    for (const store of stores) {
-      try {
-        await write(store);
-        return store;
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'NOT_CONTROLLER') throw error;
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('cluster bench: no controller was elected');
 }
 
 /** The engine's floor: sequential fenced appends of a one-record batch of `recordBytes`, p50 and rate. */
@@ -144,7 +129,7 @@ export async function benchCluster(sizes: ClusterSizes, progress: (message: stri
 
     const log = { kind: 'etcd' as const, endpoints, prefix: `bench-${process.pid}`, leaseTtlMs: LEASE_TTL_MS };
     for (let i = 0; i < 3; i++) stores.push(await MetaLog.open({ dir: `${dir}/node-${i}`, snapshotEveryEvents: 0, log: { ...log, nodeId: `node-${i}` } }));
-    const controller = await onController(stores, (store) => store.createTopic({ name: 'bench', partitions: 8 }));
+    const { store: controller } = await onController(stores, (store) => store.createTopic({ name: 'bench', partitions: 8 }));
     const followers = stores.filter((store) => store !== controller);
     await commitLoad(controller, 2_000, 64, 0, 'replicated warm-up');
     const replicated64 = await commitLoad(controller, sizes.commits, 64, 10_000, 'replicated, 64 in flight');

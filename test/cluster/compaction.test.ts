@@ -12,19 +12,11 @@ import { EtcdClient } from '../../src/cluster/etcd-client.js';
 import { EtcdLog } from '../../src/cluster/etcd-log.js';
 import type { LogConfigInput } from '../../src/config.js';
 import { MetaLogError } from '../../src/errors.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { onController } from '../helpers/controller.js';
+import { etcdForTests } from '../helpers/etcd-cluster.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-let cluster: EtcdCluster;
-let prefixes = 0;
-
-test.before(async () => {
-  cluster = await EtcdCluster.start(3);
-});
-
-test.after.always(async () => {
-  await cluster?.stop();
-});
+const shared = etcdForTests(test);
 
 /** Polls `condition` (an etcd read) until it holds: compaction runs on its own timer, a few times a second. */
 async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -35,33 +27,17 @@ async function eventually(condition: () => Promise<boolean>, what: string): Prom
   throw new Error(`never happened: ${what}`);
 }
 
-/** Runs `write` on each store in turn until one (the controller) takes it; retries while none does. */
-async function controllerOf(stores: MetaLog[], write: (store: MetaLog) => Promise<unknown>): Promise<MetaLog> {
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    for (const store of stores) {
-      try {
-        await write(store);
-        return store;
-      } catch (error) {
-        if (!(error instanceof MetaLogError) || (error.code !== 'NOT_CONTROLLER' && error.code !== 'REQUEST_TIMED_OUT')) throw error;
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('no controller');
-}
-
 test('a node kept down past compaction bootstraps from a peer\'s snapshot and serves the same state', async (t: ExecutionContext) => {
-  const prefix = `compaction-${process.pid}-${prefixes++}`;
+  const prefix = shared.prefix('compaction');
   const dirs = [tmpDir(t), tmpDir(t), tmpDir(t)];
-  const log = (i: number, bootstrapFrom: string[] = []): LogConfigInput => ({ kind: 'etcd', endpoints: cluster.endpoints, prefix, nodeId: `node-${i}`, leaseTtlMs: 2000, bootstrapFrom });
+  const log = (i: number, bootstrapFrom: string[] = []): LogConfigInput => ({ kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: `node-${i}`, leaseTtlMs: 2000, bootstrapFrom });
   const open = (i: number, bootstrapFrom: string[] = []): Promise<MetaLog> => MetaLog.open({ dir: dirs[i], snapshotEveryEvents: 40, snapshotIntervalMs: 0, log: log(i, bootstrapFrom) });
   // Nodes 0 and 1 first, so the controller is one of them; node 2 joins as a follower (kept down below).
   const stores: (MetaLog | null)[] = [await open(0), await open(1), null];
   t.teardown(async () => {
     for (const store of stores) await store?.close().catch(() => undefined);
   });
-  const controller = await controllerOf([stores[0]!, stores[1]!], (store) => store.createTopic({ name: 'events', partitions: 4 }));
+  const { store: controller } = await onController([stores[0]!, stores[1]!], (store) => store.createTopic({ name: 'events', partitions: 4 }));
   stores[2] = await open(2);
   for (let i = 0; i < 100; i++) await controller.commitOffsets('g', [{ topic: 'events', partition: i % 4, offset: i }]);
   await stores[2]!.waitForOffset(controller.lastOffset);
@@ -70,7 +46,7 @@ test('a node kept down past compaction bootstraps from a peer\'s snapshot and se
   await keptDown.close();
   stores[2] = null;
 
-  const etcd = new EtcdClient({ endpoints: cluster.endpoints, deadlineMs: 10_000 });
+  const etcd = new EtcdClient({ endpoints: shared.cluster.endpoints, deadlineMs: 10_000 });
   t.teardown(() => etcd.close());
   const engine = new EtcdLog(etcd, { prefix, appendRetryMs: 5_000 });
   for (let i = 100; i < 400; i++) await controller.commitOffsets('g', [{ topic: 'events', partition: i % 4, offset: i }]);
@@ -100,19 +76,19 @@ test('a node kept down past compaction bootstraps from a peer\'s snapshot and se
 });
 
 test('batches stay in etcd while a live node has no snapshot past them', async (t) => {
-  const prefix = `compaction-${process.pid}-${prefixes++}`;
+  const prefix = shared.prefix('compaction');
   const dirs = [tmpDir(t), tmpDir(t)];
   const stores = [
     // Node 0 snapshots often, node 1 never.
-    await MetaLog.open({ dir: dirs[0], snapshotEveryEvents: 20, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: cluster.endpoints, prefix, nodeId: 'node-0', leaseTtlMs: 2000 } }),
-    await MetaLog.open({ dir: dirs[1], snapshotEveryEvents: 0, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: cluster.endpoints, prefix, nodeId: 'node-1', leaseTtlMs: 2000 } }),
+    await MetaLog.open({ dir: dirs[0], snapshotEveryEvents: 20, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: 'node-0', leaseTtlMs: 2000 } }),
+    await MetaLog.open({ dir: dirs[1], snapshotEveryEvents: 0, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: 'node-1', leaseTtlMs: 2000 } }),
   ];
   t.teardown(async () => {
     for (const store of stores) await store.close().catch(() => undefined);
   });
-  const controller = await controllerOf(stores, (store) => store.createTopic({ name: 'events', partitions: 1 }));
+  const { store: controller } = await onController(stores, (store) => store.createTopic({ name: 'events', partitions: 1 }));
   for (let i = 0; i < 100; i++) await controller.commitOffsets('g', [{ topic: 'events', partition: 0, offset: i }]);
-  const etcd = new EtcdClient({ endpoints: cluster.endpoints, deadlineMs: 10_000 });
+  const etcd = new EtcdClient({ endpoints: shared.cluster.endpoints, deadlineMs: 10_000 });
   t.teardown(() => etcd.close());
   const engine = new EtcdLog(etcd, { prefix, appendRetryMs: 5_000 });
   // Both nodes have published their progress (node 1: no snapshot, -1), and node 0 has snapshots.

@@ -8,18 +8,9 @@ import test from 'ava';
 import { Controllership, type Role } from '../../src/cluster/controllership.js';
 import { EtcdClient } from '../../src/cluster/etcd-client.js';
 import { EtcdLog, encodeBatchValue } from '../../src/cluster/etcd-log.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdForTests } from '../helpers/etcd-cluster.js';
 
-let cluster: EtcdCluster;
-let prefixes = 0;
-
-test.before(async () => {
-  cluster = await EtcdCluster.start(3);
-});
-
-test.after.always(async () => {
-  await cluster?.stop();
-});
+const shared = etcdForTests(test);
 
 /** One node: its controllership, every role it reported, and a way to wait for the next one wanted. */
 class Node {
@@ -57,9 +48,9 @@ class Node {
 const settled = (role: Role): boolean => role.kind === 'controller' || role.kind === 'follower';
 
 function nodes(t: { teardown: (fn: () => Promise<void> | void) => void }, count: number): Node[] {
-  const prefix = `election-${process.pid}-${prefixes++}`;
+  const prefix = shared.prefix('election');
   const created = Array.from({ length: count }, (_, i) => {
-    const client = new EtcdClient({ endpoints: cluster.endpoints, deadlineMs: 5_000 });
+    const client = new EtcdClient({ endpoints: shared.cluster.endpoints, deadlineMs: 5_000 });
     return new Node(`node-${i}`, client, new EtcdLog(client, { prefix, appendRetryMs: 2_000 }));
   });
   t.teardown(async () => {

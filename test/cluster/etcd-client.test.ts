@@ -6,21 +6,13 @@
  */
 import test from 'ava';
 import { EtcdClient, EtcdError } from '../../src/cluster/etcd-client.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdForTests } from '../helpers/etcd-cluster.js';
 import { freeLoopbackPort } from '../helpers/free-port.js';
 
-let cluster: EtcdCluster;
-
-test.before(async () => {
-  cluster = await EtcdCluster.start(3);
-});
-
-test.after.always(async () => {
-  await cluster?.stop();
-});
+const shared = etcdForTests(test);
 
 function client(deadlineMs = 10_000): EtcdClient {
-  return new EtcdClient({ endpoints: cluster.endpoints, deadlineMs });
+  return new EtcdClient({ endpoints: shared.cluster.endpoints, deadlineMs });
 }
 
 const key = (text: string): Buffer => Buffer.from(text);
@@ -130,27 +122,27 @@ test('no member listening: unavailable; a dead endpoint first is passed over', a
   const error = await t.throwsAsync(none.txn({ compare: [], success: [{ put: { key: key('dead/a'), value: key('x') } }], failure: [] }), { instanceOf: EtcdError });
   // Refused before anything was sent: the write was certainly not applied.
   t.is(error?.kind, 'unavailable');
-  const some = new EtcdClient({ endpoints: [dead, ...cluster.endpoints], deadlineMs: 10_000 });
+  const some = new EtcdClient({ endpoints: [dead, ...shared.cluster.endpoints], deadlineMs: 10_000 });
   t.teardown(() => some.close());
   t.true((await some.txn({ compare: [], success: [{ put: { key: key('dead/a'), value: key('x') } }], failure: [] })).succeeded);
 });
 
 test.serial('a write to a member that stops answering is ambiguous, a read past its deadline is not', async (t) => {
   const member = 2;
-  const paused = new EtcdClient({ endpoints: [cluster.members[member].clientUrl], deadlineMs: 1_000 });
+  const paused = new EtcdClient({ endpoints: [shared.cluster.members[member].clientUrl], deadlineMs: 1_000 });
   t.teardown(() => paused.close());
   // Connected first, so the paused member's kernel still accepts the next request's bytes.
   await paused.range(key('pause/a'));
-  await cluster.signal(member, 'SIGSTOP');
+  await shared.cluster.signal(member, 'SIGSTOP');
   try {
     const write = await t.throwsAsync(paused.txn({ compare: [], success: [{ put: { key: key('pause/a'), value: key('x') } }], failure: [] }), { instanceOf: EtcdError });
     t.is(write?.kind, 'ambiguous');
     const read = await t.throwsAsync(paused.range(key('pause/a')), { instanceOf: EtcdError });
     t.is(read?.kind, 'deadline');
   } finally {
-    await cluster.signal(member, 'SIGCONT');
+    await shared.cluster.signal(member, 'SIGCONT');
   }
-  await cluster.waitUntilServing(member);
+  await shared.cluster.waitUntilServing(member);
 });
 
 test('a closed client fails every call as unavailable and ends its watches quietly', async (t) => {

@@ -7,26 +7,17 @@
 import test from 'ava';
 import { EtcdClient, EtcdError } from '../../src/cluster/etcd-client.js';
 import { EtcdLog, decodeBatchValue, encodeBatchValue, type LogBatch, type Term } from '../../src/cluster/etcd-log.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdForTests } from '../helpers/etcd-cluster.js';
 
-let cluster: EtcdCluster;
-let prefixes = 0;
-
-test.before(async () => {
-  cluster = await EtcdCluster.start(3);
-});
-
-test.after.always(async () => {
-  await cluster?.stop();
-});
+const shared = etcdForTests(test);
 
 const FINGERPRINT = Buffer.alloc(16, 7);
 
 /** A client and a log under a prefix no other test uses. */
-function open(t: { teardown: (fn: () => void) => void }, endpoints = cluster.endpoints, appendRetryMs = 5_000): { etcd: EtcdClient; log: EtcdLog } {
+function open(t: { teardown: (fn: () => void) => void }, endpoints = shared.cluster.endpoints, appendRetryMs = 5_000): { etcd: EtcdClient; log: EtcdLog } {
   const etcd = new EtcdClient({ endpoints, deadlineMs: 10_000 });
   t.teardown(() => etcd.close());
-  return { etcd, log: new EtcdLog(etcd, { prefix: `test-${process.pid}-${prefixes++}`, appendRetryMs }) };
+  return { etcd, log: new EtcdLog(etcd, { prefix: shared.prefix('test'), appendRetryMs }) };
 }
 
 /** A batch value of `count` records whose bytes are just a label (the log never looks inside). */
@@ -125,23 +116,23 @@ test.serial('an append to a member that stops answering ends ambiguous, and sent
   const member = 1;
   const { etcd, log } = open(t);
   const term = await win(etcd, log, 'a');
-  const pausedClient = new EtcdClient({ endpoints: [cluster.members[member].clientUrl], deadlineMs: 500 });
+  const pausedClient = new EtcdClient({ endpoints: [shared.cluster.members[member].clientUrl], deadlineMs: 500 });
   t.teardown(() => pausedClient.close());
   const pausedLog = new EtcdLog(pausedClient, { prefix: log.prefix, appendRetryMs: 1_200 });
   // Connected before the pause, so the request's bytes reach the paused member's socket.
   await pausedLog.head();
   const value = batch(2, '0-1');
-  await cluster.signal(member, 'SIGSTOP');
+  await shared.cluster.signal(member, 'SIGSTOP');
   try {
     const error = await t.throwsAsync(pausedLog.append(term, 0, value), { instanceOf: EtcdError });
     t.is(error?.kind, 'ambiguous');
   } finally {
-    await cluster.signal(member, 'SIGCONT');
+    await shared.cluster.signal(member, 'SIGCONT');
   }
   // The paused member may still apply the copies it had received; sending the same batch again through
   // a healthy client settles it: appended, once.
   t.is((await log.append(term, 0, value)).kind, 'appended');
-  await cluster.waitUntilServing(member);
+  await shared.cluster.waitUntilServing(member);
   const read = await log.readFrom(0, 100);
   t.deepEqual(read.batches.map((each) => each.firstOffset), [0]);
   t.is((await log.head()).head, 2);

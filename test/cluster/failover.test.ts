@@ -13,27 +13,18 @@
 import test, { type ExecutionContext } from 'ava';
 import { ClusterDriver, GROUP, PARTITIONS, TOPIC, keyOf } from '../helpers/cluster-driver.js';
 import { ClusterNode } from '../helpers/cluster-node.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdForTests } from '../helpers/etcd-cluster.js';
 import { checkHistory } from '../helpers/history-checker.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const LEASE_TTL_MS = 2000;
 const LANES = 8;
 
-let etcd: EtcdCluster;
-let prefixes = 0;
-
-test.before(async () => {
-  etcd = await EtcdCluster.start(3);
-});
-
-test.after.always(async () => {
-  await etcd?.stop();
-});
+const shared = etcdForTests(test);
 
 async function startCluster(t: ExecutionContext): Promise<ClusterDriver> {
-  const prefix = `failover-${process.pid}-${prefixes++}`;
-  const log = { kind: 'etcd' as const, endpoints: etcd.endpoints, prefix, leaseTtlMs: LEASE_TTL_MS };
+  const prefix = shared.prefix('failover');
+  const log = { kind: 'etcd' as const, endpoints: shared.cluster.endpoints, prefix, leaseTtlMs: LEASE_TTL_MS };
   const nodes = [0, 1, 2].map((i) => new ClusterNode(`node-${i}`, tmpDir(t), { ...log, nodeId: `node-${i}` }));
   t.teardown(async () => {
     for (const node of nodes) await node.stop();
@@ -139,18 +130,18 @@ test.serial('kill -9 of an etcd member, then of etcd\'s leader: writes pause and
   const driver = await startCluster(t);
   driver.start(LANES);
   await acknowledgedMore(driver, 200);
-  const leader = await etcd.leaderIndex();
+  const leader = await shared.cluster.leaderIndex();
   const follower = (leader + 1) % 3;
-  await etcd.signal(follower, 'SIGKILL');
+  await shared.cluster.signal(follower, 'SIGKILL');
   await acknowledgedMore(driver, 200);
-  await etcd.restart(follower);
-  const newLeader = await etcd.leaderIndex();
+  await shared.cluster.restart(follower);
+  const newLeader = await shared.cluster.leaderIndex();
   const killedAt = performance.now();
-  await etcd.signal(newLeader, 'SIGKILL');
+  await shared.cluster.signal(newLeader, 'SIGKILL');
   await acknowledgedMore(driver, 1);
   t.log(`writes resumed ${Math.round(performance.now() - killedAt)} ms after etcd's leader was killed`);
   await acknowledgedMore(driver, 200);
-  await etcd.restart(newLeader);
+  await shared.cluster.restart(newLeader);
   await acknowledgedMore(driver, 50);
   await driver.stop();
   await converge(t, driver);

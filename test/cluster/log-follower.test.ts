@@ -8,18 +8,9 @@ import { EtcdClient } from '../../src/cluster/etcd-client.js';
 import { EtcdLog, encodeBatchValue, type Term } from '../../src/cluster/etcd-log.js';
 import { LogFollower, verifyBatch, type FollowerStop, type VerifiedRecords } from '../../src/cluster/log-follower.js';
 import { RECORD_HEADER_BYTES, readRecord, sealRecord } from '../../src/wal/format.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { etcdForTests } from '../helpers/etcd-cluster.js';
 
-let cluster: EtcdCluster;
-let prefixes = 0;
-
-test.before(async () => {
-  cluster = await EtcdCluster.start(3);
-});
-
-test.after.always(async () => {
-  await cluster?.stop();
-});
+const shared = etcdForTests(test);
 
 const FINGERPRINT = Buffer.alloc(16, 3);
 
@@ -51,9 +42,9 @@ function payloads(runs: VerifiedRecords[]): string[] {
 }
 
 async function controllerLog(t: { teardown: (fn: () => void) => void }): Promise<{ etcd: EtcdClient; log: EtcdLog; term: Term }> {
-  const etcd = new EtcdClient({ endpoints: cluster.endpoints, deadlineMs: 10_000 });
+  const etcd = new EtcdClient({ endpoints: shared.cluster.endpoints, deadlineMs: 10_000 });
   t.teardown(() => etcd.close());
-  const log = new EtcdLog(etcd, { prefix: `follow-${process.pid}-${prefixes++}`, appendRetryMs: 5_000 });
+  const log = new EtcdLog(etcd, { prefix: shared.prefix('follow'), appendRetryMs: 5_000 });
   const lease = await etcd.leaseGrant(30);
   const outcome = await log.campaign('controller', lease.id);
   if (!outcome.won) throw new Error('campaign lost');

@@ -10,19 +10,11 @@
 import test, { type ExecutionContext } from 'ava';
 import { MetaLog } from '../../src/api/metalog.js';
 import { MetaLogError } from '../../src/errors.js';
-import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { onController } from '../helpers/controller.js';
+import { etcdForTests } from '../helpers/etcd-cluster.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-let cluster: EtcdCluster;
-let prefixes = 0;
-
-test.before(async () => {
-  cluster = await EtcdCluster.start(3);
-});
-
-test.after.always(async () => {
-  await cluster?.stop();
-});
+const shared = etcdForTests(test);
 
 interface Node {
   nodeId: string;
@@ -31,11 +23,11 @@ interface Node {
 }
 
 function openNode(node: Node, prefix: string): Promise<MetaLog> {
-  return MetaLog.open({ dir: node.dir, log: { kind: 'etcd', endpoints: cluster.endpoints, prefix, nodeId: node.nodeId, leaseTtlMs: 2000 } });
+  return MetaLog.open({ dir: node.dir, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: node.nodeId, leaseTtlMs: 2000 } });
 }
 
 async function startNodes(t: ExecutionContext, count: number): Promise<{ nodes: Node[]; prefix: string }> {
-  const prefix = `store-${process.pid}-${prefixes++}`;
+  const prefix = shared.prefix('store');
   const nodes: Node[] = Array.from({ length: count }, (_, i) => ({ nodeId: `node-${i}`, dir: tmpDir(t), store: null }));
   t.teardown(async () => {
     for (const node of nodes) await node.store?.close().catch(() => undefined);
@@ -44,21 +36,10 @@ async function startNodes(t: ExecutionContext, count: number): Promise<{ nodes: 
   return { nodes, prefix };
 }
 
-/** Runs `write` on each open node in turn until one takes it (the controller); retries while none does. */
+/** `write` on the controller among the open nodes (see onController). */
 async function writeOnController<T>(nodes: Node[], write: (store: MetaLog) => Promise<T>): Promise<{ node: Node; value: T }> {
-  for (let round = 0; round < 400; round++) {
-    for (const node of nodes) {
-      if (node.store === null) continue;
-      try {
-        return { node, value: await write(node.store) };
-      } catch (error) {
-        if (!(error instanceof MetaLogError) || !error.retriable) throw error;
-      }
-    }
-    // No node is controller yet (an election, a term opening): give etcd's lease time a moment.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('no node became controller');
+  const { store, value } = await onController(nodes.flatMap((node) => (node.store === null ? [] : [node.store])), write);
+  return { node: nodes.find((node) => node.store === store)!, value };
 }
 
 test('one node takes writes, the others refuse them naming it, and every node serves the same state', async (t) => {

@@ -4,6 +4,7 @@
  * PIDs. Members can be killed, paused (SIGSTOP) and restarted to test what the log does when the engine
  * loses a member or its leader.
  */
+import type { TestFn } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -212,4 +213,30 @@ async function fetchStatus(clientUrl: string): Promise<{ leaderClientUrls: strin
   const list = (await post('/v3/cluster/member/list')) as { members?: { ID?: string; clientURLs?: string[] }[] };
   const leader = (list.members ?? []).find((member) => member.ID !== undefined && member.ID === status.leader);
   return { leaderClientUrls: leader?.clientURLs ?? [] };
+}
+
+/** What `etcdForTests` gives a test file: the shared cluster, and key prefixes that keep tests apart. */
+export interface SharedEtcd {
+  readonly cluster: EtcdCluster;
+  /** A key prefix no other test of the run uses (tests of one file run at once on the same cluster). */
+  prefix(name: string): string;
+}
+
+/** One 3-member cluster for the tests of a file: started before them, stopped after them, even when they fail. */
+export function etcdForTests(test: TestFn): SharedEtcd {
+  let cluster: EtcdCluster | null = null;
+  let prefixes = 0;
+  test.before(async () => {
+    cluster = await EtcdCluster.start(3);
+  });
+  test.after.always(async () => {
+    await cluster?.stop();
+  });
+  return {
+    get cluster(): EtcdCluster {
+      if (cluster === null) throw new Error('the etcd cluster is started before the tests');
+      return cluster;
+    },
+    prefix: (name) => `${name}-${process.pid}-${prefixes++}`,
+  };
 }
