@@ -27,20 +27,33 @@ async function eventually(condition: () => Promise<boolean>, what: string): Prom
   throw new Error(`never happened: ${what}`);
 }
 
+/** `write` on whichever live store is controller now (a loaded machine can move the claim mid-test). */
+function writer(stores: readonly (MetaLog | null)[]): (write: (store: MetaLog) => Promise<unknown>) => Promise<void> {
+  return async (write) => {
+    await onController(stores.filter((store): store is MetaLog => store !== null), write);
+  };
+}
+
+/** The newest offset any live store has applied: every acknowledged write is at or below it. */
+function newestOffset(stores: readonly (MetaLog | null)[]): number {
+  return Math.max(...stores.filter((store): store is MetaLog => store !== null).map((store) => store.lastOffset));
+}
+
 test('a node kept down past compaction bootstraps from a peer\'s snapshot and serves the same state', async (t: ExecutionContext) => {
   const prefix = shared.prefix('compaction');
   const dirs = [tmpDir(t), tmpDir(t), tmpDir(t)];
-  const log = (i: number, bootstrapFrom: string[] = []): LogConfigInput => ({ kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: `node-${i}`, leaseTtlMs: 2000, bootstrapFrom });
+  const log = (i: number, bootstrapFrom: string[] = []): LogConfigInput => ({ kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: `node-${i}`, leaseTtlMs: 3000, bootstrapFrom });
   const open = (i: number, bootstrapFrom: string[] = []): Promise<MetaLog> => MetaLog.open({ dir: dirs[i], snapshotEveryEvents: 40, snapshotIntervalMs: 0, log: log(i, bootstrapFrom) });
   // Nodes 0 and 1 first, so the controller is one of them; node 2 joins as a follower (kept down below).
   const stores: (MetaLog | null)[] = [await open(0), await open(1), null];
   t.teardown(async () => {
     for (const store of stores) await store?.close().catch(() => undefined);
   });
-  const { store: controller } = await onController([stores[0]!, stores[1]!], (store) => store.createTopic({ name: 'events', partitions: 4 }));
+  await onController([stores[0]!, stores[1]!], (store) => store.createTopic({ name: 'events', partitions: 4 }));
   stores[2] = await open(2);
-  for (let i = 0; i < 100; i++) await controller.commitOffsets('g', [{ topic: 'events', partition: i % 4, offset: i }]);
-  await stores[2]!.waitForOffset(controller.lastOffset);
+  const write = writer(stores);
+  for (let i = 0; i < 100; i++) await write((store) => store.commitOffsets('g', [{ topic: 'events', partition: i % 4, offset: i }]));
+  await stores[2]!.waitForOffset(newestOffset(stores));
   const keptDown = stores[2]!;
   const keptDownNext = keptDown.lastOffset + 1;
   await keptDown.close();
@@ -49,7 +62,7 @@ test('a node kept down past compaction bootstraps from a peer\'s snapshot and se
   const etcd = new EtcdClient({ endpoints: shared.cluster.endpoints, deadlineMs: 10_000 });
   t.teardown(() => etcd.close());
   const engine = new EtcdLog(etcd, { prefix, appendRetryMs: 5_000 });
-  for (let i = 100; i < 400; i++) await controller.commitOffsets('g', [{ topic: 'events', partition: i % 4, offset: i }]);
+  for (let i = 100; i < 400; i++) await write((store) => store.commitOffsets('g', [{ topic: 'events', partition: i % 4, offset: i }]));
   // Snapshots on the two live nodes, then the controller's compaction past node 2's end.
   await eventually(async () => ((await engine.firstOffset()) ?? 0) > keptDownNext, 'compaction past the kept-down node');
 
@@ -66,12 +79,13 @@ test('a node kept down past compaction bootstraps from a peer\'s snapshot and se
   t.is(report?.localNextOffset, keptDownNext);
   t.true((report?.snapshotLastOffset ?? -1) >= (report?.firstAvailableOffset ?? Infinity) - 1);
   t.true(fs.existsSync(report!.keptWal!), 'the old WAL is kept aside');
-  await stores[2].waitForOffset(controller.lastOffset);
-  t.is(stores[2].canonicalState(), controller.canonicalState());
+  const newest = newestOffset(stores);
+  for (const store of stores) await store!.waitForOffset(newest);
+  t.is(stores[2].canonicalState(), stores[0]!.canonicalState());
   t.is(stores[2].fetchOffset('g', 'events', 3)?.offset, 399);
   // And it takes part in the cluster from here: a later write reaches it too.
-  await controller.commitOffsets('g', [{ topic: 'events', partition: 0, offset: 1000 }]);
-  await stores[2].waitForOffset(controller.lastOffset);
+  await write((store) => store.commitOffsets('g', [{ topic: 'events', partition: 0, offset: 1000 }]));
+  await stores[2].waitForOffset(newestOffset(stores));
   t.is(stores[2].fetchOffset('g', 'events', 0)?.offset, 1000);
 });
 
@@ -80,14 +94,15 @@ test('batches stay in etcd while a live node has no snapshot past them', async (
   const dirs = [tmpDir(t), tmpDir(t)];
   const stores = [
     // Node 0 snapshots often, node 1 never.
-    await MetaLog.open({ dir: dirs[0], snapshotEveryEvents: 20, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: 'node-0', leaseTtlMs: 2000 } }),
-    await MetaLog.open({ dir: dirs[1], snapshotEveryEvents: 0, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: 'node-1', leaseTtlMs: 2000 } }),
+    await MetaLog.open({ dir: dirs[0], snapshotEveryEvents: 20, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: 'node-0', leaseTtlMs: 3000 } }),
+    await MetaLog.open({ dir: dirs[1], snapshotEveryEvents: 0, snapshotIntervalMs: 0, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: 'node-1', leaseTtlMs: 3000 } }),
   ];
   t.teardown(async () => {
     for (const store of stores) await store.close().catch(() => undefined);
   });
-  const { store: controller } = await onController(stores, (store) => store.createTopic({ name: 'events', partitions: 1 }));
-  for (let i = 0; i < 100; i++) await controller.commitOffsets('g', [{ topic: 'events', partition: 0, offset: i }]);
+  await onController(stores, (store) => store.createTopic({ name: 'events', partitions: 1 }));
+  const write = writer(stores);
+  for (let i = 0; i < 100; i++) await write((store) => store.commitOffsets('g', [{ topic: 'events', partition: 0, offset: i }]));
   const etcd = new EtcdClient({ endpoints: shared.cluster.endpoints, deadlineMs: 10_000 });
   t.teardown(() => etcd.close());
   const engine = new EtcdLog(etcd, { prefix, appendRetryMs: 5_000 });

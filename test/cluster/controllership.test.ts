@@ -25,7 +25,7 @@ class Node {
   ) {
     this.controllership = new Controllership({
       nodeId,
-      leaseTtlMs: 2_000,
+      leaseTtlMs: 5_000,
       client,
       log,
       onRole: (role) => {

@@ -23,7 +23,7 @@ interface Node {
 }
 
 function openNode(node: Node, prefix: string): Promise<MetaLog> {
-  return MetaLog.open({ dir: node.dir, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: node.nodeId, leaseTtlMs: 2000 } });
+  return MetaLog.open({ dir: node.dir, log: { kind: 'etcd', endpoints: shared.cluster.endpoints, prefix, nodeId: node.nodeId, leaseTtlMs: 5000 } });
 }
 
 async function startNodes(t: ExecutionContext, count: number): Promise<{ nodes: Node[]; prefix: string }> {
