@@ -18,11 +18,14 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const shared = etcdForTests(test);
 
+/** Pause between two reads of etcd while waiting for compaction (it orders nothing: the loop ends on the condition). */
+const CONDITION_POLL_MS = 100;
+
 /** Polls `condition` (an etcd read) until it holds: compaction runs on its own timer, a few times a second. */
 async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt++) {
     if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, CONDITION_POLL_MS));
   }
   throw new Error(`never happened: ${what}`);
 }

@@ -19,6 +19,8 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const LEASE_TTL_MS = 2000;
 const LANES = 8;
+/** Pause between two tries of the first write while no node is controller yet (a poll; it orders nothing). */
+const ELECTION_POLL_MS = 20;
 
 const shared = etcdForTests(test);
 
@@ -39,7 +41,7 @@ async function startCluster(t: ExecutionContext): Promise<ClusterDriver> {
       break;
     } catch (error) {
       if (attempt > 2000) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, ELECTION_POLL_MS));
     }
   }
   return driver;

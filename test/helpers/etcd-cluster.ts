@@ -27,6 +27,8 @@ export interface EtcdMember {
   logFile: string;
 }
 
+/** Pause between two asks whether a starting member serves (a poll for a condition, bounded by the deadline below). */
+const SERVING_POLL_MS = 100;
 /** How long a cluster may take to answer after its start (a loaded 2-core machine starts etcd in 1–3 s). */
 const START_DEADLINE_MS = 60_000;
 
@@ -112,7 +114,7 @@ export class EtcdCluster {
           return;
         } catch {
           if (Date.now() > deadline) throw new Error(`etcd ${member.name} did not answer within ${START_DEADLINE_MS} ms. Its log:\n${this.logOf(index)}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await new Promise((resolve) => setTimeout(resolve, SERVING_POLL_MS));
         }
       }
     } finally {
