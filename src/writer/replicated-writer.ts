@@ -68,7 +68,7 @@ export class ReplicatedWriter {
   private readonly client: EtcdClient;
   private readonly log: EtcdLog;
   private readonly controllership: Controllership;
-  private readonly fingerprint = EventCodec.current().fingerprint;
+  /** This build's event codec: what the batches this node writes are encoded under, and what it reads. */
   private readonly codec = EventCodec.current();
   private role: Role = { kind: 'campaigning' };
   private roleChanged = true;
@@ -99,7 +99,7 @@ export class ReplicatedWriter {
       client: this.client,
       log: this.log,
       onRole: (role) => {
-        // A new lease (campaigning follows every lease change): publish progress under it now.
+        // Every new lease shows as a role change (a campaign follows it): publish progress under it now.
         if (role.kind !== 'stopped') void this.progressTick();
         this.role = role;
         this.roleChanged = true;
@@ -202,7 +202,7 @@ export class ReplicatedWriter {
       fromOffset: next,
       pageBatches: FOLLOWER_PAGE_BATCHES,
       onRecords: (records) => {
-        if (!records.fingerprint.equals(this.fingerprint)) throw new MetaLogError('UNSUPPORTED_FORMAT', 'a batch was written under another event schema than this build\'s', { offset: records.firstOffset });
+        if (!records.fingerprint.equals(this.codec.fingerprint)) throw new MetaLogError('UNSUPPORTED_FORMAT', 'a batch was written under another event schema than this build\'s', { offset: records.firstOffset });
         this.arrived.push(records);
         this.options.commandRing.wake();
       },
@@ -342,7 +342,7 @@ export class ReplicatedWriter {
   private async replicate(term: Term): Promise<MetaLogError | null> {
     const batch = this.core.openBatchRecords();
     if (batch === null) return null;
-    const value = encodeBatchValue(this.fingerprint, batch.recordCount, batch.records);
+    const value = encodeBatchValue(this.codec.fingerprint, batch.recordCount, batch.records);
     try {
       const outcome = await this.log.append(term, batch.firstOffset, value);
       if (outcome.kind === 'appended') return null;
