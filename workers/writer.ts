@@ -101,10 +101,7 @@ async function runBatches(core: WriterCore, maxBatchBytes: number): Promise<void
       needsIndex = true;
       throw BATCH_FULL;
     }
-    if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command, message.payload);
-    else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
-    else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
-    else closing = true;
+    if (core.addMessage(message)) closing = true;
   };
   // The end of a pipelined fdatasync wakes this thread wherever it waits for the ring.
   const syncEnded = (): void => commandRing.wake();

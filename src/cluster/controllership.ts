@@ -200,26 +200,22 @@ export class Controllership {
   /** Follows the claim read at `revision` until it is deleted (its lease ended): then campaigns. */
   private watchLeader(revision: number): void {
     this.leaderWatch?.cancel();
-    const leaderKey = Buffer.from(`${this.options.log.prefix}/leader`);
-    const watch = this.options.client.watch({
-      key: leaderKey,
-      // From just after the read: a delete since then is seen even if it came before the watch started
-      // (and a revision this recent survives the controller's compaction of etcd's history).
-      startRevision: revision + 1,
-      onEvents: (events) => {
-        if (!events.some((event) => event.type === 'DELETE')) return;
-        watch.cancel();
+    // From just after the read (a revision this recent also survives the controller's compaction of
+    // etcd's history).
+    const watch = this.options.log.watchLeader(
+      revision + 1,
+      () => {
         if (this.leaderWatch === watch) this.leaderWatch = null;
         this.setRole({ kind: 'campaigning' });
         this.campaign();
       },
-      onEnd: (error) => {
+      (error) => {
         if (this.leaderWatch === watch) this.leaderWatch = null;
         this.options.onTrouble?.(error);
         // Read the claim again (it may be gone, or another's) and watch from there.
         this.retryLater();
       },
-    });
+    );
     this.leaderWatch = watch;
   }
 }

@@ -167,6 +167,27 @@ export class EtcdLog {
     }
   }
 
+  /**
+   * Watches P/leader from `revision` on and calls `onDeleted` once when the claim is deleted (its lease
+   * ended or was revoked); `onEnd` as for `tail`. A watch from just after the revision the claim was
+   * read at sees a delete that came before the watch started.
+   */
+  watchLeader(revision: number, onDeleted: () => void, onEnd: (error: EtcdError) => void): Watch {
+    let deleted = false;
+    const watch = this.client.watch({
+      key: this.leaderKey,
+      startRevision: revision,
+      onEvents: (events) => {
+        if (deleted || !events.some((event) => event.type === 'DELETE')) return;
+        deleted = true;
+        watch.cancel();
+        onDeleted();
+      },
+      onEnd,
+    });
+    return watch;
+  }
+
   /** Who holds P/leader now, if anyone. */
   async leader(): Promise<LeaderClaim | null> {
     return claimOf((await this.client.range(this.leaderKey)).kvs[0]);

@@ -305,10 +305,7 @@ export class ReplicatedWriter {
       if (core.batchFull()) throw BATCH_FULL;
       const message = decodeCommand(bytes);
       if (message.kind === 'command' && core.needsPublishedIndex(message.command)) throw BATCH_FULL;
-      if (message.kind === 'command') core.addCommand(message.handleId, message.seq, message.command, message.payload);
-      else if (message.kind === 'sync') core.addSync(message.handleId, message.seq);
-      else if (message.kind === 'compact') core.addCompact(message.handleId, message.seq, message.throughOffset);
-      else this.closing = true;
+      if (core.addMessage(message)) this.closing = true;
     };
     let read = 0;
     while (!this.closing && !core.batchFull()) {

@@ -28,6 +28,7 @@ import { assert, verify } from '../assert.js';
 import type { Clock } from '../clock.js';
 import { decide, mayWriteNothing, type Command, type EntryRefusal } from '../commands/commands.js';
 import { EventCodec } from '../codec/event-codec.js';
+import type { CommandMessage } from '../commands/command-codec.js';
 import { EVENT_SCHEMA_VERSION, type EventBody, type LogEvent } from '../codec/event-schema.js';
 import type { MetaLogConfig } from '../config.js';
 import { MetaLogError, type SerializedError } from '../errors.js';
@@ -238,6 +239,19 @@ export class WriterCore {
     this.framesBytes = end;
     this.recordCount++;
     this.addResult(handleId, seq, true, null, refused.length === 0 ? NO_REFUSALS : refused);
+  }
+
+  /**
+   * Adds one message from the command ring to the open batch (a command, `sync()` or a compaction);
+   * returns true for the Close message, which the caller acts on. The one place both writer loops (local
+   * and replicated) hand the ring's messages to the core.
+   */
+  addMessage(message: CommandMessage): boolean {
+    if (message.kind === 'command') this.addCommand(message.handleId, message.seq, message.command, message.payload);
+    else if (message.kind === 'sync') this.addSync(message.handleId, message.seq);
+    else if (message.kind === 'compact') this.addCompact(message.handleId, message.seq, message.throughOffset);
+    else return true;
+    return false;
   }
 
   /** Asks for an fdatasync at the end of this batch (the `sync()` API), acknowledged like a command. */
